@@ -1,0 +1,1 @@
+"""Market history, expiry calendars, term structure and option pricing for dry-runs."""
