@@ -1,0 +1,281 @@
+"""Diagnostics are values: a code, a severity, a span, a message and a help line.
+
+Every stage (parser, loader, checker, param overrides, state loading) reports
+problems as :class:`Diagnostic` values; :func:`render` is the one place that
+turns them into text (``file:line:col: CODE message``, the source line, a caret
+under the span, a ``help:`` line; colour only when asked) and :func:`to_json`
+the one place that turns them into JSON.
+
+:data:`CODES` lists every code with a title; ``docs/diagnostics.md`` documents
+each one and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .ast import Span
+
+Severity = Literal["error", "warning"]
+
+# code -> short title. Errors start with E, warnings with W.
+CODES: dict[str, str] = {
+    # syntax
+    "E001": "syntax error",
+    "E002": "unexpected character",
+    "E003": "unterminated string",
+    "E004": "comparisons cannot be chained",
+    "E005": "`=` in a condition",
+    "E006": "action on its own line needs `then`",
+    "E007": "clause outside a rule",
+    "E008": "rulebook header misplaced",
+    "E009": "invalid number",
+    # names
+    "E101": "unknown name",
+    "E102": "name used before it is defined",
+    "E103": "recursive define",
+    "E104": "name defined twice",
+    "E105": "reserved word used as a name",
+    "E106": "name shadows a built-in name",
+    "E107": "unknown function or indicator",
+    "E108": "wrong number of arguments",
+    "E109": "indicator needs a series",
+    "E110": "unknown field",
+    "E111": "window must be a positive whole number",
+    # types and units
+    "E201": "units do not match",
+    "E202": "invalid unit arithmetic",
+    "E203": "`of` needs a ratio on its left",
+    "E204": "condition is not true/false",
+    "E205": "true/false value used as a number",
+    "E206": "argument has the wrong unit",
+    "E207": "`crosses` needs history on both sides",
+    "E208": "month must be a whole number from 1 to 9",
+    "E209": "value must be a constant",
+    # rules and actions
+    "E301": "duplicate rule ID",
+    "E302": "rule has no `when` condition",
+    "E303": "rule has no action",
+    "E304": "clause given twice",
+    "E305": "missing option",
+    "E306": "option given twice",
+    "E307": "percentage out of range",
+    "E308": "must be a positive whole number",
+    "E309": "invalid call spread strikes",
+    "E310": "shift to the same month",
+    # includes and limits
+    "E401": "included file not found",
+    "E402": "include cycle",
+    "E403": "absolute include path",
+    "E404": "include escapes the rulebook root",
+    "E405": "too many includes",
+    "E406": "file too large",
+    "E407": "nested too deeply",
+    "E408": "cannot read file",
+    "E409": "too many errors",
+    # params and state
+    "E501": "unknown param",
+    "E502": "param value has the wrong unit",
+    "E503": "invalid param value",
+    "E504": "invalid state",
+    # warnings
+    "W101": "unnamed rule",
+    "W102": "unused param",
+    "W103": "unused define",
+    "W201": "rule can never fire",
+    "W202": "same-priority rules conflict",
+    "W203": "percentage above 100%",
+    "W204": "bare number compared with a percentage",
+    "W205": "included file has a header",
+}
+
+
+class Related(BaseModel):
+    """A secondary location, e.g. where a duplicate was first defined."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    span: Span
+    message: str
+
+
+class Diagnostic(BaseModel):
+    """One problem found in a rulebook, a param override or a state file."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None = None
+    help: str | None = None
+    related: tuple[Related, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def error(
+    code: str,
+    message: str,
+    span: Span | None,
+    help: str | None = None,
+    related: Sequence[Related] = (),
+) -> Diagnostic:
+    """An error diagnostic (code must start with ``E``)."""
+    assert code in CODES and code.startswith("E"), code
+    return Diagnostic(
+        code=code, severity="error", message=message, span=span, help=help, related=tuple(related)
+    )
+
+
+def warning(
+    code: str,
+    message: str,
+    span: Span | None,
+    help: str | None = None,
+    related: Sequence[Related] = (),
+) -> Diagnostic:
+    """A warning diagnostic (code must start with ``W``)."""
+    assert code in CODES and code.startswith("W"), code
+    return Diagnostic(
+        code=code,
+        severity="warning",
+        message=message,
+        span=span,
+        help=help,
+        related=tuple(related),
+    )
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    if d.span is None:
+        return ("", 0, 0, d.code)
+    return (d.span.file, d.span.line, d.span.column, d.code)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+class RulebookError(Exception):
+    """Raised by the Python API when a book (or its params/state) has errors.
+
+    ``diagnostics`` holds every diagnostic found; ``sources`` maps file names to
+    their text so the caller can :func:`render` them.
+    """
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: Mapping[str, str] | None = None):
+        self.diagnostics = list(diagnostics)
+        self.sources = dict(sources or {})
+        super().__init__(render(self.diagnostics, self.sources))
+
+
+# --------------------------------------------------------------------- rendering
+
+_STYLE = {
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "bold": "\x1b[1m",
+    "gutter": "\x1b[1;34m",
+    "help": "\x1b[1;36m",
+    "reset": "\x1b[0m",
+}
+
+
+def _width(text: str) -> int:
+    """Display width: wide (CJK) characters take two cells, combining marks none."""
+    total = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return total
+
+
+def render(
+    diagnostics: Iterable[Diagnostic],
+    sources: Mapping[str, str] | None = None,
+    *,
+    color: bool = False,
+) -> str:
+    """Render diagnostics as text, rustc/ruff style.
+
+    ``sources`` maps a span's file to its text, for the source line and caret;
+    when a file is missing the header and help lines are still printed.
+    """
+    sources = sources or {}
+    lines_cache: dict[str, list[str]] = {}
+    out: list[str] = []
+
+    def paint(style: str, text: str) -> str:
+        return f"{_STYLE[style]}{text}{_STYLE['reset']}" if color else text
+
+    for d in diagnostics:
+        where = f"{d.span}: " if d.span is not None else ""
+        out.append(f"{paint('bold', where)}{paint(d.severity, d.code)} {paint('bold', d.message)}")
+        if d.span is not None and d.span.file in sources:
+            src_lines = lines_cache.get(d.span.file)
+            if src_lines is None:
+                src_lines = lines_cache[d.span.file] = sources[d.span.file].splitlines()
+            out.extend(_snippet(d.span, src_lines, paint, d.severity))
+        for rel in d.related:
+            out.append(f"  {paint('gutter', '=')} note: {rel.message} at {rel.span}")
+        if d.help:
+            out.append(f"  {paint('gutter', '=')} {paint('help', 'help')}: {d.help}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _snippet(span: Span, src_lines: list[str], paint: object, severity: str) -> list[str]:
+    assert callable(paint)
+    if not 1 <= span.line <= len(src_lines):
+        return []
+    raw = src_lines[span.line - 1]
+    line = raw.expandtabs(4)
+    # Map the span's character columns onto display columns of the tab-expanded line.
+    prefix = raw[: max(span.column - 1, 0)].expandtabs(4)
+    start = _width(prefix)
+    if span.end_line == span.line:
+        body = raw[max(span.column - 1, 0) : max(span.end_column - 1, span.column)]
+    else:
+        body = raw[max(span.column - 1, 0) :]
+    width = max(_width(body.expandtabs(4)), 1)
+    num = str(span.line)
+    pad = " " * len(num)
+    return [
+        f"{pad} {paint('gutter', '|')}",
+        f"{paint('gutter', num)} {paint('gutter', '|')} {line}",
+        f"{pad} {paint('gutter', '|')} {' ' * start}{paint(severity, '^' * width)}",
+    ]
+
+
+def summary(diagnostics: Sequence[Diagnostic]) -> str:
+    """``2 errors, 1 warning`` (or ``no problems``)."""
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if not diagnostics:
+        return "no problems"
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return ", ".join(parts)
+
+
+def to_json(diagnostics: Sequence[Diagnostic], **extra: object) -> str:
+    """Diagnostics as one JSON document: ``{"diagnostics": [...], "errors": n, "warnings": m}``."""
+    errors = sum(d.is_error for d in diagnostics)
+    doc = {
+        "diagnostics": [d.model_dump(mode="json") for d in diagnostics],
+        "errors": errors,
+        "warnings": len(diagnostics) - errors,
+        **extra,
+    }
+    return json.dumps(doc, indent=2)
