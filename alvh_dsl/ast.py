@@ -14,7 +14,7 @@ something is validated, e.g. ``Rulebook.model_validate_json(...)``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,7 +67,7 @@ class Number(Node):
 
 
 class Name(Node):
-    """A (possibly dotted) name: ``VIX``, ``condor.DTE``, ``hedge.M1.notional``, a param or define."""
+    """A dotted name (`VIX`, `condor.DTE`, `hedge.M1.notional`) or a param or define."""
 
     kind: Literal["name"] = "name"
     name: str
@@ -124,7 +124,7 @@ class Between(Node):
 
 
 class Crosses(Node):
-    """``left crosses above|below right``: true on the first observation where the relation flips."""
+    """`left crosses above|below right`: true where the relation flips since last time."""
 
     kind: Literal["crosses"] = "crosses"
     direction: Literal["above", "below"]
@@ -141,7 +141,7 @@ class BoolOp(Node):
 
 
 Expr = Annotated[
-    Union[Number, Name, Call, Neg, Not, BinOp, Compare, Between, Crosses, BoolOp],
+    Number | Name | Call | Neg | Not | BinOp | Compare | Between | Crosses | BoolOp,
     Field(discriminator="kind"),
 ]
 
@@ -162,7 +162,7 @@ class NearDays(Node):
     days: Expr
 
 
-ExpiryRef = Annotated[Union[ByMonth, NearDays], Field(discriminator="kind")]
+ExpiryRef = Annotated[ByMonth | NearDays, Field(discriminator="kind")]
 
 
 class OpenCondor(Node):
@@ -231,7 +231,7 @@ class Alert(Node):
 
 
 Action = Annotated[
-    Union[OpenCondor, RollCondor, Close, ShiftHedge, TradeFuture, BuyCallSpread, Alert],
+    OpenCondor | RollCondor | Close | ShiftHedge | TradeFuture | BuyCallSpread | Alert,
     Field(discriminator="kind"),
 ]
 
@@ -288,7 +288,7 @@ class Rule(Node):
 
 
 Statement = Annotated[
-    Union[Header, Description, Param, Define, Include, Rule],
+    Header | Description | Param | Define | Include | Rule,
     Field(discriminator="kind"),
 ]
 
@@ -338,9 +338,7 @@ def new(cls: type[_N], **fields: Any) -> _N:
 def strip_spans(value: Any) -> Any:
     """A plain-data copy of a node with every span removed: for comparing meaning."""
     if isinstance(value, BaseModel):
-        return {
-            k: strip_spans(v) for k, v in value.__dict__.items() if k not in _SPAN_FIELDS
-        }
+        return {k: strip_spans(v) for k, v in value.__dict__.items() if k not in _SPAN_FIELDS}
     if isinstance(value, tuple | list):
         return [strip_spans(v) for v in value]
     return value
@@ -389,7 +387,9 @@ def action_exprs(action: Any) -> list[Any]:
     elif kind == "close":
         out.extend(e for e in (action.fraction, action.month) if e is not None)
     elif kind == "shift_hedge":
-        out.extend(e for e in (action.fraction, action.from_month, action.to_month) if e is not None)
+        out.extend(
+            e for e in (action.fraction, action.from_month, action.to_month) if e is not None
+        )
     elif kind == "trade_future":
         out.extend(e for e in (action.count, action.month) if e is not None)
     elif kind == "buy_call_spread":

@@ -220,9 +220,7 @@ def format_action(a: Any) -> str:
 
 def quote(text: str) -> str:
     """A double-quoted string literal."""
-    body = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    )
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return f'"{body}"'
 
 
@@ -258,7 +256,9 @@ def _clause(keyword: str, body_parts: list[str], joiner: str, indent: str) -> li
     if len(one) <= MAX_WIDTH or len(body_parts) == 1:
         return [one]
     lines = [f"{indent}{keyword} {body_parts[0]}"]
-    lines.extend(f"{indent}{CONT_INDENT[len(INDENT):]}{INDENT}{joiner} {p}" for p in body_parts[1:])
+    lines.extend(
+        f"{indent}{CONT_INDENT[len(INDENT) :]}{INDENT}{joiner} {p}" for p in body_parts[1:]
+    )
     return lines
 
 
@@ -513,7 +513,7 @@ def _align(lines: list[str]) -> list[str]:
         for k in range(i, j):
             mk = _ASSIGN.match(out[k])
             assert mk is not None
-            out[k] = f"{mk.group(1)} {mk.group(2).ljust(width)} = {out[k][mk.end():]}"
+            out[k] = f"{mk.group(1)} {mk.group(2).ljust(width)} = {out[k][mk.end() :]}"
         i = j
     return out
 

@@ -75,7 +75,9 @@ def _state_names() -> dict[str, StateName]:
             StateName(f"VIX.M{m}", "points", f"the VIX futures month {m} settlement", history=True)
         )
         names.append(
-            StateName(f"hedge.M{m}.notional", "dollars", f"the hedge notional held in VIX month {m}")
+            StateName(
+                f"hedge.M{m}.notional", "dollars", f"the hedge notional held in VIX month {m}"
+            )
         )
     return {n.name: n for n in names}
 
@@ -128,7 +130,11 @@ INDICATORS: dict[str, Indicator] = {
         ),
         Indicator("ADLINE", (0,), 0, "number", "the advance-decline line", bare_name=True),
         Indicator(
-            "realized_vol", (2,), 1, "percent", "annualised realized volatility of daily log returns"
+            "realized_vol",
+            (2,),
+            1,
+            "percent",
+            "annualised realized volatility of daily log returns",
         ),
         Indicator("change", (2,), 1, "percent", "relative change over a window"),
     ]

@@ -1,0 +1,464 @@
+"""Grammar rules → AST nodes: the inline transformer the LALR parser calls.
+
+:class:`Builder` has one method per grammar rule of ``grammar/alvh.lark``; the
+parser calls it as it reduces the rule, so no parse tree is ever built. Spans
+come from token positions (:func:`span_of`), so every node knows where it came
+from. Lines come out as statements (header, param, …) or as intermediate
+``RuleHead`` / ``ClauseLine`` items that :mod:`alvh_dsl.parse` groups into rules.
+
+Per-parse state (file name, diagnostics, comments) lives in a context
+variable: the parser and its transformer are built once and shared.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Token, Transformer
+
+from . import ast as A
+from .diagnostics import Diagnostic, error
+
+MAX_NUMBER = 1e15
+
+
+# The parser (and its transformer) is shared; per-parse state lives here.
+@dataclass
+class ParseContext:
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    line_starts: list[int] = field(default_factory=list)
+    open_parens: list[Token] = field(default_factory=list)
+    depth: dict[int, int] = field(default_factory=dict)
+
+
+CTX: contextvars.ContextVar[ParseContext] = contextvars.ContextVar("alvh_parse_ctx")
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A ``#`` comment: where it is and whether code precedes it on its line."""
+
+    line: int
+    column: int
+    text: str
+    trailing: bool
+
+
+def on_comment(tok: Token) -> Token:
+    ctx = CTX.get()
+    ctx.comments.append(Comment(tok.line or 0, tok.column or 0, str(tok).rstrip(), False))
+    return tok
+
+
+# ------------------------------------------------------------------- spans
+
+
+def span_of(first: Any, last: Any = None) -> A.Span:
+    """The span from the start of ``first`` to the end of ``last`` (tokens or nodes)."""
+    file = CTX.get().file
+    last = first if last is None else last
+    if isinstance(first, Token):
+        line, col = first.line, first.column
+    else:
+        start = first if isinstance(first, A.Span) else first.span
+        line, col = start.line, start.column
+    if isinstance(last, Token):
+        end_line, end_col = last.end_line, last.end_column
+    else:
+        end = last if isinstance(last, A.Span) else last.span
+        end_line, end_col = end.end_line, end.end_column
+    return A.new(A.Span, file=file, line=line, column=col, end_line=end_line, end_column=end_col)
+
+
+# ---------------------------------------------------- intermediate line items
+
+
+@dataclass
+class Clause:
+    kind: str  # when | then | unless | cooldown
+    span: A.Span
+    expr: Any = None
+    actions: tuple[Any, ...] = ()
+
+
+@dataclass
+class RuleHead:
+    id: str
+    id_span: A.Span
+    title: str | None
+    priority: int
+    span: A.Span
+    clauses: list[Clause]
+
+
+@dataclass
+class ClauseLine:
+    clauses: list[Clause]
+
+
+@dataclass
+class ErrorLine:
+    line: int
+    first_word: str
+
+
+_UNIT_RE = re.compile(r"(\d+(?:\.\d+)?)[ \t]*([A-Za-z]+)")
+_UNIT_OF = {
+    "days": "days",
+    "day": "days",
+    "d": "days",
+    "points": "points",
+    "point": "points",
+    "pts": "points",
+    "pt": "points",
+}
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def string_value(tok: Token) -> str:
+    raw = str(tok)
+    body = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
+    if "\\" not in body:
+        return body
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body, flags=re.S)
+
+
+def number(tok: Token) -> A.Number:
+    text = str(tok)
+    kind = tok.type
+    if kind == "PERCENT":
+        value, unit = float(text[:-1]), "percent"
+    elif kind == "DOLLARS":
+        value, unit = float(text[1:]), "dollars"
+    elif kind == "UNIT_NUMBER":
+        m = _UNIT_RE.match(text)
+        assert m is not None
+        value, unit = float(m.group(1)), _UNIT_OF[m.group(2)]
+    else:
+        value, unit = float(text), "bare"
+    if value > MAX_NUMBER:
+        ctx = CTX.get()
+        ctx.diagnostics.append(
+            error(
+                "E009",
+                f"number `{text}` is too large",
+                span_of(tok),
+                help="numbers must be below 1e15",
+            )
+        )
+        value = 0.0
+    node = A.new(A.Number, span=span_of(tok), value=value, unit=unit)
+    return node
+
+
+# ---------------------------------------------------------------- the builder
+
+
+class Builder(Transformer[Token, Any]):
+    """Grammar rule → AST node, called by the LALR parser as each rule is reduced."""
+
+    # -- helpers
+    @staticmethod
+    def _track(node: Any, *kids: Any) -> Any:
+        """Record expression depth; deep expressions are refused at statement level."""
+        depth = CTX.get().depth
+        d = 1
+        for k in kids:
+            kd = depth.get(id(k), 1)
+            if kd >= d:
+                d = kd + 1
+        depth[id(node)] = d
+        return node
+
+    # -- file and lines
+    def start(self, items: list[Any]) -> list[Any]:
+        return items
+
+    def header(self, c: list[Any]) -> Any:
+        version = string_value(c[3]) if len(c) > 3 else None
+        return A.new(A.Header, span=span_of(c[0], c[-1]), name=string_value(c[1]), version=version)
+
+    def description(self, c: list[Any]) -> Any:
+        return A.new(A.Description, span=span_of(c[0], c[-1]), text=string_value(c[1]))
+
+    def param(self, c: list[Any]) -> Any:
+        return A.new(
+            A.Param, span=span_of(c[0], c[-1]), name=str(c[1]), name_span=span_of(c[1]), value=c[3]
+        )
+
+    def define(self, c: list[Any]) -> Any:
+        return A.new(
+            A.Define, span=span_of(c[0], c[-1]), name=str(c[1]), name_span=span_of(c[1]), expr=c[3]
+        )
+
+    def include(self, c: list[Any]) -> Any:
+        return A.new(
+            A.Include, span=span_of(c[0], c[-1]), path=string_value(c[1]), path_span=span_of(c[1])
+        )
+
+    def rule_head(self, c: list[Any]) -> Any:
+        title = None
+        priority = 0
+        clauses: list[Clause] = []
+        for item in c[2:]:
+            if isinstance(item, Token):
+                title = string_value(item)
+            elif isinstance(item, tuple):
+                priority = item[0]
+            elif isinstance(item, Clause):
+                clauses.append(item)
+            elif isinstance(item, ErrorLine):
+                return item
+        return RuleHead(str(c[1]), span_of(c[1]), title, priority, span_of(c[0], c[1]), clauses)
+
+    def priority(self, c: list[Any]) -> Any:
+        value = int(float(c[-1]))
+        if len(c) == 3:
+            value = -value
+        return (value, span_of(c[0], c[-1]))
+
+    def clause_line(self, c: list[Any]) -> Any:
+        for item in c:
+            if isinstance(item, ErrorLine):
+                return item
+        return ClauseLine(list(c))
+
+    def when_clause(self, c: list[Any]) -> Any:
+        actions = c[2] if len(c) > 2 else ()
+        return Clause("when", span_of(c[0], c[-1] if not actions else actions[-1]), c[1], actions)
+
+    def then_clause(self, c: list[Any]) -> Any:
+        return Clause("then", span_of(c[0], c[1][-1]), None, c[1])
+
+    def unless_clause(self, c: list[Any]) -> Any:
+        return Clause("unless", span_of(c[0], c[1]), c[1])
+
+    def cooldown_clause(self, c: list[Any]) -> Any:
+        tok = c[1]
+        value = (
+            A.new(A.Name, span=span_of(tok), name=str(tok)) if tok.type == "NAME" else number(tok)
+        )
+        return Clause("cooldown", span_of(c[0], tok), value)
+
+    # -- expressions
+    def _boolop(self, c: list[Any], op: str) -> Any:
+        operands = tuple(x for x in c if not isinstance(x, Token))
+        node = A.new(A.BoolOp, span=span_of(c[0], c[-1]), op=op, operands=operands)
+        return self._track(node, *operands)
+
+    def or_test(self, c: list[Any]) -> Any:
+        return self._boolop(c, "or")
+
+    def and_test(self, c: list[Any]) -> Any:
+        return self._boolop(c, "and")
+
+    def not_(self, c: list[Any]) -> Any:
+        return self._track(A.new(A.Not, span=span_of(c[0], c[1]), operand=c[1]), c[1])
+
+    def compare(self, c: list[Any]) -> Any:
+        node = A.new(A.Compare, span=span_of(c[0], c[2]), op=str(c[1]), left=c[0], right=c[2])
+        return self._track(node, c[0], c[2])
+
+    def between(self, c: list[Any]) -> Any:
+        node = A.new(A.Between, span=span_of(c[0], c[4]), value=c[0], low=c[2], high=c[4])
+        return self._track(node, c[0], c[2], c[4])
+
+    def crosses(self, c: list[Any]) -> Any:
+        node = A.new(
+            A.Crosses, span=span_of(c[0], c[3]), direction=str(c[2]), left=c[0], right=c[3]
+        )
+        return self._track(node, c[0], c[3])
+
+    def _chain(self, c: list[Any]) -> Any:
+        left = c[0]
+        for i in range(1, len(c), 2):
+            right = c[i + 1]
+            node = A.new(A.BinOp, span=span_of(left, right), op=str(c[i]), left=left, right=right)
+            left = self._track(node, left, right)
+        return left
+
+    sum = _chain
+    product = _chain
+
+    def of(self, c: list[Any]) -> Any:
+        node = A.new(A.BinOp, span=span_of(c[0], c[2]), op="of", left=c[0], right=c[2])
+        return self._track(node, c[0], c[2])
+
+    def neg(self, c: list[Any]) -> Any:
+        operand = c[1]
+        if isinstance(operand, A.Number):
+            # `-3.5` is a literal, not an operation: fold so `-3.5` and `- 3.5` agree.
+            return A.new(
+                A.Number, span=span_of(c[0], operand), value=-operand.value, unit=operand.unit
+            )
+        return self._track(A.new(A.Neg, span=span_of(c[0], operand), operand=operand), operand)
+
+    def name(self, c: list[Any]) -> Any:
+        return A.new(A.Name, span=span_of(c[0]), name=str(c[0]))
+
+    def paren(self, c: list[Any]) -> Any:
+        return c[1]
+
+    def literal(self, c: list[Any]) -> Any:
+        return number(c[0])
+
+    def signed_literal(self, c: list[Any]) -> Any:
+        num = c[-1]
+        if len(c) == 2:
+            return A.new(A.Number, span=span_of(c[0], num), value=-num.value, unit=num.unit)
+        return num
+
+    def call(self, c: list[Any]) -> Any:
+        args: list[Any] = []
+        field_name = None
+        i = 2
+        while i < len(c):
+            item = c[i]
+            if isinstance(item, Token):
+                if item.type == "DOT":
+                    field_name = str(c[i + 1])
+                    break
+            else:
+                args.append(item)
+            i += 1
+        node = A.new(
+            A.Call, span=span_of(c[0], c[-1]), func=str(c[0]), args=tuple(args), field=field_name
+        )
+        return self._track(node, *args)
+
+    # -- actions
+    def action_list(self, c: list[Any]) -> Any:
+        return tuple(x for x in c if not isinstance(x, Token))
+
+    def expiry_ref(self, c: list[Any]) -> Any:
+        if c[0].type == "MONTH":
+            return A.new(A.ByMonth, span=span_of(c[0], c[1]), month=c[1])
+        return A.new(A.NearDays, span=span_of(c[0], c[1]), days=c[1])
+
+    def short_delta(self, c: list[Any]) -> Any:
+        return ("short_delta", c[2], span_of(c[0], c[2]))
+
+    def wings(self, c: list[Any]) -> Any:
+        return ("wings", c[1], span_of(c[0], c[1]))
+
+    def quantity(self, c: list[Any]) -> Any:
+        return ("quantity", c[1], span_of(c[0], c[1]))
+
+    def open_action(self, c: list[Any]) -> Any:
+        fields: dict[str, Any] = {}
+        ctx = CTX.get()
+        for item in c[3:]:
+            if isinstance(item, tuple):
+                key, value, span = item
+            else:
+                key, value, span = "expiry", item, item.span
+            if key in fields:
+                ctx.diagnostics.append(
+                    error(
+                        "E306",
+                        f"`{_OPTION_WORDS[key]}` is given twice in `open iron condor`",
+                        span,
+                        help="keep one",
+                    )
+                )
+                continue
+            fields[key] = value
+        last = c[-1]
+        end = last[2] if isinstance(last, tuple) else last
+        return A.new(A.OpenCondor, span=span_of(c[0], end), **fields)
+
+    def roll_action(self, c: list[Any]) -> Any:
+        keeping = c[4] if len(c) > 4 else None
+        end = c[-1]
+        if isinstance(end, tuple):
+            end = end[1]
+        return A.new(A.RollCondor, span=span_of(c[0], end), to=c[3], keeping=keeping and keeping[0])
+
+    def keeping(self, c: list[Any]) -> Any:
+        return (str(c[1]), c[1])
+
+    def close_action(self, c: list[Any]) -> Any:
+        target = c[-1]
+        fraction = c[1] if len(c) == 4 else None
+        return A.new(
+            A.Close,
+            span=span_of(c[0], target[2]),
+            target=target[0],
+            month=target[1],
+            fraction=fraction,
+        )
+
+    def close_target(self, c: list[Any]) -> Any:
+        month = c[2] if len(c) == 3 else None
+        return (str(c[0]), month, c[-1])
+
+    def fraction(self, c: list[Any]) -> Any:
+        if len(c) == 3:
+            return c[1]
+        return self._leaf(c[0])
+
+    def _leaf(self, tok: Token) -> Any:
+        if tok.type == "NAME":
+            return A.new(A.Name, span=span_of(tok), name=str(tok))
+        return number(tok)
+
+    def count(self, c: list[Any]) -> Any:
+        return c[1] if len(c) == 3 else self._leaf(c[0])
+
+    def strike(self, c: list[Any]) -> Any:
+        return self._leaf(c[0])
+
+    def month_ref(self, c: list[Any]) -> Any:
+        return self._leaf(c[0])
+
+    def shift_action(self, c: list[Any]) -> Any:
+        fraction = c[1]
+        rest = [x for x in c[2:] if not (isinstance(x, Token) and x.type == "OF")]
+        # rest: HEDGE [FROM MONTH m] TO MONTH m
+        from_month = rest[3] if rest[1].type == "FROM" else None
+        return A.new(
+            A.ShiftHedge,
+            span=span_of(c[0], c[-1]),
+            fraction=fraction,
+            from_month=from_month,
+            to_month=c[-1],
+        )
+
+    def future_action(self, c: list[Any]) -> Any:
+        count = c[1] if not isinstance(c[1], Token) else None
+        return A.new(
+            A.TradeFuture, span=span_of(c[0], c[-1]), side=str(c[0]), count=count, month=c[-1]
+        )
+
+    def spread_action(self, c: list[Any]) -> Any:
+        count = c[1] if not isinstance(c[1], Token) else None
+        nodes = [x for x in c[1:] if not isinstance(x, Token)]
+        if count is not None:
+            nodes = nodes[1:]
+        lower, upper, month = nodes[0], nodes[1], nodes[2]
+        costing = nodes[3] if len(nodes) > 3 else None
+        return A.new(
+            A.BuyCallSpread,
+            span=span_of(c[0], c[-1]),
+            count=count,
+            lower=lower,
+            upper=upper,
+            month=month,
+            costing=costing,
+        )
+
+    def alert_action(self, c: list[Any]) -> Any:
+        return A.new(A.Alert, span=span_of(c[0], c[1]), message=string_value(c[1]))
+
+
+_OPTION_WORDS = {
+    "expiry": "month / near",
+    "short_delta": "short delta",
+    "wings": "wings",
+    "quantity": "quantity",
+}
