@@ -1,0 +1,344 @@
+"""Files → a :class:`Program`: read a rulebook, resolve its includes, apply param overrides.
+
+Includes are guarded: a path must be relative, must stay inside the root
+book's directory (symlinks resolved), must exist, may not form a cycle, and
+there are limits on depth and file count. A file included twice is loaded
+once. Every problem is a diagnostic; nothing here raises on bad input.
+
+:func:`load` is the notebook entry point: read, check, compile, ready to
+evaluate. :func:`load_program` stops before compiling (what ``alvh check``
+needs, and why it never imports numpy).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import ast as A
+from .diagnostics import Diagnostic, Related, RulebookError, error, has_errors, sort_key
+from .names import suggest
+from .parse import MAX_FILE_BYTES, Comment, parse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .evaluate import Book
+
+MAX_INCLUDE_DEPTH = 16
+MAX_INCLUDED_FILES = 64
+
+ParamValue = str | int | float
+
+
+@dataclass
+class Program:
+    """A rulebook with its includes resolved, ready for checking and compiling.
+
+    ``statements`` is the book in evaluation order: each include's statements
+    stand where the ``include`` line was.
+    """
+
+    root: str
+    files: dict[str, A.Rulebook] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, tuple[Comment, ...]] = field(default_factory=dict)
+    statements: list[Any] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    param_values: dict[str, A.Number] = field(default_factory=dict)
+    syntax_errors: set[str] = field(default_factory=set)  # files with syntax errors
+
+    @property
+    def params(self) -> dict[str, A.Param]:
+        return {s.name: s for s in self.statements if s.kind == "param"}
+
+    @property
+    def defines(self) -> dict[str, A.Define]:
+        return {s.name: s for s in self.statements if s.kind == "define"}
+
+    @property
+    def rules(self) -> list[A.Rule]:
+        return [s for s in self.statements if s.kind == "rule"]
+
+    @property
+    def header(self) -> A.Header | None:
+        root = self.files.get(self.root)
+        if root is None:
+            return None
+        return next((s for s in root.statements if s.kind == "header"), None)
+
+    @property
+    def description(self) -> str | None:
+        root = self.files.get(self.root)
+        if root is None:
+            return None
+        return next((s.text for s in root.statements if s.kind == "description"), None)
+
+
+def _read(path: Path, display: str, span: A.Span | None) -> tuple[str | None, Diagnostic | None]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, error(
+                "E406",
+                f"`{display}` is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                span,
+                help="split it into included files",
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, error("E408", f"cannot read `{display}`: {exc.strerror or exc}", span)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        where = A.new(
+            A.Span, file=display, line=line, column=col, end_line=line, end_column=col + 1
+        )
+        return None, error(
+            "E408", f"`{display}` is not valid UTF-8", where, help="save the file as UTF-8"
+        )
+
+
+def load_program(path: str | os.PathLike[str], text: str | None = None) -> Program:
+    """Read a book and everything it includes. Never raises for bad input.
+
+    ``text`` overrides the root file's content (e.g. an editor buffer).
+    """
+    display = os.fspath(path)
+    program = Program(root=display)
+    root_path = Path(display)
+    if text is None:
+        text, problem = _read(root_path, display, None)
+        if problem is not None:
+            program.diagnostics.append(problem)
+            return program
+    assert text is not None
+    root_dir = os.path.realpath(root_path.parent if root_path.parent != Path("") else Path("."))
+    loaded: set[str] = set()
+    _load_file(program, root_path, display, text, root_dir, [], loaded)
+    return program
+
+
+def _load_file(
+    program: Program,
+    path: Path,
+    display: str,
+    text: str,
+    root_dir: str,
+    stack: list[tuple[str, A.Span]],
+    loaded: set[str],
+) -> None:
+    real = os.path.realpath(path)
+    loaded.add(real)
+    result = parse(text, display)
+    program.files[display] = result.book
+    program.sources[display] = text
+    program.comments[display] = result.comments
+    program.diagnostics.extend(result.diagnostics)
+    if not result.ok:
+        program.syntax_errors.add(display)
+    for stmt in result.book.statements:
+        if stmt.kind != "include":
+            program.statements.append(stmt)
+            continue
+        _include(program, stmt, display, root_dir, stack, loaded)
+
+
+def _include(
+    program: Program,
+    stmt: A.Include,
+    includer: str,
+    root_dir: str,
+    stack: list[tuple[str, A.Span]],
+    loaded: set[str],
+) -> None:
+    span = stmt.path_span
+    raw = stmt.path
+    if os.path.isabs(raw) or raw.startswith("~") or (len(raw) > 1 and raw[1] == ":"):
+        program.diagnostics.append(
+            error(
+                "E403",
+                f"include path `{raw}` is absolute",
+                span,
+                help="write the path relative to this file",
+            )
+        )
+        return
+    display = os.path.normpath(os.path.join(os.path.dirname(includer), raw))
+    target = Path(display)
+    real = os.path.realpath(target)
+    if os.path.commonpath([real, root_dir]) != root_dir:
+        program.diagnostics.append(
+            error(
+                "E404",
+                f"`{raw}` is outside the rulebook's directory",
+                span,
+                help=f"included files must live under {root_dir}",
+            )
+        )
+        return
+    chain = [*stack, (includer, span)]
+    if any(os.path.realpath(p) == real for p, _ in chain):
+        cycle = " → ".join([*(os.path.basename(p) for p, _ in chain), os.path.basename(display)])
+        program.diagnostics.append(
+            error(
+                "E402",
+                f"include cycle: {cycle}",
+                span,
+                related=[Related(span=s, message="included from here") for _, s in stack],
+            )
+        )
+        return
+    if real in loaded:
+        return  # already loaded through another include: its statements are in already
+    if len(stack) + 1 > MAX_INCLUDE_DEPTH or len(loaded) >= MAX_INCLUDED_FILES:
+        limit = (
+            f"more than {MAX_INCLUDE_DEPTH} levels deep"
+            if len(stack) + 1 > MAX_INCLUDE_DEPTH
+            else f"more than {MAX_INCLUDED_FILES} files"
+        )
+        program.diagnostics.append(error("E405", f"includes go {limit}", span))
+        return
+    if not target.is_file():
+        siblings = []
+        if target.parent.is_dir():
+            siblings = [p.name for p in target.parent.iterdir() if p.suffix == ".alvh"]
+        guess = suggest(target.name, siblings)
+        program.diagnostics.append(
+            error(
+                "E401",
+                f"included file `{display}` does not exist",
+                span,
+                help=f"did you mean `{guess}`?" if guess else None,
+            )
+        )
+        return
+    text, problem = _read(target, display, span)
+    if problem is not None:
+        program.diagnostics.append(problem)
+        return
+    assert text is not None
+    _load_file(program, target, display, text, root_dir, chain, loaded)
+
+
+# ------------------------------------------------------------------ overrides
+
+
+def parse_param_value(text: str) -> A.Number | None:
+    """Parse ``5d``, ``7 days``, ``$1500``, ``2%``, ``-0.5`` with the rulebook grammar."""
+    result = parse(f"param __override__ = {text.strip()}", "<param>")
+    if not result.ok or len(result.book.statements) != 1:
+        return None
+    stmt = result.book.statements[0]
+    return stmt.value if stmt.kind == "param" else None
+
+
+def apply_overrides(program: Program, overrides: Mapping[str, ParamValue] | None) -> None:
+    """Resolve param values, applying run-time overrides with the declared units checked."""
+    params = program.params
+    program.param_values = {name: p.value for name, p in params.items()}
+    for name, raw in (overrides or {}).items():
+        where = A.new(A.Span, file="<param>", line=1, column=1, end_line=1, end_column=1)
+        param = params.get(name)
+        if param is None:
+            guess = suggest(name, params)
+            program.diagnostics.append(
+                error(
+                    "E501",
+                    f"`--param {name}`: the book has no param `{name}`",
+                    where,
+                    help=f"did you mean `{guess}`?" if guess else None,
+                )
+            )
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            program.diagnostics.append(
+                error("E503", f"`--param {name}`: expected a number or text, got {raw!r}", where)
+            )
+            continue
+        value = parse_param_value(str(raw)) if isinstance(raw, str) else None
+        if isinstance(raw, str) and value is None:
+            program.diagnostics.append(
+                error(
+                    "E503",
+                    f"`--param {name}={raw}`: not a value",
+                    where,
+                    help="write a number with an optional unit: 5d, 7 days, 50 points, $1500, 2%",
+                )
+            )
+            continue
+        declared = param.value.unit
+        if value is None:
+            value = A.new(A.Number, span=where, value=float(raw), unit=declared)
+        if value.unit == "bare":
+            value = A.new(A.Number, span=value.span, value=value.value, unit=declared)
+        if value.unit != declared and declared != "bare":
+            program.diagnostics.append(
+                error(
+                    "E502",
+                    f"`--param {name}={raw}`: `{name}` is in {_unit_word(declared)}, "
+                    f"not {_unit_word(value.unit)}",
+                    where,
+                    help=f"declared at {param.span}",
+                )
+            )
+            continue
+        if declared == "bare" and value.unit != "bare":
+            program.diagnostics.append(
+                error(
+                    "E502",
+                    f"`--param {name}={raw}`: `{name}` is a plain number, "
+                    f"not {_unit_word(value.unit)}",
+                    where,
+                    help=f"declared at {param.span}",
+                )
+            )
+            continue
+        program.param_values[name] = value
+
+
+def _unit_word(unit: str) -> str:
+    return {"bare": "a plain number", "percent": "percent"}.get(unit, unit)
+
+
+# ------------------------------------------------------------------------ API
+
+
+def load_checked(
+    path: str | os.PathLike[str],
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    text: str | None = None,
+) -> Program:
+    """Read, resolve includes, apply overrides and run every check. Never raises."""
+    from .check import run_checks
+
+    program = load_program(path, text)
+    apply_overrides(program, params)
+    if not has_errors(program.diagnostics) or program.files:
+        program.diagnostics.extend(run_checks(program))
+    program.diagnostics.sort(key=sort_key)
+    return program
+
+
+def load(
+    path: str | os.PathLike[str],
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    text: str | None = None,
+) -> Book:
+    """Load a rulebook ready to evaluate: ``alvh_dsl.load("book.alvh", params={"roll_dte": "5d"})``.
+
+    Raises :class:`~alvh_dsl.diagnostics.RulebookError` (with every
+    diagnostic) when the book has errors; warnings are kept on
+    ``book.diagnostics``.
+    """
+    program = load_checked(path, params, text=text)
+    if has_errors(program.diagnostics):
+        raise RulebookError([d for d in program.diagnostics if d.is_error], program.sources)
+    from .evaluate import compile_program
+
+    return compile_program(program)

@@ -1,0 +1,385 @@
+"""The position state a rulebook is evaluated against (``alvh eval --state``, the dry-run).
+
+A :class:`State` is one snapshot: the date, market levels and VIX futures by
+month, a recent history of market series (for indicators and ``crosses``),
+the open condors, the VIX hedge layers, the book's dollar greeks, equity and
+cash, and the date each rule last fired (for cooldowns). It is plain data,
+loadable from JSON (:func:`load_state`), with a JSON Schema (``alvh schema``).
+
+:meth:`State.value` is where every name of the language gets its value; a
+value that does not exist (flat book, missing month, no hedge) comes back as
+:class:`Unknown` with the reason, never as NaN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SPX_MULTIPLIER = 100.0
+VIX_OPTION_MULTIPLIER = 100.0
+VIX_FUTURE_MULTIPLIER = 1000.0
+
+
+class Unknown:
+    """A value the state cannot provide, and why. Falsy in no sense: check with ``is_unknown``."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.reason!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.reason == self.reason
+
+    def __hash__(self) -> int:
+        return hash(self.reason)
+
+
+Value = float | bool | Unknown
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+class Greeks(_Model):
+    """Greeks. Per contract (in points) for a condor; in dollars for the book."""
+
+    delta: float = 0.0
+    gamma: float = 0.0
+    theta: float = 0.0
+    vega: float = 0.0
+
+
+class FutureQuote(_Model):
+    """A VIX futures month: settlement price and expiry. Month 1 is the nearest unexpired."""
+
+    month: int = Field(ge=1, le=9)
+    price: float | None = Field(default=None, gt=0)
+    expiry: dt.date | None = None
+    modelled: bool = False  # true when the price comes from a model, not the market
+
+
+class Market(_Model):
+    SPX: float = Field(gt=0)
+    VIX: float = Field(gt=0)
+    VVIX: float | None = Field(default=None, gt=0)
+    futures: list[FutureQuote] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _months_unique(self) -> Market:
+        months = [f.month for f in self.futures]
+        if len(months) != len(set(months)):
+            raise ValueError("each VIX futures month may appear once")
+        return self
+
+    def future(self, month: int) -> FutureQuote | None:
+        for f in self.futures:
+            if f.month == month:
+                return f
+        return None
+
+
+class Condor(_Model):
+    """An open SPX iron condor. Strikes in index points; credit and mark in points per unit."""
+
+    id: str | None = None
+    expiry: dt.date
+    quantity: int = Field(default=1, ge=1)
+    short_put: float = Field(gt=0)
+    long_put: float = Field(gt=0)
+    short_call: float = Field(gt=0)
+    long_call: float = Field(gt=0)
+    credit: float = Field(description="credit received per unit, in points")
+    mark: float | None = Field(default=None, description="cost to close per unit, in points")
+    pnl: float | None = Field(default=None, description="open P&L in dollars (else from mark)")
+    entry_date: dt.date | None = None
+    target_delta: float | None = Field(default=None, description="short delta it was opened at")
+    greeks: Greeks = Field(default_factory=Greeks, description="per contract, in points")
+
+    @model_validator(mode="after")
+    def _strikes_ordered(self) -> Condor:
+        if not self.long_put < self.short_put <= self.short_call < self.long_call:
+            raise ValueError("strikes must satisfy long_put < short_put <= short_call < long_call")
+        return self
+
+    @property
+    def width(self) -> float:
+        return max(self.short_put - self.long_put, self.long_call - self.short_call)
+
+    def open_pnl(self) -> float | None:
+        if self.pnl is not None:
+            return self.pnl
+        if self.mark is not None:
+            return (self.credit - self.mark) * SPX_MULTIPLIER * self.quantity
+        return None
+
+
+class HedgeLayer(_Model):
+    """A VIX hedge layer: long (or short) futures, or a long call spread, on one VIX month."""
+
+    id: str | None = None
+    kind: Literal["future", "call_spread"]
+    quantity: int = Field(description="contracts; negative for short futures")
+    expiry: dt.date | None = None
+    month: int | None = Field(default=None, ge=1, le=9, description="used when expiry is absent")
+    lower: float | None = Field(default=None, gt=0, description="long call strike")
+    upper: float | None = Field(default=None, gt=0, description="short call strike")
+    entry_price: float = Field(description="points: futures price, or spread debit")
+    mark: float | None = None
+    notional: float | None = Field(default=None, description="dollars; derived when absent")
+    entry_date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> HedgeLayer:
+        if self.quantity == 0:
+            raise ValueError("quantity cannot be 0")
+        if self.kind == "call_spread":
+            if self.lower is None or self.upper is None or not self.lower < self.upper:
+                raise ValueError("a call spread needs strikes with lower < upper")
+            if self.quantity < 0:
+                raise ValueError("call spread layers are long: quantity must be positive")
+        if self.expiry is None and self.month is None:
+            raise ValueError("a hedge layer needs its expiry or its month")
+        return self
+
+    @property
+    def multiplier(self) -> float:
+        return VIX_FUTURE_MULTIPLIER if self.kind == "future" else VIX_OPTION_MULTIPLIER
+
+
+class History(_Model):
+    """Recent daily observations, oldest first. Series names are the language's
+    (``SPX``, ``VIX``, ``VVIX``, ``VIX.M1`` …) plus ``advances`` / ``declines``
+    for the A/D line. ``None`` marks a missing observation."""
+
+    dates: list[dt.date]
+    series: dict[str, list[float | None]]
+
+    @model_validator(mode="after")
+    def _aligned(self) -> History:
+        n = len(self.dates)
+        for name, values in self.series.items():
+            if len(values) != n:
+                raise ValueError(f"series {name!r} has {len(values)} values for {n} dates")
+        for a, b in zip(self.dates, self.dates[1:], strict=False):
+            if not a < b:
+                raise ValueError(f"dates must increase: {a} is followed by {b}")
+        return self
+
+
+class State(_Model):
+    """Everything one evaluation sees."""
+
+    date: dt.date
+    market: Market
+    history: History | None = None
+    condors: list[Condor] = Field(default_factory=list)
+    hedges: list[HedgeLayer] = Field(default_factory=list)
+    greeks: Greeks = Field(default_factory=Greeks, description="book greeks in dollars")
+    equity: float
+    cash: float | None = None
+    last_fired: dict[str, dt.date] = Field(default_factory=dict)
+
+    # ------------------------------------------------------------ derived
+    def front_condor(self) -> Condor | None:
+        live = [c for c in self.condors if c.expiry >= self.date]
+        pool = live or self.condors
+        return min(pool, key=lambda c: c.expiry) if pool else None
+
+    def hedge_month(self, layer: HedgeLayer) -> int | None:
+        """The VIX month (1 = front) a layer is in today: found by its expiry in the
+        futures list when both are known, else the layer's own ``month``."""
+        if layer.expiry is not None:
+            for f in self.market.futures:
+                if f.expiry == layer.expiry:
+                    return f.month
+        return layer.month
+
+    def layer_notional(self, layer: HedgeLayer) -> float | None:
+        if layer.notional is not None:
+            return layer.notional
+        month = self.hedge_month(layer)
+        quote = self.market.future(month) if month is not None else None
+        price = quote.price if quote is not None and quote.price is not None else None
+        if price is None and layer.kind == "future":
+            price = layer.mark if layer.mark is not None else layer.entry_price
+        if price is None:
+            return None
+        return abs(layer.quantity) * layer.multiplier * price
+
+    def value(self, name: str) -> Value:
+        """The value of a language name in this state, or :class:`Unknown` with the reason."""
+        getter = _GETTERS.get(name)
+        if getter is None:
+            return Unknown(f"`{name}` is not a state value")
+        return getter(self)
+
+
+def _front(state: State, what: str) -> Condor | Unknown:
+    c = state.front_condor()
+    return c if c is not None else Unknown(f"{what} is unknown: no condor is open")
+
+
+def _condor_attr(attr: str) -> Any:
+    def get(state: State) -> Value:
+        c = _front(state, f"condor.{attr}")
+        if isinstance(c, Unknown):
+            return c
+        if attr == "DTE":
+            return float((c.expiry - state.date).days)
+        if attr in ("delta", "gamma", "theta", "vega"):
+            return float(getattr(c.greeks, attr))
+        if attr == "pnl":
+            pnl = c.open_pnl()
+            return pnl if pnl is not None else Unknown("condor.pnl is unknown: no mark or pnl")
+        if attr == "credit":
+            return c.credit * SPX_MULTIPLIER * c.quantity
+        if attr == "width":
+            return c.width
+        if attr == "quantity":
+            return float(c.quantity)
+        raise KeyError(attr)
+
+    return get
+
+
+def _future(month: int) -> Any:
+    def get(state: State) -> Value:
+        q = state.market.future(month)
+        if q is None or q.price is None:
+            return Unknown(f"VIX futures month {month} is not in the state")
+        return q.price
+
+    return get
+
+
+def _term_slope(state: State) -> Value:
+    m1, m2 = state.market.future(1), state.market.future(2)
+    if m1 is None or m2 is None or m1.price is None or m2.price is None:
+        return Unknown("VIX.term_slope needs VIX futures months 1 and 2")
+    return (m2.price - m1.price) / m1.price
+
+
+def _hedge_notional(state: State) -> Value:
+    total = 0.0
+    for layer in state.hedges:
+        n = state.layer_notional(layer)
+        if n is None:
+            return Unknown("hedge.notional is unknown: a layer's month has no futures price")
+        total += n
+    return total
+
+
+def _hedge_month_notional(month: int) -> Any:
+    def get(state: State) -> Value:
+        total = 0.0
+        for layer in state.hedges:
+            if state.hedge_month(layer) != month:
+                continue
+            n = state.layer_notional(layer)
+            if n is None:
+                return Unknown(
+                    f"hedge.M{month}.notional is unknown: no futures price for month {month}"
+                )
+            total += n
+        return total
+
+    return get
+
+
+def _hedge_dte(state: State) -> Value:
+    expiries = []
+    for layer in state.hedges:
+        if layer.expiry is not None:
+            expiries.append(layer.expiry)
+        else:
+            q = state.market.future(layer.month or 0)
+            if q is not None and q.expiry is not None:
+                expiries.append(q.expiry)
+    if not state.hedges:
+        return Unknown("hedge.DTE is unknown: there is no hedge")
+    if not expiries:
+        return Unknown("hedge.DTE is unknown: the hedge layers have no expiry dates")
+    return float((min(expiries) - state.date).days)
+
+
+def _optional(value: float | None, what: str) -> Value:
+    return value if value is not None else Unknown(f"{what} is not in the state")
+
+
+_GETTERS: dict[str, Any] = {
+    "SPX": lambda s: s.market.SPX,
+    "VIX": lambda s: s.market.VIX,
+    "VVIX": lambda s: _optional(s.market.VVIX, "VVIX"),
+    "VIX.term_slope": _term_slope,
+    "DTE": _condor_attr("DTE"),
+    "condor.count": lambda s: float(len(s.condors)),
+    "hedge.notional": _hedge_notional,
+    "hedge.layers": lambda s: float(len(s.hedges)),
+    "hedge.DTE": _hedge_dte,
+    "book.delta": lambda s: s.greeks.delta,
+    "book.gamma": lambda s: s.greeks.gamma,
+    "book.vega": lambda s: s.greeks.vega,
+    "book.theta": lambda s: s.greeks.theta,
+    "equity": lambda s: s.equity,
+    "cash": lambda s: s.cash if s.cash is not None else s.equity,
+}
+for _attr in ("DTE", "delta", "gamma", "theta", "vega", "pnl", "credit", "width", "quantity"):
+    _GETTERS[f"condor.{_attr}"] = _condor_attr(_attr)
+for _m in range(1, 10):
+    _GETTERS[f"VIX.M{_m}"] = _future(_m)
+    _GETTERS[f"hedge.M{_m}.notional"] = _hedge_month_notional(_m)
+
+
+class StateError(Exception):
+    """A state file that cannot be read or does not validate; ``issues`` are (json path, message)."""
+
+    def __init__(self, file: str, issues: list[tuple[str, str]]) -> None:
+        self.file = file
+        self.issues = issues
+        super().__init__("\n".join(f"{file}: {path}: {msg}" for path, msg in issues))
+
+
+def load_state(path: str | Path) -> State:
+    """Read and validate a state JSON file; :class:`StateError` names each bad JSON path."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(file, [("$", f"cannot read the file: {exc}")]) from None
+    return parse_state(text, file)
+
+
+def parse_state(text: str, file: str = "<state>") -> State:
+    """Validate state JSON text."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StateError(
+            file, [("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
+        ) from None
+    try:
+        return State.model_validate_json(text)
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors():
+            path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+            issues.append((path, err["msg"]))
+        raise StateError(file, issues) from None
+
+
+def state_schema() -> dict[str, Any]:
+    """The JSON Schema of :class:`State` (what ``alvh schema`` prints)."""
+    schema = State.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ALVH evaluation state"
+    return schema
