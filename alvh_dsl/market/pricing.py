@@ -1,0 +1,333 @@
+"""Vectorised option pricing and greeks: Black–Scholes–Merton (SPX) and Black-76 (VIX).
+
+Every function takes NumPy-broadcastable arrays, so one call values a whole book over a
+whole history: pass ``strike`` shaped ``(legs, 1)`` and ``spot`` shaped ``(days,)`` and get
+``(legs, days)`` arrays back.
+
+Units and conventions (see ``docs/pricing.md``):
+
+- ``t`` is the time to expiry in years, ``calendar days / 365`` (:func:`year_fraction`).
+- ``vol``, ``rate`` and ``dividend`` are decimals (0.20 = 20 %); rates are continuously
+  compounded.
+- ``vega`` is per vol point (a 0.01 change in ``vol``); ``theta`` is per calendar day
+  (the change in value as one day passes, usually negative for a long option).
+- Black-76 ``delta`` and ``gamma`` are with respect to the future, not the VIX index.
+- ``t <= 0`` (expired, or valued on the expiry morning) gives the intrinsic value,
+  delta 0 or ±1 (±0.5 exactly at the money), gamma, vega and theta 0. ``vol == 0`` with
+  ``t > 0`` gives the discounted intrinsic value of the forward. No warnings are emitted.
+- NaN inputs (an unknown VVIX, say) give NaN outputs rather than an exception, so an
+  unknown market value stays visibly unknown; a negative vol, price or strike raises.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import ndtr, ndtri
+
+__all__ = [
+    "DAYS_PER_YEAR",
+    "SPX_MULTIPLIER",
+    "VIX_FUTURE_MULTIPLIER",
+    "VIX_OPTION_MULTIPLIER",
+    "Greeks",
+    "PricingConfig",
+    "black76",
+    "bsm",
+    "dollar_greeks",
+    "iv_from_vix",
+    "strike_for_delta",
+    "vix_future",
+    "year_fraction",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Calendar days per year: ``t = DTE / 365``.
+DAYS_PER_YEAR = 365.0
+#: Dollars per index point for one SPX option contract.
+SPX_MULTIPLIER = 100.0
+#: Dollars per index point for one VIX option contract.
+VIX_OPTION_MULTIPLIER = 100.0
+#: Dollars per index point for one VIX future (VX) contract.
+VIX_FUTURE_MULTIPLIER = 1000.0
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class Greeks(NamedTuple):
+    """Price and greeks of one or many options (arrays of a common shape).
+
+    Per unit of underlying: ``delta`` per point of the underlying, ``gamma`` per point²,
+    ``vega`` per vol point, ``theta`` per calendar day. :func:`dollar_greeks` scales them
+    by contract multiplier and quantity.
+    """
+
+    price: FloatArray
+    delta: FloatArray
+    gamma: FloatArray
+    vega: FloatArray
+    theta: FloatArray
+
+
+@dataclass(frozen=True)
+class PricingConfig:
+    """Constants used when the history does not carry a value.
+
+    ``rate`` and ``dividend_yield`` stand in for missing ``rate`` / ``dividend_yield``
+    columns; ``vix_option_vol`` for a missing ``vvix``; ``skew`` is the slope of SPX
+    implied vol per unit of log-moneyness (positive: IV rises as strikes go down);
+    ``vol_floor`` bounds skewed vols from below; ``strike_grid`` is the SPX strike step.
+    """
+
+    rate: float = 0.02
+    dividend_yield: float = 0.018
+    skew: float = 0.0
+    vix_option_vol: float = 0.90
+    vol_floor: float = 0.01
+    strike_grid: float = 5.0
+
+
+def year_fraction(dte_days: npt.ArrayLike) -> FloatArray:
+    """Calendar days to expiry -> years (``/ 365``)."""
+    return np.asarray(dte_days, dtype=np.float64) / DAYS_PER_YEAR
+
+
+def _arrays(*values: npt.ArrayLike) -> list[FloatArray]:
+    return [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def _reject_negative(**values: FloatArray) -> None:
+    # NaN compares False, so unknown inputs pass through to NaN outputs.
+    for name, value in values.items():
+        if np.any(value < 0):
+            raise ValueError(f"{name} must not be negative")
+
+
+def _sign(call: npt.ArrayLike) -> FloatArray:
+    return np.where(np.asarray(call, dtype=bool), 1.0, -1.0)
+
+
+def _step(x: FloatArray) -> FloatArray:
+    # d(intrinsic)/dx at expiry: 1 in the money, 0 out, 1/2 exactly at the money (the
+    # limit of N(d1) as t -> 0).
+    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, 0.5))
+
+
+def bsm(
+    spot: npt.ArrayLike,
+    strike: npt.ArrayLike,
+    t: npt.ArrayLike,
+    vol: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0,
+    dividend: npt.ArrayLike = 0.0,
+    *,
+    call: npt.ArrayLike = True,
+) -> Greeks:
+    """Black–Scholes–Merton price and greeks of European options with a dividend yield.
+
+    ``call`` is a boolean (array): ``True`` for calls, ``False`` for puts. All arguments
+    broadcast; the result arrays have the broadcast shape.
+    """
+    s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
+    _reject_negative(spot=s, strike=k, vol=v)
+    sign = _sign(call)
+    s, k, tt, v, r, q, sign = np.broadcast_arrays(s, k, tt, v, r, q, sign)
+    with np.errstate(all="ignore"):
+        tc = np.maximum(tt, 0.0)
+        sqrt_t = np.sqrt(tc)
+        sd = v * sqrt_t
+        live = sd > 0
+        df_q = np.exp(-q * tc)
+        df_r = np.exp(-r * tc)
+        sq = s * df_q
+        kr = k * df_r
+        d1 = (np.log(s / k) + (r - q) * tc) / sd + 0.5 * sd
+        d2 = d1 - sd
+        n1 = ndtr(sign * d1)
+        n2 = ndtr(sign * d2)
+        pdf = np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI
+        price = sign * (sq * n1 - kr * n2)
+        delta = sign * df_q * n1
+        gamma = df_q * pdf / (s * sd)
+        vega = sq * pdf * sqrt_t / 100.0
+        theta = (-0.5 * sq * pdf * v / sqrt_t - sign * (r * kr * n2 - q * sq * n1)) / DAYS_PER_YEAR
+        if live.all():
+            return Greeks(price, delta, gamma, vega, theta)
+        # Expired or zero vol: the option is worth its (discounted) forward intrinsic.
+        moneyness = sign * (sq - kr)
+        itm = _step(moneyness)
+        dead = (tc <= 0) | (sd == 0)
+        dead_price = np.maximum(moneyness, 0.0)
+        dead_delta = sign * df_q * itm
+        dead_theta = np.where(tc > 0, sign * itm * (q * sq - r * kr) / DAYS_PER_YEAR, 0.0)
+        return _merge(
+            live, dead, (price, delta, gamma, vega, theta), (dead_price, dead_delta, dead_theta)
+        )
+
+
+def black76(
+    forward: npt.ArrayLike,
+    strike: npt.ArrayLike,
+    t: npt.ArrayLike,
+    vol: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0,
+    *,
+    call: npt.ArrayLike = True,
+) -> Greeks:
+    """Black-76 price and greeks of European options on a future (VIX options).
+
+    Greeks are with respect to the future price ``forward``; vega per vol point, theta per
+    calendar day. Arguments broadcast like :func:`bsm`.
+    """
+    f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
+    _reject_negative(forward=f, strike=k, vol=v)
+    sign = _sign(call)
+    f, k, tt, v, r, sign = np.broadcast_arrays(f, k, tt, v, r, sign)
+    with np.errstate(all="ignore"):
+        tc = np.maximum(tt, 0.0)
+        sqrt_t = np.sqrt(tc)
+        sd = v * sqrt_t
+        live = sd > 0
+        df = np.exp(-r * tc)
+        d1 = np.log(f / k) / sd + 0.5 * sd
+        d2 = d1 - sd
+        n1 = ndtr(sign * d1)
+        n2 = ndtr(sign * d2)
+        pdf = np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI
+        price = df * sign * (f * n1 - k * n2)
+        delta = df * sign * n1
+        gamma = df * pdf / (f * sd)
+        vega = df * f * pdf * sqrt_t / 100.0
+        theta = (r * price - 0.5 * df * f * pdf * v / sqrt_t) / DAYS_PER_YEAR
+        if live.all():
+            return Greeks(price, delta, gamma, vega, theta)
+        moneyness = sign * (f - k)
+        itm = _step(moneyness)
+        dead = (tc <= 0) | (sd == 0)
+        dead_price = df * np.maximum(moneyness, 0.0)
+        dead_delta = df * sign * itm
+        dead_theta = np.where(tc > 0, r * dead_price / DAYS_PER_YEAR, 0.0)
+        return _merge(
+            live, dead, (price, delta, gamma, vega, theta), (dead_price, dead_delta, dead_theta)
+        )
+
+
+def _merge(
+    live: npt.NDArray[np.bool_],
+    dead: npt.NDArray[np.bool_],
+    alive: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    expired: tuple[FloatArray, FloatArray, FloatArray],
+) -> Greeks:
+    # Cells that are neither live nor dead had a NaN input: they stay NaN.
+    nan = np.full(live.shape, np.nan)
+    zero = np.where(dead, 0.0, np.nan)
+    price, delta, gamma, vega, theta = alive
+    dead_price, dead_delta, dead_theta = expired
+    return Greeks(
+        np.where(live, price, np.where(dead, dead_price, nan)),
+        np.where(live, delta, np.where(dead, dead_delta, nan)),
+        np.where(live, gamma, zero),
+        np.where(live, vega, zero),
+        np.where(live, theta, np.where(dead, dead_theta, nan)),
+    )
+
+
+def vix_future(forward: npt.ArrayLike) -> Greeks:
+    """A VIX future as a :class:`Greeks`: price = the future, delta 1, other greeks 0."""
+    f = np.asarray(forward, dtype=np.float64)
+    zeros = np.zeros_like(f)
+    return Greeks(f, np.where(np.isnan(f), np.nan, 1.0), zeros, zeros.copy(), zeros.copy())
+
+
+def dollar_greeks(greeks: Greeks, multiplier: float, quantity: npt.ArrayLike = 1.0) -> Greeks:
+    """Scale per-unit greeks to dollars for ``quantity`` contracts (negative = short).
+
+    ``multiplier`` is :data:`SPX_MULTIPLIER`, :data:`VIX_OPTION_MULTIPLIER` or
+    :data:`VIX_FUTURE_MULTIPLIER`. The result is value in $, delta in $ per point of the
+    underlying, gamma in $ per point², vega in $ per vol point, theta in $ per day.
+    """
+    scale = np.asarray(quantity, dtype=np.float64) * multiplier
+    return Greeks(*(np.asarray(g) * scale for g in greeks))
+
+
+def iv_from_vix(
+    vix: npt.ArrayLike,
+    strike: npt.ArrayLike | None = None,
+    spot: npt.ArrayLike | None = None,
+    *,
+    skew: float = 0.0,
+    floor: float = 0.01,
+) -> FloatArray:
+    """SPX implied vol from VIX: ``VIX / 100 - skew * ln(strike / spot)``, at least ``floor``.
+
+    With ``skew = 0`` (the default) every strike gets VIX / 100. A positive ``skew`` raises
+    the vol of strikes below spot (e.g. ``skew = 0.8`` adds 4 vol points 5 % below spot).
+    """
+    atm = np.asarray(vix, dtype=np.float64) / 100.0
+    if skew == 0.0:
+        return atm
+    if strike is None or spot is None:
+        raise ValueError("a skew needs both strike and spot")
+    k, s = _arrays(strike, spot)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vol = atm - skew * np.log(k / s)
+    return np.where(np.isnan(vol), np.nan, np.maximum(vol, floor))
+
+
+def strike_for_delta(
+    spot: npt.ArrayLike,
+    t: npt.ArrayLike,
+    vix: npt.ArrayLike,
+    target_delta: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0,
+    dividend: npt.ArrayLike = 0.0,
+    *,
+    call: npt.ArrayLike,
+    skew: float = 0.0,
+    grid: float = 5.0,
+    floor: float = 0.01,
+) -> FloatArray:
+    """The strike on a ``grid`` whose BSM delta is nearest ``target_delta`` (vectorised).
+
+    ``target_delta`` is the absolute delta (0.16 for a 16-delta put or call); vol comes
+    from :func:`iv_from_vix` with the same ``skew``. The continuous strike is solved in
+    closed form (iterated when a skew makes vol depend on the strike), then the two
+    neighbouring grid strikes are priced and the one whose delta is nearer wins; a tie goes
+    to the strike further out of the money. ``t`` must be positive.
+    """
+    s, tt, vx, target, r, q = _arrays(spot, t, vix, target_delta, rate, dividend)
+    sign = _sign(call)
+    if np.any(tt <= 0):
+        raise ValueError("strike_for_delta needs a positive time to expiry")
+    if grid <= 0:
+        raise ValueError("grid must be positive")
+    level = np.abs(target) * np.exp(q * tt)
+    if np.any((level <= 0) | (level >= 1)):
+        raise ValueError("target delta must be strictly between 0 and exp(-q t)")
+    d1 = sign * ndtri(level)
+    sqrt_t = np.sqrt(tt)
+    vol = iv_from_vix(vx)
+    strike = s * np.exp(-d1 * vol * sqrt_t + (r - q + 0.5 * vol * vol) * tt)
+    if skew != 0.0:
+        # Fixed point K -> vol(K) -> K; contracts quickly for realistic skews.
+        for _ in range(30):
+            vol = iv_from_vix(vx, strike, s, skew=skew, floor=floor)
+            strike = s * np.exp(-d1 * vol * sqrt_t + (r - q + 0.5 * vol * vol) * tt)
+    lower = np.floor(strike / grid) * grid
+    upper = lower + grid
+    lower = np.where(lower <= 0, grid, lower)
+
+    def gap(k: FloatArray) -> FloatArray:
+        v = iv_from_vix(vx, k, s, skew=skew, floor=floor)
+        delta = bsm(s, k, tt, v, r, q, call=sign > 0).delta
+        return np.asarray(np.abs(np.abs(delta) - np.abs(target)), dtype=np.float64)
+
+    gap_lo, gap_hi = gap(lower), gap(upper)
+    further_out = np.where(sign > 0, upper, lower)
+    nearer = np.where(gap_lo < gap_hi, lower, upper)
+    return np.where(gap_lo == gap_hi, further_out, nearer)
