@@ -33,7 +33,6 @@ from .names import (
     INDICATORS,
     KEYWORDS,
     STATE_NAMES,
-    UNIT_WORDS,
     suggest,
 )
 from .units import Ty, infer_types
@@ -266,8 +265,8 @@ def check_rules(an: Analysis) -> Iterable[Diagnostic]:
                 "W101",
                 "unnamed rule",
                 rule.id_span,
-                help=f"name it for reports and cooldowns: `rule {rule.id}` on the line above "
-                f"(its derived ID is `{rule.id}`)",
+                help=f"its ID is derived from its text (`{rule.id}`); a `rule NAME` line above "
+                "it gives reports and cooldowns a stable name",
             )
 
 
@@ -640,6 +639,81 @@ def run_checks(program: Program, passes: Iterable[Pass] = PASSES) -> list[Diagno
     return sorted(out, key=sort_key)
 
 
+@dataclass
+class CheckReport:
+    """The result of checking several books: every diagnostic once, with the sources to show them."""
+
+    books: list[str]
+    files: int
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]
+
+    @property
+    def errors(self) -> int:
+        return sum(d.is_error for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+def find_books(paths: Iterable[str]) -> list[str]:
+    """Files named directly, plus every ``*.alvh`` under directories (sorted, recursive)."""
+    import os
+
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                out.extend(
+                    os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".alvh")
+                )
+        else:
+            out.append(p)
+    return out
+
+
+def check_paths(
+    paths: Iterable[str], params: dict[str, str | int | float] | None = None
+) -> CheckReport:
+    """Check files and directories (``alvh check``).
+
+    Files found in a directory that another book there includes are library
+    files: they are checked as part of the books that include them, not on
+    their own (so a shared params file does not warn that its params are
+    unused). Files named explicitly are always checked as books.
+    """
+    import os
+
+    from .load import load_checked
+
+    explicit = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
+    candidates = find_books(paths)
+    programs = [load_checked(path, params) for path in candidates]
+    included: set[str] = set()
+    for program in programs:
+        included.update(os.path.realpath(f) for f in program.files if f != program.root)
+    seen: set[tuple[str, str, str]] = set()
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    books: list[str] = []
+    files: set[str] = set()
+    for program in programs:
+        real = os.path.realpath(program.root)
+        if real in included and real not in explicit:
+            continue
+        books.append(program.root)
+        sources.update(program.sources)
+        files.update(os.path.realpath(f) for f in program.files)
+        for d in program.diagnostics:
+            key = (d.code, str(d.span), d.message)
+            if key not in seen:
+                seen.add(key)
+                diagnostics.append(d)
+    return CheckReport(books, len(files), diagnostics, sources)
+
+
 def check(
     path: str,
     params: dict[str, str | int | float] | None = None,
@@ -652,4 +726,4 @@ def check(
     return load_checked(path, params, text=text).diagnostics
 
 
-__all__ = ["PASSES", "Analysis", "check", "run_checks", "UNIT_WORDS"]
+__all__ = ["PASSES", "Analysis", "CheckReport", "check", "check_paths", "find_books", "run_checks"]

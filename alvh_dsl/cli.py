@@ -1,52 +1,343 @@
 """Command-line interface: a thin layer over the Python API.
 
-Sub-commands are imported lazily (see :class:`LazyGroup`) so that ``alvh check``
-never pays for numpy, pandas or the pricing stack.
+Each command parses its arguments, calls :mod:`alvh_dsl`'s API and prints.
+Sub-commands of other stages (``dryrun``, ``data``) are imported lazily (see
+:class:`LazyGroup`), and so is numpy, so ``alvh check`` starts fast.
 
-Exit codes: 0 success, 1 errors found (or warnings with ``--strict``), 2 usage.
+Exit codes: 0 success, 1 problems found (errors, or warnings with
+``--strict``; unformatted files with ``fmt --check``; bad input files), 2 usage.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
-from typing import Any
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
-# name -> "module:attribute" of a click command; imported only when invoked.
-_COMMANDS: dict[str, str] = {
-    "data": "alvh_dsl.market.cli:data",
+# name -> ("module:attribute", short help). Imported only when invoked.
+_LAZY: dict[str, tuple[str, str]] = {
+    "dryrun": ("alvh_dsl.dryrun_cli:dryrun", "Replay a rulebook over market history."),
+    "data": ("alvh_dsl.market.cli:data", "Merge, validate or synthesize market history."),
 }
 
 
 class LazyGroup(click.Group):
-    """A click group whose sub-commands live in other modules, imported on use."""
-
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._lazy = lazy
+    """A click group whose heavier sub-commands live in other modules, imported on use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._lazy})
+        return sorted({*super().list_commands(ctx), *_LAZY})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = self._lazy.get(cmd_name)
-        if target is None:
+        if cmd_name not in _LAZY:
             return super().get_command(ctx, cmd_name)
-        module, attr = target.split(":")
+        module, attr = _LAZY[cmd_name][0].split(":")
         command = getattr(importlib.import_module(module), attr)
         assert isinstance(command, click.Command)
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # List lazy commands from their stored help so `alvh --help` imports nothing heavy.
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in _LAZY:
+                rows.append((name, _LAZY[name][1]))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=60)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
-@click.group(cls=LazyGroup, lazy=_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(package_name="alvh-dsl", prog_name="alvh")
 def cli() -> None:
     """alvh: check, format, explain, evaluate and dry-run ALVH rulebooks.
 
     \b
-    Exit codes: 0 ok, 1 errors (or warnings with --strict), 2 usage error.
+    Exit codes: 0 ok, 1 problems found, 2 usage error.
+    Docs: docs/cli.md, docs/language.md, docs/diagnostics.md.
     """
+
+
+# ------------------------------------------------------------------ helpers
+
+_color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the output (auto: only on a terminal, and not when NO_COLOR is set).",
+)
+_param_option = click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a param, e.g. --param roll_dte=5d (units are checked). Repeatable.",
+)
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+
+
+def _use_color(choice: str, stream: Any = None) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.UsageError(f"--param takes NAME=VALUE (e.g. roll_dte=5d), got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"alvh: {message}", err=True)
+    sys.exit(code)
+
+
+def _print_diagnostics(diags: Sequence[Any], sources: dict[str, str], color: bool) -> None:
+    from .diagnostics import render
+
+    if diags:
+        click.echo(render(diags, sources, color=color), err=True, nl=False)
+
+
+def _load_book(path: str, params: Sequence[str], color: str) -> Any:
+    """Load a book for explain/eval; on errors print them and exit 1."""
+    from .diagnostics import RulebookError
+    from .load import load
+
+    if not os.path.exists(path):
+        raise click.BadParameter(f"no such file: {path}", param_hint="BOOK")
+    try:
+        return load(path, _parse_params(params))
+    except RulebookError as exc:
+        _print_diagnostics(exc.diagnostics, exc.sources, _use_color(color, sys.stderr))
+        _fail(f"{path} has errors; fix them first (see `alvh check {path}`)")
+
+
+# ----------------------------------------------------------------- commands
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@_format_option
+@_param_option
+@_color_option
+def check(
+    paths: tuple[str, ...], strict: bool, fmt: str, params: tuple[str, ...], color: str
+) -> None:
+    """Check rulebooks (files, or directories searched for *.alvh).
+
+    Prints every error and warning with its location, a caret under the source
+    and a hint. Exit 0 when clean, 1 on errors (or warnings with --strict).
+    """
+    from .check import check_paths
+    from .diagnostics import summary, to_json
+
+    report = check_paths(paths, _parse_params(params))
+    if not report.books:
+        _fail("no rulebooks (*.alvh) found", 1)
+    if fmt == "json":
+        click.echo(to_json(report.diagnostics, books=report.books))
+    else:
+        _print_diagnostics(report.diagnostics, report.sources, _use_color(color, sys.stderr))
+        n = len(report.books)
+        click.echo(
+            f"checked {n} book{'s' if n != 1 else ''} ({report.files} file"
+            f"{'s' if report.files != 1 else ''}): {summary(report.diagnostics)}",
+            err=True,
+        )
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Change nothing; exit 1 and show a diff if a file is not formatted.",
+)
+@click.option("--diff", is_flag=True, help="Show the diff instead of rewriting.")
+@_color_option
+def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> None:
+    """Format rulebooks canonically (in place). `-` formats stdin to stdout.
+
+    The layout is idempotent, keeps every comment, and never changes meaning.
+    """
+    from .check import find_books
+    from .diagnostics import RulebookError
+    from .fileio import atomic_write_text
+    from .fmt import format_source
+
+    unformatted = 0
+    failed = 0
+    for path in ["-"] if paths == ("-",) else find_books(p for p in paths if p != "-"):
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        try:
+            out = format_source(text, "<stdin>" if path == "-" else path)
+        except RulebookError as exc:
+            _print_diagnostics(exc.diagnostics, exc.sources, _use_color(color, sys.stderr))
+            failed += 1
+            continue
+        if path == "-":
+            click.echo(out, nl=False)
+            continue
+        if out == text:
+            continue
+        unformatted += 1
+        if check_only or diff:
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True),
+                out.splitlines(keepends=True),
+                fromfile=f"{path} (original)",
+                tofile=f"{path} (formatted)",
+            )
+            click.echo("".join(lines), nl=False)
+        else:
+            atomic_write_text(path, out)
+            click.echo(f"formatted {path}", err=True)
+    if failed:
+        _fail(f"{failed} file(s) have syntax errors and were not formatted")
+    if (check_only or diff) and unformatted:
+        click.echo(f"{unformatted} file(s) would be reformatted", err=True)
+        sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("book", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the AST as JSON (the default).")
+@click.option("--outline", is_flag=True, help="Print one line per statement instead of JSON.")
+@_color_option
+def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
+    """Parse one file and print its AST (JSON, spans included).
+
+    The JSON validates back into an equal value with
+    alvh_dsl.ast.Rulebook.model_validate_json.
+    """
+    from .parse import parse as parse_text
+
+    text = open(book, encoding="utf-8").read()
+    result = parse_text(text, book)
+    _print_diagnostics(result.diagnostics, {book: text}, _use_color(color, sys.stderr))
+    if outline and not as_json:
+        for stmt in result.book.statements:
+            label = (
+                getattr(stmt, "name", None)
+                or getattr(stmt, "id", None)
+                or getattr(stmt, "path", "")
+            )
+            click.echo(f"{stmt.span}: {stmt.kind} {label}")
+    else:
+        click.echo(result.book.model_dump_json(indent=2))
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("book", type=click.Path(dir_okay=False))
+@_format_option
+@_param_option
+@_color_option
+def explain(book: str, fmt: str, params: tuple[str, ...], color: str) -> None:
+    """Say every rule in plain English, with its normalised form and the params' values."""
+    from .explain import explain_book, explain_json
+
+    loaded = _load_book(book, params, color)
+    if fmt == "json":
+        click.echo(json.dumps(explain_json(loaded), indent=2))
+    else:
+        click.echo(explain_book(loaded), nl=False)
+
+
+@cli.command("eval", context_settings=CONTEXT)
+@click.argument("book", type=click.Path(dir_okay=False))
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="State JSON file (see `alvh schema`).",
+)
+@click.option("--explain", "explain_", is_flag=True, help="Show the value of every sub-expression.")
+@_format_option
+@_param_option
+@_color_option
+def eval_(
+    book: str, state_path: str, explain_: bool, fmt: str, params: tuple[str, ...], color: str
+) -> None:
+    """Evaluate a rulebook against one position state and show the decisions.
+
+    Rules run by priority, then file order; superseded actions, cooldowns and
+    unknown values (warm-up, flat book, missing month) are shown with reasons.
+    """
+    from .explain import render_evaluation
+    from .state import StateError, load_state
+
+    loaded = _load_book(book, params, color)
+    try:
+        state = load_state(state_path)
+    except StateError as exc:
+        for path, msg in exc.issues:
+            click.echo(f"{exc.file}: {path}: {msg}", err=True)
+        _fail(f"{state_path} is not a valid state (see `alvh schema`)")
+    evaluation = loaded.evaluate(state, trace=True)
+    if fmt == "json":
+        doc = {"book": book, **evaluation.to_dict()}
+        if not explain_:
+            for d in doc["decisions"]:
+                d.pop("trace", None)
+                d.pop("unless_trace", None)
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(render_evaluation(evaluation, loaded.name, explain=explain_), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout."
+)
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of the evaluation state (what `alvh eval --state` reads)."""
+    from .fileio import atomic_write_text
+    from .state import state_schema
+
+    text = json.dumps(state_schema(), indent=2) + "\n"
+    if output:
+        atomic_write_text(output, text)
+    else:
+        click.echo(text, nl=False)
 
 
 def main() -> None:

@@ -241,7 +241,7 @@ def apply_overrides(program: Program, overrides: Mapping[str, ParamValue] | None
     params = program.params
     program.param_values = {name: p.value for name, p in params.items()}
     for name, raw in (overrides or {}).items():
-        where = A.new(A.Span, file="<param>", line=1, column=1, end_line=1, end_column=1)
+        where = None  # overrides come from the command line or the API, not a file
         param = params.get(name)
         if param is None:
             guess = suggest(name, params)
@@ -272,7 +272,7 @@ def apply_overrides(program: Program, overrides: Mapping[str, ParamValue] | None
             continue
         declared = param.value.unit
         if value is None:
-            value = A.new(A.Number, span=where, value=float(raw), unit=declared)
+            value = A.new(A.Number, span=param.value.span, value=float(raw), unit=declared)
         if value.unit == "bare":
             value = A.new(A.Number, span=value.span, value=value.value, unit=declared)
         if value.unit != declared and declared != "bare":
