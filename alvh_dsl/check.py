@@ -8,7 +8,7 @@ values), computed lazily and once.
 Passes (see ``docs/diagnostics.md`` for every code):
 
 - :func:`check_header`       header placement
-- :func:`check_names`        reserved/shadowing/duplicate names, unknown names, use before definition
+- :func:`check_names`        reserved, shadowing, duplicate and unknown names; use before definition
 - :func:`check_types`        units and types of every expression and action argument
 - :func:`check_rules`        rule IDs, missing clauses, unnamed rules
 - :func:`check_actions`      action options, ranges, months, counts, strikes
@@ -20,7 +20,7 @@ Passes (see ``docs/diagnostics.md`` for every code):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from .names import (
     STATE_NAMES,
     suggest,
 )
-from .units import Ty, infer_types
+from .units import Ty, TypeTable, infer_types
 
 Pass = Callable[["Analysis"], Iterable[Diagnostic]]
 
@@ -61,7 +61,7 @@ class Analysis:
         return out
 
     @functools.cached_property
-    def types(self) -> Any:
+    def types(self) -> TypeTable:
         """Expression types and type diagnostics (see :mod:`alvh_dsl.types`)."""
         return infer_types(self.program, self.definitions)
 
@@ -204,11 +204,10 @@ def _check_name(an: Analysis, node: Any, stmt: Any, defined: set[str]) -> Iterat
     pool = [*STATE_NAMES, *an.definitions, "MACD", "MACD.signal", "MACD.hist", "ADLINE"]
     guess = suggest(name, pool)
     head = name.split(".", 1)[0]
+    help_text: str | None = f"did you mean `{guess}`?" if guess else None
     if guess is None and head in ("condor", "hedge", "book", "VIX"):
         known = sorted(n for n in STATE_NAMES if n.startswith(head + "."))[:8]
         help_text = "known: " + ", ".join(f"`{k}`" for k in known)
-    else:
-        help_text = f"did you mean `{guess}`?" if guess else None
     yield error("E101", f"unknown name `{name}`", node.span, help=help_text)
 
 
@@ -226,8 +225,8 @@ def _example_call(name: str) -> str:
 
 
 def check_types(an: Analysis) -> Iterable[Diagnostic]:
-    """E107–E111, E201–E209, W204: units and types (see :mod:`alvh_dsl.types`)."""
-    return an.types.diagnostics
+    """E107–E111, E201–E209, W204: units and types (see :mod:`alvh_dsl.units`)."""
+    return list(an.types.diagnostics)
 
 
 def check_rules(an: Analysis) -> Iterable[Diagnostic]:
@@ -641,7 +640,7 @@ def run_checks(program: Program, passes: Iterable[Pass] = PASSES) -> list[Diagno
 
 @dataclass
 class CheckReport:
-    """The result of checking several books: every diagnostic once, with the sources to show them."""
+    """The result of checking several books: each diagnostic once, and the sources to show it."""
 
     books: list[str]
     files: int
@@ -675,7 +674,7 @@ def find_books(paths: Iterable[str]) -> list[str]:
 
 
 def check_paths(
-    paths: Iterable[str], params: dict[str, str | int | float] | None = None
+    paths: Iterable[str], params: Mapping[str, str | int | float] | None = None
 ) -> CheckReport:
     """Check files and directories (``alvh check``).
 

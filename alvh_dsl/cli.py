@@ -204,7 +204,11 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
     unformatted = 0
     failed = 0
     for path in ["-"] if paths == ("-",) else find_books(p for p in paths if p != "-"):
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
         try:
             out = format_source(text, "<stdin>" if path == "-" else path)
         except RulebookError as exc:
@@ -248,7 +252,8 @@ def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
     """
     from .parse import parse as parse_text
 
-    text = open(book, encoding="utf-8").read()
+    with open(book, encoding="utf-8") as f:
+        text = f.read()
     result = parse_text(text, book)
     _print_diagnostics(result.diagnostics, {book: text}, _use_color(color, sys.stderr))
     if outline and not as_json:

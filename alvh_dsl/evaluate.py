@@ -246,7 +246,7 @@ class Env:
 def _unknown_at(source: SeriesSource, arr: Any, key: str, text: str) -> Unknown:
     first = source.first_valid.get(key)
     if first is None:
-        valid = np.flatnonzero(~np.isnan(arr)) if isinstance(arr, np.ndarray) else []
+        valid = np.flatnonzero(~np.isnan(arr)) if isinstance(arr, np.ndarray) else np.array([])
         first = int(valid[0]) if len(valid) else source.length
         source.first_valid[key] = first
     i = source.index
@@ -601,8 +601,10 @@ class _Compiler:
     def _indicator(self, func: str, args: tuple[Any, ...], fld: str | None) -> SeriesFn:
         spec = INDICATORS[func]
         series_args, windows = split_args(func, args)
+        series_fns: list[SeriesFn]
         if not series_args and spec.default_series is not None:
-            series_fns = [lambda src, s=spec.default_series: src.base(s)]
+            default = spec.default_series
+            series_fns = [lambda src: src.base(default)]
         else:
             series_fns = [self.series(a) for a in series_args]
         wins = [int(self.an.const(w) or 0) for w in windows]

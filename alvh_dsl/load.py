@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from . import ast as A
 from .diagnostics import Diagnostic, Related, RulebookError, error, has_errors, sort_key
 from .names import suggest
-from .parse import MAX_FILE_BYTES, Comment, parse
+from .parse import MAX_FILE_BYTES, parse
+from .transform import Comment
 
 if TYPE_CHECKING:  # pragma: no cover
     from .evaluate import Book

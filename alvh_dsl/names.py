@@ -9,6 +9,7 @@ English) and the docs. Keeping it in one place is what makes
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -169,10 +170,10 @@ LINE_KEYWORDS = (
 ACTION_KEYWORDS = ("open", "roll", "close", "shift", "buy", "sell", "alert")
 
 
-def suggest(word: str, candidates: object, *, cutoff: float = 0.6) -> str | None:
+def suggest(word: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:
     """The closest candidate to ``word`` (case-insensitive), or ``None``."""
-    pool = list(candidates)  # type: ignore[call-overload]
-    lowered = {c.lower(): c for c in pool}
+    pool: list[str] = list(candidates)
+    lowered: dict[str, str] = {c.lower(): c for c in pool}
     if word.lower() in lowered and lowered[word.lower()] != word:
         return lowered[word.lower()]
     match = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)

@@ -99,7 +99,7 @@ def parser() -> Lark:
     if cached is not None and cached.is_file():
         try:
             with cached.open("rb") as f:
-                return Lark.load(
+                return Lark.load(  # type: ignore[call-arg]
                     f,
                     postlex=options["postlex"],
                     transformer=options["transformer"],

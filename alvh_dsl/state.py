@@ -221,7 +221,8 @@ class State(_Model):
         getter = _GETTERS.get(name)
         if getter is None:
             return Unknown(f"`{name}` is not a state value")
-        return getter(self)
+        value: Value = getter(self)
+        return value
 
 
 def _front(state: State, what: str) -> Condor | Unknown:
@@ -341,7 +342,7 @@ for _m in range(1, 10):
 
 
 class StateError(Exception):
-    """A state file that cannot be read or does not validate; ``issues`` are (json path, message)."""
+    """A state file that cannot be read or is not valid: ``issues`` are (JSON path, message)."""
 
     def __init__(self, file: str, issues: list[tuple[str, str]]) -> None:
         self.file = file
