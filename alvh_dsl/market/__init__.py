@@ -1,1 +1,94 @@
-"""Market history, expiry calendars, term structure and option pricing for dry-runs."""
+"""Market history, expiry calendars, term structure and option pricing for dry-runs.
+
+Modules, one per concern (imported lazily: ``import alvh_dsl.market`` is cheap):
+
+- :mod:`~alvh_dsl.market.history` — :class:`History`, :func:`load_history`,
+  :func:`write_history`, :func:`default_history`, :class:`DataError` / :class:`Issue`;
+- :mod:`~alvh_dsl.market.sources` — :func:`merge` of Cboe / Yahoo / futures files;
+- :mod:`~alvh_dsl.market.calendars` — SPX and VIX expiries, ``month N`` resolution;
+- :mod:`~alvh_dsl.market.termstructure` — the daily VIX futures curve, measured or modelled;
+- :mod:`~alvh_dsl.market.pricing` — vectorised BSM and Black-76 prices and greeks;
+- :mod:`~alvh_dsl.market.synth` — the seeded synthetic history generator.
+
+The names below are re-exported here for convenience.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .calendars import nearest_expiries, nth_expiries, nth_expiry, spx_expiries, vix_expiries
+    from .history import (
+        DataError,
+        History,
+        Issue,
+        Provenance,
+        default_history,
+        load_history,
+        write_history,
+    )
+    from .pricing import Greeks, PricingConfig, black76, bsm, dollar_greeks, strike_for_delta
+    from .sources import merge
+    from .synth import synthesize
+    from .termstructure import TermStructure, TermStructureConfig, term_structure
+
+_LAZY = {
+    "DataError": "history",
+    "History": "history",
+    "Issue": "history",
+    "Provenance": "history",
+    "default_history": "history",
+    "load_history": "history",
+    "write_history": "history",
+    "merge": "sources",
+    "nearest_expiries": "calendars",
+    "nth_expiries": "calendars",
+    "nth_expiry": "calendars",
+    "spx_expiries": "calendars",
+    "vix_expiries": "calendars",
+    "Greeks": "pricing",
+    "PricingConfig": "pricing",
+    "black76": "pricing",
+    "bsm": "pricing",
+    "dollar_greeks": "pricing",
+    "strike_for_delta": "pricing",
+    "synthesize": "synth",
+    "TermStructure": "termstructure",
+    "TermStructureConfig": "termstructure",
+    "term_structure": "termstructure",
+}
+
+__all__ = [
+    "DataError",
+    "Greeks",
+    "History",
+    "Issue",
+    "PricingConfig",
+    "Provenance",
+    "TermStructure",
+    "TermStructureConfig",
+    "black76",
+    "bsm",
+    "default_history",
+    "dollar_greeks",
+    "load_history",
+    "merge",
+    "nearest_expiries",
+    "nth_expiries",
+    "nth_expiry",
+    "spx_expiries",
+    "strike_for_delta",
+    "synthesize",
+    "term_structure",
+    "vix_expiries",
+    "write_history",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'alvh_dsl.market' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

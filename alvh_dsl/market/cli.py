@@ -97,7 +97,7 @@ def merge(
 ) -> None:
     """Merge SPX, VIX and optional VVIX / futures files into one validated history."""
     out = _output_path(output)
-    from .merge import merge as merge_files
+    from .sources import merge as merge_files
     from .validation import DataError
 
     try:

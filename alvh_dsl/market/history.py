@@ -14,7 +14,7 @@ Entry points:
 
 - :func:`load_history` reads our CSV / Parquet format, validates it and applies a gap
   policy; problems raise one :class:`DataError` listing every ``file:row:column: message``.
-- :func:`alvh_dsl.market.merge.merge` builds a history from Cboe / Yahoo downloads.
+- :func:`alvh_dsl.market.sources.merge` builds a history from Cboe / Yahoo downloads.
 - :func:`default_history` is the built-in synthetic history (no data needed).
 - :func:`write_history` writes CSV or Parquet atomically (Parquet keeps the provenance).
 """

@@ -117,7 +117,8 @@ def load_series(path: PathLike, role: Role, *, collector: Collector | None = Non
     case they are added to it (so that several files are reported together).
     """
     own = collector is None
-    collector = collector or Collector()
+    if collector is None:
+        collector = Collector()
     raw: RawFile = read_file(path)
     names = normalized_columns(raw)
     date_key = next((n for n in _DATE_NAMES if n in names), None)

@@ -1,6 +1,6 @@
 """Reading raw cells and validating them, with every issue traced to file, row and column.
 
-Internal to :mod:`alvh_dsl.market.history` and :mod:`alvh_dsl.market.merge`; the public
+Internal to :mod:`alvh_dsl.market.history` and :mod:`alvh_dsl.market.sources`; the public
 names (:class:`Issue`, :class:`DataError`, the column constants) are re-exported there.
 
 The pipeline is: :func:`read_file` (bytes, hash, raw string cells and their line numbers)
@@ -111,12 +111,19 @@ class Collector:
         self.cap = cap
         self.issues: list[Issue] = []
         self.omitted = 0
+        self._cells: set[tuple[str, int, str]] = set()
 
     def add(self, file: str, row: int, column: str, message: str) -> None:
+        self._cells.add((file, int(row), column))
         if len(self.issues) < self.cap:
             self.issues.append(Issue(file, int(row), column, message))
         else:
             self.omitted += 1
+
+    def reported(self, file: str, row: int, column: str) -> bool:
+        """Whether an issue was already raised for this cell (so it is not reported twice,
+        e.g. an unreadable number that is also, now, an empty cell)."""
+        return (file, int(row), column) in self._cells
 
     def __bool__(self) -> bool:
         return bool(self.issues)
@@ -535,19 +542,20 @@ def apply_gap_policy(table: Table, policy: GapPolicy, collector: Collector) -> N
         if not missing.any():
             continue
         required = column in REQUIRED_COLUMNS
+        origin = table.origins[column]
+        # Cells already reported (unreadable numbers) are not gaps on top of that.
+        reported = np.array(
+            [collector.reported(origin.file, row, origin.column) for row in origin.lines],
+            dtype=bool,
+        )
         filled = np.flatnonzero(~missing)
         if len(filled) == 0:
-            if required:
-                collector.add(
-                    table.origins[column].file,
-                    0,
-                    table.origins[column].column,
-                    "required column has no values",
-                )
+            if required and not reported.any():
+                collector.add(origin.file, origin.lines[0], origin.column, "no values at all")
             continue
         positions = np.arange(len(values))
         inside = (positions > filled[0]) & (positions < filled[-1])
-        gaps = missing & (inside | required)
+        gaps = missing & (inside | required) & ~reported
         if not gaps.any():
             continue
         leading = gaps & (positions < filled[0])
