@@ -301,11 +301,6 @@ class Rulebook(Node):
     statements: tuple[Statement, ...] = ()
 
 
-for _model in (Call, Neg, Not, BinOp, Compare, Between, Crosses, BoolOp, ByMonth, NearDays,
-               OpenCondor, RollCondor, Close, ShiftHedge, TradeFuture, BuyCallSpread, Define,
-               Rule, Rulebook):  # fmt: skip
-    _model.model_rebuild()
-
 # ---------------------------------------------------------------------- helpers
 
 _N = TypeVar("_N", bound=BaseModel)

@@ -99,12 +99,15 @@ def parser() -> Lark:
     if cached is not None and cached.is_file():
         try:
             with cached.open("rb") as f:
-                return Lark.load(  # type: ignore[call-arg]
+                # Lark.load() takes no options; _load() is what Lark's own cache
+                # uses to re-attach the post-lexer, transformer and callbacks.
+                loaded: Lark = Lark.__new__(Lark)._load(
                     f,
                     postlex=options["postlex"],
                     transformer=options["transformer"],
                     lexer_callbacks=options["lexer_callbacks"],
                 )
+                return loaded
         except Exception:
             pass
     built = Lark(text, **options)
