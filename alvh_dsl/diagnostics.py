@@ -68,6 +68,7 @@ CODES: dict[str, str] = {
     "E308": "must be a positive whole number",
     "E309": "invalid call spread strikes",
     "E310": "shift to the same month",
+    "E311": "value out of range",
     # includes and limits
     "E401": "included file not found",
     "E402": "include cycle",
@@ -129,7 +130,9 @@ def error(
 ) -> Diagnostic:
     """An error diagnostic (code must start with ``E``)."""
     assert code in CODES and code.startswith("E"), code
-    return Diagnostic(
+    # model_construct: the fields are right by construction, and validating would
+    # make pydantic build its schemas (and load its plugins) on the `alvh check` path.
+    return Diagnostic.model_construct(
         code=code, severity="error", message=message, span=span, help=help, related=tuple(related)
     )
 
@@ -143,7 +146,7 @@ def warning(
 ) -> Diagnostic:
     """A warning diagnostic (code must start with ``W``)."""
     assert code in CODES and code.startswith("W"), code
-    return Diagnostic(
+    return Diagnostic.model_construct(
         code=code,
         severity="warning",
         message=message,

@@ -189,7 +189,7 @@ def _include(
                 "E402",
                 f"include cycle: {cycle}",
                 span,
-                related=[Related(span=s, message="included from here") for _, s in stack],
+                related=[Related.model_construct(span=s, message="included from here") for _, s in stack],
             )
         )
         return
