@@ -147,11 +147,25 @@ _JOINERS = frozenset(
 )
 
 
+# Keywords that are also names the state provides: `VIX` is a keyword inside
+# actions (`buy VIX future`) and a value in expressions (`VIX > 20`).
+_KEYWORD_VALUES = frozenset({"VIX"})
+# After these, a keyword is read as the name being declared, so that the
+# checker can say "`month` is a reserved word" (E105) instead of a syntax error.
+_DECLARERS = frozenset({"PARAM", "DEFINE", "RULE"})
+
+
 class _Lines:
     """Post-lexer: one ``_NL`` between logical lines, none inside parentheses.
 
     Lines are joined when a line ends with an operator or ``(``; a line that
     starts with ``and`` / ``or`` is joined by the CONT_AND / CONT_OR terminals.
+
+    The contextual lexer reads a keyword as a NAME wherever the keyword itself
+    cannot occur (``define x = and > 3``, or ``and`` at the start of a line
+    after ``>``). Such a NAME is handed to the parser as the keyword again, so
+    it is reported as a syntax error at the keyword ("expected an expression,
+    found `and`") rather than later as an unknown name ``and``.
     """
 
     always_accept = ("_NL",)
@@ -161,6 +175,7 @@ class _Lines:
         prev: str | None = None
         parens = ctx.open_parens
         line_starts = ctx.line_starts
+        recent = ctx.recent
         for tok in stream:
             kind = tok.type
             if kind == "_NL":
@@ -173,7 +188,18 @@ class _Lines:
                     parens.append(tok)
                 elif kind == "RPAR" and parens:
                     parens.pop()
+                elif (
+                    kind == "NAME"
+                    and tok.value in KEYWORDS
+                    and tok.value not in _KEYWORD_VALUES
+                    and prev not in _DECLARERS
+                ):
+                    tok = Token.new_borrow_pos(tok.value.upper(), tok.value, tok)
+                    kind = tok.type
             prev = kind
+            recent.append(tok)
+            if len(recent) > 2:
+                del recent[0]
             yield tok
 
 
@@ -227,7 +253,11 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
         err_line = _error_line(exc, lines)
         starts = [s for s in ctx.line_starts if s <= err_line]
         logical = starts[-1] if starts else err_line
-        diagnostics.append(_syntax_diagnostic(exc, file, lines, ctx.open_parens))
+        dangling = _dangling_line_end(exc, lines, logical, ctx.recent)
+        diagnostics.append(_syntax_diagnostic(exc, file, lines, ctx.open_parens, at=dangling))
+        # When a line ended too early, the statement keyword that follows it
+        # starts a good line: carry on from there instead of skipping it.
+        resume = exc.token.line if dangling is not None and isinstance(exc, UnexpectedToken) else 0
         if logical > first:
             prefix = "\n" * (first - 1) + "\n".join(lines[first - 1 : logical - 1])
             ok, result, pctx = _attempt(prefix, file)
@@ -236,7 +266,7 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
                 diagnostics.extend(pctx.diagnostics)
                 comments.extend(pctx.comments)
         items.append(ErrorLine(logical, _first_word(lines, logical)))
-        first = err_line + 1
+        first = resume if resume > logical else err_line + 1
         while first <= len(lines) and re.match(r"\s*(and|or)\b", lines[first - 1]):
             first += 1
         if len(diagnostics) >= MAX_SYNTAX_ERRORS:
@@ -370,8 +400,15 @@ _EXPR_CONTINUE = {"COMP_OP", "EQUAL", "PLUS", "MINUS", "STAR", "SLASH", "OF", "A
 _ACTION_STARTS = {k.upper() for k in ACTION_KEYWORDS}
 
 
+_ARITH_OPS = {"PLUS", "MINUS", "STAR", "SLASH", "OF"}
+_COMPARE_OPS = {"COMP_OP", "BETWEEN", "CROSSES"}
+_LINE_ENDS = {"_NL", "$END"}
+
+
 def _describe_expected(expected: set[str]) -> str:
     expected = {e for e in expected if e not in ("CONT_AND", "CONT_OR")}
+    ends = bool(expected & _LINE_ENDS)
+    expected -= _LINE_ENDS
     words: list[str] = []
     if expected >= _EXPR_START:
         words.append("an expression")
@@ -383,15 +420,18 @@ def _describe_expected(expected: set[str]) -> str:
     if len(expected & line_kw) >= 5:
         words.append("a statement (`rule`, `when`, `param`, `define`, `include`, …)")
         expected -= line_kw
-    if "COMP_OP" in expected and "PLUS" in expected:
+        ends = False  # where a statement may start, "the end of the line" is only a blank line
+    if expected >= {"PLUS", "STAR"} or expected >= {"COMP_OP", "PLUS"}:
         words.append("an operator")
-        expected -= {"COMP_OP", "PLUS", "MINUS", "STAR", "SLASH", "OF", "BETWEEN", "CROSSES"}
+        expected -= _ARITH_OPS | _COMPARE_OPS
     for name in sorted(expected):
         words.append(_TERMINAL_WORDS.get(name, f"`{name.lower()}`" if name.isalpha() else name))
-    if not words:
-        return "something else"
     if len(words) > 6:
         words = [*words[:6], "…"]
+    if ends:
+        words.append("the end of the line")
+    if not words:
+        return "something else"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
@@ -403,9 +443,60 @@ def _token_text(tok: Token) -> str:
     return f"`{tok}`"
 
 
+def _expected(exc: UnexpectedToken) -> set[str]:
+    """The terminals the parser could really take where ``exc`` happened.
+
+    ``exc.expected`` is the lexer's (or the LALR state's) lookahead set, which
+    merges the lookaheads of every context the state is shared by: after
+    ``define x = 1`` it lists actions, ``cooldown`` and ``keeping``. Asking the
+    parser which terminals it would accept gives the exact set.
+    """
+    ip = getattr(exc, "interactive_parser", None)
+    if ip is not None:
+        try:
+            accepted = set(ip.accepts())
+        except Exception:  # pragma: no cover - a best effort; fall back to Lark's set
+            accepted = set()
+        if accepted:
+            return accepted
+    return set(exc.expected)
+
+
+def _dangling_line_end(
+    exc: UnexpectedInput, lines: Sequence[str], logical: int, recent: Sequence[Token]
+) -> Token | None:
+    """A line that ends too early, read as continued because it ends in an operator.
+
+    ``param p =`` followed by ``rule r`` on the next line is read as ``param p = rule r``
+    (a line ending in ``=`` continues). When the token the parser refuses is a
+    statement keyword at the start of a later line, the real error is the end
+    of the line before: return an ``_NL`` token placed there, else ``None``.
+    """
+    if not isinstance(exc, UnexpectedToken):
+        return None
+    tok = exc.token
+    line, col = tok.line, tok.column
+    if tok.type in ("$END", "_NL") or not isinstance(line, int) or not isinstance(col, int):
+        return None
+    if line <= logical or str(tok) not in LINE_KEYWORDS or lines[line - 1][: col - 1].strip():
+        return None
+    before = [t for t in recent if t is not tok and (t.line or 0) < line]
+    if not before:
+        return None
+    last = before[-1]
+    end_line = last.end_line or last.line or line - 1
+    end_col = last.end_column or 1
+    return Token("_NL", "\n", line=end_line, column=end_col, end_line=end_line, end_column=end_col)
+
+
 def _syntax_diagnostic(
-    exc: UnexpectedInput, file: str, lines: Sequence[str], open_parens: Sequence[Token] = ()
+    exc: UnexpectedInput,
+    file: str,
+    lines: Sequence[str],
+    open_parens: Sequence[Token] = (),
+    at: Token | None = None,
 ) -> Diagnostic:
+    """The diagnostic for a Lark error; ``at`` replaces the offending token (same parser state)."""
     if isinstance(exc, UnexpectedCharacters):
         line, col = exc.line, exc.column
         ch = (
@@ -422,17 +513,18 @@ def _syntax_diagnostic(
                 help='close it on this line; text over several lines needs """triple quotes"""',
             )
         rest = lines[line - 1][col - 1 : col + 1] if 1 <= line <= len(lines) else ""
-        hint = {"&&": "use `and`", "||": "use `or`", "!": "use `not` (or `!=`)"}.get(rest) or (
-            {"&": "use `and`", "|": "use `or`"}.get(ch)
-        )
+        # Two-character spellings first (`&&`, `||`), then the single character.
+        hints = {"&&": "use `and`", "||": "use `or`", "&": "use `and`", "|": "use `or`"}
+        hints["!"] = "use `not` (or `!=`)"
+        hint = hints.get(rest) or hints.get(ch)
         return error("E002", f"unexpected character `{ch}`", span, help=hint)
     if isinstance(exc, UnexpectedEOF):
         n = len(lines)
         span = A.new(A.Span, file=file, line=n, column=1, end_line=n, end_column=1)
         return error("E001", "unexpected end of file", span)
     assert isinstance(exc, UnexpectedToken)
-    tok = exc.token
-    expected = set(exc.expected)
+    tok = at if at is not None else exc.token
+    expected = _expected(exc)
     if tok.type in ("$END", "_NL"):
         line = tok.line if isinstance(tok.line, int) and tok.line > 0 else len(lines)
         col = tok.column if isinstance(tok.column, int) and tok.column > 0 else 1

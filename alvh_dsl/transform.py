@@ -34,6 +34,8 @@ class ParseContext:
     line_starts: list[int] = field(default_factory=list)
     open_parens: list[Token] = field(default_factory=list)
     depth: dict[int, int] = field(default_factory=dict)
+    # The last two tokens handed to the parser (for "the line ends too early" errors).
+    recent: list[Token] = field(default_factory=list)
 
 
 CTX: contextvars.ContextVar[ParseContext] = contextvars.ContextVar("alvh_parse_ctx")
