@@ -38,7 +38,7 @@ from .check import Analysis, consumed_targets
 from .diagnostics import Diagnostic
 from .fmt import format_action, format_expr
 from .load import Program
-from .names import INDICATORS, STATE_NAMES
+from .names import FUNCTIONS, INDICATORS, STATE_NAMES
 from .state import State, Unknown, Value
 from .units import split_args
 
@@ -280,6 +280,7 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
+_FUNCTIONS: dict[str, Callable[..., Any]] = {"abs": abs, "min": min, "max": max}
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,
@@ -335,6 +336,10 @@ class _Compiler:
         if kind == "name":
             return self._name(e, traced)
         if kind == "call":
+            if e.func in FUNCTIONS:
+                # abs/min/max of today's values: their arguments need no history
+                # (`abs(book.gamma)`); only indicators read the series.
+                return self._function(e, traced)
             return self._series_scalar(e)
         if kind == "neg":
             f = self.expr(e.operand, traced)
@@ -401,6 +406,21 @@ class _Compiler:
 
             return state_value
         return self._series_scalar(e)  # MACD, MACD.signal, MACD.hist, ADLINE
+
+    def _function(self, e: Any, traced: bool) -> Fast:
+        fs = [self.expr(a, traced) for a in e.args]
+        fn = _FUNCTIONS[e.func]
+
+        def call(env: Env) -> Value:
+            args = []
+            for f in fs:
+                v = f(env)
+                if type(v) is Unknown:
+                    return v
+                args.append(v)
+            return fn(*args)  # type: ignore[no-any-return]
+
+        return call
 
     def _define(self, name: str, traced: bool) -> Fast:
         key = (name, traced)
