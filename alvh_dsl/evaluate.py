@@ -23,6 +23,7 @@ records) and a traced one. ``evaluate(state, trace=False)`` uses the fast one.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import operator
@@ -211,9 +212,11 @@ class SeriesSource:
         columns: dict[str, list[float]] = {}
         hist = state.history
         if hist is not None:
-            dates = list(hist.dates)
+            # Observations after the state's date are the future: never read them.
+            n = bisect.bisect_right(hist.dates, state.date)
+            dates = list(hist.dates[:n])
             columns = {
-                k: [math.nan if v is None else float(v) for v in vals]
+                k: [math.nan if v is None else float(v) for v in vals[:n]]
                 for k, vals in hist.series.items()
             }
         if not dates or dates[-1] < state.date:
