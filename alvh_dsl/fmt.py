@@ -221,6 +221,9 @@ def format_action(a: Any) -> str:
 def quote(text: str) -> str:
     """A double-quoted string literal."""
     body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    # A carriage return (from a triple-quoted string in a CRLF file) cannot
+    # stand in a one-line string literal: escape it like a newline.
+    body = body.replace("\r", "\\r")
     return f'"{body}"'
 
 

@@ -119,7 +119,7 @@ _UNIT_OF = {
     "pts": "points",
     "pt": "points",
 }
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 
 
 def string_value(tok: Token) -> str:
