@@ -12,6 +12,7 @@ needs, and why it never imports numpy).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -255,7 +256,12 @@ def apply_overrides(program: Program, overrides: Mapping[str, ParamValue] | None
                 )
             )
             continue
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        if (
+            isinstance(raw, bool)
+            or not isinstance(raw, str | int | float)
+            or (isinstance(raw, float) and not math.isfinite(raw))
+        ):
+            # NaN or infinity would make every comparison silently false.
             program.diagnostics.append(
                 error("E503", f"`--param {name}`: expected a number or text, got {raw!r}", where)
             )
