@@ -101,12 +101,19 @@ def _names_in(expr: Any) -> Iterator[Any]:
 
 
 def check_header(an: Analysis) -> Iterable[Diagnostic]:
-    """E008: the ``rulebook`` header comes first, once per file."""
-    for book in an.program.files.values():
+    """E008: the ``rulebook`` header comes first, once per file. W205: only the root has one."""
+    for file, book in an.program.files.items():
         seen = False
         for i, stmt in enumerate(book.statements):
             if stmt.kind != "header":
                 continue
+            if not seen and file != an.program.root:
+                yield warning(
+                    "W205",
+                    f"`{file}` is included, so its `rulebook` header is ignored",
+                    stmt.span,
+                    help="only the book being checked or run names it; remove this header",
+                )
             if seen:
                 yield error("E008", "a second `rulebook` header", stmt.span, help="keep one")
             elif i != 0:
