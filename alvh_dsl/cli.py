@@ -130,6 +130,20 @@ def _print_diagnostics(diags: Sequence[Any], sources: dict[str, str], color: boo
         click.echo(render(diags, sources, color=color), err=True, nl=False)
 
 
+def _read_source(path: str, color: str) -> str | None:
+    """A rulebook's text; on a file that cannot be read or is not UTF-8, print E408 and
+    return ``None`` (the same diagnostic `alvh check` gives, not a traceback)."""
+    from pathlib import Path
+
+    from .load import _read
+
+    text, problem = _read(Path(path), path, None)
+    if problem is not None:
+        _print_diagnostics([problem], {}, _use_color(color, sys.stderr))
+        return None
+    return text
+
+
 def _load_book(path: str, params: Sequence[str], color: str) -> Any:
     """Load a book for explain/eval; on errors print them and exit 1."""
     from .diagnostics import RulebookError
@@ -207,8 +221,11 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
         if path == "-":
             text = sys.stdin.read()
         else:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+            source = _read_source(path, color)
+            if source is None:
+                failed += 1
+                continue
+            text = source
         try:
             out = format_source(text, "<stdin>" if path == "-" else path)
         except RulebookError as exc:
@@ -233,7 +250,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
             atomic_write_text(path, out)
             click.echo(f"formatted {path}", err=True)
     if failed:
-        _fail(f"{failed} file(s) have syntax errors and were not formatted")
+        _fail(f"{failed} file(s) could not be read or have syntax errors, and were not formatted")
     if (check_only or diff) and unformatted:
         click.echo(f"{unformatted} file(s) would be reformatted", err=True)
         sys.exit(1)
@@ -252,8 +269,9 @@ def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
     """
     from .parse import parse as parse_text
 
-    with open(book, encoding="utf-8") as f:
-        text = f.read()
+    text = _read_source(book, color)
+    if text is None:
+        sys.exit(1)
     result = parse_text(text, book)
     _print_diagnostics(result.diagnostics, {book: text}, _use_color(color, sys.stderr))
     if outline and not as_json:
