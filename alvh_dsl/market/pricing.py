@@ -14,7 +14,8 @@ Units and conventions (see ``docs/pricing.md``):
 - Black-76 ``delta`` and ``gamma`` are with respect to the future, not the VIX index.
 - ``t <= 0`` (expired, or valued on the expiry morning) gives the intrinsic value,
   delta 0 or ±1 (±0.5 exactly at the money), gamma, vega and theta 0. ``vol == 0`` with
-  ``t > 0`` gives the discounted intrinsic value of the forward. No warnings are emitted.
+  ``t > 0`` (precisely: ``vol * sqrt(t) <= MIN_TOTAL_VOL``) gives the discounted intrinsic
+  value of the forward. No warnings are emitted.
 - NaN inputs (an unknown VVIX, say) give NaN outputs rather than an exception, so an
   unknown market value stays visibly unknown; a negative vol, price or strike raises.
 """
@@ -31,6 +32,7 @@ from scipy.special import ndtr, ndtri
 
 __all__ = [
     "DAYS_PER_YEAR",
+    "MIN_TOTAL_VOL",
     "SPX_MULTIPLIER",
     "VIX_FUTURE_MULTIPLIER",
     "VIX_OPTION_MULTIPLIER",
@@ -55,6 +57,10 @@ SPX_MULTIPLIER = 100.0
 VIX_OPTION_MULTIPLIER = 100.0
 #: Dollars per index point for one VIX future (VX) contract.
 VIX_FUTURE_MULTIPLIER = 1000.0
+
+#: Total volatility ``vol * sqrt(t)`` at or below this counts as zero (the option is worth
+#: its discounted intrinsic value); it keeps 1 / (vol sqrt t) finite.
+MIN_TOTAL_VOL = 1e-12
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -118,6 +124,12 @@ def _step(x: FloatArray) -> FloatArray:
     return np.where(x > 0, 1.0, np.where(x < 0, 0.0, 0.5))
 
 
+def _full(shape: tuple[int, ...], value: FloatArray) -> FloatArray:
+    # Outputs all get the broadcast shape, even a greek that happens not to depend on
+    # every input (gamma does not depend on put/call).
+    return value if value.shape == shape else np.broadcast_to(value, shape).copy()
+
+
 def bsm(
     spot: npt.ArrayLike,
     strike: npt.ArrayLike,
@@ -131,43 +143,52 @@ def bsm(
     """Black–Scholes–Merton price and greeks of European options with a dividend yield.
 
     ``call`` is a boolean (array): ``True`` for calls, ``False`` for puts. All arguments
-    broadcast; the result arrays have the broadcast shape.
+    broadcast; the result arrays have the broadcast shape. Inputs that vary by day only
+    (spot, time, vol) are best passed with the day shape, not pre-broadcast: the per-day
+    factors are then computed once per day rather than once per leg and day.
     """
     s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
     _reject_negative(spot=s, strike=k, vol=v)
     sign = _sign(call)
-    s, k, tt, v, r, q, sign = np.broadcast_arrays(s, k, tt, v, r, q, sign)
+    shape = np.broadcast_shapes(s.shape, k.shape, tt.shape, v.shape, r.shape, q.shape, sign.shape)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
         sd = v * sqrt_t
-        live = sd > 0
         df_q = np.exp(-q * tc)
         df_r = np.exp(-r * tc)
         sq = s * df_q
         kr = k * df_r
-        d1 = (np.log(s / k) + (r - q) * tc) / sd + 0.5 * sd
+        # ln(S e^{-qt} / K e^{-rt}) = ln(S/K) + (r - q) t
+        d1 = np.log(sq / kr) / sd + 0.5 * sd
         d2 = d1 - sd
         n1 = ndtr(sign * d1)
         n2 = ndtr(sign * d2)
-        pdf = np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI
-        price = sign * (sq * n1 - kr * n2)
-        delta = sign * df_q * n1
-        gamma = df_q * pdf / (s * sd)
-        vega = sq * pdf * sqrt_t / 100.0
-        theta = (-0.5 * sq * pdf * v / sqrt_t - sign * (r * kr * n2 - q * sq * n1)) / DAYS_PER_YEAR
+        pdf = np.exp(-0.5 * d1 * d1)
+        leg_s = sq * n1
+        leg_k = kr * n2
+        # n1 and n2 depend on every input, so these in-place updates keep the full shape.
+        price = leg_s - leg_k
+        price *= sign
+        delta = (sign * df_q) * n1
+        gamma = pdf * (df_q * _INV_SQRT_2PI / (s * sd))
+        vega = pdf * (sq * sqrt_t * (_INV_SQRT_2PI / 100.0))
+        theta = pdf * (sq * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t) - sign * (
+            r / DAYS_PER_YEAR * leg_k - q / DAYS_PER_YEAR * leg_s
+        )
+        live = sd > MIN_TOTAL_VOL
+        alive = (price, delta, _full(shape, gamma), _full(shape, vega), theta)
         if live.all():
-            return Greeks(price, delta, gamma, vega, theta)
+            return Greeks(*(_full(shape, a) for a in alive))
         # Expired or zero vol: the option is worth its (discounted) forward intrinsic.
         moneyness = sign * (sq - kr)
         itm = _step(moneyness)
-        dead = (tc <= 0) | (sd == 0)
+        dead = (tc <= 0) | (sd <= MIN_TOTAL_VOL)
         dead_price = np.maximum(moneyness, 0.0)
         dead_delta = sign * df_q * itm
         dead_theta = np.where(tc > 0, sign * itm * (q * sq - r * kr) / DAYS_PER_YEAR, 0.0)
-        return _merge(
-            live, dead, (price, delta, gamma, vega, theta), (dead_price, dead_delta, dead_theta)
-        )
+        merged = _merge(live, dead, alive, (dead_price, dead_delta, dead_theta))
+        return Greeks(*(_full(shape, a) for a in merged))
 
 
 def black76(
@@ -187,34 +208,41 @@ def black76(
     f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
     _reject_negative(forward=f, strike=k, vol=v)
     sign = _sign(call)
-    f, k, tt, v, r, sign = np.broadcast_arrays(f, k, tt, v, r, sign)
+    shape = np.broadcast_shapes(f.shape, k.shape, tt.shape, v.shape, r.shape, sign.shape)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
         sd = v * sqrt_t
-        live = sd > 0
         df = np.exp(-r * tc)
         d1 = np.log(f / k) / sd + 0.5 * sd
         d2 = d1 - sd
         n1 = ndtr(sign * d1)
         n2 = ndtr(sign * d2)
-        pdf = np.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI
-        price = df * sign * (f * n1 - k * n2)
-        delta = df * sign * n1
-        gamma = df * pdf / (f * sd)
-        vega = df * f * pdf * sqrt_t / 100.0
-        theta = (r * price - 0.5 * df * f * pdf * v / sqrt_t) / DAYS_PER_YEAR
+        pdf = np.exp(-0.5 * d1 * d1)
+        dfs = sign * df
+        # n1 and n2 depend on every input, so these in-place updates keep the full shape.
+        price = f * n1
+        price -= k * n2
+        price *= dfs
+        delta = dfs * n1
+        gamma = pdf * (df * _INV_SQRT_2PI / (f * sd))
+        vega = pdf * (df * f * sqrt_t * (_INV_SQRT_2PI / 100.0))
+        theta = (
+            pdf * (df * f * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t)
+            + (r / DAYS_PER_YEAR) * price
+        )
+        live = sd > MIN_TOTAL_VOL
+        alive = (price, delta, _full(shape, gamma), _full(shape, vega), theta)
         if live.all():
-            return Greeks(price, delta, gamma, vega, theta)
+            return Greeks(*(_full(shape, a) for a in alive))
         moneyness = sign * (f - k)
         itm = _step(moneyness)
-        dead = (tc <= 0) | (sd == 0)
+        dead = (tc <= 0) | (sd <= MIN_TOTAL_VOL)
         dead_price = df * np.maximum(moneyness, 0.0)
         dead_delta = df * sign * itm
         dead_theta = np.where(tc > 0, r * dead_price / DAYS_PER_YEAR, 0.0)
-        return _merge(
-            live, dead, (price, delta, gamma, vega, theta), (dead_price, dead_delta, dead_theta)
-        )
+        merged = _merge(live, dead, alive, (dead_price, dead_delta, dead_theta))
+        return Greeks(*(_full(shape, a) for a in merged))
 
 
 def _merge(
@@ -224,16 +252,15 @@ def _merge(
     expired: tuple[FloatArray, FloatArray, FloatArray],
 ) -> Greeks:
     # Cells that are neither live nor dead had a NaN input: they stay NaN.
-    nan = np.full(live.shape, np.nan)
     zero = np.where(dead, 0.0, np.nan)
     price, delta, gamma, vega, theta = alive
     dead_price, dead_delta, dead_theta = expired
     return Greeks(
-        np.where(live, price, np.where(dead, dead_price, nan)),
-        np.where(live, delta, np.where(dead, dead_delta, nan)),
+        np.where(live, price, np.where(dead, dead_price, np.nan)),
+        np.where(live, delta, np.where(dead, dead_delta, np.nan)),
         np.where(live, gamma, zero),
         np.where(live, vega, zero),
-        np.where(live, theta, np.where(dead, dead_theta, nan)),
+        np.where(live, theta, np.where(dead, dead_theta, np.nan)),
     )
 
 

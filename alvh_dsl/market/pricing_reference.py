@@ -14,6 +14,7 @@ import math
 __all__ = ["black76_scalar", "bsm_scalar", "norm_cdf"]
 
 _DAYS = 365.0
+MIN_TOTAL_VOL = 1e-12  # as in pricing.py: below it the option is worth its intrinsic value
 
 
 def norm_cdf(x: float) -> float:
@@ -35,7 +36,7 @@ def bsm_scalar(
     call: bool = True,
 ) -> tuple[float, float, float, float, float]:
     """(price, delta, gamma, vega, theta) of one European option under BSM."""
-    if t <= 0.0 or vol <= 0.0 or vol * math.sqrt(t) == 0.0:
+    if t <= 0.0 or vol <= 0.0 or vol * math.sqrt(t) <= MIN_TOTAL_VOL:
         t = max(t, 0.0)
         fwd_gap = spot * math.exp(-dividend * t) - strike * math.exp(-rate * t)
         m = fwd_gap if call else -fwd_gap
@@ -78,7 +79,7 @@ def black76_scalar(
     call: bool = True,
 ) -> tuple[float, float, float, float, float]:
     """(price, delta, gamma, vega, theta) of one European option on a future (Black-76)."""
-    if t <= 0.0 or vol <= 0.0 or vol * math.sqrt(t) == 0.0:
+    if t <= 0.0 or vol <= 0.0 or vol * math.sqrt(t) <= MIN_TOTAL_VOL:
         t = max(t, 0.0)
         df = math.exp(-rate * t)
         m = forward - strike if call else strike - forward

@@ -311,6 +311,13 @@ def test_zero_vol_before_expiry_is_the_discounted_forward_intrinsic() -> None:
     assert float(g.theta) == pytest.approx(float(later.price - g.price), rel=1e-3)
 
 
+def test_vanishing_total_vol_is_treated_as_zero_vol() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = bsm(1.0, 2.0, 1.0, 5e-324, call=False)
+    assert [float(a) for a in g] == [1.0, -1.0, 0.0, 0.0, 0.0]
+
+
 def test_nan_inputs_propagate_without_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
