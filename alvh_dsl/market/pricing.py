@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr, ndtri
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .history import History
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -37,11 +40,13 @@ __all__ = [
     "VIX_FUTURE_MULTIPLIER",
     "VIX_OPTION_MULTIPLIER",
     "Greeks",
+    "MarketInputs",
     "PricingConfig",
     "black76",
     "bsm",
     "dollar_greeks",
     "iv_from_vix",
+    "market_inputs",
     "strike_for_delta",
     "vix_future",
     "year_fraction",
@@ -96,6 +101,46 @@ class PricingConfig:
     vix_option_vol: float = 0.90
     vol_floor: float = 0.01
     strike_grid: float = 5.0
+
+
+@dataclass(frozen=True, eq=False)
+class MarketInputs:
+    """Per-day pricing inputs of a history (arrays of the history's length).
+
+    ``spx_vol`` is the at-the-money SPX vol, VIX / 100; ``vix_option_vol`` is VVIX / 100.
+    Where the history lacks a value (no column, or an empty cell) the
+    :class:`PricingConfig` constant is used and the matching ``*_from_config`` flag is
+    True, so a report can say which days were priced on assumptions.
+    """
+
+    rate: FloatArray
+    dividend_yield: FloatArray
+    spx_vol: FloatArray
+    vix_option_vol: FloatArray
+    rate_from_config: npt.NDArray[np.bool_]
+    dividend_from_config: npt.NDArray[np.bool_]
+    vix_option_vol_from_config: npt.NDArray[np.bool_]
+
+
+def market_inputs(history: History, config: PricingConfig | None = None) -> MarketInputs:
+    """Rates, dividend yields and vols for every day of ``history``, from its columns where
+    present and from ``config`` elsewhere (flagged)."""
+    cfg = config or PricingConfig()
+    frame = history.frame
+    n = len(frame)
+
+    def column(name: str, scale: float, default: float) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        values = (
+            frame[name].to_numpy(dtype=np.float64) / scale if name in frame else np.full(n, np.nan)
+        )
+        missing = np.isnan(values)
+        return np.where(missing, default, values), missing
+
+    rate, rate_cfg = column("rate", 1.0, cfg.rate)
+    dividend, dividend_cfg = column("dividend_yield", 1.0, cfg.dividend_yield)
+    vvol, vvol_cfg = column("vvix", 100.0, cfg.vix_option_vol)
+    spx_vol = frame["vix"].to_numpy(dtype=np.float64) / 100.0
+    return MarketInputs(rate, dividend, spx_vol, vvol, rate_cfg, dividend_cfg, vvol_cfg)
 
 
 def year_fraction(dte_days: npt.ArrayLike) -> FloatArray:

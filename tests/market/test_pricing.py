@@ -15,10 +15,12 @@ from alvh_dsl.market.pricing import (
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
     Greeks,
+    PricingConfig,
     black76,
     bsm,
     dollar_greeks,
     iv_from_vix,
+    market_inputs,
     strike_for_delta,
     vix_future,
     year_fraction,
@@ -387,3 +389,29 @@ def test_dollar_greeks_use_the_contract_multipliers() -> None:
     np.testing.assert_allclose(future.delta, [3000.0, 3000.0])
     np.testing.assert_allclose(future.price, [46500.0, 51000.0])
     assert (future.gamma == 0).all() and (future.vega == 0).all() and (future.theta == 0).all()
+
+
+def test_market_inputs_take_history_columns_and_flag_config_fallbacks() -> None:
+    import pandas as pd
+
+    from alvh_dsl.market.history import History
+
+    frame = pd.DataFrame(
+        {
+            "spx": [2257.83, 2270.75],
+            "vix": [12.85, 11.85],
+            "vvix": [85.0, np.nan],
+            "rate": [0.005, 0.006],
+        },
+        index=pd.DatetimeIndex(["2017-01-03", "2017-01-04"], name="date"),
+    )
+    inputs = market_inputs(
+        History.from_frame(frame, gaps="keep"), PricingConfig(vix_option_vol=0.8)
+    )
+    np.testing.assert_allclose(inputs.spx_vol, [0.1285, 0.1185])
+    np.testing.assert_allclose(inputs.rate, [0.005, 0.006])
+    assert not inputs.rate_from_config.any()
+    np.testing.assert_allclose(inputs.dividend_yield, [0.018, 0.018])
+    assert inputs.dividend_from_config.all()
+    np.testing.assert_allclose(inputs.vix_option_vol, [0.85, 0.8])
+    assert list(inputs.vix_option_vol_from_config) == [False, True]
