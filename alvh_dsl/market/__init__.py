@@ -19,7 +19,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .calendars import nearest_expiries, nth_expiries, nth_expiry, spx_expiries, vix_expiries
+    from .calendars import (
+        nearest_expiries,
+        nth_expiries,
+        nth_expiry,
+        spx_expiries,
+        trading_days,
+        vix_expiries,
+    )
     from .history import (
         DataError,
         History,
@@ -29,10 +36,21 @@ if TYPE_CHECKING:  # pragma: no cover
         load_history,
         write_history,
     )
-    from .pricing import Greeks, PricingConfig, black76, bsm, dollar_greeks, strike_for_delta
+    from .pricing import (
+        Greeks,
+        MarketInputs,
+        PricingConfig,
+        black76,
+        bsm,
+        dollar_greeks,
+        iv_from_vix,
+        market_inputs,
+        strike_for_delta,
+        vix_future,
+    )
     from .sources import merge
-    from .synth import synthesize
-    from .termstructure import TermStructure, TermStructureConfig, term_structure
+    from .synth import SynthConfig, synthesize
+    from .termstructure import TermStructure, TermStructureConfig, model_futures, term_structure
 
 _LAZY = {
     "DataError": "history",
@@ -48,16 +66,23 @@ _LAZY = {
     "nth_expiry": "calendars",
     "spx_expiries": "calendars",
     "vix_expiries": "calendars",
+    "trading_days": "calendars",
     "Greeks": "pricing",
     "PricingConfig": "pricing",
     "black76": "pricing",
     "bsm": "pricing",
     "dollar_greeks": "pricing",
     "strike_for_delta": "pricing",
+    "MarketInputs": "pricing",
+    "iv_from_vix": "pricing",
+    "market_inputs": "pricing",
+    "vix_future": "pricing",
     "synthesize": "synth",
+    "SynthConfig": "synth",
     "TermStructure": "termstructure",
     "TermStructureConfig": "termstructure",
     "term_structure": "termstructure",
+    "model_futures": "termstructure",
 }
 
 __all__ = [
@@ -65,16 +90,21 @@ __all__ = [
     "Greeks",
     "History",
     "Issue",
+    "MarketInputs",
     "PricingConfig",
     "Provenance",
+    "SynthConfig",
     "TermStructure",
     "TermStructureConfig",
     "black76",
     "bsm",
     "default_history",
     "dollar_greeks",
+    "iv_from_vix",
     "load_history",
+    "market_inputs",
     "merge",
+    "model_futures",
     "nearest_expiries",
     "nth_expiries",
     "nth_expiry",
@@ -82,7 +112,9 @@ __all__ = [
     "strike_for_delta",
     "synthesize",
     "term_structure",
+    "trading_days",
     "vix_expiries",
+    "vix_future",
     "write_history",
 ]
 
