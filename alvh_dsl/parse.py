@@ -506,6 +506,18 @@ def _syntax_diagnostic(
         )
         span = A.new(A.Span, file=file, line=line, column=col, end_line=line, end_column=col + 1)
         if ch == '"':
+            if col >= 3 and lines[line - 1][col - 3 : col] == '"""':
+                # An unclosed `"""` lexes as the empty string `""` and then a lone `"`:
+                # point at the opening triple quote, not at its third character.
+                span = A.new(
+                    A.Span, file=file, line=line, column=col - 2, end_line=line, end_column=col + 1
+                )
+                return error(
+                    "E003",
+                    'this """triple-quoted""" string is never closed',
+                    span,
+                    help='end it with """',
+                )
             return error(
                 "E003",
                 "this string is never closed",
