@@ -657,6 +657,10 @@ def _group(items: list[Any], file: str, diagnostics: list[Diagnostic]) -> list[A
                 current.poisoned = True
             else:
                 flush()
+            if word == "when" and current is not None:
+                # The broken line was this rule's `when`: a later `when` line starts
+                # a new rule instead of being dropped with this one.
+                current.broken_when = True
         else:
             flush()
             out.append(item)
@@ -690,6 +694,7 @@ class _RuleAcc:
     def __init__(self, head: RuleHead | None) -> None:
         self.head = head
         self.poisoned = False
+        self.broken_when = False
         self.when: Any = None
         self.unless: Any = None
         self.cooldown: Any = None
@@ -699,7 +704,7 @@ class _RuleAcc:
 
     @property
     def has_when(self) -> bool:
-        return self.when is not None
+        return self.when is not None or self.broken_when
 
     def add(self, clause: Clause, diagnostics: list[Diagnostic]) -> None:
         if self.first is None:
