@@ -295,6 +295,8 @@ def _table_from_raw(raw: RawFile, *, gaps: GapPolicy, futures_zero: ZeroPolicy) 
         collector.add(
             raw.label, raw.header_row, column, f"missing required column {column!r}{hint}"
         )
+    if len(raw.cells) == 0:
+        collector.add(raw.label, raw.header_row, "", "no data rows")
     collector.raise_if_any()
     ignored = sorted(c for c in names if c != "date" and c not in COLUMN_ORDER)
     dates = parse_dates(raw, names["date"], collector, required=True)

@@ -157,6 +157,10 @@ def test_empty_file(tmp_path: Path, text: str) -> None:
     assert issues_of(path) == [(1, "", "empty file: expected a header line")]
 
 
+def test_header_without_rows(tmp_path: Path) -> None:
+    assert issues_of(write(tmp_path, [], "date,spx,vix")) == [(1, "", "no data rows")]
+
+
 def test_duplicate_column_names(tmp_path: Path) -> None:
     path = write(tmp_path, ["2017-01-03,2257.83,12.85,13"], "date,spx,vix,VIX")
     assert issues_of(path) == [(1, "VIX", "duplicate column name")]
