@@ -33,6 +33,7 @@ from .validation import (
     EXPIRY_COLUMNS,
     FUTURES_MONTHS,
     Collector,
+    DataError,
     GapPolicy,
     Origin,
     RawFile,
@@ -119,7 +120,15 @@ def load_series(path: PathLike, role: Role, *, collector: Collector | None = Non
     own = collector is None
     if collector is None:
         collector = Collector()
-    raw: RawFile = read_file(path)
+    try:
+        raw: RawFile = read_file(path)
+    except DataError as error:  # unreadable as a whole: report with the other files
+        if own:
+            raise
+        for issue in error.issues:
+            collector.add(issue.file, issue.row, issue.column, issue.message)
+        empty = np.empty(0, dtype=np.int64)
+        return SeriesFile(str(path), role, "", pd.DataFrame(), {}, empty)
     names = normalized_columns(raw)
     date_key = next((n for n in _DATE_NAMES if n in names), None)
     if date_key is None:

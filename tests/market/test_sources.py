@@ -133,6 +133,18 @@ def test_issues_in_several_inputs_are_reported_together(
     assert f"{vix}:6:DATE: duplicate date 2017-01-04 (first on row 5)" in rendered
 
 
+def test_an_unreadable_file_is_reported_with_the_others(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    vix = tmp_path / "vix_bad.csv"
+    vix.write_text(CBOE_VIX.replace("12.85", "?"))
+    with pytest.raises(DataError) as info:
+        merge(spx=empty, vix=vix)
+    assert [(i.file, i.row) for i in info.value.issues] == [(str(empty), 1), (str(vix), 4)]
+
+
 def test_value_errors_name_the_source_file_and_its_column(
     tmp_path: Path, files: dict[str, Path]
 ) -> None:
