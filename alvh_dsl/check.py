@@ -535,19 +535,30 @@ def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
         if found is None:
             continue
         a, b = found
-        why = (
-            "its `unless` always blocks it" if when_only is None else "its condition is never true"
-        )
+        pair = a is not None and b is not None and a is not b
+        help_text = None
         related = []
-        if a is not None and b is not None and a is not b:
-            related = [Related(span=b.span, message=f"contradicts `{format_expr(b)}`")]
+        if when_only is not None:
+            why = "its condition is never true"
+            if pair:
+                help_text = f"`{format_expr(a)}` and `{format_expr(b)}` cannot both hold"
+                related = [
+                    Related.model_construct(span=b.span, message=f"contradicts `{format_expr(b)}`")
+                ]
+        else:
+            # The condition and the *negated* `unless` contradict each other: the
+            # two comparisons found can both hold, so say what the conflict means.
+            why = "its `unless` always blocks it"
+            assert rule.unless is not None
+            help_text = (
+                f"whenever `{format_expr(rule.when)}` holds, so does `{format_expr(rule.unless)}`"
+            )
+            related = [Related.model_construct(span=rule.unless.span, message="the `unless`")]
         yield warning(
             "W201",
             f"rule `{rule.id}` can never fire: {why}",
             (a or rule.when).span,
-            help=f"`{format_expr(a)}` and `{format_expr(b)}` cannot both hold"
-            if a is not None and b is not None and a is not b
-            else None,
+            help=help_text,
             related=related,
         )
 
