@@ -382,6 +382,7 @@ class _Block:
     lines: list[_Line]
     first_source_line: int  # including its leading comments
     leading: list[str] = field(default_factory=list)
+    leading_lines: list[int] = field(default_factory=list)  # source line of each
 
     @property
     def multiline(self) -> bool:
@@ -440,6 +441,7 @@ def format_book(book: A.Rulebook, comments: tuple[Any, ...] = (), source: str | 
             end_comments.append(c.text)
         else:
             following.leading.append(c.text)
+            following.leading_lines.append(c.line)
             following.first_source_line = min(following.first_source_line, c.line)
 
     out: list[str] = []
@@ -449,7 +451,13 @@ def format_book(book: A.Rulebook, comments: tuple[Any, ...] = (), source: str | 
             prev.multiline or b.multiline or _blank_between(src_lines, prev, b)
         ):
             out.append("")
-        out.extend(b.leading)
+        # The author's blank lines among leading comments and before the statement
+        # are kept (at most one), like those between statements.
+        marks = [*b.leading_lines, b.stmt.span.line]
+        for i, text in enumerate(b.leading):
+            out.append(text)
+            if _blank_in(src_lines, marks[i] + 1, marks[i + 1]):
+                out.append("")
         for line in b.lines:
             indent = _indent_of(line.text)
             out.extend(f"{indent}{text}" for text in line.before)
@@ -481,6 +489,11 @@ def _first_line_after(lines: list[_Line], source_line: int) -> _Line | None:
 
 def _indent_of(text: str) -> str:
     return text[: len(text) - len(text.lstrip())]
+
+
+def _blank_in(src: list[str], start: int, end: int) -> bool:
+    """Is one of the source lines ``start`` … ``end - 1`` (1-based) blank?"""
+    return any(not src[i - 1].strip() for i in range(start, end) if 0 < i <= len(src))
 
 
 def _blank_between(src: list[str], a: _Block, b: _Block) -> bool:
