@@ -26,7 +26,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from .check import check
-    from .dryrun import dryrun
+    from .engine import dryrun
     from .fmt import format_source
     from .load import load
     from .parse import parse
@@ -36,7 +36,7 @@ _LAZY = {
     "check": "alvh_dsl.check",
     "load": "alvh_dsl.load",
     "format_source": "alvh_dsl.fmt",
-    "dryrun": "alvh_dsl.dryrun",
+    "dryrun": "alvh_dsl.engine",
 }
 
 
