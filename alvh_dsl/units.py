@@ -65,8 +65,10 @@ _ARG_UNITS: dict[str, tuple[frozenset[str], str]] = {
     "near": (frozenset({"days", "bare"}), "days, e.g. `near 45 days`"),
     "short_delta": (frozenset({"number", "percent", "bare"}), "a delta, e.g. `0.16`"),
     "wings": (frozenset({"points", "bare"}), "points, e.g. `wings 50 points`"),
-    "quantity": (frozenset({"count", "bare"}), "a whole number of contracts"),
-    "count": (frozenset({"count", "bare"}), "a whole number of contracts"),
+    # A computed count is a plain number (`equity / $100000`): it is rounded down
+    # when the book runs, so `number` is accepted like `count` and `bare`.
+    "quantity": (frozenset({"count", "bare", "number"}), "a whole number of contracts"),
+    "count": (frozenset({"count", "bare", "number"}), "a whole number of contracts"),
     "fraction": (frozenset({"percent", "number", "bare"}), "a percentage, e.g. `50%`"),
     "month": (frozenset({"count", "bare"}), "a month number, e.g. `month 2`"),
     "strike": (frozenset({"points", "bare"}), "a VIX strike, e.g. `25`"),
