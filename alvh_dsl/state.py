@@ -230,9 +230,9 @@ def _front(state: State, what: str) -> Condor | Unknown:
     return c if c is not None else Unknown(f"{what} is unknown: no condor is open")
 
 
-def _condor_attr(attr: str) -> Any:
+def _condor_attr(attr: str, label: str | None = None) -> Any:
     def get(state: State) -> Value:
-        c = _front(state, f"condor.{attr}")
+        c = _front(state, label or f"condor.{attr}")
         if isinstance(c, Unknown):
             return c
         if attr == "DTE":
@@ -322,7 +322,7 @@ _GETTERS: dict[str, Any] = {
     "VIX": lambda s: s.market.VIX,
     "VVIX": lambda s: _optional(s.market.VVIX, "VVIX"),
     "VIX.term_slope": _term_slope,
-    "DTE": _condor_attr("DTE"),
+    "DTE": _condor_attr("DTE", "DTE"),  # the reason names what the book wrote
     "condor.count": lambda s: float(len(s.condors)),
     "hedge.notional": _hedge_notional,
     "hedge.layers": lambda s: float(len(s.hedges)),
