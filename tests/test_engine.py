@@ -266,7 +266,8 @@ def test_close_a_percentage_rounds_half_up(tmp_path: Path) -> None:
 def test_selling_futures_reduces_a_long_layer_first(tmp_path: Path) -> None:
     book = _book(
         tmp_path,
-        "rule buyer\n  when hedge.layers == 0\n  then buy 3 VIX futures month 2\n  cooldown 365 days\n"
+        "rule buyer\n  when hedge.layers == 0\n  then buy 3 VIX futures month 2\n"
+        "  cooldown 365 days\n"
         "rule seller\n  when hedge.M2.notional > 0 or hedge.M1.notional > 0\n"
         "  then sell 1 VIX future month 2\n  cooldown 365 days\n",
     )
