@@ -127,7 +127,9 @@ def _print_diagnostics(diags: Sequence[Any], sources: dict[str, str], color: boo
     from .diagnostics import render
 
     if diags:
-        click.echo(render(diags, sources, color=color), err=True, nl=False)
+        # color= stops click from stripping the escapes when stderr is not a
+        # terminal (`--color always` piped into a pager or a CI log).
+        click.echo(render(diags, sources, color=color), err=True, nl=False, color=color)
 
 
 def _read_source(path: str, color: str) -> str | None:
