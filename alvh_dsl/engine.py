@@ -23,6 +23,7 @@ The run is deterministic: the same inputs give byte-identical outputs.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import math
 import os
@@ -39,7 +40,7 @@ from .evaluate import Book, Decision, ResolvedAction, SeriesSource, clean
 from .market.pricing import PricingConfig
 from .market.termstructure import TermStructureConfig
 from .risk import MarketData, RiskConfig
-from .simulate import Costs, Fill, Simulator, futures_quotes, resolve_expiry
+from .simulate import Costs, Fill, Simulator, resolve_expiry
 from .state import State
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -252,6 +253,7 @@ def compare(book: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
 
     return {
         "near_expiry_peak_eff_gamma_ratio": ratio("near_expiry_peak_eff_gamma"),
+        "near_expiry_peak_short_eff_gamma_ratio": ratio("near_expiry_peak_short_eff_gamma"),
         "peak_eff_gamma_ratio": ratio("peak_eff_gamma"),
         "total_pnl_difference": clean(book["total_pnl"] - base["total_pnl"]),
         "max_drawdown_ratio": ratio("max_drawdown"),
@@ -421,56 +423,67 @@ def run_book(
     fired_by_rule: dict[str, int] = dict.fromkeys(book.rule_ids, 0)
     prev_equity = config.starting_equity
     states: dict[dt.date, State] = {}
-    wanted = set(capture)
-    for day in range(n):
-        sim.settle(day)
-        before = sim.risk(day)
-        state = sim.state(day, before, last_fired, futures_quotes(market, day))
-        source.index = day
-        evaluation = book.evaluate(state, trace=True, source=source)
-        date = state.date
-        if date in wanted:
-            states[date] = _with_history(state, source, day)
-        trades_today = len(sim.trades)
-        for d in evaluation.decisions:
-            if d.fired:
-                decisions.append(_fired_record(sim, day, d, no_hedge, counts, last_fired, date))
-                fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
-            elif d.near_miss is not None:
-                decisions.append(_near_miss_record(date, d))
-        after = sim.risk(day)
-        rows.append(
-            {
-                "date": date.isoformat(),
-                "spx": float(market.spx[day]),
-                "vix": float(market.vix[day]),
-                "front_dte": None if math.isnan(before.front_dte) else before.front_dte,
-                "condors": after.condors,
-                "layers": after.layers,
-                "cash": round(after.cash, 2),
-                "condor_value": round(after.condor_value, 2),
-                "hedge_value": round(after.hedge_value, 2),
-                "equity": round(after.equity, 2),
-                "pnl": round(after.equity - prev_equity, 2),
-                "hedge_notional": round(after.hedge_notional, 2),
-                "delta": before.delta,
-                "gamma": before.gamma,
-                "vega": before.vega,
-                "theta": before.theta,
-                "eff_gamma": before.eff_gamma,
-                "eff_gamma_max": before.eff_gamma_max,
-                "delta_after": after.delta,
-                "gamma_after": after.gamma,
-                "vega_after": after.vega,
-                "theta_after": after.theta,
-                "eff_gamma_after": after.eff_gamma,
-                "eff_gamma_max_after": after.eff_gamma_max,
-                "trades": len(sim.trades) - trades_today,
-            }
-        )
-        prev_equity = after.equity
-        if progress is not None:
-            progress(day)
+    # The run keeps every decision's trace: tens of thousands of small acyclic dicts.
+    # The cyclic collector would rescan them all on every full collection (run time
+    # grew faster than the days); reference counting frees everything anyway.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        wanted = set(capture)
+        for day in range(n):
+            sim.settle(day)
+            before = sim.risk(day)
+            state = sim.state(day, before, last_fired)
+            source.index = day
+            evaluation = book.evaluate(state, trace=True, source=source)
+            date = state.date
+            if date in wanted:
+                states[date] = _with_history(state, source, day)
+            trades_today = len(sim.trades)
+            for d in evaluation.decisions:
+                if d.fired:
+                    decisions.append(_fired_record(sim, day, d, no_hedge, counts, last_fired, date))
+                    fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
+                elif d.near_miss is not None:
+                    decisions.append(_near_miss_record(date, d))
+            after = sim.risk(day)
+            rows.append(
+                {
+                    "date": date.isoformat(),
+                    "spx": float(market.spx[day]),
+                    "vix": float(market.vix[day]),
+                    "front_dte": None if math.isnan(before.front_dte) else before.front_dte,
+                    "condors": after.condors,
+                    "layers": after.layers,
+                    "cash": round(after.cash, 2),
+                    "condor_value": round(after.condor_value, 2),
+                    "hedge_value": round(after.hedge_value, 2),
+                    "equity": round(after.equity, 2),
+                    "pnl": round(after.equity - prev_equity, 2),
+                    "hedge_notional": round(after.hedge_notional, 2),
+                    "delta": before.delta,
+                    "gamma": before.gamma,
+                    "vega": before.vega,
+                    "theta": before.theta,
+                    "eff_gamma": before.eff_gamma,
+                    "eff_gamma_max": before.eff_gamma_max,
+                    "eff_gamma_min": before.eff_gamma_min,
+                    "delta_after": after.delta,
+                    "gamma_after": after.gamma,
+                    "vega_after": after.vega,
+                    "theta_after": after.theta,
+                    "eff_gamma_after": after.eff_gamma,
+                    "eff_gamma_max_after": after.eff_gamma_max,
+                    "eff_gamma_min_after": after.eff_gamma_min,
+                    "trades": len(sim.trades) - trades_today,
+                }
+            )
+            prev_equity = after.equity
+            if progress is not None:
+                progress(day)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     summary = summarise(rows, sim, counts, fired_by_rule, config)
     return RunResult(label, book.name, rows, decisions, sim.trades, summary, states)
 
@@ -582,6 +595,7 @@ def summarise(
     dd_at = int(np.argmax(drawdown)) if len(drawdown) else 0
     eff = np.array([abs(r["eff_gamma_max"]) for r in rows])
     eff_after = np.array([abs(r["eff_gamma_max_after"]) for r in rows])
+    short = np.array([max(0.0, -r["eff_gamma_min"]) for r in rows])
     gamma = np.array([abs(r["gamma"]) for r in rows])
     dte = np.array([np.nan if r["front_dte"] is None else r["front_dte"] for r in rows])
     near = dte <= config.risk.near_expiry_dte
@@ -632,6 +646,8 @@ def summarise(
         "near_expiry_days": int(near.sum()),
         "near_expiry_peak_eff_gamma": clean(peak_of(eff, near)),
         "near_expiry_mean_eff_gamma": clean(float(eff[near].mean())) if near.any() else None,
+        "peak_short_eff_gamma": clean(peak_of(short)),
+        "near_expiry_peak_short_eff_gamma": clean(peak_of(short, near)),
         "peak_model_gamma": clean(peak_of(gamma)),
         "near_expiry_peak_model_gamma": clean(peak_of(gamma, near)),
         "rules_fired": fired_by_rule,
@@ -671,8 +687,7 @@ def series_source(market: MarketData) -> SeriesSource:
     for col in ("advances", "declines"):
         if col in frame:
             columns[col] = frame[col].to_numpy(dtype=np.float64)
-    dates = [d.item() for d in market.dates]
-    return SeriesSource(dates, columns)
+    return SeriesSource(market.pydates, columns)
 
 
 def dryrun(

@@ -27,6 +27,7 @@ effective gamma, which is why the response is convex and asymmetric.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +104,37 @@ class MarketData:
     pricing: PricingConfig
     risk: RiskConfig
     notes: list[str] = field(default_factory=list)
-    index_of: dict[Any, int] = field(default_factory=dict)
+    # Per-day objects shared by the book and its baseline, built on first use.
+    _quotes: dict[int, list[Any]] = field(default_factory=dict)
+    _pydates: list[dt.date] | None = None
+
+    @property
+    def pydates(self) -> list[dt.date]:
+        """The days as ``datetime.date`` (converted once)."""
+        if self._pydates is None:
+            self._pydates = [d.item() for d in self.dates]
+        return self._pydates
+
+    def quotes(self, day: int) -> list[Any]:
+        """The VIX futures months as the state's ``FutureQuote`` list for ``day`` (cached)."""
+        cached = self._quotes.get(day)
+        if cached is None:
+            from .ast import new
+            from .state import FutureQuote
+
+            curve = self.curve
+            cached = [
+                new(
+                    FutureQuote,
+                    month=k + 1,
+                    price=float(curve.price[day, k]) if np.isfinite(curve.price[day, k]) else None,
+                    expiry=curve.expiry[day, k].item(),
+                    modelled=bool(curve.modelled[day, k]),
+                )
+                for k in range(curve.price.shape[1])
+            ]
+            self._quotes[day] = cached
+        return cached
 
     @classmethod
     def build(
@@ -361,9 +392,10 @@ def call_prices(
     return np.asarray(g.price, dtype=np.float64)
 
 
-def effective_gamma(diff2: FloatArray, centre: int) -> tuple[float, float]:
-    """(gamma at the current level, largest |gamma| on the grid) from summed second differences."""
+def effective_gamma(diff2: FloatArray, centre: int) -> tuple[float, float, float]:
+    """From the book's summed second differences: (gamma at the current level, largest
+    |gamma| on the grid, most negative gamma on the grid — the short gamma that blows up)."""
     if diff2.size == 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     mid = centre - 1  # diff2 has one fewer point on each side
-    return float(diff2[mid]), float(np.max(np.abs(diff2)))
+    return float(diff2[mid]), float(np.max(np.abs(diff2))), float(np.min(diff2))

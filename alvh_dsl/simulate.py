@@ -49,7 +49,7 @@ from .risk import (
     value_future,
 )
 from .state import Condor as StateCondor
-from .state import FutureQuote, Greeks, HedgeLayer, Market, State
+from .state import Greeks, HedgeLayer, Market, State
 
 LEG_NAMES = ("long put", "short put", "short call", "long call")
 LEG_SIGNS = (1, -1, -1, 1)
@@ -118,8 +118,9 @@ class Risk:
     gamma: float
     vega: float
     theta: float
-    eff_gamma: float
-    eff_gamma_max: float
+    eff_gamma: float  # at the current level
+    eff_gamma_max: float  # largest |gamma| on the grid
+    eff_gamma_min: float  # most negative gamma on the grid
     front_dte: float  # NaN when flat
     condors: int
     layers: int
@@ -516,8 +517,8 @@ class Simulator:
             else:
                 f = self.market.futures_price(np.array([day], dtype=np.intp), h.expiry)[0]
                 notional += abs(q) * VIX_OPTION_MULTIPLIER * f
-        eff, eff_max = (
-            effective_gamma(diff2, centre) if isinstance(diff2, np.ndarray) else (0.0, 0.0)
+        eff, eff_max, eff_min = (
+            effective_gamma(diff2, centre) if isinstance(diff2, np.ndarray) else (0.0, 0.0, 0.0)
         )
         front = self.front()
         dte = (
@@ -534,6 +535,7 @@ class Simulator:
             theta=theta,
             eff_gamma=eff,
             eff_gamma_max=eff_max,
+            eff_gamma_min=eff_min,
             front_dte=dte,
             condors=len(self.condors),
             layers=len(self.hedges),
@@ -543,9 +545,7 @@ class Simulator:
         )
 
     # ------------------------------------------------------------- state
-    def state(
-        self, day: int, risk: Risk, last_fired: dict[str, dt.date], futures: list[FutureQuote]
-    ) -> State:
+    def state(self, day: int, risk: Risk, last_fired: dict[str, dt.date]) -> State:
         """The :class:`~alvh_dsl.state.State` the rules see (built without validation: the
         simulator's numbers are right by construction, and this runs every day)."""
         m = self.market
@@ -567,7 +567,7 @@ class Simulator:
                     credit=c.credit,
                     mark=float(v.mark[r]),
                     pnl=None,
-                    entry_date=_date(m.dates[c.opened]),
+                    entry_date=m.pydates[c.opened],
                     target_delta=c.target_delta,
                     greeks=new(
                         Greeks,
@@ -594,7 +594,7 @@ class Simulator:
                     entry_price=h.entry_price,
                     mark=float(h.valuation.mark[r]),
                     notional=None,
-                    entry_date=_date(m.dates[h.opened]),
+                    entry_date=m.pydates[h.opened],
                 )
             )
         vvix = float(m.vvix[day])
@@ -603,11 +603,11 @@ class Simulator:
             SPX=float(m.spx[day]),
             VIX=float(m.vix[day]),
             VVIX=vvix if math.isfinite(vvix) else None,
-            futures=futures,
+            futures=m.quotes(day),
         )
         return new(
             State,
-            date=_date(m.dates[day]),
+            date=m.pydates[day],
             market=market,
             history=None,
             condors=condors,
@@ -619,20 +619,6 @@ class Simulator:
             cash=risk.cash,
             last_fired=last_fired,
         )
-
-
-def futures_quotes(market: MarketData, day: int) -> list[FutureQuote]:
-    curve = market.curve
-    return [
-        new(
-            FutureQuote,
-            month=k + 1,
-            price=float(curve.price[day, k]) if math.isfinite(curve.price[day, k]) else None,
-            expiry=_date(curve.expiry[day, k]),
-            modelled=bool(curve.modelled[day, k]),
-        )
-        for k in range(curve.price.shape[1])
-    ]
 
 
 def _date(value: np.datetime64) -> dt.date:
