@@ -35,6 +35,7 @@ from .names import (
     STATE_NAMES,
     suggest,
 )
+from .parse import MAX_EXPR_DEPTH
 from .units import Ty, TypeTable, infer_types
 
 Pass = Callable[["Analysis"], Iterable[Diagnostic]]
@@ -466,21 +467,33 @@ _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _MAX_ATOMS = 200
 
 
-def _atoms(an: Analysis, expr: Any, negate: bool, out: list[tuple[str, str, float, Any]]) -> None:
+def _atoms(
+    an: Analysis,
+    expr: Any,
+    negate: bool,
+    out: list[tuple[str, str, float, Any]],
+    expanding: frozenset[str] = frozenset(),
+    depth: int = 0,
+) -> None:
     """Collect ``(key, op, constant)`` facts that must all hold for ``expr`` to be true
-    (or false, when ``negate``). Defines are expanded; anything else is skipped."""
-    if len(out) > _MAX_ATOMS:
+    (or false, when ``negate``). Defines are expanded; anything else is skipped.
+
+    The facts are only hints for warnings, so stopping early is safe: a define
+    is not expanded inside itself (``define a = a and …`` is E103), nor beyond
+    :data:`MAX_EXPANDED_DEPTH` levels.
+    """
+    if len(out) > _MAX_ATOMS or depth > MAX_EXPANDED_DEPTH:
         return
     kind = expr.kind
     if kind == "boolop" and (expr.op == "and") != negate:
         for o in expr.operands:
-            _atoms(an, o, negate, out)
+            _atoms(an, o, negate, out, expanding, depth + 1)
     elif kind == "not":
-        _atoms(an, expr.operand, not negate, out)
+        _atoms(an, expr.operand, not negate, out, expanding, depth + 1)
     elif kind == "name":
         target = an.definitions.get(expr.name)
-        if target is not None and target.kind == "define":
-            _atoms(an, target.expr, negate, out)
+        if target is not None and target.kind == "define" and expr.name not in expanding:
+            _atoms(an, target.expr, negate, out, expanding | {expr.name}, depth + 1)
     elif kind == "compare":
         op = _NEGATE[expr.op] if negate else expr.op
         lv, rv = an.const(expr.left), an.const(expr.right)
@@ -519,6 +532,54 @@ def _contradiction(facts: list[tuple[str, str, float, Any]]) -> tuple[Any, Any] 
         if op == "!=" and b.lo == b.hi == value:
             return (node, b.lo_span)
     return None
+
+
+# Later stages (the compiler, the evaluator) follow a name into its define, so the
+# depth that matters is the expression's with defines expanded. Two parser-limit
+# expressions' worth: far beyond real books, well inside Python's recursion limit.
+MAX_EXPANDED_DEPTH = 2 * MAX_EXPR_DEPTH
+
+
+def _expanded_depth(expr: Any, define_depth: Mapping[str, int]) -> int:
+    """Depth of ``expr`` with every (earlier) define it names expanded; iterative."""
+    worst = 0
+    stack = [(expr, 1)]
+    while stack:
+        node, d = stack.pop()
+        if node.kind == "name":
+            d += define_depth.get(node.name, 0)
+        worst = max(worst, d)
+        stack.extend((child, d + 1) for child in A.children(node))
+    return worst
+
+
+def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
+    """E407: an expression nested too deeply once the defines it uses are expanded.
+
+    Reported once, where the limit is first crossed (not again for every define
+    or rule built on the one that crossed it).
+    """
+    define_depth: dict[str, int] = {}
+    over: set[str] = set()
+    for stmt in an.program.statements:
+        exprs = list(_exprs_of(stmt))
+        if not exprs:
+            continue
+        worst = max(_expanded_depth(e, define_depth) for e in exprs)
+        inherited = any(n.name in over for e in exprs for n in _names_in(e))
+        if stmt.kind == "define":
+            define_depth.setdefault(stmt.name, worst)
+            if worst > MAX_EXPANDED_DEPTH:
+                over.add(stmt.name)
+        if worst > MAX_EXPANDED_DEPTH and not inherited:
+            where = stmt.name_span if stmt.kind == "define" else stmt.id_span
+            yield error(
+                "E407",
+                f"{stmt.kind} `{getattr(stmt, 'name', None) or stmt.id}` is nested too deeply "
+                f"with its defines expanded ({worst} levels, the limit is {MAX_EXPANDED_DEPTH})",
+                where,
+                help="flatten the chain of defines, e.g. join conditions with `and` in one define",
+            )
 
 
 def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
@@ -638,6 +699,7 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
 PASSES: tuple[Pass, ...] = (
     check_header,
     check_names,
+    check_expanded_depth,
     check_types,
     check_rules,
     check_actions,
