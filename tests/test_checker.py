@@ -587,3 +587,29 @@ def test_directory_check_reports_each_diagnostic_once(tmp_path: Path) -> None:
     report = check_paths([str(tmp_path)])
     assert codes(report.diagnostics).count("E101") == 1
     assert report.errors == 1
+
+
+# ------------------------------------------------------------ define chains
+
+
+def test_recursive_defines_are_reported_not_followed() -> None:
+    ds = diags(
+        "define loop = loop and VIX > 1\nrule r\n  when loop and VIX < 9 then close condor\n"
+    )
+    assert codes(ds) == ["E103"]
+    ds = diags("define a = b and VIX > 1\ndefine b = a\nrule r\n  when a then close condor\n")
+    assert codes(ds) == ["E102"]
+
+
+def chain(n: int) -> str:
+    lines = ["define d0 = VIX > 1"]
+    lines += [f"define d{i} = d{i - 1} and SPX > {i}" for i in range(1, n)]
+    return "\n".join(lines) + f"\nrule r\n  when d{n - 1} then close condor\n"
+
+
+def test_long_define_chains_are_e407_once() -> None:
+    assert diags(chain(60)) == []
+    ds = diags(chain(2000))
+    assert codes(ds) == ["E407"]
+    assert "nested too deeply with its defines expanded" in ds[0].message
+    assert ds[0].span.line == 65  # where the limit is first crossed: define d64
