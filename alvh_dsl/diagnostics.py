@@ -222,15 +222,19 @@ def render(
     for d in diagnostics:
         where = f"{d.span}: " if d.span is not None else ""
         out.append(f"{paint('bold', where)}{paint(d.severity, d.code)} {paint('bold', d.message)}")
+        pad = "  "
         if d.span is not None and d.span.file in sources:
             src_lines = lines_cache.get(d.span.file)
             if src_lines is None:
                 src_lines = lines_cache[d.span.file] = sources[d.span.file].splitlines()
-            out.extend(_snippet(d.span, src_lines, paint, d.severity))
+            snippet = _snippet(d.span, src_lines, paint, d.severity)
+            out.extend(snippet)
+            if snippet:
+                pad = " " * (len(str(d.span.line)) + 1)  # `=` under the snippet's `|`
         for rel in d.related:
-            out.append(f"  {paint('gutter', '=')} note: {rel.message} at {rel.span}")
+            out.append(f"{pad}{paint('gutter', '=')} note: {rel.message} at {rel.span}")
         if d.help:
-            out.append(f"  {paint('gutter', '=')} {paint('help', 'help')}: {d.help}")
+            out.append(f"{pad}{paint('gutter', '=')} {paint('help', 'help')}: {d.help}")
         out.append("")
     return "\n".join(out)
 
