@@ -1,0 +1,495 @@
+"""Turning a dry-run result into outputs a risk desk signs off: the run directory,
+the figure, the terminal summary. The HTML page itself is :mod:`alvh_dsl.report_html`.
+
+:func:`write_run` writes one directory::
+
+    runs/alvh_core/
+      report.html        one self-contained page (inline CSS, the figure as a data: URI)
+      summary.json       the summary figures, book vs baseline, with provenance and config
+      daily.parquet      one row per trading day (the ``result.daily`` frame)
+      trades.csv         every fill and settlement, one row per leg
+      decisions.jsonl    fired rules (actions, fills, trade ids, traces) and near misses
+      state-DATE.json    the state the rules saw on each captured date (``--dump-state``)
+      baseline/          daily.parquet, trades.csv, decisions.jsonl of the baseline run
+
+**Nothing half-written.** The whole directory is built beside the target (a hidden
+``.NAME.*.tmp`` directory in the same parent, hence on the same file system), every file
+fsynced, and renamed into place; an existing run directory is first renamed aside and
+removed only once the new one stands. An interrupted run leaves the old outputs or none,
+never a mix. A directory that is not a dry-run's (it holds other files) is never replaced.
+
+**Deterministic.** Two runs with the same inputs give byte-identical files: no
+timestamps or output paths are written; JSON has sorted keys and Python's shortest
+round-trip float text; the CSV is written cell by cell with the same float text; the
+PNG is rendered by Agg with its ``Software`` metadata removed; Parquet is written by
+pyarrow with fixed options.
+
+pandas, pyarrow, matplotlib and rich are imported inside functions: importing this
+module costs nothing until a report is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+    from rich.table import Table
+
+    from .engine import DryRunResult, RunResult
+    from .evaluate import Book
+
+__all__ = [
+    "BASELINE_FILES",
+    "RUN_FILES",
+    "TRADE_COLUMNS",
+    "RunDirectoryError",
+    "check_run_directory",
+    "figure",
+    "rule_counts",
+    "summary_document",
+    "summary_rich",
+    "summary_table",
+    "write_run",
+]
+
+FORMAT = "alvh-dryrun/1"
+RUN_FILES = ("report.html", "summary.json", "daily.parquet", "trades.csv", "decisions.jsonl")
+BASELINE_FILES = ("daily.parquet", "trades.csv", "decisions.jsonl")
+TRADE_COLUMNS = (
+    "date",
+    "trade_id",
+    "rule",
+    "action",
+    "position",
+    "instrument",
+    "strike",
+    "expiry",
+    "quantity",
+    "mid",
+    "fill",
+    "commission",
+    "multiplier",
+    "cash_flow",
+)
+PNG_DPI = 100
+
+
+class RunDirectoryError(Exception):
+    """The output path exists and is not a dry-run directory, so it is not replaced."""
+
+
+# ------------------------------------------------------------------ JSON, CSV
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: NaN and infinities become null, dates ISO text, tuples lists,
+    NumPy scalars Python numbers."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    item = getattr(value, "item", None)  # NumPy scalars
+    if callable(item):
+        return jsonable(item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """Deterministic JSON: sorted keys, shortest round-trip floats, no NaN, UTF-8 text."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    return json.dumps(
+        jsonable(value),
+        sort_keys=True,
+        ensure_ascii=False,
+        allow_nan=False,
+        indent=indent,
+        separators=separators,
+    )
+
+
+def decisions_jsonl(decisions: Iterable[Mapping[str, Any]]) -> bytes:
+    """One JSON object per line, in the run's order (by date, then execution order)."""
+    return "".join(dumps(d) + "\n" for d in decisions).encode()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return str(value)
+
+
+def trades_csv(trades: Iterable[Mapping[str, Any]]) -> bytes:
+    """The trade log as CSV: :data:`TRADE_COLUMNS` first, any others after, sorted."""
+    rows = list(trades)
+    extra = sorted({k for r in rows for k in r} - set(TRADE_COLUMNS))
+    columns = [*TRADE_COLUMNS, *extra]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(jsonable(row.get(c))) for c in columns])
+    return buf.getvalue().encode()
+
+
+def daily_parquet(run: RunResult) -> bytes:
+    """The daily frame as Parquet; ``pandas.read_parquet`` gives back ``run.daily``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(run.daily, preserve_index=True)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="snappy")
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def state_json(state: Any) -> bytes:
+    """A captured :class:`~alvh_dsl.state.State` as ``alvh eval --state`` reads it."""
+    text: str = state.model_dump_json(indent=2, exclude_none=True)
+    return (text + "\n").encode()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ------------------------------------------------------------- provenance
+
+
+def book_info(book: Book) -> dict[str, Any]:
+    """Name, version, description, files with their hashes, and params of a loaded book."""
+    from .fmt import format_quantity
+
+    program = book.program
+    header = program.header
+    params = {}
+    for name, number in book.params.items():
+        params[name] = {
+            "value": format_quantity(number),
+            "overridden": number.span.file == "<param>",
+        }
+    return {
+        "name": book.name,
+        "version": header.version if header is not None else None,
+        "description": program.description,
+        "file": program.root,
+        "files": {path: _sha256(text) for path, text in sorted(program.sources.items())},
+        "params": params,
+        "rules": book.rule_ids,
+    }
+
+
+def history_info(result: DryRunResult) -> dict[str, Any]:
+    """Where the history came from, as recorded by the loader (and the span replayed)."""
+    prov = result.history_provenance
+    daily = result.run.daily_rows
+    return {
+        "sha256": result.history_sha256 or None,
+        "synthetic": bool(getattr(prov, "synthetic", False)),
+        "generator": getattr(prov, "generator", None),
+        "sources": [
+            {"path": s.path, "sha256": s.sha256 or None, "role": s.role}
+            for s in getattr(prov, "sources", ())
+        ],
+        "notes": list(getattr(prov, "notes", ())),
+        "start": daily[0]["date"] if daily else None,
+        "end": daily[-1]["date"] if daily else None,
+        "days": len(daily),
+    }
+
+
+def summary_document(result: DryRunResult, baseline_book: Book | None = None) -> dict[str, Any]:
+    """What ``summary.json`` holds: ``result.summary`` (``book``, ``baseline``,
+    ``comparison``) plus ``run``: the book and its hashes, the baseline, the history's
+    provenance, the config, the model notes, and the rule counts."""
+    from . import __version__
+
+    base = result.baseline
+    baseline: dict[str, Any] | None = None
+    if base is not None:
+        baseline = {"label": base.label, "name": base.book_name}
+        if baseline_book is not None:
+            baseline["book"] = book_info(baseline_book)
+    doc = dict(result.summary)
+    doc["run"] = {
+        "format": FORMAT,
+        "alvh_version": __version__,
+        "book": {**book_info(result.book), "sha256": result.book_sha256},
+        "baseline": baseline,
+        "history": history_info(result),
+        "config": result.config.model_dump(mode="json"),
+        "notes": list(result.notes),
+        "rules": rule_counts(result),
+        "captured_states": sorted(d.isoformat() for d in result.run.states),
+    }
+    return doc
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """How often one rule fired in one run: days it fired, days it changed the book
+    (at least one action applied), and days it was a near miss."""
+
+    fired: int = 0
+    applied: int = 0
+    near_misses: int = 0
+
+
+def _counts(run: RunResult | None) -> dict[str, RuleCount]:
+    if run is None:
+        return {}
+    fired: dict[str, int] = {}
+    applied: dict[str, int] = {}
+    near: dict[str, int] = {}
+    for d in run.decisions:
+        rule = d["rule"]
+        if d["status"] == "fired":
+            fired[rule] = fired.get(rule, 0) + 1
+            if any(a.get("status") == "apply" for a in d.get("actions", ())):
+                applied[rule] = applied.get(rule, 0) + 1
+        elif d["status"] == "near_miss":
+            near[rule] = near.get(rule, 0) + 1
+    rules = set(fired) | set(near)
+    return {r: RuleCount(fired.get(r, 0), applied.get(r, 0), near.get(r, 0)) for r in rules}
+
+
+def rule_counts(result: DryRunResult) -> list[dict[str, Any]]:
+    """One row per rule of the book, in file order: title, priority, and how often it
+    fired / applied actions / nearly fired, in the book run and in the baseline.
+
+    In a no-hedge baseline a hedge rule still *fires* (its condition holds) but its
+    actions are disabled, so it never applies and never starts its cooldown.
+    """
+    book_counts, base_counts = _counts(result.run), _counts(result.baseline)
+    by_id = {cr.rule.id: cr.rule for cr in result.book.rules}
+    rows = []
+    for rule_id in result.book.rule_ids:
+        rule = by_id[rule_id]
+        b, s = book_counts.get(rule_id, RuleCount()), base_counts.get(rule_id, RuleCount())
+        row: dict[str, Any] = {
+            "rule": rule_id,
+            "title": rule.title,
+            "priority": rule.priority,
+            "fired": b.fired,
+            "applied": b.applied,
+            "near_misses": b.near_misses,
+        }
+        if result.baseline is not None:
+            row["baseline_fired"] = s.fired
+            row["baseline_applied"] = s.applied
+            row["baseline_near_misses"] = s.near_misses
+        rows.append(row)
+    return rows
+
+
+def applied_actions(run: RunResult, kinds: Iterable[str]) -> list[dict[str, Any]]:
+    """Every action of one of ``kinds`` that a fired rule applied: date, rule, kind, text,
+    fill."""
+    wanted = set(kinds)
+    out = []
+    for d in run.decisions:
+        if d["status"] != "fired":
+            continue
+        for a in d.get("actions", ()):
+            if a.get("status") == "apply" and a["kind"] in wanted:
+                out.append(
+                    {
+                        "date": d["date"],
+                        "rule": d["rule"],
+                        "kind": a["kind"],
+                        "text": a["text"],
+                        "fill": a.get("fill", ""),
+                    }
+                )
+    return out
+
+
+# ------------------------------------------------ presentation (report_html)
+
+
+def figure(result: DryRunResult) -> Figure:
+    """A matplotlib Figure (Agg canvas, no pyplot state): equity and drawdown (book and
+    baseline), the book's greeks, and effective gamma as the rules saw it, with markers for
+    applied rolls and hedge migrations. See :func:`alvh_dsl.report_html.figure`."""
+    from .report_html import figure as make
+
+    return make(result)
+
+
+def summary_table(result: DryRunResult) -> str:
+    """The terminal summary as plain text: key figures, book vs baseline, and the finding
+    on near-expiry effective gamma."""
+    from .report_html import summary_table as make
+
+    return make(result)
+
+
+def summary_rich(result: DryRunResult) -> Table:
+    """The terminal summary as a :class:`rich.table.Table`, for a rich Console."""
+    from .report_html import summary_rich as make
+
+    return make(result)
+
+
+# --------------------------------------------------------------- writing
+
+
+def _is_state_file(name: str) -> bool:
+    if not (name.startswith("state-") and name.endswith(".json")):
+        return False
+    try:
+        dt.date.fromisoformat(name[len("state-") : -len(".json")])
+    except ValueError:
+        return False
+    return True
+
+
+def check_run_directory(directory: str | os.PathLike[str]) -> None:
+    """Refuse an output path that :func:`write_run` must not replace.
+
+    It may not exist yet, or be an empty directory, or a directory holding only what a
+    dry-run writes (a previous run). Anything else raises :class:`RunDirectoryError`, so
+    that ``--out ~`` can never remove a home directory.
+    """
+    path = Path(directory)
+    if path.is_symlink():
+        raise RunDirectoryError(f"{path} is a symbolic link; give the directory itself")
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise RunDirectoryError(f"{path} exists and is not a directory")
+    foreign = []
+    for entry in sorted(path.iterdir()):
+        name = entry.name
+        if (
+            entry.is_file()
+            and not entry.is_symlink()
+            and (name in RUN_FILES or _is_state_file(name))
+        ):
+            continue
+        if (
+            name == "baseline"
+            and entry.is_dir()
+            and not entry.is_symlink()
+            and all(e.is_file() and e.name in BASELINE_FILES for e in entry.iterdir())
+        ):
+            continue
+        foreign.append(name)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+        raise RunDirectoryError(
+            f"{path} exists and is not a dry-run directory (it holds {shown}); "
+            "choose another output directory or remove it"
+        )
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    # Make the renames inside durable too (no-op where directories cannot be opened).
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_contents(result: DryRunResult, root: Path, baseline_book: Book | None) -> None:
+    """Every output file, in ``root`` (the temporary directory)."""
+    from .report_html import figure_png, render_html
+
+    run = result.run
+    _write(root / "decisions.jsonl", decisions_jsonl(run.decisions))
+    _write(root / "daily.parquet", daily_parquet(run))
+    _write(root / "trades.csv", trades_csv(run.trades))
+    if result.baseline is not None:
+        (root / "baseline").mkdir()
+        base = result.baseline
+        _write(root / "baseline" / "decisions.jsonl", decisions_jsonl(base.decisions))
+        _write(root / "baseline" / "daily.parquet", daily_parquet(base))
+        _write(root / "baseline" / "trades.csv", trades_csv(base.trades))
+        _fsync_dir(root / "baseline")
+    for date, state in sorted(run.states.items()):
+        _write(root / f"state-{date.isoformat()}.json", state_json(state))
+    doc = summary_document(result, baseline_book)
+    _write(root / "summary.json", (dumps(doc, indent=2) + "\n").encode())
+    html = render_html(result, doc, figure_png(result), baseline_book)
+    _write(root / "report.html", html.encode())
+    _fsync_dir(root)
+
+
+def write_run(
+    result: DryRunResult,
+    directory: str | os.PathLike[str],
+    *,
+    baseline_book: Book | None = None,
+) -> Path:
+    """Write the run directory (see the module docstring) and return its path.
+
+    The directory is built beside ``directory`` and renamed into place, so readers see
+    the previous outputs or the new ones, never a mix; on any error nothing is left
+    behind but the previous outputs. ``baseline_book``: the loaded baseline book, when
+    the baseline is another rulebook, so that its text and hashes are reported too.
+    Raises :class:`RunDirectoryError` if ``directory`` exists and is not a dry-run's.
+    """
+    target = Path(directory)
+    check_run_directory(target)
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    old: Path | None = None
+    try:
+        _write_contents(result, tmp, baseline_book)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run dir is not
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+            os.rmdir(old)  # only the unique name is wanted
+            os.rename(target, old)
+        try:
+            os.rename(tmp, target)
+        except BaseException:
+            if old is not None:
+                os.rename(old, target)  # put the previous outputs back
+                old = None
+            raise
+        _fsync_dir(parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
