@@ -427,8 +427,10 @@ def format_book(book: A.Rulebook, comments: tuple[Any, ...] = (), source: str | 
             if c.trailing:
                 line = _line_for(block.lines, c.line)
                 if line.commented:
-                    # A second comment for the same output line goes above it.
-                    line.before.append(c.text)
+                    # A second comment for the same output line goes above its
+                    # clause: between a line and its `and`/`or` continuation a
+                    # comment line would end the clause (a syntax error).
+                    _clause_start(block.lines, line).before.append(c.text)
                 else:
                     line.text = f"{line.text}  {c.text}"
                     line.commented = True
@@ -480,6 +482,14 @@ def _line_for(lines: list[_Line], source_line: int) -> _Line:
     if best is None:
         best = next((ln for ln in reversed(lines) if ln.anchors), lines[-1])
     return best
+
+
+def _clause_start(lines: list[_Line], line: _Line) -> _Line:
+    """The first output line of the clause ``line`` belongs to (it may be a continuation)."""
+    i = next(k for k, ln in enumerate(lines) if ln is line)
+    while i > 0 and lines[i].text.lstrip().startswith(("and ", "or ")):
+        i -= 1
+    return lines[i]
 
 
 def _first_line_after(lines: list[_Line], source_line: int) -> _Line | None:
