@@ -274,7 +274,7 @@ def test_a_failed_swap_puts_the_previous_outputs_back(
             raise OSError("disk gone")
         real_rename(src, dst)
 
-    monkeypatch.setattr(report.os, "rename", rename)
+    monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(OSError, match="disk gone"):
         write_run(result, target)
     assert _tree(target) == before
@@ -327,7 +327,7 @@ def test_figure_has_its_panels_and_markers(result: DryRunResult) -> None:
     rolls = result.run.summary["rolls"]
     assert rolls > 0 and "roll applied" in labels
     (markers,) = [c for c in gamma_ax.collections if c.get_label() == "roll applied"]
-    assert len(markers.get_offsets()) == len(
+    assert len(markers.get_offsets()) == len(  # type: ignore[arg-type]
         {a["date"] for a in report.applied_actions(result.run, ["roll_condor"])}
     )
     assert report_html.figure_png(result) == report_html.figure_png(result)
