@@ -76,6 +76,14 @@ METRICS = (
         "Near-expiry mean |effective gamma|", "near_expiry_mean_eff_gamma", "gamma", compare="ratio"
     ),
     Metric("Near-expiry days", "near_expiry_days", "int"),
+    Metric("Peak short effective gamma", "peak_short_eff_gamma", "gamma", compare="ratio"),
+    Metric(
+        "Near-expiry peak short effective gamma",
+        "near_expiry_peak_short_eff_gamma",
+        "gamma",
+        compare="ratio",
+        short=True,
+    ),
     Metric("Peak |model gamma|", "peak_model_gamma", "gamma", compare="ratio"),
     Metric(
         "Near-expiry peak |model gamma|", "near_expiry_peak_model_gamma", "gamma", compare="ratio"
@@ -120,8 +128,8 @@ def summary_rows(result: DryRunResult, *, short: bool = False) -> list[list[str]
     base = result.baseline.summary if result.baseline is not None else {}
     rows = []
     for m in METRICS:
-        if short and not m.short:
-            continue
+        if (short and not m.short) or m.key not in book:
+            continue  # (a figure this engine version does not report)
         label = m.label
         if short:
             label = label.replace("effective gamma", "eff. gamma")
@@ -172,21 +180,37 @@ def gamma_finding(result: DryRunResult) -> str:
     )
     text = f"{head}: a ratio of {ratio:.2f}, i.e. {change} the baseline."
     if who == "no hedge":
-        if ratio < 0.4:
-            verdict = "a larger reduction than claimed"
-        elif ratio <= 0.6:
-            verdict = "a reduction within that range"
-        elif ratio < 1:
-            verdict = "a smaller reduction than claimed"
-        else:
-            verdict = "no reduction: the hedged book carries more near-expiry effective gamma"
         text += (
             " The ALVH claim under test is 40–60% less peak gamma near expiry (a ratio of "
-            f"0.40–0.60); this run shows {verdict}."
+            f"0.40–0.60); this run shows {_verdict(ratio)}."
+        )
+    short_book = book.get("near_expiry_peak_short_eff_gamma")
+    short_base = result.baseline.summary.get("near_expiry_peak_short_eff_gamma")
+    short_ratio = (result.summary.get("comparison") or {}).get(
+        "near_expiry_peak_short_eff_gamma_ratio"
+    )
+    if short_book is not None and short_base is not None:
+        # |Γ| also counts the long convexity a hedge adds; the short side is what loses
+        # money on a large move, so it is reported too, with its own ratio.
+        text += (
+            " On the short side alone (the most negative Γ on the grid) the near-expiry "
+            f"peak was {format_value(short_book, 'gamma')} $/pt² against "
+            f"{format_value(short_base, 'gamma')} $/pt²"
+            + (f", a ratio of {short_ratio:.2f}." if short_ratio is not None else ".")
         )
     if days < 10:
         text += f" The figure rests on {days} day(s) only."
     return text
+
+
+def _verdict(ratio: float) -> str:
+    if ratio < 0.4:
+        return "a larger reduction than claimed"
+    if ratio <= 0.6:
+        return "a reduction within that range"
+    if ratio < 1:
+        return "a smaller reduction than claimed"
+    return "no reduction: the hedged book carries more near-expiry effective gamma"
 
 
 def _title(result: DryRunResult) -> str:
@@ -268,8 +292,9 @@ def figure(result: DryRunResult) -> Figure:
     """A matplotlib Figure (Agg canvas, no pyplot) in four panels sharing the date axis:
     equity (book and baseline), drawdown, the book's model greeks as the rules saw them,
     and effective gamma as the rules saw it — ``eff_gamma_max``, the largest |Γ| on the
-    spot–vol grid, and the signed Γ at spot — with markers on the days a roll or a hedge
-    migration was applied and the near-expiry days shaded. The gamma axis is symmetric-log
+    spot–vol grid, above zero, and ``eff_gamma_min``, the most negative Γ, below it, for
+    the book and the baseline — with markers on the days a roll or a hedge migration was
+    applied and the near-expiry days shaded. The gamma axis is symmetric-log
     so that a hedged book and an unhedged one, often orders of magnitude apart, both show.
     """
     import numpy as np
@@ -319,11 +344,24 @@ def figure(result: DryRunResult) -> Figure:
     ax_gr.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=8)
 
     eff = _col(run, "eff_gamma_max")
-    ax_eg.plot(x, eff, color=_BOOK, lw=1.0, label="book: largest |Γ| on the grid")
-    ax_eg.plot(x, _col(run, "eff_gamma"), color="#6baed6", lw=0.7, label="book: Γ at spot")
+    ax_eg.plot(x, eff, color=_BOOK, lw=1.0, label="book: largest |Γ| (above 0)")
     if base is not None:
-        ax_eg.plot(_dates(base), _col(base, "eff_gamma_max"), color=_BASE, lw=0.9, label=base_label)
-    ax_eg.plot(x, _col(run, "gamma"), color="0.5", lw=0.7, ls=":", label="book: model gamma")
+        ax_eg.plot(
+            _dates(base), _col(base, "eff_gamma_max"), color=_BASE, lw=0.9,
+            label=f"{base_label}: largest |Γ|",
+        )  # fmt: skip
+    if run.daily_rows and "eff_gamma_min" in run.daily_rows[0]:
+        # The short side, below 0: the most negative Γ on the grid.
+        ax_eg.plot(
+            x, _col(run, "eff_gamma_min"), color="#6baed6", lw=0.8,
+            label="book: most negative Γ (below 0)",
+        )  # fmt: skip
+        if base is not None:
+            ax_eg.plot(
+                _dates(base), _col(base, "eff_gamma_min"), color="#fdae6b", lw=0.8,
+                label=f"{base_label}: most negative Γ",
+            )  # fmt: skip
+    ax_eg.plot(x, _col(run, "gamma"), color="0.4", lw=0.7, ls=":", label="book: model gamma")
     near_n = result.config.risk.near_expiry_dte
     near = np.nan_to_num(_col(run, "front_dte"), nan=np.inf) <= near_n
     if near.any():
@@ -463,8 +501,11 @@ def _summary(result: DryRunResult) -> str:
     note = (
         '<p class="sub">Effective gamma is in $ per SPX point², as the rules saw it (before '
         "each day's actions) unless marked “after actions”; “vs baseline” is a difference "
-        "for P&amp;L and a ratio (book ÷ baseline) elsewhere. Model gamma is the sum of the "
-        "condors' Black–Scholes gammas: it shows a VIX hedge as zero.</p>"
+        "for P&amp;L and a ratio (book ÷ baseline) elsewhere. |Effective gamma| is the largest "
+        "|Γ| on the spot–vol grid; <em>short</em> effective gamma the size of the most "
+        "negative Γ on it (0 when the book is long gamma everywhere), the side that loses on "
+        "a large move. Model gamma is the sum of the condors' Black–Scholes gammas: it shows "
+        "a VIX hedge as zero.</p>"
     )
     finding = f'<div class="finding">{_e(gamma_finding(result))}</div>'
     return "<h2>Summary</h2>" + finding + _table(header, rows, numeric=range(1, len(header))) + note

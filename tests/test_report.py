@@ -184,6 +184,12 @@ def test_report_html_shows_the_figures_and_the_book(result: DryRunResult, run_di
         assert html.escape(value) in page, value
     ratio = result.summary["comparison"]["near_expiry_peak_eff_gamma_ratio"]
     assert f"a ratio of {ratio:.2f}" in page
+    if "near_expiry_peak_short_eff_gamma" in book:  # the short side, where the engine has it
+        short = report_html.format_value(book["near_expiry_peak_short_eff_gamma"], "gamma")
+        assert (
+            f'<td>Near-expiry peak short effective gamma (DTE ≤ 7)</td><td class="n">{short}'
+            in page
+        )
     for label in ("Rolls", "Hedge migrations", "Near-expiry peak |effective gamma|"):
         assert html.escape(label) in page
     for path, text in result.book_sources.items():
@@ -323,7 +329,7 @@ def test_figure_has_its_panels_and_markers(result: DryRunResult) -> None:
     ]
     gamma_ax = fig.axes[3]
     labels = gamma_ax.get_legend_handles_labels()[1]
-    assert "baseline: no hedge" in labels
+    assert "baseline: no hedge: largest |Γ|" in labels
     rolls = result.run.summary["rolls"]
     assert rolls > 0 and "roll applied" in labels
     (markers,) = [c for c in gamma_ax.collections if c.get_label() == "roll applied"]
