@@ -121,14 +121,28 @@ def jsonable(value: Any) -> Any:
 def dumps(value: Any, *, indent: int | None = None) -> str:
     """Deterministic JSON: sorted keys, shortest round-trip floats, no NaN, UTF-8 text."""
     separators = (",", ":") if indent is None else (",", ": ")
-    return json.dumps(
-        jsonable(value),
-        sort_keys=True,
-        ensure_ascii=False,
-        allow_nan=False,
-        indent=indent,
-        separators=separators,
-    )
+    options: dict[str, Any] = {
+        "sort_keys": True,
+        "ensure_ascii": False,
+        "allow_nan": False,
+        "indent": indent,
+        "separators": separators,
+    }
+    try:
+        # Fast path: the engine's records are plain data already (tens of thousands of
+        # traces per run). Anything json cannot take as is goes through jsonable().
+        return json.dumps(value, default=_plain, **options)
+    except (ValueError, TypeError):
+        return json.dumps(jsonable(value), **options)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
+    raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
 def decisions_jsonl(decisions: Iterable[Mapping[str, Any]]) -> bytes:
