@@ -226,6 +226,8 @@ def test_a_broken_history_lists_file_row_column(tmp_path: Path) -> None:
         ("[risk]\ngrid_stepp = 0.01\n", "risk.grid_stepp: Extra inputs are not permitted"),
         ("starting_equity = -5\n", "starting_equity: Input should be greater than 0"),
         ("[costs\n", "not valid TOML"),
+        ("[risk]\ngrid_low = 0.01\n", "risk: the grid must span 0"),
+        ("[risk]\ngrid_step = 0.2\n", "risk: grid_step 0.2 leaves no move on one side of 0"),
     ],
 )
 def test_a_broken_config_exits_1(tmp_path: Path, text: str, expected: str) -> None:
