@@ -133,6 +133,13 @@ def test_baseline_none(tmp_path: Path) -> None:
     assert "No baseline was run" in result.stdout
 
 
+def test_color_always_prints_a_rich_table(tmp_path: Path) -> None:
+    args = ["--from", "2010-01-01", "--to", "2010-03-31", "--baseline", "none"]
+    result = alvh("dryrun", CORE, *args, "--color", "always", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert "\x1b[" in result.stdout and "┏" in result.stdout and "P&L" in result.stdout
+
+
 def test_baseline_another_book(tmp_path: Path) -> None:
     other = ROOT / "rulebooks" / "gamma_guard.alvh"
     out = tmp_path / "run"
