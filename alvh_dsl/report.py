@@ -1,5 +1,7 @@
-"""Turning a dry-run result into outputs a risk desk signs off: the run directory,
-the figure, the terminal summary. The HTML page itself is :mod:`alvh_dsl.report_html`.
+"""Turning a dry-run result into outputs a risk desk signs off: the run directory and
+what goes in it (files, provenance, hashes). The presentation — the summary's text, the
+figure and the HTML page — is :mod:`alvh_dsl.report_html`; :func:`figure`,
+:func:`summary_table` and :func:`summary_rich` here are its public entry points.
 
 :func:`write_run` writes one directory::
 
@@ -185,7 +187,7 @@ def daily_parquet(run: RunResult) -> bytes:
 
 def state_json(state: Any) -> bytes:
     """A captured :class:`~alvh_dsl.state.State` as ``alvh eval --state`` reads it."""
-    text: str = state.model_dump_json(indent=2, exclude_none=True)
+    text: str = state.model_dump_json(indent=2)
     return (text + "\n").encode()
 
 
