@@ -1,8 +1,9 @@
 """Presentation of a dry-run: the summary's text (terminal and page), the figure, and
 ``report.html``, one self-contained page per dry-run.
 
-The page has inline CSS, the figure as a ``data:image/png;base64`` URI, no script, no external URL
-of any kind, so the page opens the same offline, from a mail attachment or an archive.
+The page has inline CSS, the figure as a ``data:image/png;base64`` URI, no script and
+no external URL of any kind, so it opens the same offline, from a mail attachment or an
+archive.
 Every piece of text from the book, the history or the engine goes through
 :func:`html.escape`. Nothing in the page depends on the time or the output path, so it is
 byte-identical across runs with the same inputs.
@@ -220,6 +221,12 @@ def _title(result: DryRunResult) -> str:
     return f"{info['name']}{version} — {s.get('start')} .. {s.get('end')} ({s.get('days')} days)"
 
 
+def _heading(result: DryRunResult) -> str:
+    """The title, flagged when the history is synthetic."""
+    synthetic = getattr(result.history_provenance, "synthetic", False)
+    return _title(result) + (" — synthetic history" if synthetic else "")
+
+
 def summary_table(result: DryRunResult) -> str:
     """The terminal summary as plain text: the key figures, book vs baseline."""
     rows = summary_rows(result, short=True)
@@ -227,11 +234,7 @@ def summary_table(result: DryRunResult) -> str:
     header = ["", "book", result.baseline.label if result.baseline else "", "vs baseline"]
     table = [header, *rows] if has_base else [[r[0], r[1]] for r in [header, *rows]]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    lines = [_title(result)]
-    if result.history_provenance is not None and getattr(
-        result.history_provenance, "synthetic", False
-    ):
-        lines[0] += " — synthetic history"
+    lines = [_heading(result)]
     for r in table:
         cells = [r[0].ljust(widths[0])] + [
             c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
@@ -246,10 +249,7 @@ def summary_rich(result: DryRunResult) -> Table:
     """The terminal summary as a :class:`rich.table.Table` (print it with a rich Console)."""
     from rich.table import Table
 
-    title = _title(result)
-    if getattr(result.history_provenance, "synthetic", False):
-        title += " — synthetic history"
-    table = Table(title=title, caption=gamma_finding(result), caption_justify="left")
+    table = Table(title=_heading(result), caption=gamma_finding(result), caption_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("book", justify="right", style="bold")
     if result.baseline is not None:
