@@ -112,24 +112,6 @@ def _capture_dates(history: History, values: Sequence[str]) -> list[dt.date]:
     return out
 
 
-def _check_config(config: Any, path: str) -> None:
-    """What :func:`~alvh_dsl.engine.load_config` lets through but the run cannot use: a
-    grid that does not span 0 (the engine would raise mid-way) or that has no move on one
-    side of it (effective gamma would silently be 0)."""
-    from .engine import ConfigError
-
-    try:
-        _, _, risk = config.market_configs()
-    except ValueError as exc:
-        raise ConfigError(f"{path}: risk: {exc}") from None
-    if risk.centre < 1 or len(risk.moves) - risk.centre < 2:
-        raise ConfigError(
-            f"{path}: risk: grid_step {risk.grid_step:g} leaves no move on one side of 0 "
-            f"between grid_low {risk.grid_low:g} and grid_high {risk.grid_high:g}; "
-            "effective gamma needs at least one on each side"
-        )
-
-
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
     """A rich progress bar on stderr, one task per run (book, baseline); nothing when
@@ -242,7 +224,6 @@ def dryrun(
     if config_path is not None:
         try:
             config = load_config(config_path)
-            _check_config(config, config_path)
         except ConfigError as exc:
             click.echo(str(exc), err=True)
             _fail(f"{config_path} is not a valid dry-run config (see docs/dryrun.md)")

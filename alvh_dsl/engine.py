@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .evaluate import Book, Decision, ResolvedAction, SeriesSource, clean
 from .market.pricing import PricingConfig
@@ -96,6 +96,23 @@ class RiskSection(_Section):
     futures_dampening: list[float] | None = None
     near_expiry_dte: int = Field(7, ge=0)
 
+    @model_validator(mode="after")
+    def _grid_spans_zero(self) -> RiskSection:
+        # A grid that misses 0, or has no move on one side, would make every second
+        # difference meaningless (or silently zero): refuse it when the config loads.
+        if not self.grid_low < 0 < self.grid_high:
+            raise ValueError("the grid must span 0: grid_low < 0 < grid_high")
+        if self.grid_step > min(-self.grid_low, self.grid_high) + 1e-12:
+            raise ValueError(
+                f"grid_step {self.grid_step:g} leaves no move on one side of 0 "
+                f"(grid {self.grid_low:g} .. {self.grid_high:g})"
+            )
+        if self.futures_dampening is not None and (
+            not self.futures_dampening or any(not 0 <= w <= 2 for w in self.futures_dampening)
+        ):
+            raise ValueError("futures_dampening: one weight per month, each between 0 and 2")
+        return self
+
 
 class DryRunConfig(_Section):
     """Every model choice of a dry-run. Load one from TOML with :func:`load_config`."""
@@ -153,7 +170,9 @@ def load_config(path: str | os.PathLike[str]) -> DryRunConfig:
         return DryRunConfig.model_validate(data)
     except ValidationError as exc:
         lines = [
-            f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{path}: {'.'.join(str(p) for p in err['loc'])}: "
+            + err["msg"].removeprefix("Value error, ")
+            for err in exc.errors()
         ]
         raise ConfigError("\n".join(lines)) from None
 
@@ -197,6 +216,7 @@ class DryRunResult:
     book_sources: dict[str, str]
     book_sha256: str
     notes: list[str] = field(default_factory=list)
+    baseline_book: Book | None = None  # when the baseline is another book
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -238,7 +258,7 @@ class DryRunResult:
         summary.json, report.html), each file atomically."""
         from .report import write_run
 
-        return write_run(self, Path(directory))
+        return write_run(self, Path(directory), baseline_book=self.baseline_book)
 
 
 def compare(book: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +287,7 @@ def _apply(sim: Simulator, day: int, rule: str, a: ResolvedAction, no_hedge: boo
     """Carry out one resolved action on the simulated book."""
     kind, args = a.kind, a.args
     if no_hedge and (kind in HEDGE_KINDS or (kind == "close" and args["target"] == "hedge")):
-        return Fill(summary="disabled in the no-hedge baseline", done=False)
+        return Fill(summary="disabled in the no-hedge baseline", done=False, disabled=True)
     date = sim.market.dates[day]
     if kind == "open_condor":
         expiry = resolve_expiry(date, args)
@@ -377,13 +397,17 @@ def _shift(sim: Simulator, day: int, rule: str, a: ResolvedAction) -> Fill:
             # Same notional: qty × $1,000 × F(A) = n × $1,000 × F(B).
             n = max(1, round(qty * src_price / f_dst))
             fills.append(
-                sim.trade_future(day, dst, n * int(np.sign(h.quantity)), rule, a.text, trade)
+                sim.trade_future(
+                    day, dst, n * int(np.sign(h.quantity)), rule, a.text, trade, merge=True
+                )
             )
         else:
             assert h.lower is not None and h.upper is not None
             n = max(1, round(qty * f_src / f_dst))
             fills.append(
-                sim.buy_call_spread(day, dst, h.lower, h.upper, n, None, rule, a.text, trade)
+                sim.buy_call_spread(
+                    day, dst, h.lower, h.upper, n, None, rule, a.text, trade, merge=True
+                )
             )
     trades = [t for f in fills for t in f.trades]
     return Fill(trades, "; ".join(f.summary for f in fills), True)
@@ -431,6 +455,7 @@ def run_book(
     try:
         wanted = set(capture)
         for day in range(n):
+            trades_today = len(sim.trades)  # settlements count as the day's trades
             sim.settle(day)
             before = sim.risk(day)
             state = sim.state(day, before, last_fired)
@@ -439,7 +464,6 @@ def run_book(
             date = state.date
             if date in wanted:
                 states[date] = _with_history(state, source, day)
-            trades_today = len(sim.trades)
             for d in evaluation.decisions:
                 if d.fired:
                     decisions.append(_fired_record(sim, day, d, no_hedge, counts, last_fired, date))
@@ -523,12 +547,12 @@ def _fired_record(
         if a.status == "apply":
             fill = _apply(sim, day, d.rule, a, no_hedge)
             rec["fill"] = fill.summary
-            rec["trades"] = sorted({t["trade_id"] for t in fill.trades})
+            rec["trades"] = sorted({t["trade_id"] for t in fill.trades}, key=_trade_number)
             if fill.done:
                 applied = True
                 _count(a, counts)
             else:
-                rec["status"] = "unfilled" if "baseline" not in fill.summary else "disabled"
+                rec["status"] = "disabled" if fill.disabled else "unfilled"
         actions.append(rec)
     if applied:
         last_fired[d.rule] = date
@@ -545,6 +569,10 @@ def _fired_record(
     if d.unless_trace is not None:
         out["unless_trace"] = d.unless_trace.to_dict()
     return out
+
+
+def _trade_number(trade_id: str) -> int:
+    return int(trade_id.lstrip("T"))
 
 
 def _near_miss_record(date: dt.date, d: Decision) -> dict[str, Any]:
@@ -603,7 +631,7 @@ def summarise(
         rows[-1]["hedge_value"] if rows else 0.0
     )
     hedge_premium = -sum(
-        t["cash_flow"]
+        float(t["cash_flow"])
         for t in sim.trades
         if t["instrument"] == "VIX call" and t["action"] != "settle" and t["cash_flow"] < 0
     )
@@ -627,6 +655,8 @@ def summarise(
         else None,
         "max_drawdown": clean(float(drawdown.max()) if len(drawdown) else 0.0),
         "max_drawdown_date": rows[dd_at]["date"] if rows else None,
+        "min_equity": clean(float(equity.min())) if len(equity) else start,
+        "min_equity_date": rows[int(np.argmin(equity))]["date"] if rows else None,
         "worst_day": clean(float(pnl[worst]) if len(pnl) else 0.0),
         "worst_day_date": rows[worst]["date"] if rows else None,
         "condors_opened": counts["opens"],
@@ -731,7 +761,9 @@ def dryrun(
     if baseline == "no-hedge":
         runs.append(("baseline: no hedge", main_book, True))
     elif baseline is not None:
-        runs.append((f"baseline: {Path(str(baseline)).name}", _load_book(baseline, None), False))
+        other = _load_book(baseline, None)
+        name = other.name if isinstance(baseline, Book) else Path(str(baseline)).name
+        runs.append((f"baseline: {name}", other, False))
     wanted = {dt.date.fromisoformat(d) if isinstance(d, str) else d for d in capture}
     results = []
     for label, b, no_hedge in runs:
@@ -755,6 +787,12 @@ def dryrun(
     notes = list(market.notes)
     if hist.synthetic:
         notes.insert(0, f"history is synthetic ({prov.generator or 'built-in generator'})")
+    for r in results:
+        if r.summary["min_equity"] < 0:
+            notes.append(
+                f"{r.label}: equity fell below zero ({r.summary['min_equity']:,.2f} on "
+                f"{r.summary['min_equity_date']}); the dry-run models no margin calls"
+            )
     notes.extend(_model_notes(config))
     sources = dict(main_book.program.sources)
     return DryRunResult(
@@ -767,6 +805,7 @@ def dryrun(
         book_sources=sources,
         book_sha256=_sha256_text(sources),
         notes=notes,
+        baseline_book=runs[1][1] if len(runs) > 1 and runs[1][1] is not main_book else None,
     )
 
 

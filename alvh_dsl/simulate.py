@@ -106,6 +106,7 @@ class Fill:
     trades: list[dict[str, Any]] = field(default_factory=list)
     summary: str = ""
     done: bool = True
+    disabled: bool = False  # not carried out because the run disables it (baseline)
 
 
 @dataclass
@@ -301,9 +302,22 @@ class Simulator:
         return expiry
 
     def trade_future(
-        self, day: int, month: int, quantity: int, rule: str, action: str, trade: str | None = None
+        self,
+        day: int,
+        month: int,
+        quantity: int,
+        rule: str,
+        action: str,
+        trade: str | None = None,
+        *,
+        merge: bool = False,
     ) -> Fill:
-        """Buy (quantity > 0) or sell futures: first reduce opposite layers in that month."""
+        """Buy (quantity > 0) or sell futures: first reduce opposite layers in that month.
+
+        With ``merge`` (a migration), what remains joins an existing layer of the same
+        side in that month rather than opening a new one, so that shifting a hedge
+        month by month does not multiply ``hedge.layers``.
+        """
         m = self.market
         expiry = self.vix_expiry(day, month)
         price = float(m.curve.price[day, month - 1])
@@ -320,6 +334,24 @@ class Simulator:
             remaining += close_qty
             if pos.quantity == 0:
                 self.hedges.remove(pos)
+        if remaining:
+            slip = self.costs.vix_future_slippage * (1 if remaining > 0 else -1)
+            target = self._same_layer(expiry, "future", None, None, remaining) if merge else None
+            if target is not None:
+                # Average the entry price; the value depends on it, so revalue the layer.
+                total = target.quantity + remaining
+                target.entry_price = (
+                    target.entry_price * target.quantity + (price + slip) * remaining
+                ) / total
+                target.quantity = total
+                target.valuation = value_future(m, target.opened, expiry, target.entry_price)
+                comm = self.costs.vix_future_commission * abs(remaining)
+                fill.trades.append(
+                    self._record(day, trade, rule, action, target.id, "VIX future", None,
+                                 expiry, remaining, price, price + slip, comm,
+                                 VIX_FUTURE_MULTIPLIER, -comm)
+                )  # fmt: skip
+                remaining = 0
         if remaining:
             slip = self.costs.vix_future_slippage * (1 if remaining > 0 else -1)
             pos = HedgePos(
@@ -369,7 +401,11 @@ class Simulator:
         rule: str,
         action: str,
         trade: str | None = None,
+        *,
+        merge: bool = False,
     ) -> Fill:
+        """Buy call spreads (``count`` of them, or as many as ``budget`` buys); with
+        ``merge`` they join an existing layer with the same strikes and expiry."""
         m = self.market
         expiry = self.vix_expiry(day, month)
         mids = call_prices(m, day, expiry, (lower, upper))
@@ -385,19 +421,28 @@ class Simulator:
                     summary=f"a budget of ${budget:,.0f} buys no spread at {debit:.2f}",
                     done=False,
                 )
-        pos = HedgePos(
-            id=self._next_id("S"),
-            kind="call_spread",
-            opened=day,
-            expiry=expiry,
-            quantity=count,
-            entry_price=debit,
-            lower=lower,
-            upper=upper,
-            valuation=value_call_spread(m, day, expiry, lower, upper),
-            rule=rule,
-        )
-        self.hedges.append(pos)
+        existing = self._same_layer(expiry, "call_spread", lower, upper, count) if merge else None
+        if existing is not None:
+            total = existing.quantity + count
+            existing.entry_price = (
+                existing.entry_price * existing.quantity + debit * count
+            ) / total
+            existing.quantity = total
+            pos = existing  # its valuation (per unit) does not depend on the entry price
+        else:
+            pos = HedgePos(
+                id=self._next_id("S"),
+                kind="call_spread",
+                opened=day,
+                expiry=expiry,
+                quantity=count,
+                entry_price=debit,
+                lower=lower,
+                upper=upper,
+                valuation=value_call_spread(m, day, expiry, lower, upper),
+                rule=rule,
+            )
+            self.hedges.append(pos)
         trade = trade or self._trade_id()
         comm = self.costs.vix_option_commission * count
         fill = Fill(summary=f"bought {count} × {lower:g}/{upper:g} VIX call spread {expiry} "
@@ -410,6 +455,20 @@ class Simulator:
                              -sign * px * VIX_OPTION_MULTIPLIER * count - comm)
             )  # fmt: skip
         return fill
+
+    def _same_layer(
+        self, expiry: np.datetime64, kind: str, lower: float | None, upper: float | None, sign: int
+    ) -> HedgePos | None:
+        for h in self.hedges:
+            if (
+                h.kind == kind
+                and h.expiry == expiry
+                and h.lower == lower
+                and h.upper == upper
+                and np.sign(h.quantity) == np.sign(sign)
+            ):
+                return h
+        return None
 
     def close_hedge(
         self,

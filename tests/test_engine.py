@@ -362,3 +362,31 @@ def test_starting_equity_and_costs_change_the_result(tmp_path: Path) -> None:
     assert cheap.run.summary["total_pnl"] - costly.run.summary["total_pnl"] == pytest.approx(
         extra, abs=0.05
     )
+
+
+def test_repeated_partial_shifts_do_not_multiply_layers(tmp_path: Path) -> None:
+    # Half the front-month hedge moves every day of its last week: the moved halves
+    # join one month-2 layer instead of opening a new layer each time.
+    book = _book(
+        tmp_path,
+        "rule seed\n  when hedge.layers == 0\n  then buy 8 VIX futures month 1\n"
+        "  cooldown 365 days\n"
+        "rule migrate\n  when hedge.M1.notional > 0 and hedge.DTE < 9\n"
+        "  then shift 50% hedge to month 2\n",
+    )
+    r = dryrun(book, flat_history(end="2024-01-16"), baseline=None)
+    shifts = [d for d in r.run.decisions if d["rule"] == "migrate"]
+    assert len(shifts) >= 3
+    assert r.daily["layers"].max() == 2
+    bought = r.trades[(r.trades.quantity > 0) & (r.trades.expiry == "2024-02-14")]
+    assert bought.position.nunique() == 1
+    _reconcile(r, 250_000.0)
+
+
+def test_a_grid_that_misses_zero_is_refused() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="span 0"):
+        DryRunConfig.model_validate({"risk": {"grid_low": 0.01}})
+    with pytest.raises(ValidationError, match="no move on one side"):
+        DryRunConfig.model_validate({"risk": {"grid_step": 0.2}})
