@@ -22,6 +22,7 @@ check:
 bench:
 	$(PY) benchmarks/bench_language.py
 	$(PY) benchmarks/bench_market.py
+	$(PY) benchmarks/bench_dryrun.py
 
 ci:
 	bash .ci/run
