@@ -436,7 +436,9 @@ def format_book(book: A.Rulebook, comments: tuple[Any, ...] = (), source: str | 
                     line.commented = True
             else:
                 target = _first_line_after(block.lines, c.line)
-                (target.before if target is not None else block.lines[-1].before).append(c.text)
+                if target is None:  # above the last clause (not inside it, see _clause_start)
+                    target = _clause_start(block.lines, block.lines[-1])
+                target.before.append(c.text)
             continue
         following = next((b for b in blocks if b.stmt.span.line > c.line), None)
         if following is None:
