@@ -154,6 +154,13 @@ SAMPLES = [
     "define x = (VIX > 1 and  # first\n   SPX < 2)  # second\n# last\n",
     "# only comments\n# and more\n",
     'description """multi\nline # not a comment\n"""  # but this is\n',
+    # two trailing comments for the last line of a wrapped clause (found by hypothesis)
+    "rule r\n  when VIX < 1  # a\n  then close condor  # b\n  unless VIX < 2  # c\n"
+    "  unless (VIX < SMA(VIX, 20) + change(VIX, 5 days) and VIX.M2 crosses above SPX + SMA(VIX,"
+    " 20))  # d\n",
+    # an own-line comment inside the last, wrapped clause (found by hypothesis)
+    "when (VIX < VIX.M1 + VIX.M2 and VIX between 1 and 2) and\n  # inside\n"
+    "  VIX.M3 + change(VIX, 5 days) < SMA(VIX, 20) + change(VIX, 5 days) roll condor to month 1\n",
 ]
 
 
