@@ -191,6 +191,9 @@ class SeriesSource:
         self.index = self.length - 1 if index is None else index
         self.cache: dict[str, Any] = {}
         self.first_valid: dict[str, int] = {}
+        # Series with at least one observation: an indicator whose input is not
+        # among them is unknown because of that input, not for want of history.
+        self.present = {k for k, v in self.columns.items() if bool(np.isfinite(v).any())}
 
     def base(self, name: str) -> Any:
         col = self.columns.get(name)
@@ -260,6 +263,20 @@ def _unknown_at(source: SeriesSource, arr: Any, key: str, text: str) -> Unknown:
         return Unknown(f"{text} is warming up: {have} observations, it needs {first + 1}")
     day = source.dates[i] if 0 <= i < source.length else "?"
     return Unknown(f"{text} is missing on {day} (a gap in its inputs)")
+
+
+def _missing_inputs(source: SeriesSource, inputs: frozenset[str], text: str) -> Unknown | None:
+    """``text`` is unknown because a series it reads has no observations at all."""
+    missing = [
+        n
+        for n in sorted(inputs)
+        if n not in source.present
+        and not (n == "VIX.term_slope" and {"VIX.M1", "VIX.M2"} <= source.present)
+    ]
+    if not missing:
+        return None
+    names = ", ".join(f"`{n}`" for n in missing)
+    return Unknown(f"{text} is unknown: the history has no values for {names}")
 
 
 def _at(source: SeriesSource | None, arr: Any, key: str, text: str) -> Value:
@@ -526,6 +543,7 @@ class _Compiler:
         above = e.direction == "above"
         ltext, rtext = format_expr(e.left), format_expr(e.right)
         lkey, rkey = "series:" + ltext, "series:" + rtext
+        lin, rin = self._inputs(e.left), self._inputs(e.right)
         # Traced mode still records both sides' current values as children.
         lf = self.expr(e.left, traced) if traced else None
         rf = self.expr(e.right, traced) if traced else None
@@ -542,10 +560,13 @@ class _Compiler:
                 return Unknown("`crosses` needs a previous observation, and this is the first")
             la, ra = lg(src), rg(src)
             vals = []
-            for arr, key, text in ((la, lkey, ltext), (ra, rkey, rtext)):
+            for arr, key, text, inputs in ((la, lkey, ltext, lin), (ra, rkey, rtext, rin)):
                 for j in (i - 1, i):
                     v = float(arr[j]) if isinstance(arr, np.ndarray) else float(arr)
                     if v != v:
+                        missing = _missing_inputs(src, inputs, text)
+                        if missing is not None:
+                            return missing
                         saved = src.index
                         src.index = j
                         unknown = _unknown_at(src, arr, key, text)
@@ -565,14 +586,53 @@ class _Compiler:
         g = self.series(e)
         text = format_expr(e)
         key = "series:" + text
+        inputs = self._inputs(e)
 
         def value(env: Env) -> Value:
             src = env.source
             if src is None:
                 return Unknown(f"{text} needs a history of market data, and the state has none")
-            return _at(src, g(src), key, text)
+            v = _at(src, g(src), key, text)
+            if type(v) is Unknown:
+                return _missing_inputs(src, inputs, text) or v
+            return v
 
         return value
+
+    def _inputs(self, e: Any) -> frozenset[str]:
+        """The base series a series expression reads (defines followed, params skipped)."""
+        out: set[str] = set()
+        seen: set[str] = set()
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            if node.kind == "name":
+                name = node.name
+                if name in self.params:
+                    continue
+                if name in self.defines:
+                    if name not in seen:
+                        seen.add(name)
+                        stack.append(self.defines[name].expr)
+                elif name == "ADLINE":
+                    out.update(("advances", "declines"))
+                elif name.partition(".")[0] == "MACD":
+                    out.add("SPX")
+                else:
+                    out.add(name)
+                continue
+            if node.kind == "call":
+                spec = INDICATORS.get(node.func)
+                if node.func == "ADLINE":
+                    out.update(("advances", "declines"))
+                elif (
+                    spec is not None
+                    and spec.default_series is not None
+                    and not split_args(node.func, node.args)[0]
+                ):
+                    out.add(spec.default_series)
+            stack.extend(A.children(node))
+        return frozenset(out)
 
     def series(self, e: Any) -> SeriesFn:
         """Compile a series-valued expression to ``source -> ndarray`` (or a float constant)."""
