@@ -534,3 +534,30 @@ def test_the_example_state_against_the_core_book(shared_dir: Any, project_root: 
         "take_profit": "fired",
     }
     assert decision(ev, "take_profit").actions[0].superseded_by == "roll_forward"
+
+
+def test_an_indicator_whose_input_series_is_missing_says_so() -> None:
+    b = book(
+        'rule breadth\n  when ADLINE < SMA(ADLINE, 2) then alert "x"\n'
+        'rule vvix\n  when SMA(VVIX, 2) > 90 then alert "x"\n'
+        'rule vvix_cross\n  when VIX crosses above VVIX then alert "x"\n'
+        'rule enough\n  when SMA(VIX, 2) > 1 then alert "x"\n'
+    )
+    no_vvix = state(history=history([20.0, 21.0]), market={"VVIX": None})
+    got = {d.rule: (d.status, d.reason) for d in b.evaluate(no_vvix).decisions}
+    assert got == {
+        "breadth": (
+            "unknown",
+            "ADLINE is unknown: the history has no values for `advances`, `declines`",
+        ),
+        "vvix": ("unknown", "SMA(VVIX, 2) is unknown: the history has no values for `VVIX`"),
+        "vvix_cross": ("unknown", "VVIX is unknown: the history has no values for `VVIX`"),
+        "enough": ("fired", None),
+    }
+    # with breadth data, ADLINE is a value again
+    data = history([20.0, 21.0])
+    data["series"].update({"advances": [300.0, 100.0], "declines": [200.0, 250.0]})
+    d = decision(b.evaluate(state(history=data)), "breadth")
+    # ADLINE: 100, then 100 + (100 - 250) = -50; today has no breadth, so it is a gap
+    assert d.status == "unknown"
+    assert d.reason == "ADLINE is missing on 2024-03-14 (a gap in its inputs)"
