@@ -190,7 +190,9 @@ def _include(
                 "E402",
                 f"include cycle: {cycle}",
                 span,
-                related=[Related.model_construct(span=s, message="included from here") for _, s in stack],
+                related=[
+                    Related.model_construct(span=s, message="included from here") for _, s in stack
+                ],
             )
         )
         return
