@@ -234,3 +234,16 @@ def test_no_lark_text_in_messages(source: str) -> None:
         text = f"{d.message} {d.help or ''}"
         assert not _LARK_WORDS.search(text), text
         assert d.code in CODES
+
+
+def test_render_puts_the_caret_under_the_span_with_tabs_and_wide_characters() -> None:
+    source = 'rule r\n\twhen VIX > 1 then alert "日本語" and clse condor\n'
+    result = parse(source, "t.alvh")
+    text = render(result.diagnostics, {"t.alvh": source})
+    lines = text.splitlines()
+    assert lines[0] == "t.alvh:2:36: E001 expected an action, found `clse`"  # characters
+    assert lines[2] == '2 |     when VIX > 1 then alert "日本語" and clse condor'
+    # on screen the tab takes 4 cells and each CJK character 2: `clse` starts after
+    # 4 + 24 (`when VIX > 1 then alert `) + 1 + 6 + 1 + 5 (` and `) = 41 cells
+    assert lines[3] == "  | " + " " * 41 + "^^^^"
+    assert render(result.diagnostics, {"t.alvh": source}, color=True).count("\x1b[") > 4
