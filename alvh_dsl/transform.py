@@ -219,7 +219,20 @@ class Builder(Transformer[Token, Any]):
         return RuleHead(str(c[1]), span_of(c[1]), title, priority, span_of(c[0], c[1]), clauses)
 
     def priority(self, c: list[Any]) -> Any:
-        value = int(float(c[-1]))
+        tok = c[-1]
+        number = float(tok)
+        if number != int(number) or number > MAX_NUMBER:
+            # Refused rather than silently truncated (`priority 1.5` ran as 1).
+            CTX.get().diagnostics.append(
+                error(
+                    "E009",
+                    f"priority `{tok}` is not a whole number below 1e15",
+                    span_of(tok),
+                    help="priorities are whole numbers, e.g. `priority 10` or `priority -1`",
+                )
+            )
+            number = 0.0
+        value = int(number)
         if len(c) == 3:
             value = -value
         return (value, span_of(c[0], c[-1]))
