@@ -70,6 +70,8 @@ SYNTAX_ERRORS = [
     # E009: numbers
     ("param x = 99999999999999999", "E009", 1, 11, "is too large"),
     ("define x = VIX > 1000000000000001", "E009", 1, 18, "is too large"),
+    ("rule r priority 1.5\n  when VIX > 1 then close condor", "E009", 1, 17, "not a whole number"),
+    ("rule r priority 99999999999999999999", "E009", 1, 17, "below 1e15"),
     # options and clauses given twice are found while parsing
     (
         "when VIX > 1 then open iron condor month 1 month 2 short delta 0.1 wings 5",
