@@ -155,7 +155,11 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
                     "E104",
                     f"`{name}` is defined twice",
                     span,
-                    related=[Related(span=first[name].name_span, message="first defined here")],
+                    related=[
+                        Related.model_construct(
+                            span=first[name].name_span, message="first defined here"
+                        )
+                    ],
                 )
             else:
                 first[name] = stmt
@@ -198,7 +202,7 @@ def _check_name(an: Analysis, node: Any, stmt: Any, defined: set[str]) -> Iterat
                 f"`{name}` is used before it is defined",
                 node.span,
                 help=f"move the {target.kind} `{name}` above this line",
-                related=[Related(span=target.name_span, message="defined here")],
+                related=[Related.model_construct(span=target.name_span, message="defined here")],
             )
         return
     if name in INDICATORS or name in FUNCTIONS:
@@ -249,7 +253,7 @@ def check_rules(an: Analysis) -> Iterable[Diagnostic]:
                 f"duplicate rule ID `{rule.id}`: {what} is already defined",
                 rule.id_span,
                 help="rule IDs must be unique across the book and its includes",
-                related=[Related(span=other.id_span, message="first defined here")],
+                related=[Related.model_construct(span=other.id_span, message="first defined here")],
             )
         else:
             seen[rule.id] = rule
@@ -692,7 +696,9 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
                     a2.span,
                     help=f"give one a higher priority; as written `{r1.id}` runs first "
                     "(file order) and supersedes the other",
-                    related=[Related(span=a1.span, message=f"`{r1.id}` acts on it here")],
+                    related=[
+                        Related.model_construct(span=a1.span, message=f"`{r1.id}` acts on it here")
+                    ],
                 )
 
 
@@ -768,10 +774,14 @@ def check_paths(
     from .load import load_checked
 
     explicit = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
-    candidates = find_books(paths)
-    programs = [load_checked(path, params) for path in candidates]
+    programs = []
     included: set[str] = set()
-    for program in programs:
+    for path in find_books(paths):
+        real = os.path.realpath(path)
+        if real in included and real not in explicit:
+            continue  # a library already checked as part of a book that includes it
+        program = load_checked(path, params)
+        programs.append(program)
         included.update(os.path.realpath(f) for f in program.files if f != program.root)
     seen: set[tuple[str, str, str]] = set()
     diagnostics: list[Diagnostic] = []

@@ -564,7 +564,7 @@ def _syntax_diagnostic(
             f"expected `)`, found {found}",
             span,
             help="add the missing `)`",
-            related=[Related(span=where, message="unclosed `(`")],
+            related=[Related.model_construct(span=where, message="unclosed `(`")],
         )
     if tok.type == "COMP_OP" and "AND" in expected:
         return error(
