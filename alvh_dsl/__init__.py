@@ -2,11 +2,16 @@
 
 The public API is small and lazy, so that ``import alvh_dsl`` stays cheap:
 
-- :func:`parse` text into an AST, :func:`check` books into diagnostics,
-- :func:`load` a rulebook (with includes and param overrides) ready to
-  :meth:`~alvh_dsl.evaluate.Book.evaluate` a :class:`~alvh_dsl.state.State`,
-- :func:`format_source` a rulebook canonically,
+- :func:`load` a rulebook (includes, param overrides, every check) ready to
+  :meth:`~alvh_dsl.evaluate.Book.evaluate` a :class:`~alvh_dsl.state.State`;
+- :func:`check_paths` books and directories into diagnostics;
+- :func:`format_source` a rulebook canonically;
 - :func:`dryrun` a book over market history.
+
+Lower-level stages are modules: :mod:`alvh_dsl.parse` (``parse(text, file)``),
+:mod:`alvh_dsl.check`, :mod:`alvh_dsl.evaluate`, :mod:`alvh_dsl.engine`, …
+No public function shares its name with a module: importing a submodule sets
+an attribute of the package, which would otherwise replace the function.
 """
 
 from __future__ import annotations
@@ -17,24 +22,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    "check",
+    "check_paths",
     "dryrun",
     "format_source",
     "load",
-    "parse",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .check import check
+    from .check import check_paths
     from .engine import dryrun
     from .fmt import format_source
-    from .load import load
-    from .parse import parse
+    from .loader import load
 
 _LAZY = {
-    "parse": "alvh_dsl.parse",
-    "check": "alvh_dsl.check",
-    "load": "alvh_dsl.load",
+    "check_paths": "alvh_dsl.check",
+    "load": "alvh_dsl.loader",
     "format_source": "alvh_dsl.fmt",
     "dryrun": "alvh_dsl.engine",
 }

@@ -294,7 +294,7 @@ Statement = Annotated[
 
 
 class Rulebook(Node):
-    """One parsed file. Includes are resolved by :mod:`alvh_dsl.load`, not here."""
+    """One parsed file. Includes are resolved by :mod:`alvh_dsl.loader`, not here."""
 
     kind: Literal["rulebook"] = "rulebook"
     file: str

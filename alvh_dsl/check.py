@@ -1,4 +1,4 @@
-"""The checker: a tuple of independent passes over a :class:`~alvh_dsl.load.Program`.
+"""The checker: a tuple of independent passes over a :class:`~alvh_dsl.loader.Program`.
 
 Every pass has the signature ``(Analysis) -> Iterable[Diagnostic]`` and reports
 everything it finds; :func:`run_checks` runs them all, so a book is checked
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import ast as A
-from .diagnostics import Diagnostic, Related, error, sort_key, warning
+from .diagnostics import Diagnostic, error, note, sort_key, warning
 from .fmt import format_action, format_expr
-from .load import Program
+from .loader import Program
 from .names import (
     FUNCTIONS,
     INDICATORS,
@@ -155,11 +155,7 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
                     "E104",
                     f"`{name}` is defined twice",
                     span,
-                    related=[
-                        Related.model_construct(
-                            span=first[name].name_span, message="first defined here"
-                        )
-                    ],
+                    related=[note(first[name].name_span, "first defined here")],
                 )
             else:
                 first[name] = stmt
@@ -202,7 +198,7 @@ def _check_name(an: Analysis, node: Any, stmt: Any, defined: set[str]) -> Iterat
                 f"`{name}` is used before it is defined",
                 node.span,
                 help=f"move the {target.kind} `{name}` above this line",
-                related=[Related.model_construct(span=target.name_span, message="defined here")],
+                related=[note(target.name_span, "defined here")],
             )
         return
     if name in INDICATORS or name in FUNCTIONS:
@@ -253,7 +249,7 @@ def check_rules(an: Analysis) -> Iterable[Diagnostic]:
                 f"duplicate rule ID `{rule.id}`: {what} is already defined",
                 rule.id_span,
                 help="rule IDs must be unique across the book and its includes",
-                related=[Related.model_construct(span=other.id_span, message="first defined here")],
+                related=[note(other.id_span, "first defined here")],
             )
         else:
             seen[rule.id] = rule
@@ -607,9 +603,7 @@ def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
             why = "its condition is never true"
             if pair:
                 help_text = f"`{format_expr(a)}` and `{format_expr(b)}` cannot both hold"
-                related = [
-                    Related.model_construct(span=b.span, message=f"contradicts `{format_expr(b)}`")
-                ]
+                related = [note(b.span, f"contradicts `{format_expr(b)}`")]
         else:
             # The condition and the *negated* `unless` contradict each other: the
             # two comparisons found can both hold, so say what the conflict means.
@@ -618,7 +612,7 @@ def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
             help_text = (
                 f"whenever `{format_expr(rule.when)}` holds, so does `{format_expr(rule.unless)}`"
             )
-            related = [Related.model_construct(span=rule.unless.span, message="the `unless`")]
+            related = [note(rule.unless.span, "the `unless`")]
         yield warning(
             "W201",
             f"rule `{rule.id}` can never fire: {why}",
@@ -696,9 +690,7 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
                     a2.span,
                     help=f"give one a higher priority; as written `{r1.id}` runs first "
                     "(file order) and supersedes the other",
-                    related=[
-                        Related.model_construct(span=a1.span, message=f"`{r1.id}` acts on it here")
-                    ],
+                    related=[note(a1.span, f"`{r1.id}` acts on it here")],
                 )
 
 
@@ -771,7 +763,7 @@ def check_paths(
     """
     import os
 
-    from .load import load_checked
+    from .loader import load_checked
 
     explicit = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
     programs = []
@@ -810,7 +802,7 @@ def check(
     text: str | None = None,
 ) -> list[Diagnostic]:
     """Check a rulebook file (and its includes): every diagnostic, sorted. Never raises."""
-    from .load import load_checked
+    from .loader import load_checked
 
     return load_checked(path, params, text=text).diagnostics
 

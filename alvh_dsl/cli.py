@@ -137,7 +137,7 @@ def _read_source(path: str, color: str) -> str | None:
     return ``None`` (the same diagnostic `alvh check` gives, not a traceback)."""
     from pathlib import Path
 
-    from .load import _read
+    from .loader import _read
 
     text, problem = _read(Path(path), path, None)
     if problem is not None:
@@ -149,7 +149,7 @@ def _read_source(path: str, color: str) -> str | None:
 def _load_book(path: str, params: Sequence[str], color: str) -> Any:
     """Load a book for explain/eval; on errors print them and exit 1."""
     from .diagnostics import RulebookError
-    from .load import load
+    from .loader import load
 
     if not os.path.exists(path):
         raise click.BadParameter(f"no such file: {path}", param_hint="BOOK")

@@ -121,6 +121,11 @@ class Diagnostic(BaseModel):
         return self.severity == "error"
 
 
+def note(span: Span, message: str) -> Related:
+    """A related location for a diagnostic ("first defined here")."""
+    return Related.model_construct(span=span, message=message)
+
+
 def error(
     code: str,
     message: str,

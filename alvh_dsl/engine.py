@@ -694,7 +694,7 @@ def _load_book(book: BookLike, params: dict[str, Any] | None) -> Book:
         if params:
             raise ValueError("params apply when loading a book: pass a path, or load it yourself")
         return book
-    from .load import load
+    from .loader import load
 
     return load(book, params)
 

@@ -38,7 +38,7 @@ from . import indicators as ind
 from .check import Analysis, consumed_targets
 from .diagnostics import Diagnostic
 from .fmt import format_action, format_expr
-from .load import Program
+from .loader import Program
 from .names import FUNCTIONS, INDICATORS, STATE_NAMES
 from .state import State, Unknown, Value
 from .units import split_args

@@ -31,7 +31,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast as A
-from .diagnostics import Diagnostic, Related, error
+from .diagnostics import Diagnostic, error, note
 from .names import ACTION_KEYWORDS, KEYWORDS, LINE_KEYWORDS, suggest
 from .transform import (
     CTX,
@@ -564,7 +564,7 @@ def _syntax_diagnostic(
             f"expected `)`, found {found}",
             span,
             help="add the missing `)`",
-            related=[Related.model_construct(span=where, message="unclosed `(`")],
+            related=[note(where, "unclosed `(`")],
         )
     if tok.type == "COMP_OP" and "AND" in expected:
         return error(

@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alvh_dsl.load import load, load_checked  # noqa: E402
+from alvh_dsl.loader import load, load_checked  # noqa: E402
 from alvh_dsl.state import State  # noqa: E402
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from alvh_dsl.diagnostics import RulebookError
 from alvh_dsl.evaluate import Book, Evaluation
-from alvh_dsl.load import load
+from alvh_dsl.loader import load
 from alvh_dsl.state import State
 
 BASE: dict[str, Any] = {

@@ -24,7 +24,7 @@ from alvh_dsl.check import check_paths
 from alvh_dsl.diagnostics import render, summary
 from alvh_dsl.explain import render_evaluation
 from alvh_dsl.fmt import format_source
-from alvh_dsl.load import load, load_checked
+from alvh_dsl.loader import load, load_checked
 from alvh_dsl.parse import parse
 from alvh_dsl.state import load_state
 

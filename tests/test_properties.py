@@ -30,7 +30,7 @@ from alvh_dsl.diagnostics import CODES, has_errors, render
 from alvh_dsl.evaluate import compile_program
 from alvh_dsl.explain import render_evaluation
 from alvh_dsl.fmt import format_source
-from alvh_dsl.load import load_checked
+from alvh_dsl.loader import load_checked
 from alvh_dsl.parse import parse
 from alvh_dsl.state import State
 

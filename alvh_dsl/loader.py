@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import ast as A
-from .diagnostics import Diagnostic, Related, RulebookError, error, has_errors, sort_key
+from .diagnostics import Diagnostic, RulebookError, error, has_errors, note, sort_key
 from .names import suggest
 from .parse import MAX_FILE_BYTES, parse
 from .transform import Comment
@@ -190,9 +190,7 @@ def _include(
                 "E402",
                 f"include cycle: {cycle}",
                 span,
-                related=[
-                    Related.model_construct(span=s, message="included from here") for _, s in stack
-                ],
+                related=[note(s, "included from here") for _, s in stack],
             )
         )
         return
