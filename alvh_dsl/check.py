@@ -656,42 +656,70 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
 
     Which runs first then depends only on file order. Rules whose conditions
     cannot both be true (by the same analysis as W201) are not reported.
+
+    Actions are grouped by (priority, target) and, within a group, by their
+    canonical text: identical actions never conflict, so a book of thousands of
+    rules that all `close condor` costs one comparison per rule, not one per pair.
     """
-    by_priority: dict[int, list[A.Rule]] = {}
+    groups: dict[tuple[int, str], dict[str, list[tuple[A.Rule, Any]]]] = {}
     for rule in an.program.rules:
-        by_priority.setdefault(rule.priority, []).append(rule)
-    for rules in by_priority.values():
-        touched: list[tuple[A.Rule, Any, set[str]]] = []
-        for rule in rules:
-            for action in rule.actions:
-                targets = consumed_targets(action, an=an)
-                if targets:
-                    touched.append((rule, action, targets))
-        reported: set[tuple[str, str]] = set()
-        for i, (r1, a1, t1) in enumerate(touched):
-            for r2, a2, t2 in touched[i + 1 :]:
-                if r1 is r2 or not (t1 & t2) or (r1.id, r2.id) in reported:
-                    continue
-                if format_action(a1) == format_action(a2):
-                    continue
-                if r1.when is not None and r2.when is not None:
-                    facts: list[tuple[str, str, float, Any]] = []
-                    _atoms(an, r1.when, False, facts)
-                    _atoms(an, r2.when, False, facts)
-                    if _contradiction(facts) is not None:
-                        continue
-                reported.add((r1.id, r2.id))
-                target = sorted(t1 & t2)[0]
-                noun = "the condor" if target == "condor" else f"the hedge in month {target[-1]}"
-                yield warning(
-                    "W202",
-                    f"rules `{r1.id}` and `{r2.id}` have the same priority ({r1.priority}) "
-                    f"and both act on {noun}",
-                    a2.span,
-                    help=f"give one a higher priority; as written `{r1.id}` runs first "
-                    "(file order) and supersedes the other",
-                    related=[note(a1.span, f"`{r1.id}` acts on it here")],
+        for action in rule.actions:
+            targets = consumed_targets(action, an=an)
+            if not targets:
+                continue
+            text = format_action(action)
+            for target in sorted(targets):
+                groups.setdefault((rule.priority, target), {}).setdefault(text, []).append(
+                    (rule, action)
                 )
+    facts_of: dict[int, list[tuple[str, str, float, Any]]] = {}
+
+    def facts(rule: A.Rule) -> list[tuple[str, str, float, Any]]:
+        found = facts_of.get(id(rule))
+        if found is None:
+            found = facts_of[id(rule)] = []
+            if rule.when is not None:
+                _atoms(an, rule.when, False, found)
+        return found
+
+    # Candidates first; each pair of rules is then reported once, at the later rule's
+    # first conflicting action in source order (whatever the order of the groups).
+    found: list[tuple[Any, A.Rule, Any, A.Rule, Any, str]] = []
+    for (_priority, target), by_text in groups.items():
+        seen: dict[str, list[tuple[A.Rule, Any]]] = {}
+        # Walk in file order, comparing each action with the earlier ones of other texts.
+        entries = sorted(
+            ((rule, action, text) for text, items in by_text.items() for rule, action in items),
+            key=lambda e: (e[0].span.file, e[0].span.line, e[0].span.column),
+        )
+        for rule, action, text in entries:
+            for other_text, earlier in seen.items():
+                if other_text == text:
+                    continue
+                for r1, a1 in earlier:
+                    if r1 is rule:
+                        continue
+                    if _contradiction([*facts(r1), *facts(rule)]) is not None:
+                        continue  # they cannot fire on the same day
+                    key = (action.span.line, action.span.column, a1.span.line, a1.span.column)
+                    found.append((key, r1, a1, rule, action, target))
+                    break
+            seen.setdefault(text, []).append((rule, action))
+    reported: set[tuple[str, str]] = set()
+    for _key, r1, a1, rule, action, target in sorted(found, key=lambda f: (f[0], f[5])):
+        if (r1.id, rule.id) in reported:
+            continue
+        reported.add((r1.id, rule.id))
+        noun = "the condor" if target == "condor" else f"the hedge in month {target[-1]}"
+        yield warning(
+            "W202",
+            f"rules `{r1.id}` and `{rule.id}` have the same priority ({r1.priority}) "
+            f"and both act on {noun}",
+            action.span,
+            help=f"give one a higher priority; as written `{r1.id}` runs first "
+            "(file order) and supersedes the other",
+            related=[note(a1.span, f"`{r1.id}` acts on it here")],
+        )
 
 
 PASSES: tuple[Pass, ...] = (

@@ -23,7 +23,6 @@ The run is deterministic: the same inputs give byte-identical outputs.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import math
 import os
@@ -39,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .evaluate import Book, Decision, ResolvedAction, SeriesSource, clean
 from .market.pricing import PricingConfig
 from .market.termstructure import TermStructureConfig
+from .perf import paused_gc
 from .risk import MarketData, RiskConfig
 from .simulate import Costs, Fill, Simulator, resolve_expiry
 from .state import State
@@ -447,12 +447,8 @@ def run_book(
     fired_by_rule: dict[str, int] = dict.fromkeys(book.rule_ids, 0)
     prev_equity = config.starting_equity
     states: dict[dt.date, State] = {}
-    # The run keeps every decision's trace: tens of thousands of small acyclic dicts.
-    # The cyclic collector would rescan them all on every full collection (run time
-    # grew faster than the days); reference counting frees everything anyway.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # Tens of thousands of small, acyclic trace records live until the end of the run.
+    with paused_gc():
         wanted = set(capture)
         for day in range(n):
             trades_today = len(sim.trades)  # settlements count as the day's trades
@@ -505,9 +501,6 @@ def run_book(
             prev_equity = after.equity
             if progress is not None:
                 progress(day)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     summary = summarise(rows, sim, counts, fired_by_rule, config)
     return RunResult(label, book.name, rows, decisions, sim.trades, summary, states)
 

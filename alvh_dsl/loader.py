@@ -23,6 +23,7 @@ from . import ast as A
 from .diagnostics import Diagnostic, RulebookError, error, has_errors, note, sort_key
 from .names import suggest
 from .parse import MAX_FILE_BYTES, parse
+from .perf import paused_gc
 from .transform import Comment
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -323,10 +324,11 @@ def load_checked(
     """Read, resolve includes, apply overrides and run every check. Never raises."""
     from .check import run_checks
 
-    program = load_program(path, text)
-    apply_overrides(program, params)
-    if not has_errors(program.diagnostics) or program.files:
-        program.diagnostics.extend(run_checks(program))
+    with paused_gc():  # a large book is hundreds of thousands of acyclic nodes
+        program = load_program(path, text)
+        apply_overrides(program, params)
+        if not has_errors(program.diagnostics) or program.files:
+            program.diagnostics.extend(run_checks(program))
     program.diagnostics.sort(key=sort_key)
     return program
 

@@ -33,6 +33,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import ast as A
 from .diagnostics import Diagnostic, error, note
 from .names import ACTION_KEYWORDS, KEYWORDS, LINE_KEYWORDS, suggest
+from .perf import paused_gc
 from .transform import (
     CTX,
     Builder,
@@ -225,6 +226,11 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
     Never raises on bad input: syntax problems come back as diagnostics, and
     the statements that did parse are kept.
     """
+    with paused_gc():  # every node of a large book is alive until the end, and acyclic
+        return _parse(text, file)
+
+
+def _parse(text: str, file: str) -> ParseResult:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         span = A.new(A.Span, file=file, line=1, column=1, end_line=1, end_column=1)
         diag = error(
