@@ -29,7 +29,8 @@ import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from .diagnostics import Diagnostic
 from .fmt import format_action, format_expr
 from .loader import Program
 from .names import FUNCTIONS, INDICATORS, STATE_NAMES
-from .state import State, Unknown, Value
+from .state import Snapshot, State, Unknown, Value
 from .units import split_args
 
 Fast = Callable[["Env"], Value]
@@ -78,13 +79,16 @@ class TraceNode:
         return out
 
 
-@dataclass(slots=True)
-class ResolvedAction:
-    """An action with its arguments evaluated; ``status`` is apply, superseded or unresolved."""
+class ResolvedAction(NamedTuple):
+    """An action with its arguments evaluated; ``status`` is apply, superseded or unresolved.
+
+    Immutable (``args`` is read-only): an action whose arguments are all constants
+    is built once, when the book is compiled, and shared by every evaluation.
+    """
 
     kind: str
     text: str
-    args: dict[str, Any]
+    args: Mapping[str, Any]
     targets: tuple[str, ...] = ()
     status: str = "apply"
     superseded_by: str | None = None
@@ -104,9 +108,9 @@ class ResolvedAction:
         return out
 
 
-@dataclass(slots=True)
-class Decision:
-    """What one rule did in one evaluation.
+class Decision(NamedTuple):
+    """What one rule did in one evaluation (immutable data: a named tuple, cheap to make,
+    so a rule whose condition is false can share one prebuilt decision).
 
     ``status``: ``fired``, ``not_met`` (condition false), ``unknown`` (condition
     unknown), ``blocked`` (its ``unless`` held) or ``cooling_down``.
@@ -117,7 +121,7 @@ class Decision:
     priority: int
     status: str
     reason: str | None = None
-    actions: list[ResolvedAction] = field(default_factory=list)
+    actions: tuple[ResolvedAction, ...] = ()
     trace: TraceNode | None = None
     unless_trace: TraceNode | None = None
     near_miss: str | None = None
@@ -237,13 +241,15 @@ class SeriesSource:
         return cls(dates, columns)
 
 
-class Env:
-    """Per-evaluation context the closures read."""
+class Env(Snapshot):
+    """Per-evaluation context the closures read: the state's values (a lazy snapshot,
+    so reading a name is one dict lookup), the history, defines computed so far,
+    and the trace being recorded."""
 
-    __slots__ = ("memo", "source", "trace", "values")
+    __slots__ = ("memo", "source", "trace")
 
-    def __init__(self, values: dict[str, Value], source: SeriesSource | None) -> None:
-        self.values = values
+    def __init__(self, state: State, source: SeriesSource | None) -> None:
+        Snapshot.__init__(self, state)
         self.source = source
         self.memo: dict[str, Value] = {}
         self.trace: list[TraceNode] | None = None
@@ -422,7 +428,7 @@ class _Compiler:
             self.state_names.add(name)
 
             def state_value(env: Env) -> Value:
-                return env.values[name]
+                return env[name]
 
             return state_value
         return self._series_scalar(e)  # MACD, MACD.signal, MACD.hist, ADLINE
@@ -464,7 +470,7 @@ class _Compiler:
 
     def _boolop(self, e: Any, traced: bool) -> Fast:
         fs = [self.expr(o, traced) for o in e.operands]
-        is_and = e.op == "and"
+        is_and: bool = e.op == "and"
         stop = not is_and  # `and` stops at False, `or` at True
 
         if traced:
@@ -482,6 +488,25 @@ class _Compiler:
                 return stop if stopped else unknown
 
             return logic_all
+
+        if len(fs) == 2:
+            # Two operands, the commonest shape: no loop.
+            f1, f2 = fs
+
+            def logic2(env: Env) -> Value:
+                a = f1(env)
+                if a is stop:
+                    return stop
+                b = f2(env)
+                if b is stop:
+                    return stop
+                if type(a) is Unknown:
+                    return a
+                if type(b) is Unknown:
+                    return b
+                return is_and
+
+            return logic2
 
         def logic(env: Env) -> Value:
             unknown: Value | None = None
@@ -513,6 +538,18 @@ class _Compiler:
 
             return div
         op = _ARITH[e.op]
+        left_const = self.an.const(e.left) if not traced else None
+        if left_const is not None and e.op in ("*", "of"):
+            # `50% of condor.credit`: a constant ratio times a value.
+            k = left_const
+
+            def scale(env: Env) -> Value:
+                b = rf(env)
+                if type(b) is Unknown:
+                    return b
+                return k * b  # type: ignore[operator]
+
+            return scale
 
         def arith(env: Env) -> Value:
             a, b = lf(env), rf(env)
@@ -525,8 +562,45 @@ class _Compiler:
         return arith
 
     def _compare(self, e: Any, traced: bool) -> Fast:
-        lf, rf = self.expr(e.left, traced), self.expr(e.right, traced)
         cmp = _CMP[e.op]
+        const = self.an.const(e.right) if not traced else None
+        if const is not None:
+            # The commonest shape, `DTE < 2`, `condor.count == 0`: a value against a
+            # constant. One closure call fewer, and a direct read for a state name.
+            name = e.left.name if e.left.kind == "name" and e.left.name in STATE_NAMES else None
+            if name is not None:
+                self.state_names.add(name)
+
+                def compare_name_const(env: Env) -> Value:
+                    a = env[name]
+                    if type(a) is Unknown:
+                        return a
+                    return cmp(a, const)
+
+                return compare_name_const
+            lf0 = self.expr(e.left, traced)
+
+            def compare_const(env: Env) -> Value:
+                a = lf0(env)
+                if type(a) is Unknown:
+                    return a
+                return cmp(a, const)
+
+            return compare_const
+        lf, rf = self.expr(e.left, traced), self.expr(e.right, traced)
+        if not traced and e.left.kind == "name" and e.left.name in STATE_NAMES:
+            left_name = e.left.name
+
+            def compare_name(env: Env) -> Value:
+                a = env[left_name]
+                if type(a) is Unknown:
+                    return a
+                b = rf(env)
+                if type(b) is Unknown:
+                    return b
+                return cmp(a, b)
+
+            return compare_name
 
         def compare(env: Env) -> Value:
             a, b = lf(env), rf(env)
@@ -730,9 +804,25 @@ class _Compiler:
         parts: list[tuple[str, Fast]] = []
         fixed: dict[str, Any] = {}
 
+        integral = {"month", "from_month", "to_month", "count", "quantity"}
+
         def add(name: str, expr: Any | None) -> None:
-            if expr is not None:
-                parts.append((name, self.expr(expr, False)))
+            if expr is None:
+                return
+            # A valid constant (a month, a strike, `50%`) is resolved once, here;
+            # anything else is evaluated with each snapshot.
+            c = self.an.const(expr)
+            if c is not None:
+                if name in integral and math.floor(c + 1e-9) >= 1:
+                    fixed[name] = math.floor(c + 1e-9)
+                    return
+                if name == "fraction" and 0 < c <= 1:
+                    fixed[name] = c
+                    return
+                if name not in integral and name != "fraction":
+                    fixed[name] = c
+                    return
+            parts.append((name, self.expr(expr, False)))
 
         if kind == "open_condor":
             if a.expiry is not None:
@@ -773,30 +863,41 @@ class _Compiler:
                 fixed["count"] = 1
         elif kind == "alert":
             fixed["message"] = a.message
-        integral = {"month", "from_month", "to_month", "count", "quantity"}
 
         def resolve(env: Env) -> ResolvedAction:
             args = dict(fixed)
             for name, f in parts:
                 v = f(env)
                 if type(v) is Unknown:
-                    return ResolvedAction(kind, text, args, (), "unresolved", None, v.reason)
+                    return ResolvedAction(
+                        kind, text, MappingProxyType(args), (), "unresolved", None, v.reason
+                    )
                 if name in integral:
                     n = math.floor(v + 1e-9)  # type: ignore[operator]
                     if n < 1:
                         return ResolvedAction(
-                            kind, text, args, (), "unresolved", None,
+                            kind, text, MappingProxyType(args), (), "unresolved", None,
                             f"{name} comes to {v:g}, less than one contract",
                         )  # fmt: skip
                     v = n
                 elif name == "fraction" and not 0 < v <= 1:  # type: ignore[operator]
                     return ResolvedAction(
-                        kind, text, args, (), "unresolved", None,
+                        kind, text, MappingProxyType(args), (), "unresolved", None,
                         f"fraction {v:.4g} is outside 0%–100%",
                     )  # fmt: skip
                 args[name] = v
-            return ResolvedAction(kind, text, args, _targets(kind, args))
+            return ResolvedAction(kind, text, MappingProxyType(args), targets)
 
+        # Months are constants (the checker insists), so the targets are known now.
+        static = dict(fixed)
+        for name, expr in (("month", getattr(a, "month", None)),
+                           ("from_month", getattr(a, "from_month", None))):  # fmt: skip
+            if expr is not None:
+                static[name] = int(self.an.const(expr) or 0)
+        targets = _targets(kind, static)
+        if not parts:
+            prebuilt = ResolvedAction(kind, text, MappingProxyType(dict(fixed)), targets)
+            return lambda env: prebuilt
         return resolve
 
 
@@ -841,6 +942,25 @@ class CompiledRule:
     actions: list[Callable[[Env], ResolvedAction]]
     cooldown_days: float | None
     conjuncts: list[str]
+    # Plain copies of the rule's identity: read for every rule of every evaluation.
+    id: str = ""
+    title: str | None = None
+    priority: int = 0
+    cooling: dict[dt.date, str] = field(default_factory=dict)  # last fired → reason
+
+    not_met: Decision = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id, self.title, self.priority = self.rule.id, self.rule.title, self.rule.priority
+        self.not_met = Decision(self.id, self.title, self.priority, "not_met", _FALSE)
+
+    def cooling_reason(self, last: dt.date) -> str:
+        reason = self.cooling.get(last)
+        if reason is None:
+            assert self.cooldown_days is not None
+            until = last + dt.timedelta(days=math.ceil(self.cooldown_days))
+            reason = self.cooling[last] = f"fired on {last}; cooldown until {until}"
+        return reason
 
 
 class Book:
@@ -872,7 +992,8 @@ class Book:
 
     def snapshot(self, state: State) -> dict[str, Value]:
         """The values of every state name the book uses."""
-        return {name: state.value(name) for name in self.state_names}
+        snap = state.snapshot()
+        return {name: snap[name] for name in self.state_names}
 
     def evaluate(
         self,
@@ -891,68 +1012,71 @@ class Book:
         """
         if source is None and self.uses_history:
             source = SeriesSource.from_state(state)
-        env = Env(self.snapshot(state), source)
+        env = Env(state, source)
         decisions: list[Decision] = []
+        append = decisions.append
         consumed: dict[str, str] = {}
         last_fired = state.last_fired
         for cr in self.rules:
-            rule = cr.rule
-            if rule.id in disabled:
-                decisions.append(
-                    Decision(rule.id, rule.title, rule.priority, "not_met", "disabled for this run")
-                )
+            rule_id = cr.id
+            if disabled and rule_id in disabled:
+                append(Decision(rule_id, cr.title, cr.priority, "not_met", "disabled for this run"))
                 continue
-            d = Decision(rule.id, rule.title, rule.priority, "not_met")
+            when_trace = unless_trace = None
+            blocked: Value = False
             if trace:
                 env.trace = []
                 cond = cr.when_traced(env)
-                d.trace = env.trace[0]
-                blocked: Value = False
+                when_trace = env.trace[0]
                 if cr.unless_traced is not None:
                     env.trace = []
                     blocked = cr.unless_traced(env)
-                    d.unless_trace = env.trace[0]
+                    unless_trace = env.trace[0]
                 env.trace = None
             else:
                 cond = cr.when(env)
-                blocked = False
+                if cond is False:  # the common case: one shared, immutable decision
+                    append(cr.not_met)
+                    continue
                 if cond is True and cr.unless is not None:
                     blocked = cr.unless(env)
+            status, reason, near_miss = "not_met", None, None
+            actions: list[ResolvedAction] = []
             if type(cond) is Unknown:
-                d.status, d.reason = "unknown", cond.reason
+                status, reason = "unknown", cond.reason
             elif not cond:
-                d.reason = "the condition is false"
-                if d.trace is not None and len(cr.conjuncts) > 1:
-                    d.near_miss = _near_miss(d.trace)
+                reason = _FALSE
+                if when_trace is not None and len(cr.conjuncts) > 1:
+                    near_miss = _near_miss(when_trace)
             elif blocked is True:
-                d.status, d.reason = "blocked", "its `unless` condition holds"
+                status, reason = "blocked", "its `unless` condition holds"
             else:
-                last = last_fired.get(rule.id)
-                if (
-                    last is not None
-                    and cr.cooldown_days is not None
-                    and (state.date - last).days < cr.cooldown_days
-                ):
-                    until = last + dt.timedelta(days=math.ceil(cr.cooldown_days))
-                    d.status = "cooling_down"
-                    d.reason = f"fired on {last}; cooldown until {until}"
+                last = last_fired.get(rule_id) if cr.cooldown_days is not None else None
+                if last is not None and (state.date - last).days < cr.cooldown_days:  # type: ignore[operator]
+                    status, reason = "cooling_down", cr.cooling_reason(last)
                 else:
-                    d.status = "fired"
+                    status = "fired"
                     for resolve in cr.actions:
                         act = resolve(env)
-                        if act.status == "apply":
+                        if act.status == "apply" and act.targets:
                             clash = next((t for t in act.targets if t in consumed), None)
                             if clash is not None:
-                                act.status = "superseded"
-                                act.superseded_by = consumed[clash]
-                                act.reason = (
-                                    f"rule `{consumed[clash]}` already acted on {clash} this step"
+                                act = act._replace(
+                                    status="superseded",
+                                    superseded_by=consumed[clash],
+                                    reason=f"rule `{consumed[clash]}` already acted on {clash} "
+                                    "this step",
                                 )
                             else:
                                 for t in act.targets:
-                                    consumed[t] = rule.id
-                        d.actions.append(act)
-            decisions.append(d)
+                                    consumed[t] = rule_id
+                        actions.append(act)
+            append(
+                Decision(
+                    rule_id, cr.title, cr.priority, status, reason, tuple(actions),
+                    when_trace, unless_trace, near_miss,
+                )
+            )  # fmt: skip
         return Evaluation(state.date, decisions)
 
     def explain(self) -> str:
@@ -960,6 +1084,9 @@ class Book:
         from .explain import explain_book
 
         return explain_book(self)
+
+
+_FALSE = "the condition is false"
 
 
 def _near_miss(trace: TraceNode) -> str | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -690,7 +691,7 @@ def _strikes_text(strikes: tuple[float, float, float, float]) -> str:
     return "/".join(f"{k:g}" for k in strikes)
 
 
-def resolve_expiry(day_date: np.datetime64, args: dict[str, Any]) -> np.datetime64:
+def resolve_expiry(day_date: np.datetime64, args: Mapping[str, Any]) -> np.datetime64:
     """The SPX monthly expiry an ``open``/``roll`` action names (month N, or near D days)."""
     if "month" in args:
         found = nth_expiry(day_date, int(args["month"]), "spx")

@@ -191,7 +191,11 @@ class State(_Model):
 
     # ------------------------------------------------------------ derived
     def front_condor(self) -> Condor | None:
-        live = [c for c in self.condors if c.expiry >= self.date]
+        """The open condor with the nearest expiry (``None`` when flat)."""
+        condors = self.condors
+        if len(condors) <= 1:  # the usual book: answer without building lists
+            return condors[0] if condors else None
+        live = [c for c in condors if c.expiry >= self.date]
         pool = live or self.condors
         return min(pool, key=lambda c: c.expiry) if pool else None
 
@@ -224,17 +228,49 @@ class State(_Model):
         value: Value = getter(self)
         return value
 
+    def snapshot(self) -> Snapshot:
+        """The values of this state's names, each computed on first use and then kept:
+        one evaluation sees one snapshot, and pays only for the names it reads."""
+        return Snapshot(self)
 
-def _front(state: State, what: str) -> Condor | Unknown:
-    c = state.front_condor()
-    return c if c is not None else Unknown(f"{what} is unknown: no condor is open")
+
+class Snapshot(dict[str, Value]):
+    """A lazy, memoising view of a state's values (see :meth:`State.snapshot`)."""
+
+    __slots__ = ("front", "state")
+
+    def __init__(self, state: State) -> None:
+        # dict.__init__ is not called: an empty dict needs nothing from it.
+        self.state = state
+        self.front: Condor | Unknown | None = _NOT_YET
+
+    def __missing__(self, name: str) -> Value:
+        getter = _CONDOR_GETTERS.get(name)
+        if getter is not None:
+            front = self.front
+            if front is _NOT_YET:
+                # Several condor.* names per evaluation: find the front condor once.
+                found = self.state.front_condor()
+                front = self.front = found if found is not None else None
+            value: Value = getter(self.state, front)
+        else:
+            value = self.state.value(name)
+        self[name] = value
+        return value
+
+
+_NOT_YET = Unknown("not computed yet")
 
 
 def _condor_attr(attr: str, label: str | None = None) -> Any:
     def get(state: State) -> Value:
-        c = _front(state, label or f"condor.{attr}")
-        if isinstance(c, Unknown):
-            return c
+        return get_with_front(state, state.front_condor())
+
+    flat = Unknown(f"{label or f'condor.{attr}'} is unknown: no condor is open")
+
+    def get_with_front(state: State, c: Condor | None) -> Value:
+        if c is None:
+            return flat  # shared: an Unknown is never changed once made
         if attr == "DTE":
             return float((c.expiry - state.date).days)
         if attr in ("delta", "gamma", "theta", "vega"):
@@ -250,6 +286,7 @@ def _condor_attr(attr: str, label: str | None = None) -> Any:
             return float(c.quantity)
         raise KeyError(attr)
 
+    get.with_front = get_with_front  # type: ignore[attr-defined]
     return get
 
 
@@ -336,6 +373,10 @@ _GETTERS: dict[str, Any] = {
 }
 for _attr in ("DTE", "delta", "gamma", "theta", "vega", "pnl", "credit", "width", "quantity"):
     _GETTERS[f"condor.{_attr}"] = _condor_attr(_attr)
+# Getters of the front condor's values that take the front condor as an argument.
+_CONDOR_GETTERS: dict[str, Any] = {
+    name: get.with_front for name, get in _GETTERS.items() if hasattr(get, "with_front")
+}
 for _m in range(1, 10):
     _GETTERS[f"VIX.M{_m}"] = _future(_m)
     _GETTERS[f"hedge.M{_m}.notional"] = _hedge_month_notional(_m)

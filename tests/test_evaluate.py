@@ -175,7 +175,7 @@ def test_cooldown(today: str, status: str) -> None:
     assert d.status == status
     if status == "cooling_down":
         assert d.reason == "fired on 2024-03-11; cooldown until 2024-03-16"
-        assert d.actions == []
+        assert d.actions == ()
 
 
 def test_cooldown_only_matters_when_the_condition_holds() -> None:
@@ -252,7 +252,7 @@ def test_unless_blocks_only_when_true(unless: str, status: str, trace: bool) -> 
     d = decision(b.evaluate(state(), trace=trace), "r")
     assert d.status == status
     if status == "blocked":
-        assert d.reason == "its `unless` condition holds" and d.actions == []
+        assert d.reason == "its `unless` condition holds" and d.actions == ()
 
 
 # ------------------------------------------------------------------- unknowns
