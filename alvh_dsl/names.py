@@ -145,7 +145,7 @@ INDICATORS: dict[str, Indicator] = {
 FUNCTIONS: dict[str, int] = {"abs": 1, "min": 2, "max": 2}
 
 # Every keyword of the grammar. Reserved for param, define and rule names even
-# where the contextual lexer could tell them apart, so books stay readable.
+# where a parser could tell them apart, so books stay readable.
 # tests/test_grammar.py checks this list against grammar/alvh.lark.
 KEYWORDS: frozenset[str] = frozenset(
     """rulebook version description param define include rule priority when then unless

@@ -82,7 +82,7 @@ def parser() -> Lark:
     text = grammar_path().read_text(encoding="utf-8")
     options: dict[str, Any] = {
         "parser": "lalr",
-        "lexer": "contextual",
+        "lexer": "basic",  # see the grammar's header: one regex, every keyword reserved
         "postlex": _Lines(),
         "transformer": Builder(),
         "lexer_callbacks": {"COMMENT": on_comment},
@@ -148,12 +148,10 @@ _JOINERS = frozenset(
 )
 
 
-# Keywords that are also names the state provides: `VIX` is a keyword inside
-# actions (`buy VIX future`) and a value in expressions (`VIX > 20`).
-_KEYWORD_VALUES = frozenset({"VIX"})
 # After these, a keyword is read as the name being declared, so that the
 # checker can say "`month` is a reserved word" (E105) instead of a syntax error.
 _DECLARERS = frozenset({"PARAM", "DEFINE", "RULE"})
+_KEYWORD_TYPES = frozenset(k.upper() for k in KEYWORDS)
 
 
 class _Lines:
@@ -162,14 +160,12 @@ class _Lines:
     Lines are joined when a line ends with an operator or ``(``; a line that
     starts with ``and`` / ``or`` is joined by the CONT_AND / CONT_OR terminals.
 
-    The contextual lexer reads a keyword as a NAME wherever the keyword itself
-    cannot occur (``define x = and > 3``, or ``and`` at the start of a line
-    after ``>``). Such a NAME is handed to the parser as the keyword again, so
-    it is reported as a syntax error at the keyword ("expected an expression,
-    found `and`") rather than later as an unknown name ``and``.
+    The lexer reads every keyword as a keyword; right after ``param``,
+    ``define`` or ``rule`` one is handed over as a NAME so that the checker
+    reports the reserved word (E105) rather than a syntax error.
     """
 
-    always_accept = ("_NL",)
+    always_accept = ("_NL",)  # Lark's post-lexer protocol
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         ctx = CTX.get()
@@ -189,14 +185,9 @@ class _Lines:
                     parens.append(tok)
                 elif kind == "RPAR" and parens:
                     parens.pop()
-                elif (
-                    kind == "NAME"
-                    and tok.value in KEYWORDS
-                    and tok.value not in _KEYWORD_VALUES
-                    and prev not in _DECLARERS
-                ):
-                    tok = Token.new_borrow_pos(tok.value.upper(), tok.value, tok)
-                    kind = tok.type
+                elif prev in _DECLARERS and kind in _KEYWORD_TYPES:
+                    tok = Token.new_borrow_pos("NAME", tok.value, tok)
+                    kind = "NAME"
             prev = kind
             recent.append(tok)
             if len(recent) > 2:
@@ -418,7 +409,9 @@ def _describe_expected(expected: set[str]) -> str:
     words: list[str] = []
     if expected >= _EXPR_START:
         words.append("an expression")
-        expected -= {"NAME", "NUMBER", "UNIT_NUMBER", "PERCENT", "DOLLARS", "LPAR", "MINUS", "NOT"}
+        expected -= {
+            "NAME", "VIX", "NUMBER", "UNIT_NUMBER", "PERCENT", "DOLLARS", "LPAR", "MINUS", "NOT",
+        }  # fmt: skip
     if expected >= _ACTION_STARTS:
         words.append("an action")
         expected -= _ACTION_STARTS
@@ -446,6 +439,8 @@ def _token_text(tok: Token) -> str:
         return "the end of the file"
     if tok.type == "_NL":
         return "the end of the line"
+    if tok.type in ("CONT_AND", "CONT_OR"):
+        return f"`{str(tok).strip()}`"  # the token holds the newline before the word
     return f"`{tok}`"
 
 
@@ -626,6 +621,9 @@ def _tokspan(tok: Token, file: str) -> A.Span:
 # ------------------------------------------------------------------ grouping
 
 
+_STATEMENT_WORDS = frozenset({"rulebook", "description", "param", "define", "include", "rule"})
+
+
 def _group(items: list[Any], file: str, diagnostics: list[Diagnostic]) -> list[Any]:
     """Group line items into statements: clauses attach to the rule before them.
 
@@ -657,9 +655,9 @@ def _group(items: list[Any], file: str, diagnostics: list[Diagnostic]) -> list[A
                 flush()
                 current = _RuleAcc(None)
                 current.poisoned = True
-            elif (word in ("when", "then", "unless", "cooldown", "and", "or") and current) or (
-                word in ("open", "roll", "close", "shift", "buy", "sell", "alert") and current
-            ):
+            elif current is not None and word not in _STATEMENT_WORDS:
+                # A clause, an action, or a misspelt word (`wehn`) inside the rule:
+                # the rule is incomplete, so drop it rather than report what it lacks.
                 current.poisoned = True
             else:
                 flush()

@@ -85,7 +85,7 @@ PRODUCES = [
     ("E206", RULE + "open iron condor near 5% short delta 0.1 wings 5", "expected days"),
     ("E206", RULE + "open iron condor month 1 short delta 0.1 wings 5 days", "expected points"),
     ("E206", RULE + "buy VIX call spread 25/35 month 2 costing 2%", "expected dollars"),
-    ("E206", RULE + "close hedge month VIX", "expected a month number"),
+    ("E206", RULE + "close hedge month SPX", "expected a month number"),
     ("E206", RULE + "close condor\n  cooldown 5 points", "expected days"),
     ("E207", "when condor.pnl crosses above 3 then close condor", "`condor.pnl` has no history"),
     ("E208", RULE + "close hedge month 10", "month 10 is not a whole number from 1 to 9"),
