@@ -26,3 +26,11 @@ def test_load_and_evaluate_through_the_package(project_root) -> None:  # type: i
     book = alvh_dsl.load(project_root / "rulebooks" / "alvh_core.alvh")
     evaluation = book.evaluate(load_state(project_root / "examples" / "state_near_expiry.json"))
     assert [d.rule for d in evaluation.fired] == ["roll_forward", "migrate", "take_profit"]
+
+
+def test_every_diagnostic_code_is_documented(project_root) -> None:  # type: ignore[no-untyped-def]
+    from alvh_dsl.diagnostics import CODES
+
+    doc = (project_root / "docs" / "language.md").read_text(encoding="utf-8")
+    missing = [code for code in CODES if f"| {code} |" not in doc]
+    assert missing == []
