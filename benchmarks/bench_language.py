@@ -214,8 +214,10 @@ def bench_evaluate(loops: int) -> None:
     print("(c) evaluate the core book (6 rules) on 3 states vs a hand-written function")
     print(f"    hand-written {hand * 1e6:7.1f} us   evaluate(trace=False) {fast * 1e6:7.1f} us   "
           f"ratio {fast / hand:.2f}x   (target <= 3x)")  # fmt: skip
-    print(f"    evaluate(trace=True) {traced * 1e6:7.1f} us   ratio {traced / hand:.2f}x "
-          "(full audit trail)")
+    print(
+        f"    evaluate(trace=True) {traced * 1e6:7.1f} us   ratio {traced / hand:.2f}x "
+        "(full audit trail)"
+    )
 
 
 def main() -> None:
