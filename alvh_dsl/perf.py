@@ -14,8 +14,8 @@ def paused_gc() -> Iterator[None]:
     Parsing a large book, checking it, and a dry-run's day loop each create
     hundreds of thousands of small objects that live until the end (AST nodes,
     trace records) and form no cycles. Every full collection rescans all of
-    them, which made those stages grow faster than their input (a 5,000-rule
-    book parsed in 1.8 s instead of 0.9 s). Reference counting still frees
+    them, which made those stages grow faster than their input (see
+    ``benchmarks/bench_language.py`` (b) and ``bench_dryrun.py``). Reference counting still frees
     everything; anything cyclic is collected once the block ends. Nests safely.
     """
     was_enabled = gc.isenabled()
