@@ -134,12 +134,7 @@ def error(
     related: Sequence[Related] = (),
 ) -> Diagnostic:
     """An error diagnostic (code must start with ``E``)."""
-    assert code in CODES and code.startswith("E"), code
-    # model_construct: the fields are right by construction, and validating would
-    # make pydantic build its schemas (and load its plugins) on the `alvh check` path.
-    return Diagnostic.model_construct(
-        code=code, severity="error", message=message, span=span, help=help, related=tuple(related)
-    )
+    return _diagnostic("error", code, message, span, help, related)
 
 
 def warning(
@@ -150,10 +145,23 @@ def warning(
     related: Sequence[Related] = (),
 ) -> Diagnostic:
     """A warning diagnostic (code must start with ``W``)."""
-    assert code in CODES and code.startswith("W"), code
+    return _diagnostic("warning", code, message, span, help, related)
+
+
+def _diagnostic(
+    severity: Severity,
+    code: str,
+    message: str,
+    span: Span | None,
+    help: str | None,
+    related: Sequence[Related],
+) -> Diagnostic:
+    assert code in CODES and code[0] == severity[0].upper(), code
+    # model_construct: the fields are right by construction, and validating would
+    # make pydantic build its schemas (and load its plugins) on the `alvh check` path.
     return Diagnostic.model_construct(
         code=code,
-        severity="warning",
+        severity=severity,
         message=message,
         span=span,
         help=help,

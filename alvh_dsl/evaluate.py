@@ -388,19 +388,7 @@ class _Compiler:
         if kind == "binop":
             return self._binop(e, traced)
         if kind == "compare":
-            if e.op in ("==", "!=") and self.unit(e.left) == "bool":
-                cmp_bool = _CMP[e.op]
-                lf, rf = self.expr(e.left, traced), self.expr(e.right, traced)
-
-                def bool_eq(env: Env) -> Value:
-                    a, b = lf(env), rf(env)
-                    if type(a) is Unknown:
-                        return a
-                    if type(b) is Unknown:
-                        return b
-                    return cmp_bool(a, b)
-
-                return bool_eq
+            # Also `a == b` between two conditions: the generic comparison serves.
             return self._compare(e, traced)
         if kind == "between":
             vf, lo, hi = (self.expr(x, traced) for x in (e.value, e.low, e.high))

@@ -554,24 +554,21 @@ class Simulator:
         centre = self.market.risk.centre
         delta = gamma = vega = theta = condor_value = hedge_value = notional = 0.0
         diff2: Any = 0.0
-        for c in self.condors:
-            v = c.valuation
+        positions: list[CondorPos | HedgePos] = [*self.condors, *self.hedges]
+        for p in positions:
+            v = p.valuation
             r = v.row(day)
-            q = c.quantity
-            condor_value += v.value[r] * q
-            delta += v.delta[r] * q
+            q = p.quantity
+            delta += v.delta[r] * q  # VIX positions carry zeros: no SPX delta or gamma
             gamma += v.gamma[r] * q
             vega += v.vega[r] * q
             theta += v.theta[r] * q
             diff2 = diff2 + v.diff2[r] * q
-        for h in self.hedges:
-            v = h.valuation
-            r = v.row(day)
-            q = h.quantity
+            if isinstance(p, CondorPos):
+                condor_value += v.value[r] * q
+                continue
+            h = p
             hedge_value += v.value[r] * q
-            vega += v.vega[r] * q
-            theta += v.theta[r] * q
-            diff2 = diff2 + v.diff2[r] * q
             if h.kind == "future":
                 notional += abs(q) * VIX_FUTURE_MULTIPLIER * v.mark[r]
             else:
