@@ -99,6 +99,12 @@ class HedgePos:
     def multiplier(self) -> float:
         return VIX_FUTURE_MULTIPLIER if self.kind == "future" else VIX_OPTION_MULTIPLIER
 
+    def add(self, quantity: int, price: float) -> None:
+        """Join ``quantity`` more contracts bought at ``price``: the entry becomes the average."""
+        total = self.quantity + quantity
+        self.entry_price = (self.entry_price * self.quantity + price * quantity) / total
+        self.quantity = total
+
 
 @dataclass
 class Fill:
@@ -339,12 +345,8 @@ class Simulator:
             slip = self.costs.vix_future_slippage * (1 if remaining > 0 else -1)
             target = self._same_layer(expiry, "future", None, None, remaining) if merge else None
             if target is not None:
-                # Average the entry price; the value depends on it, so revalue the layer.
-                total = target.quantity + remaining
-                target.entry_price = (
-                    target.entry_price * target.quantity + (price + slip) * remaining
-                ) / total
-                target.quantity = total
+                # The value depends on the (averaged) entry price: revalue the layer.
+                target.add(remaining, price + slip)
                 target.valuation = value_future(m, target.opened, expiry, target.entry_price)
                 comm = self.costs.vix_future_commission * abs(remaining)
                 fill.trades.append(
@@ -424,11 +426,7 @@ class Simulator:
                 )
         existing = self._same_layer(expiry, "call_spread", lower, upper, count) if merge else None
         if existing is not None:
-            total = existing.quantity + count
-            existing.entry_price = (
-                existing.entry_price * existing.quantity + debit * count
-            ) / total
-            existing.quantity = total
+            existing.add(count, debit)
             pos = existing  # its valuation (per unit) does not depend on the entry price
         else:
             pos = HedgePos(
