@@ -222,7 +222,7 @@ class State(_Model):
 
     def value(self, name: str) -> Value:
         """The value of a language name in this state, or :class:`Unknown` with the reason."""
-        getter = _GETTERS.get(name)
+        getter = GETTERS.get(name)
         if getter is None:
             return Unknown(f"`{name}` is not a state value")
         value: Value = getter(self)
@@ -245,7 +245,7 @@ class Snapshot(dict[str, Value]):
         self.front: Condor | Unknown | None = _NOT_YET
 
     def __missing__(self, name: str) -> Value:
-        getter = _CONDOR_GETTERS.get(name)
+        getter = CONDOR_GETTERS.get(name)
         if getter is not None:
             front = self.front
             if front is _NOT_YET:
@@ -354,7 +354,7 @@ def _optional(value: float | None, what: str) -> Value:
     return value if value is not None else Unknown(f"{what} is not in the state")
 
 
-_GETTERS: dict[str, Any] = {
+GETTERS: dict[str, Any] = {
     "SPX": lambda s: s.market.SPX,
     "VIX": lambda s: s.market.VIX,
     "VVIX": lambda s: _optional(s.market.VVIX, "VVIX"),
@@ -372,14 +372,14 @@ _GETTERS: dict[str, Any] = {
     "cash": lambda s: s.cash if s.cash is not None else s.equity,
 }
 for _attr in ("DTE", "delta", "gamma", "theta", "vega", "pnl", "credit", "width", "quantity"):
-    _GETTERS[f"condor.{_attr}"] = _condor_attr(_attr)
+    GETTERS[f"condor.{_attr}"] = _condor_attr(_attr)
 # Getters of the front condor's values that take the front condor as an argument.
-_CONDOR_GETTERS: dict[str, Any] = {
-    name: get.with_front for name, get in _GETTERS.items() if hasattr(get, "with_front")
+CONDOR_GETTERS: dict[str, Any] = {
+    name: get.with_front for name, get in GETTERS.items() if hasattr(get, "with_front")
 }
 for _m in range(1, 10):
-    _GETTERS[f"VIX.M{_m}"] = _future(_m)
-    _GETTERS[f"hedge.M{_m}.notional"] = _hedge_month_notional(_m)
+    GETTERS[f"VIX.M{_m}"] = _future(_m)
+    GETTERS[f"hedge.M{_m}.notional"] = _hedge_month_notional(_m)
 
 
 class StateError(Exception):
