@@ -22,28 +22,42 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def atomic_open(
-    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = None
-) -> Iterator[IO]:  # type: ignore[type-arg]
-    """Open a temporary file beside ``path``; on success rename it over ``path``.
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield a temporary file name beside ``path``; on success rename it over ``path``.
 
-    On any exception the temporary file is removed and ``path`` is untouched.
-    An existing file's permission bits are kept.
+    For writers that want a file name (pandas, pyarrow). On any exception the
+    temporary file is removed and ``path`` is untouched. An existing file keeps
+    its permission bits; a new one gets what a plain ``open()`` would give
+    (``mkstemp`` creates files 0600).
     """
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode, encoding=encoding, newline="" if "b" not in mode else None) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
         if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
+            mode = target.stat().st_mode & 0o7777
         else:
-            os.chmod(tmp, 0o644)
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_open(
+    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = None
+) -> Iterator[IO]:  # type: ignore[type-arg]
+    """Open a temporary file beside ``path``; on success rename it over ``path``
+    (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        newline = "" if "b" not in mode else None
+        with open(tmp, mode, encoding=encoding, newline=newline) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())

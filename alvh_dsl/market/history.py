@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..fileio import atomic_path
 from .validation import (
     COLUMN_ORDER,
     EXPIRY_COLUMNS,
@@ -352,9 +351,7 @@ def write_history(history: History, path: str | Path) -> None:
     if suffix not in (".parquet", ".pq", ".csv"):
         raise ValueError(f"unknown output format {path.suffix!r}: use .parquet or .csv")
     frame = history.frame.reset_index()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp_name:
         if suffix == ".csv":
             frame.to_csv(tmp_name, index=False, date_format="%Y-%m-%d")
         else:
@@ -365,14 +362,6 @@ def write_history(history: History, path: str | Path) -> None:
             meta = dict(table.schema.metadata or {})
             meta[b"alvh"] = history.provenance.to_json().encode()
             pq.write_table(table.replace_schema_metadata(meta), tmp_name)
-        # mkstemp creates the file 0600; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 # ----------------------------------------------------------------------- default
