@@ -211,7 +211,7 @@ def test_eval_text(shared_dir: Path, example_state: Path) -> None:
     result = run("eval", str(book), "--state", str(example_state))
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert out.startswith("ALVH core on 2024-03-14: 3 of 6 rules fired, 1 action(s) superseded\n")
+    assert out.startswith("ALVH core on 2024-03-14: 2 of 6 rules fired, 1 action(s) superseded\n")
     assert "FIRED    roll_forward (priority 10)" in out
     assert "✗ close condor   superseded by `roll_forward`" in out
     assert "fired on 2024-03-11; cooldown until 2024-03-16" in out

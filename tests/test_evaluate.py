@@ -530,7 +530,7 @@ def test_the_example_state_against_the_core_book(shared_dir: Any, project_root: 
         "roll_forward": "fired",
         "layer_up": "cooling_down",
         "open_condor": "not_met",
-        "migrate": "fired",
+        "migrate": "not_met",
         "take_profit": "fired",
     }
     assert decision(ev, "take_profit").actions[0].superseded_by == "roll_forward"
