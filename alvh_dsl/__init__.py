@@ -1,17 +1,23 @@
 """alvh-dsl: a rulebook language for mechanical options position management.
 
-The public API is small and lazy, so that ``import alvh_dsl`` stays cheap:
+The public API lives in :mod:`alvh_dsl.api` and is re-exported here, lazily,
+so that ``import alvh_dsl`` stays cheap:
 
 - :func:`load` a rulebook (includes, param overrides, every check) ready to
-  :meth:`~alvh_dsl.evaluate.Book.evaluate` a :class:`~alvh_dsl.state.State`;
+  :meth:`~alvh_dsl.lang.evaluate.Book.evaluate` a :class:`~alvh_dsl.lang.state.State`;
 - :func:`check_paths` books and directories into diagnostics;
 - :func:`format_source` a rulebook canonically;
 - :func:`dryrun` a book over market history.
 
-Lower-level stages are modules: :mod:`alvh_dsl.parse` (``parse(text, file)``),
-:mod:`alvh_dsl.check`, :mod:`alvh_dsl.evaluate`, :mod:`alvh_dsl.engine`, …
-No public function shares its name with a module: importing a submodule sets
-an attribute of the package, which would otherwise replace the function.
+The stages are sub-packages: :mod:`alvh_dsl.lang` (the language: parse, check,
+format, compile, evaluate, explain), :mod:`alvh_dsl.market` (history,
+calendars, pricing), :mod:`alvh_dsl.dryrun` (valuation, simulation, reports)
+and :mod:`alvh_dsl.cli`. Every failure a user can cause is an
+:class:`~alvh_dsl.errors.AlvhError`.
+
+``alvh_dsl.dryrun`` is both the function and the sub-package: importing
+``alvh_dsl.dryrun.engine`` makes the package the attribute, so the package is
+callable and calls the same function (see ``alvh_dsl/dryrun/__init__.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlvhError",
     "__version__",
     "check_paths",
     "dryrun",
@@ -29,16 +36,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .check import check_paths
-    from .engine import dryrun
-    from .fmt import format_source
-    from .loader import load
+    from .api import check_paths, dryrun, format_source, load
+    from .errors import AlvhError
 
 _LAZY = {
-    "check_paths": "alvh_dsl.check",
-    "load": "alvh_dsl.loader",
-    "format_source": "alvh_dsl.fmt",
-    "dryrun": "alvh_dsl.engine",
+    "check_paths": "alvh_dsl.api",
+    "load": "alvh_dsl.api",
+    "format_source": "alvh_dsl.api",
+    "dryrun": "alvh_dsl.api",
+    "AlvhError": "alvh_dsl.errors",
 }
 
 

@@ -29,8 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alvh_dsl.loader import load, load_checked  # noqa: E402
-from alvh_dsl.state import State  # noqa: E402
+from alvh_dsl.api import load, load_checked  # noqa: E402
+from alvh_dsl.lang.state import State  # noqa: E402
 
 
 def _median_wall(cmd: list[str], runs: int) -> float:
@@ -112,9 +112,9 @@ def _bench_inline_vs_tree(text: str, runs: int) -> None:
     transformer) against building Lark's parse tree first, same grammar, same text."""
     from lark import Lark
 
-    from alvh_dsl.parse import _Lines, grammar_path, parse
+    from alvh_dsl.lang.parse import _Lines, grammar_path, parse
+    from alvh_dsl.lang.transform import CTX, ParseContext
     from alvh_dsl.perf import paused_gc
-    from alvh_dsl.transform import CTX, ParseContext
 
     tree_parser = Lark(
         grammar_path().read_text(encoding="utf-8"),

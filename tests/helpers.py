@@ -1,6 +1,6 @@
 """Helpers shared by the language tests: compact s-expressions of AST nodes, parsing shortcuts.
 
-The s-expression printer is deliberately independent of :mod:`alvh_dsl.fmt`, so
+The s-expression printer is deliberately independent of :mod:`alvh_dsl.lang.fmt`, so
 grammar tables do not trust the formatter they are also used to test.
 
 - numbers: ``2``, ``-3.5``, ``7d``, ``50pt``, ``$1500``, ``50%``
@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from alvh_dsl import ast as A
-from alvh_dsl.diagnostics import Diagnostic, render
-from alvh_dsl.parse import ParseResult, parse
+from alvh_dsl.lang import ast as A
+from alvh_dsl.lang.diagnostics import Diagnostic, render
+from alvh_dsl.lang.parse import ParseResult, parse
 
 _UNIT_SUFFIX = {"bare": "", "days": "d", "points": "pt", "percent": "%"}
 

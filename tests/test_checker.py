@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from alvh_dsl.check import check, check_paths, find_books
-from alvh_dsl.diagnostics import CODES, Diagnostic, render
-from alvh_dsl.loader import MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES, load_checked
+from alvh_dsl.api import check, check_paths, find_books, load_checked
+from alvh_dsl.lang.diagnostics import CODES, Diagnostic, render
+from alvh_dsl.lang.loader import MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES
 
 from .helpers import codes, write
 from .test_syntax_errors import SYNTAX_ERRORS

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from alvh_dsl import ast as A
-from alvh_dsl.cli import cli
-from alvh_dsl.parse import parse
+from alvh_dsl.cli.main import cli
+from alvh_dsl.lang import ast as A
+from alvh_dsl.lang.parse import parse
 
 from .helpers import write
 
@@ -300,7 +300,7 @@ def test_schema(tmp_path: Path) -> None:
 
 
 def test_the_example_state_validates_against_the_schema(example_state: Path) -> None:
-    from alvh_dsl.state import load_state, state_schema
+    from alvh_dsl.lang.state import load_state, state_schema
 
     schema = state_schema()
     data = json.loads(example_state.read_text())
@@ -355,7 +355,7 @@ def test_console_script_fmt_stdin() -> None:
 def test_check_does_not_import_numpy_or_pandas(shared_dir: Path) -> None:
     code = (
         "import sys\n"
-        "from alvh_dsl.cli import cli\n"
+        "from alvh_dsl.cli.main import cli\n"
         "try:\n"
         f"    cli.main(['check', {str(shared_dir / 'rulebooks')!r}], standalone_mode=False)\n"
         "finally:\n"

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from alvh_dsl.cli import cli
-from alvh_dsl.engine import DryRunConfig, load_config
-from alvh_dsl.report import BASELINE_FILES, RUN_FILES
+from alvh_dsl.cli.main import cli
+from alvh_dsl.dryrun.engine import DryRunConfig, load_config
+from alvh_dsl.dryrun.report import BASELINE_FILES, RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = str(ROOT / "rulebooks" / "alvh_core.alvh")
@@ -302,7 +302,7 @@ def test_a_second_run_replaces_the_first(tmp_path: Path) -> None:
 
 
 def test_progress_callback() -> None:
-    from alvh_dsl.dryrun_cli import _progress
+    from alvh_dsl.cli.dryrun import _progress
 
     with _progress(True) as tick:  # what a terminal gets (drawn only if stderr is one)
         assert tick is not None
@@ -314,9 +314,9 @@ def test_progress_callback() -> None:
 
 def test_alvh_check_does_not_import_the_dry_run_stack() -> None:
     code = (
-        "import sys, alvh_dsl.cli\n"
-        "heavy = {'alvh_dsl.dryrun_cli', 'alvh_dsl.report', 'alvh_dsl.report_html',\n"
-        "         'alvh_dsl.engine', 'matplotlib', 'pandas', 'rich.progress', 'pyarrow'}\n"
+        "import sys, alvh_dsl.cli.main\n"
+        "heavy = {'alvh_dsl.cli.dryrun', 'alvh_dsl.dryrun.report', 'alvh_dsl.dryrun.report_html',\n"
+        "         'alvh_dsl.dryrun.engine', 'matplotlib', 'pandas', 'rich.progress', 'pyarrow'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_dsl.engine import ConfigError, DryRunConfig, dryrun, load_config
+from alvh_dsl.dryrun.engine import ConfigError, DryRunConfig, dryrun, load_config
 from alvh_dsl.market.calendars import nth_expiries, trading_days
 from alvh_dsl.market.history import History
 from alvh_dsl.market.pricing import bsm
@@ -306,7 +306,7 @@ def test_unfilled_actions_do_not_start_a_cooldown(tmp_path: Path) -> None:
 
 
 def test_effective_gamma_of_futures_needs_a_convex_vix_response() -> None:
-    from alvh_dsl.risk import MarketData, RiskConfig, value_future
+    from alvh_dsl.dryrun.valuation import MarketData, RiskConfig, value_future
 
     history = flat_history(end="2024-01-10")
     flat = MarketData.build(history, risk=RiskConfig(beta_down=0.0, beta_up=0.0))

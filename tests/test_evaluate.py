@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from alvh_dsl.diagnostics import RulebookError
-from alvh_dsl.evaluate import Book, Evaluation
-from alvh_dsl.loader import load
-from alvh_dsl.state import State
+from alvh_dsl.api import load
+from alvh_dsl.lang.diagnostics import RulebookError
+from alvh_dsl.lang.evaluate import Book, Evaluation
+from alvh_dsl.lang.state import State
 
 BASE: dict[str, Any] = {
     "date": "2024-03-14",
@@ -521,7 +521,7 @@ def test_load_refuses_a_book_with_errors() -> None:
 
 
 def test_the_example_state_against_the_core_book(shared_dir: Any, project_root: Any) -> None:
-    from alvh_dsl.state import load_state
+    from alvh_dsl.lang.state import load_state
 
     s = load_state(project_root / "examples" / "state_near_expiry.json")
     ev = load(shared_dir / "rulebooks" / "alvh_core.alvh").evaluate(s)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from alvh_dsl import ast as A
-from alvh_dsl.cli import cli
-from alvh_dsl.diagnostics import RulebookError
-from alvh_dsl.fmt import MAX_WIDTH, format_source
-from alvh_dsl.parse import parse
+from alvh_dsl.cli.main import cli
+from alvh_dsl.lang import ast as A
+from alvh_dsl.lang.diagnostics import RulebookError
+from alvh_dsl.lang.fmt import MAX_WIDTH, format_source
+from alvh_dsl.lang.parse import parse
 
 from .helpers import write
 

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from alvh_dsl.check import check_paths
-from alvh_dsl.diagnostics import render, summary
-from alvh_dsl.explain import render_evaluation
-from alvh_dsl.fmt import format_source
-from alvh_dsl.loader import load, load_checked
-from alvh_dsl.parse import parse
-from alvh_dsl.state import load_state
+from alvh_dsl.api import check_paths, load, load_checked
+from alvh_dsl.lang.diagnostics import render, summary
+from alvh_dsl.lang.explain import render_evaluation
+from alvh_dsl.lang.fmt import format_source
+from alvh_dsl.lang.parse import parse
+from alvh_dsl.lang.state import load_state
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("ALVH_UPDATE_GOLDEN") == "1"

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from alvh_dsl import ast as A
-from alvh_dsl.names import KEYWORDS
-from alvh_dsl.parse import grammar_path, parse, parser
+from alvh_dsl.lang import ast as A
+from alvh_dsl.lang.names import KEYWORDS
+from alvh_dsl.lang.parse import grammar_path, parse, parser
 
 from .helpers import codes, parse_ok, rules_of, sexp, span_tuple
 

@@ -25,14 +25,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from alvh_dsl import ast as A
-from alvh_dsl.diagnostics import CODES, has_errors, render
-from alvh_dsl.evaluate import compile_program
-from alvh_dsl.explain import render_evaluation
-from alvh_dsl.fmt import format_source
-from alvh_dsl.loader import load_checked
-from alvh_dsl.parse import parse
-from alvh_dsl.state import State
+from alvh_dsl.api import load_checked
+from alvh_dsl.lang import ast as A
+from alvh_dsl.lang.diagnostics import CODES, has_errors, render
+from alvh_dsl.lang.evaluate import compile_program
+from alvh_dsl.lang.explain import render_evaluation
+from alvh_dsl.lang.fmt import format_source
+from alvh_dsl.lang.parse import parse
+from alvh_dsl.lang.state import State
 
 # --------------------------------------------------------------- generators
 

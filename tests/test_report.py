@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from alvh_dsl import report, report_html
-from alvh_dsl.engine import DryRunResult, dryrun
-from alvh_dsl.report import (
+from alvh_dsl.dryrun import report, report_html
+from alvh_dsl.dryrun.engine import DryRunResult, dryrun
+from alvh_dsl.dryrun.report import (
     BASELINE_FILES,
     RUN_FILES,
     TRADE_COLUMNS,
@@ -32,7 +32,7 @@ from alvh_dsl.report import (
     summary_table,
     write_run,
 )
-from alvh_dsl.state import load_state
+from alvh_dsl.lang.state import load_state
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "rulebooks" / "alvh_core.alvh"

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from alvh_dsl.diagnostics import CODES, render
-from alvh_dsl.parse import MAX_EXPR_DEPTH, MAX_FILE_BYTES, MAX_SYNTAX_ERRORS, parse
+from alvh_dsl.lang.diagnostics import CODES, render
+from alvh_dsl.lang.parse import MAX_EXPR_DEPTH, MAX_FILE_BYTES, MAX_SYNTAX_ERRORS, parse
 
 from .helpers import codes, rules_of
 

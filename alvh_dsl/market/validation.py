@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..errors import AlvhError
+
 GapPolicy = Literal["error", "ffill", "keep"]
 ZeroPolicy = Literal["error", "missing"]
 
@@ -83,7 +85,7 @@ class Issue:
         return f"{where}: {self.message}"
 
 
-class DataError(ValueError):
+class DataError(AlvhError, ValueError):
     """Invalid market data. ``issues`` lists every problem found (at most
     :data:`MAX_ISSUES`; ``omitted`` counts the rest); ``str()`` gives one
     ``file:row:column: message`` line per issue."""

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from alvh_dsl.market.cli import data
+from alvh_dsl.cli.data import data
 from alvh_dsl.market.history import load_history
 
 SPX = """Date,Open,High,Low,Close
@@ -138,7 +138,7 @@ def test_usage_errors_exit_2(
 
 
 def test_registered_under_the_main_cli(runner: CliRunner) -> None:
-    from alvh_dsl.cli import cli
+    from alvh_dsl.cli.main import cli
 
     result = runner.invoke(cli, ["data", "--help"])
     assert result.exit_code == 0
@@ -147,7 +147,7 @@ def test_registered_under_the_main_cli(runner: CliRunner) -> None:
 
 
 def test_cli_module_does_not_import_pandas() -> None:
-    code = "import sys, alvh_dsl.market.cli; print('pandas' in sys.modules)"
+    code = "import sys, alvh_dsl.cli.data; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

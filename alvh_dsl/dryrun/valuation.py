@@ -4,7 +4,7 @@ A position's marks and greeks depend only on market data and its own terms, so
 they are computed once, when it opens, for every remaining day of its life in
 one vectorised call (legs × days, and legs × days × scenarios for the
 effective-gamma grid). The day loop then only sums a few precomputed numbers
-per open position (see :mod:`alvh_dsl.simulate`).
+per open position (see :mod:`alvh_dsl.dryrun.simulate`).
 
 **Effective gamma** (``docs/dryrun.md``): the book is repriced on a grid of SPX
 moves ``m`` (default −5 % … +5 % in 1 % steps) in which
@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .market.history import History
-from .market.pricing import (
+from ..market.history import History
+from ..market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
@@ -45,7 +45,7 @@ from .market.pricing import (
     iv_from_vix,
     market_inputs,
 )
-from .market.termstructure import TermStructure, TermStructureConfig, term_structure
+from ..market.termstructure import TermStructure, TermStructureConfig, term_structure
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,8 +119,8 @@ class MarketData:
         """The VIX futures months as the state's ``FutureQuote`` list for ``day`` (cached)."""
         cached = self._quotes.get(day)
         if cached is None:
-            from .ast import new
-            from .state import FutureQuote
+            from ..lang.ast import new
+            from ..lang.state import FutureQuote
 
             curve = self.curve
             cached = [

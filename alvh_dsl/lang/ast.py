@@ -4,7 +4,7 @@ Every node carries a :class:`Span` (file, 1-based line and column, end line and
 end column, end exclusive). Node families are discriminated unions on the
 ``kind`` field: :data:`Expr`, :data:`Action`, :data:`Statement`.
 
-Nothing downstream of :mod:`alvh_dsl.parse` ever sees a Lark tree.
+Nothing downstream of :mod:`alvh_dsl.lang.parse` ever sees a Lark tree.
 
 The parser builds nodes with :func:`new` (no validation: the grammar already
 guarantees the shapes, and validating 100k nodes of a large book would cost
@@ -294,7 +294,7 @@ Statement = Annotated[
 
 
 class Rulebook(Node):
-    """One parsed file. Includes are resolved by :mod:`alvh_dsl.loader`, not here."""
+    """One parsed file. Includes are resolved by :mod:`alvh_dsl.lang.loader`, not here."""
 
     kind: Literal["rulebook"] = "rulebook"
     file: str

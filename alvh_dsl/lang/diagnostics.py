@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import AlvhError
 from .ast import Span
 
 Severity = Literal["error", "warning"]
@@ -179,7 +180,7 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
-class RulebookError(Exception):
+class RulebookError(AlvhError):
     """Raised by the Python API when a book (or its params/state) has errors.
 
     ``diagnostics`` holds every diagnostic found; ``sources`` maps file names to

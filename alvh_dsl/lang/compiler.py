@@ -2,10 +2,10 @@
 
 Two closure trees exist per expression: a fast one (short-circuiting, no
 records, specialised for the commonest shapes such as a state value against a
-constant) and a traced one, which records a :class:`~alvh_dsl.runtime.TraceNode`
+constant) and a traced one, which records a :class:`~alvh_dsl.lang.runtime.TraceNode`
 per sub-expression and evaluates every operand so the audit trail is complete.
 Indicators compile to whole-array computations cached per
-:class:`~alvh_dsl.runtime.SeriesSource`; actions compile to resolvers of their
+:class:`~alvh_dsl.lang.runtime.SeriesSource`; actions compile to resolvers of their
 arguments (constant arguments are resolved here, once).
 """
 
@@ -23,8 +23,8 @@ from . import ast as A
 from . import indicators as ind
 from .check import Analysis
 from .fmt import format_action, format_expr
-from .loader import Program
 from .names import FUNCTIONS, INDICATORS, STATE_NAMES
+from .program import Program
 from .runtime import (
     Env,
     Fast,
@@ -37,7 +37,7 @@ from .runtime import (
     value_at,
 )
 from .state import Unknown, Value
-from .units import split_args
+from .types import split_args
 
 # ------------------------------------------------------------------ compiler
 

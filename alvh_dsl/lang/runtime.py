@@ -5,8 +5,8 @@
 - :class:`SeriesSource`: daily history arrays and today's position in them;
 - :class:`Env`: one evaluation's context (a lazy snapshot of the state).
 
-Shared by :mod:`alvh_dsl.compiler` (which builds closures reading an
-:class:`Env`) and :mod:`alvh_dsl.evaluate` (which runs them).
+Shared by :mod:`alvh_dsl.lang.compiler` (which builds closures reading an
+:class:`Env`) and :mod:`alvh_dsl.lang.evaluate` (which runs them).
 """
 
 from __future__ import annotations

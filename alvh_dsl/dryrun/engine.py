@@ -6,10 +6,10 @@ trading day of ``history`` (default: the built-in synthetic history) and, with
 data in the same call. Each day:
 
 1. settle what expired (at intrinsic value) and mark the book;
-2. build the :class:`~alvh_dsl.state.State` the rules see — the same model
+2. build the :class:`~alvh_dsl.lang.state.State` the rules see — the same model
    ``alvh eval`` reads — and record the book's risk as the rules saw it;
 3. evaluate the rulebook (indicators come from one
-   :class:`~alvh_dsl.evaluate.SeriesSource` over the whole history, computed
+   :class:`~alvh_dsl.lang.evaluate.SeriesSource` over the whole history, computed
    once, vectorised);
 4. apply the fired rules' actions in execution order (fills, trades);
 5. record the risk after the actions, and the day.
@@ -35,13 +35,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .evaluate import Book, Decision, ResolvedAction, SeriesSource, clean
-from .market.pricing import PricingConfig
-from .market.termstructure import TermStructureConfig
-from .perf import paused_gc
-from .risk import MarketData, RiskConfig
+from ..errors import AlvhError
+from ..lang.evaluate import Book, Decision, ResolvedAction, SeriesSource, clean
+from ..lang.state import State
+from ..market.pricing import PricingConfig
+from ..market.termstructure import TermStructureConfig
+from ..perf import paused_gc
 from .simulate import Costs, Fill, Simulator, resolve_expiry
-from .state import State
+from .valuation import MarketData, RiskConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -146,7 +147,7 @@ class DryRunConfig(_Section):
         )
 
 
-class ConfigError(Exception):
+class ConfigError(AlvhError):
     """A config file that cannot be read or does not validate; one line per problem."""
 
 
@@ -510,7 +511,7 @@ HISTORY_FOR_STATE = 300  # observations kept in a captured state: enough for eve
 
 def _with_history(state: State, source: SeriesSource, day: int) -> State:
     """A validated copy of ``state`` carrying the last observations of every series."""
-    from .state import History as StateHistory
+    from ..lang.state import History as StateHistory
 
     lo = max(0, day - HISTORY_FOR_STATE + 1)
     series = {
@@ -687,7 +688,7 @@ def _load_book(book: BookLike, params: dict[str, Any] | None) -> Book:
         if params:
             raise ValueError("params apply when loading a book: pass a path, or load it yourself")
         return book
-    from .loader import load
+    from ..api import load
 
     return load(book, params)
 
@@ -727,7 +728,7 @@ def dryrun(
 ) -> DryRunResult:
     """Replay a rulebook over market history, with a baseline on the same data.
 
-    ``book`` is a path or a loaded :class:`~alvh_dsl.evaluate.Book`; ``history`` a
+    ``book`` is a path or a loaded :class:`~alvh_dsl.lang.evaluate.Book`; ``history`` a
     :class:`~alvh_dsl.market.history.History`, a file path (CSV/Parquet in our
     format), or ``None`` for the built-in synthetic history. ``baseline`` is
     ``"no-hedge"`` (the same book with every hedge action disabled), another book,
@@ -735,7 +736,7 @@ def dryrun(
     is called as ``progress(label, day, days)``. ``capture`` lists dates whose
     state the main run keeps in ``result.run.states`` (see :func:`run_book`).
     """
-    from .market.history import History, default_history, load_history
+    from ..market.history import History, default_history, load_history
 
     config = config or DryRunConfig()
     main_book = _load_book(book, params)

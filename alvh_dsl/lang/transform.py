@@ -4,7 +4,7 @@
 parser calls it as it reduces the rule, so no parse tree is ever built. Spans
 come from token positions (:func:`span_of`), so every node knows where it came
 from. Lines come out as statements (header, param, …) or as intermediate
-``RuleHead`` / ``ClauseLine`` items that :mod:`alvh_dsl.parse` groups into rules.
+``RuleHead`` / ``ClauseLine`` items that :mod:`alvh_dsl.lang.parse` groups into rules.
 
 Per-parse state (file name, diagnostics, comments) lives in a context
 variable: the parser and its transformer are built once and shared.

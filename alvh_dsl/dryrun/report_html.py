@@ -25,8 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
     from rich.table import Table
 
+    from ..lang.evaluate import Book
     from .engine import DryRunResult, RunResult
-    from .evaluate import Book
 
 __all__ = ["figure", "figure_png", "gamma_finding", "render_html", "summary_rich", "summary_table"]
 
@@ -625,7 +625,7 @@ def render_html(
     """The page: title, summary book vs baseline, the finding on near-expiry effective
     gamma, the figure, rules fired, actions applied, model notes and config, data
     provenance, and the text and hash of every rulebook file. ``doc`` is
-    :func:`~alvh_dsl.report.summary_document`'s output, ``png`` the figure."""
+    :func:`~alvh_dsl.dryrun.report.summary_document`'s output, ``png`` the figure."""
     run = doc["run"]
     has_base = result.baseline is not None
     title = f"{run['book']['name']} — dry-run {run['history']['start']} .. {run['history']['end']}"

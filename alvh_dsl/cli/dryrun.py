@@ -1,9 +1,9 @@
 """`alvh dryrun`: replay a rulebook over market history and write the run directory.
 
 A thin layer: it parses options, loads the book, the history and the config with the
-same error reporting as the other commands, calls :func:`alvh_dsl.engine.dryrun` and
-:func:`alvh_dsl.report.write_run`, and prints the summary. Registered lazily by
-:mod:`alvh_dsl.cli`, so nothing here is imported by ``alvh check``.
+same error reporting as the other commands, calls :func:`alvh_dsl.dryrun.engine.dryrun` and
+:func:`alvh_dsl.dryrun.report.write_run`, and prints the summary. Registered lazily by
+:mod:`alvh_dsl.cli.main`, so nothing here is imported by ``alvh check``.
 
 Exit codes: 0 ok; 1 a book with errors, an invalid history or config file, an output
 that cannot be written; 2 usage (unknown option, malformed date or ``--param``, an
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .cli import (
+from .main import (
     CONTEXT,
     _color_option,
     _fail,
@@ -33,7 +33,7 @@ from .cli import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .market.history import History
+    from ..market.history import History
 
 _GAPS_HELP = (
     "Empty cells inside a --history series: 'error' (default) reports them, 'ffill' "
@@ -56,7 +56,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
 def _load_history(path: str | None, gaps: str | None) -> History:
     """The history to replay: a file, or the built-in synthetic one; bad data exits 1 with
     every ``file:row:column`` problem."""
-    from .market.history import DataError, default_history, load_history
+    from ..market.history import DataError, default_history, load_history
 
     if path is None:
         if gaps is not None:
@@ -210,9 +210,9 @@ def dryrun(
     \b
     Exit codes: 0 ok, 1 invalid book, history or config, 2 usage error.
     """
-    from .engine import ConfigError, DryRunConfig, load_config
-    from .engine import dryrun as run_dryrun
-    from .report import RunDirectoryError, check_run_directory, dumps, write_run
+    from ..dryrun.engine import ConfigError, DryRunConfig, load_config
+    from ..dryrun.engine import dryrun as run_dryrun
+    from ..dryrun.report import RunDirectoryError, check_run_directory, dumps, write_run
 
     first, last = _date(start, "--from"), _date(end, "--to")
     out_dir = Path(out) if out is not None else Path("runs") / Path(book).stem
@@ -268,7 +268,7 @@ def dryrun(
 
 
 def _print_summary(result: Any, color: str) -> None:
-    from .report import summary_rich, summary_table
+    from ..dryrun.report import summary_rich, summary_table
 
     if _use_color(color, sys.stdout):
         from rich.console import Console

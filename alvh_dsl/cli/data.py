@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .history import History
+    from ..market.history import History
 
 _GAPS = click.Choice(["error", "ffill", "keep"])
 _GAPS_HELP = (
@@ -42,7 +42,7 @@ def _fail(error: Exception) -> NoReturn:
 
 
 def _write(history: History, output: Path) -> None:
-    from .history import write_history
+    from ..market.history import write_history
 
     write_history(history, output)
     click.echo(
@@ -97,8 +97,8 @@ def merge(
 ) -> None:
     """Merge SPX, VIX and optional VVIX / futures files into one validated history."""
     out = _output_path(output)
-    from .sources import merge as merge_files
-    from .validation import DataError
+    from ..market.sources import merge as merge_files
+    from ..market.validation import DataError
 
     try:
         history = merge_files(
@@ -137,7 +137,7 @@ def _date_option(value: str | None, name: str) -> Any:
 def synth(years: float, seed: int, start: str, output: str) -> None:
     """Generate a synthetic, seeded daily history (SPX, VIX, VVIX, VIX futures)."""
     out = _output_path(output)
-    from .synth import synthesize
+    from ..market.synth import synthesize
 
     history = synthesize(years=years, seed=seed, start=_date_option(start, "--start"))
     _write(history, out)
@@ -151,9 +151,9 @@ def synth(years: float, seed: int, start: str, output: str) -> None:
 )
 def check(path: Path, gaps: str, zero_futures_missing: bool) -> None:
     """Validate a history file (CSV or Parquet) and print a summary of its contents."""
-    from .history import load_history
-    from .termstructure import term_structure
-    from .validation import DataError
+    from ..market.history import load_history
+    from ..market.termstructure import term_structure
+    from ..market.validation import DataError
 
     try:
         history = load_history(
@@ -165,7 +165,7 @@ def check(path: Path, gaps: str, zero_futures_missing: bool) -> None:
         _fail(error)
     click.echo(f"{path}: ok")
     click.echo(history.summary())
-    from .calendars import trading_days
+    from ..market.calendars import trading_days
 
     days = trading_days(history.start, history.end)
     absent = len(days) - int(history.dates.isin(days.astype("datetime64[ns]")).sum())

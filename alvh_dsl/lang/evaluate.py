@@ -2,7 +2,7 @@
 
 :func:`compile_program` turns every expression into a closure (no ``eval`` or
 ``exec`` of anything), once. :meth:`Book.evaluate` runs the closures against a
-:class:`~alvh_dsl.state.State` with the semantics of the spec's "one
+:class:`~alvh_dsl.lang.state.State` with the semantics of the spec's "one
 evaluation":
 
 1. every condition sees the same snapshot (defines are computed once per
@@ -17,8 +17,8 @@ evaluation":
 Each decision carries the rule, the resolved actions and, when tracing, a tree
 of every sub-expression with its value: the audit trail.
 
-The closures come from :mod:`alvh_dsl.compiler`; the result types and the
-history source from :mod:`alvh_dsl.runtime`. ``evaluate(state, trace=False)``
+The closures come from :mod:`alvh_dsl.lang.compiler`; the result types and the
+history source from :mod:`alvh_dsl.lang.runtime`. ``evaluate(state, trace=False)``
 uses the fast closures; ``trace=True`` the traced ones.
 """
 
@@ -34,7 +34,7 @@ from .check import Analysis, consumed_targets
 from .compiler import Compiler
 from .diagnostics import Diagnostic
 from .fmt import format_expr
-from .loader import Program
+from .program import Program
 from .runtime import (
     Decision,
     Env,
@@ -211,7 +211,7 @@ class Book:
         return Evaluation(state.date, decisions)
 
     def explain(self) -> str:
-        """Every rule in plain English, with its normalised form (see :mod:`alvh_dsl.explain`)."""
+        """Every rule in plain English, with its normalised form (see :mod:`.explain`)."""
         from .explain import explain_book
 
         return explain_book(self)
@@ -226,9 +226,13 @@ def _near_miss(trace: TraceNode) -> str | None:
     return failed[0].text if len(failed) == 1 else None
 
 
-def compile_program(program: Program) -> Book:
-    """Compile a checked program (no errors) into a :class:`Book`."""
-    an = Analysis(program)
+def compile_program(program: Program, analysis: Analysis | None = None) -> Book:
+    """Compile a checked program (no errors) into a :class:`Book`.
+
+    ``analysis`` is the checker's (its type table is reused); one is made when
+    it is not given.
+    """
+    an = analysis if analysis is not None and analysis.program is program else Analysis(program)
     comp = Compiler(program, an)
     compiled: list[CompiledRule] = []
     for order, rule in enumerate(program.rules):
@@ -256,7 +260,7 @@ def compile_program(program: Program) -> Book:
     return Book(program, compiled, comp.state_names, comp.uses_history, dict(program.param_values))
 
 
-# The results and the history source live in alvh_dsl.runtime; they are part of
+# The results and the history source live in alvh_dsl.lang.runtime; they are part of
 # this module's API too (callers import them from here).
 __all__ = [
     "Book",

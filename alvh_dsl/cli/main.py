@@ -22,8 +22,8 @@ import click
 
 # name -> ("module:attribute", short help). Imported only when invoked.
 _LAZY: dict[str, tuple[str, str]] = {
-    "dryrun": ("alvh_dsl.dryrun_cli:dryrun", "Replay a rulebook over market history."),
-    "data": ("alvh_dsl.market.cli:data", "Merge, validate or synthesize market history."),
+    "dryrun": ("alvh_dsl.cli.dryrun:dryrun", "Replay a rulebook over market history."),
+    "data": ("alvh_dsl.cli.data:data", "Merge, validate or synthesize market history."),
 }
 
 
@@ -124,7 +124,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _print_diagnostics(diags: Sequence[Any], sources: dict[str, str], color: bool) -> None:
-    from .diagnostics import render
+    from ..lang.diagnostics import render
 
     if diags:
         # color= stops click from stripping the escapes when stderr is not a
@@ -137,9 +137,9 @@ def _read_source(path: str, color: str) -> str | None:
     return ``None`` (the same diagnostic `alvh check` gives, not a traceback)."""
     from pathlib import Path
 
-    from .loader import _read
+    from ..lang.loader import read_source
 
-    text, problem = _read(Path(path), path, None)
+    text, problem = read_source(Path(path), path, None)
     if problem is not None:
         _print_diagnostics([problem], {}, _use_color(color, sys.stderr))
         return None
@@ -148,8 +148,8 @@ def _read_source(path: str, color: str) -> str | None:
 
 def _load_book(path: str, params: Sequence[str], color: str) -> Any:
     """Load a book for explain/eval; on errors print them and exit 1."""
-    from .diagnostics import RulebookError
-    from .loader import load
+    from ..api import load
+    from ..lang.diagnostics import RulebookError
 
     if not os.path.exists(path):
         raise click.BadParameter(f"no such file: {path}", param_hint="BOOK")
@@ -177,8 +177,8 @@ def check(
     Prints every error and warning with its location, a caret under the source
     and a hint. Exit 0 when clean, 1 on errors (or warnings with --strict).
     """
-    from .check import check_paths
-    from .diagnostics import summary, to_json
+    from ..api import check_paths
+    from ..lang.diagnostics import summary, to_json
 
     report = check_paths(paths, _parse_params(params))
     if not report.books:
@@ -212,10 +212,10 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
 
     The layout is idempotent, keeps every comment, and never changes meaning.
     """
-    from .check import find_books
-    from .diagnostics import RulebookError
-    from .fileio import atomic_write_text
-    from .fmt import format_source
+    from ..api import find_books
+    from ..fileio import atomic_write_text
+    from ..lang.diagnostics import RulebookError
+    from ..lang.fmt import format_source
 
     unformatted = 0
     failed = 0
@@ -267,9 +267,9 @@ def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
     """Parse one file and print its AST (JSON, spans included).
 
     The JSON validates back into an equal value with
-    alvh_dsl.ast.Rulebook.model_validate_json.
+    alvh_dsl.lang.ast.Rulebook.model_validate_json.
     """
-    from .parse import parse as parse_text
+    from ..lang.parse import parse as parse_text
 
     text = _read_source(book, color)
     if text is None:
@@ -297,7 +297,7 @@ def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
 @_color_option
 def explain(book: str, fmt: str, params: tuple[str, ...], color: str) -> None:
     """Say every rule in plain English, with its normalised form and the params' values."""
-    from .explain import explain_book, explain_json
+    from ..lang.explain import explain_book, explain_json
 
     loaded = _load_book(book, params, color)
     if fmt == "json":
@@ -327,8 +327,8 @@ def eval_(
     Rules run by priority, then file order; superseded actions, cooldowns and
     unknown values (warm-up, flat book, missing month) are shown with reasons.
     """
-    from .explain import render_evaluation
-    from .state import StateError, load_state
+    from ..lang.explain import render_evaluation
+    from ..lang.state import StateError, load_state
 
     loaded = _load_book(book, params, color)
     try:
@@ -355,8 +355,8 @@ def eval_(
 )
 def schema(output: str | None) -> None:
     """Print the JSON Schema of the evaluation state (what `alvh eval --state` reads)."""
-    from .fileio import atomic_write_text
-    from .state import state_schema
+    from ..fileio import atomic_write_text
+    from ..lang.state import state_schema
 
     text = json.dumps(state_schema(), indent=2) + "\n"
     if output:

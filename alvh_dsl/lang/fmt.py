@@ -549,7 +549,7 @@ def _align(lines: list[str]) -> list[str]:
 def format_source(text: str, file: str = "<string>") -> str:
     """Format rulebook text canonically.
 
-    Raises :class:`~alvh_dsl.diagnostics.RulebookError` when the text has
+    Raises :class:`~alvh_dsl.lang.diagnostics.RulebookError` when the text has
     syntax errors: a formatter must never guess at broken code.
     """
     from .diagnostics import RulebookError

@@ -5,12 +5,12 @@
   so a cold start does not rebuild them.
 - :class:`_Lines` is the post-lexer: it drops blank lines and joins a line to
   the next when it ends in an operator or sits inside parentheses.
-- :class:`Builder` turns grammar rules into :mod:`alvh_dsl.ast` nodes *while*
+- :class:`Builder` turns grammar rules into :mod:`alvh_dsl.lang.ast` nodes *while*
   parsing (Lark's inline transformer), so no parse tree is ever built. Spans
   come from token positions, so every node knows where it came from.
 - :func:`parse` recovers from syntax errors line by line: it reports the
   error, keeps what parsed before it and carries on after it, so one run shows
-  every broken line, each as a :class:`~alvh_dsl.diagnostics.Diagnostic`.
+  every broken line, each as a :class:`~alvh_dsl.lang.diagnostics.Diagnostic`.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from ..perf import paused_gc
 from . import ast as A
 from .diagnostics import Diagnostic, error, note
 from .names import ACTION_KEYWORDS, KEYWORDS, LINE_KEYWORDS, suggest
-from .perf import paused_gc
 from .transform import (
     CTX,
     Builder,
@@ -55,8 +55,8 @@ MAX_SYNTAX_ERRORS = 50
 
 def grammar_path() -> Path:
     """The grammar file: inside the installed package, else the source tree's ``grammar/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "grammar" / "alvh.lark", here.parent / "grammar" / "alvh.lark"):
+    package = Path(__file__).resolve().parent.parent  # alvh_dsl/
+    for candidate in (package / "grammar" / "alvh.lark", package.parent / "grammar" / "alvh.lark"):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("grammar/alvh.lark not found beside the alvh_dsl package")
@@ -212,7 +212,7 @@ class ParseResult:
 
 
 def parse(text: str, file: str = "<string>") -> ParseResult:
-    """Parse rulebook text into a :class:`~alvh_dsl.ast.Rulebook`.
+    """Parse rulebook text into a :class:`~alvh_dsl.lang.ast.Rulebook`.
 
     Never raises on bad input: syntax problems come back as diagnostics, and
     the statements that did parse are kept.

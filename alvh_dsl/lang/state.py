@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..errors import AlvhError
+
 SPX_MULTIPLIER = 100.0
 VIX_OPTION_MULTIPLIER = 100.0
 VIX_FUTURE_MULTIPLIER = 1000.0
@@ -382,7 +384,7 @@ for _m in range(1, 10):
     GETTERS[f"hedge.M{_m}.notional"] = _hedge_month_notional(_m)
 
 
-class StateError(Exception):
+class StateError(AlvhError):
     """A state file that cannot be read or is not valid: ``issues`` are (JSON path, message)."""
 
     def __init__(self, file: str, issues: list[tuple[str, str]]) -> None:

@@ -1,6 +1,6 @@
 """The simulated book: positions, fills, settlement, and the state the rules see.
 
-Positions carry a :class:`~alvh_dsl.risk.Valuation` computed when they open, so
+Positions carry a :class:`~alvh_dsl.dryrun.valuation.Valuation` computed when they open, so
 marking the book on a day is a sum of a few precomputed numbers. Every trade
 changes cash by exactly its recorded cash flow, and
 
@@ -31,15 +31,17 @@ from typing import Any
 
 import numpy as np
 
-from .ast import new
-from .market.calendars import nearest_expiries, nth_expiry
-from .market.pricing import (
+from ..lang.ast import new
+from ..lang.state import Condor as StateCondor
+from ..lang.state import Greeks, HedgeLayer, Market, State
+from ..market.calendars import nearest_expiries, nth_expiry
+from ..market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
     strike_for_delta,
 )
-from .risk import (
+from .valuation import (
     MarketData,
     Valuation,
     call_prices,
@@ -49,8 +51,6 @@ from .risk import (
     value_condor,
     value_future,
 )
-from .state import Condor as StateCondor
-from .state import Greeks, HedgeLayer, Market, State
 
 LEG_NAMES = ("long put", "short put", "short call", "long call")
 LEG_SIGNS = (1, -1, -1, 1)
@@ -601,7 +601,7 @@ class Simulator:
 
     # ------------------------------------------------------------- state
     def state(self, day: int, risk: Risk, last_fired: dict[str, dt.date]) -> State:
-        """The :class:`~alvh_dsl.state.State` the rules see (built without validation: the
+        """The :class:`~alvh_dsl.lang.state.State` the rules see (built without validation: the
         simulator's numbers are right by construction, and this runs every day)."""
         m = self.market
         condors = []

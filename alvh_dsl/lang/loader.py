@@ -5,9 +5,8 @@ book's directory (symlinks resolved), must exist, may not form a cycle, and
 there are limits on depth and file count. A file included twice is loaded
 once. Every problem is a diagnostic; nothing here raises on bad input.
 
-:func:`load` is the notebook entry point: read, check, compile, ready to
-evaluate. :func:`load_program` stops before compiling (what ``alvh check``
-needs, and why it never imports numpy).
+:func:`load_program` is the first stage of :func:`alvh_dsl.api.load`, which
+chains it with the checker and the compiler.
 """
 
 from __future__ import annotations
@@ -15,19 +14,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from . import ast as A
-from .diagnostics import Diagnostic, RulebookError, error, has_errors, note, sort_key
+from .diagnostics import Diagnostic, error, note
 from .names import suggest
 from .parse import MAX_FILE_BYTES, parse
-from .perf import paused_gc
-from .transform import Comment
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .evaluate import Book
+from .program import Program
 
 MAX_INCLUDE_DEPTH = 16
 MAX_INCLUDED_FILES = 64
@@ -35,51 +28,10 @@ MAX_INCLUDED_FILES = 64
 ParamValue = str | int | float
 
 
-@dataclass
-class Program:
-    """A rulebook with its includes resolved, ready for checking and compiling.
-
-    ``statements`` is the book in evaluation order: each include's statements
-    stand where the ``include`` line was.
-    """
-
-    root: str
-    files: dict[str, A.Rulebook] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    comments: dict[str, tuple[Comment, ...]] = field(default_factory=dict)
-    statements: list[Any] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    param_values: dict[str, A.Number] = field(default_factory=dict)
-    syntax_errors: set[str] = field(default_factory=set)  # files with syntax errors
-
-    @property
-    def params(self) -> dict[str, A.Param]:
-        return {s.name: s for s in self.statements if s.kind == "param"}
-
-    @property
-    def defines(self) -> dict[str, A.Define]:
-        return {s.name: s for s in self.statements if s.kind == "define"}
-
-    @property
-    def rules(self) -> list[A.Rule]:
-        return [s for s in self.statements if s.kind == "rule"]
-
-    @property
-    def header(self) -> A.Header | None:
-        root = self.files.get(self.root)
-        if root is None:
-            return None
-        return next((s for s in root.statements if s.kind == "header"), None)
-
-    @property
-    def description(self) -> str | None:
-        root = self.files.get(self.root)
-        if root is None:
-            return None
-        return next((s.text for s in root.statements if s.kind == "description"), None)
-
-
-def _read(path: Path, display: str, span: A.Span | None) -> tuple[str | None, Diagnostic | None]:
+def read_source(
+    path: Path, display: str, span: A.Span | None
+) -> tuple[str | None, Diagnostic | None]:
+    """A book's text, or the diagnostic (E401/E406/E408…) that says why it cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -114,7 +66,7 @@ def load_program(path: str | os.PathLike[str], text: str | None = None) -> Progr
     program = Program(root=display)
     root_path = Path(display)
     if text is None:
-        text, problem = _read(root_path, display, None)
+        text, problem = read_source(root_path, display, None)
         if problem is not None:
             program.diagnostics.append(problem)
             return program
@@ -219,7 +171,7 @@ def _include(
             )
         )
         return
-    text, problem = _read(target, display, span)
+    text, problem = read_source(target, display, span)
     if problem is not None:
         program.diagnostics.append(problem)
         return
@@ -310,44 +262,3 @@ def apply_overrides(program: Program, overrides: Mapping[str, ParamValue] | None
 
 def _unit_word(unit: str) -> str:
     return {"bare": "a plain number", "percent": "percent"}.get(unit, unit)
-
-
-# ------------------------------------------------------------------------ API
-
-
-def load_checked(
-    path: str | os.PathLike[str],
-    params: Mapping[str, ParamValue] | None = None,
-    *,
-    text: str | None = None,
-) -> Program:
-    """Read, resolve includes, apply overrides and run every check. Never raises."""
-    from .check import run_checks
-
-    with paused_gc():  # a large book is hundreds of thousands of acyclic nodes
-        program = load_program(path, text)
-        apply_overrides(program, params)
-        if not has_errors(program.diagnostics) or program.files:
-            program.diagnostics.extend(run_checks(program))
-    program.diagnostics.sort(key=sort_key)
-    return program
-
-
-def load(
-    path: str | os.PathLike[str],
-    params: Mapping[str, ParamValue] | None = None,
-    *,
-    text: str | None = None,
-) -> Book:
-    """Load a rulebook ready to evaluate: ``alvh_dsl.load("book.alvh", params={"roll_dte": "5d"})``.
-
-    Raises :class:`~alvh_dsl.diagnostics.RulebookError` (with every
-    diagnostic) when the book has errors; warnings are kept on
-    ``book.diagnostics``.
-    """
-    program = load_checked(path, params, text=text)
-    if has_errors(program.diagnostics):
-        raise RulebookError([d for d in program.diagnostics if d.is_error], program.sources)
-    from .evaluate import compile_program
-
-    return compile_program(program)

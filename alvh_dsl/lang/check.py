@@ -1,4 +1,4 @@
-"""The checker: a tuple of independent passes over a :class:`~alvh_dsl.loader.Program`.
+"""The checker: a tuple of independent passes over a :class:`~alvh_dsl.lang.loader.Program`.
 
 Every pass has the signature ``(Analysis) -> Iterable[Diagnostic]`` and reports
 everything it finds; :func:`run_checks` runs them all, so a book is checked
@@ -27,7 +27,6 @@ from typing import Any
 from . import ast as A
 from .diagnostics import Diagnostic, error, note, sort_key, warning
 from .fmt import format_action, format_expr
-from .loader import Program
 from .names import (
     FUNCTIONS,
     INDICATORS,
@@ -36,7 +35,8 @@ from .names import (
     suggest,
 )
 from .parse import MAX_EXPR_DEPTH
-from .units import Ty, TypeTable, infer_types
+from .program import Program
+from .types import Ty, TypeTable, infer_types
 
 Pass = Callable[["Analysis"], Iterable[Diagnostic]]
 
@@ -233,7 +233,7 @@ def _example_call(name: str) -> str:
 
 
 def check_types(an: Analysis) -> Iterable[Diagnostic]:
-    """E107–E111, E201–E209, W204: units and types (see :mod:`alvh_dsl.units`)."""
+    """E107–E111, E201–E209, W204: units and types (see :mod:`alvh_dsl.lang.types`)."""
     return list(an.types.diagnostics)
 
 
@@ -735,104 +735,12 @@ PASSES: tuple[Pass, ...] = (
 )
 
 
-def run_checks(program: Program, passes: Iterable[Pass] = PASSES) -> list[Diagnostic]:
-    """Run every pass and return all diagnostics, sorted by location."""
-    an = Analysis(program)
+def run_checks(an: Analysis, passes: Iterable[Pass] = PASSES) -> list[Diagnostic]:
+    """Run every pass over one analysis of a program; all diagnostics, sorted by location."""
     out: list[Diagnostic] = []
     for p in passes:
         out.extend(p(an))
     return sorted(out, key=sort_key)
 
 
-@dataclass
-class CheckReport:
-    """The result of checking several books: each diagnostic once, and the sources to show it."""
-
-    books: list[str]
-    files: int
-    diagnostics: list[Diagnostic]
-    sources: dict[str, str]
-
-    @property
-    def errors(self) -> int:
-        return sum(d.is_error for d in self.diagnostics)
-
-    @property
-    def warnings(self) -> int:
-        return len(self.diagnostics) - self.errors
-
-
-def find_books(paths: Iterable[str]) -> list[str]:
-    """Files named directly, plus every ``*.alvh`` under directories (sorted, recursive)."""
-    import os
-
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                out.extend(
-                    os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".alvh")
-                )
-        else:
-            out.append(p)
-    return out
-
-
-def check_paths(
-    paths: Iterable[str], params: Mapping[str, str | int | float] | None = None
-) -> CheckReport:
-    """Check files and directories (``alvh check``).
-
-    Files found in a directory that another book there includes are library
-    files: they are checked as part of the books that include them, not on
-    their own (so a shared params file does not warn that its params are
-    unused). Files named explicitly are always checked as books.
-    """
-    import os
-
-    from .loader import load_checked
-
-    explicit = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
-    programs = []
-    included: set[str] = set()
-    for path in find_books(paths):
-        real = os.path.realpath(path)
-        if real in included and real not in explicit:
-            continue  # a library already checked as part of a book that includes it
-        program = load_checked(path, params)
-        programs.append(program)
-        included.update(os.path.realpath(f) for f in program.files if f != program.root)
-    seen: set[tuple[str, str, str]] = set()
-    diagnostics: list[Diagnostic] = []
-    sources: dict[str, str] = {}
-    books: list[str] = []
-    files: set[str] = set()
-    for program in programs:
-        real = os.path.realpath(program.root)
-        if real in included and real not in explicit:
-            continue
-        books.append(program.root)
-        sources.update(program.sources)
-        files.update(os.path.realpath(f) for f in program.files)
-        for d in program.diagnostics:
-            key = (d.code, str(d.span), d.message)
-            if key not in seen:
-                seen.add(key)
-                diagnostics.append(d)
-    return CheckReport(books, len(files), diagnostics, sources)
-
-
-def check(
-    path: str,
-    params: dict[str, str | int | float] | None = None,
-    *,
-    text: str | None = None,
-) -> list[Diagnostic]:
-    """Check a rulebook file (and its includes): every diagnostic, sorted. Never raises."""
-    from .loader import load_checked
-
-    return load_checked(path, params, text=text).diagnostics
-
-
-__all__ = ["PASSES", "Analysis", "CheckReport", "check", "check_paths", "find_books", "run_checks"]
+__all__ = ["PASSES", "Analysis", "run_checks"]

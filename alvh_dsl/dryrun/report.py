@@ -1,6 +1,6 @@
 """Turning a dry-run result into outputs a risk desk signs off: the run directory and
 what goes in it (files, provenance, hashes). The presentation — the summary's text, the
-figure and the HTML page — is :mod:`alvh_dsl.report_html`; :func:`figure`,
+figure and the HTML page — is :mod:`alvh_dsl.dryrun.report_html`; :func:`figure`,
 :func:`summary_table` and :func:`summary_rich` here are its public entry points.
 
 :func:`write_run` writes one directory::
@@ -47,12 +47,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import AlvhError
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
     from rich.table import Table
 
+    from ..lang.evaluate import Book
     from .engine import DryRunResult, RunResult
-    from .evaluate import Book
 
 __all__ = [
     "BASELINE_FILES",
@@ -90,7 +92,7 @@ TRADE_COLUMNS = (
 PNG_DPI = 100
 
 
-class RunDirectoryError(Exception):
+class RunDirectoryError(AlvhError):
     """The output path exists and is not a dry-run directory, so it is not replaced."""
 
 
@@ -186,7 +188,7 @@ def daily_parquet(run: RunResult) -> bytes:
 
 
 def state_json(state: Any) -> bytes:
-    """A captured :class:`~alvh_dsl.state.State` as ``alvh eval --state`` reads it."""
+    """A captured :class:`~alvh_dsl.lang.state.State` as ``alvh eval --state`` reads it."""
     text: str = state.model_dump_json(indent=2)
     return (text + "\n").encode()
 
@@ -200,7 +202,7 @@ def _sha256(text: str) -> str:
 
 def book_info(book: Book) -> dict[str, Any]:
     """Name, version, description, files with their hashes, and params of a loaded book."""
-    from .fmt import format_quantity
+    from ..lang.fmt import format_quantity
 
     program = book.program
     header = program.header
@@ -244,7 +246,7 @@ def summary_document(result: DryRunResult, baseline_book: Book | None = None) ->
     """What ``summary.json`` holds: ``result.summary`` (``book``, ``baseline``,
     ``comparison``) plus ``run``: the book and its hashes, the baseline, the history's
     provenance, the config, the model notes, and the rule counts."""
-    from . import __version__
+    from .. import __version__
 
     base = result.baseline
     baseline: dict[str, Any] | None = None
@@ -352,7 +354,7 @@ def applied_actions(run: RunResult, kinds: Iterable[str]) -> list[dict[str, Any]
 def figure(result: DryRunResult) -> Figure:
     """A matplotlib Figure (Agg canvas, no pyplot state): equity and drawdown (book and
     baseline), the book's greeks, and effective gamma as the rules saw it, with markers for
-    applied rolls and hedge migrations. See :func:`alvh_dsl.report_html.figure`."""
+    applied rolls and hedge migrations. See :func:`alvh_dsl.dryrun.report_html.figure`."""
     from .report_html import figure as make
 
     return make(result)

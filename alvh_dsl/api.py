@@ -1,0 +1,191 @@
+"""The Python API: the one module that chains the stages.
+
+``text → parse → load (includes, overrides) → check → compile → evaluate``, and
+``book + history → dry-run``. Every stage below is a module of its own that
+knows nothing of the stages after it (``alvh_dsl.lang`` never imports this
+module); this is where they meet, and the CLI and a notebook both call it::
+
+    import alvh_dsl
+    book = alvh_dsl.load("rulebooks/alvh_core.alvh", params={"roll_dte": "5d"})
+    report = alvh_dsl.check_paths(["rulebooks/"])
+    result = alvh_dsl.dryrun(book, start="2010-01-01", end="2014-12-31")
+
+Importing this module is cheap: numpy and pandas load only with the dry-run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .lang.check import Analysis, run_checks
+from .lang.diagnostics import Diagnostic, RulebookError, has_errors, sort_key
+from .lang.fmt import format_source
+from .lang.loader import ParamValue, apply_overrides, load_program
+from .lang.program import Program
+from .perf import paused_gc
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .dryrun.engine import DryRunResult
+    from .lang.evaluate import Book
+
+__all__ = [
+    "CheckReport",
+    "check",
+    "check_paths",
+    "dryrun",
+    "find_books",
+    "format_source",
+    "load",
+    "load_checked",
+]
+
+
+# ---------------------------------------------------------------- one book
+
+
+def _load(
+    path: str | os.PathLike[str],
+    params: Mapping[str, ParamValue] | None,
+    text: str | None,
+) -> tuple[Program, Analysis]:
+    with paused_gc():  # a large book is hundreds of thousands of acyclic nodes
+        program = load_program(path, text)
+        apply_overrides(program, params)
+        analysis = Analysis(program)
+        if not has_errors(program.diagnostics) or program.files:
+            program.diagnostics.extend(run_checks(analysis))
+    program.diagnostics.sort(key=sort_key)
+    return program, analysis
+
+
+def load_checked(
+    path: str | os.PathLike[str],
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    text: str | None = None,
+) -> Program:
+    """Read, resolve includes, apply overrides and run every check. Never raises."""
+    return _load(path, params, text)[0]
+
+
+def load(
+    path: str | os.PathLike[str],
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    text: str | None = None,
+) -> Book:
+    """Load a rulebook ready to evaluate: ``alvh_dsl.load("book.alvh", params={"roll_dte": "5d"})``.
+
+    Raises :class:`~alvh_dsl.lang.diagnostics.RulebookError` (with every
+    diagnostic) when the book has errors; warnings are kept on
+    ``book.diagnostics``.
+    """
+    program, analysis = _load(path, params, text)
+    if has_errors(program.diagnostics):
+        raise RulebookError([d for d in program.diagnostics if d.is_error], program.sources)
+    from .lang.evaluate import compile_program
+
+    return compile_program(program, analysis)
+
+
+def check(
+    path: str,
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    text: str | None = None,
+) -> list[Diagnostic]:
+    """Check a rulebook file (and its includes): every diagnostic, sorted. Never raises."""
+    return load_checked(path, params, text=text).diagnostics
+
+
+# ------------------------------------------------------------- many books
+
+
+@dataclass
+class CheckReport:
+    """The result of checking several books: each diagnostic once, and the sources to show it."""
+
+    books: list[str]
+    files: int
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]
+
+    @property
+    def errors(self) -> int:
+        return sum(d.is_error for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+def find_books(paths: Iterable[str]) -> list[str]:
+    """Files named directly, plus every ``*.alvh`` under directories (sorted, recursive)."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                out.extend(
+                    os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".alvh")
+                )
+        else:
+            out.append(p)
+    return out
+
+
+def check_paths(
+    paths: Iterable[str], params: Mapping[str, ParamValue] | None = None
+) -> CheckReport:
+    """Check files and directories (``alvh check``).
+
+    Files found in a directory that another book there includes are library
+    files: they are checked as part of the books that include them, not on
+    their own (so a shared params file does not warn that its params are
+    unused). Files named explicitly are always checked as books.
+    """
+    paths = list(paths)
+    explicit = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
+    programs = []
+    included: set[str] = set()
+    for path in find_books(paths):
+        real = os.path.realpath(path)
+        if real in included and real not in explicit:
+            continue  # a library already checked as part of a book that includes it
+        program = load_checked(path, params)
+        programs.append(program)
+        included.update(os.path.realpath(f) for f in program.files if f != program.root)
+    seen: set[tuple[str, str, str]] = set()
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    books: list[str] = []
+    files: set[str] = set()
+    for program in programs:
+        real = os.path.realpath(program.root)
+        if real in included and real not in explicit:
+            continue
+        books.append(program.root)
+        sources.update(program.sources)
+        files.update(os.path.realpath(f) for f in program.files)
+        for d in program.diagnostics:
+            key = (d.code, str(d.span), d.message)
+            if key not in seen:
+                seen.add(key)
+                diagnostics.append(d)
+    return CheckReport(books, len(files), diagnostics, sources)
+
+
+# ---------------------------------------------------------------- dry-run
+
+
+def dryrun(book: Any, history: Any = None, config: Any = None, **options: Any) -> DryRunResult:
+    """Replay a rulebook over market history, with a baseline on the same data.
+
+    See :func:`alvh_dsl.dryrun.engine.dryrun` for the arguments.
+    """
+    from .dryrun.engine import dryrun as run
+
+    return run(book, history, config, **options)

@@ -1,0 +1,1 @@
+"""The rulebook language: text to AST, checks, formatting, evaluation."""
