@@ -202,7 +202,7 @@ def _sha256(text: str) -> str:
 
 def book_info(book: Book) -> dict[str, Any]:
     """Name, version, description, files with their hashes, and params of a loaded book."""
-    from ..lang.fmt import format_quantity
+    from ..lang.printer import format_quantity
 
     program = book.program
     header = program.header

@@ -26,7 +26,6 @@ from typing import Any
 
 from . import ast as A
 from .diagnostics import Diagnostic, error, note, sort_key, warning
-from .fmt import format_action, format_expr
 from .names import (
     FUNCTIONS,
     INDICATORS,
@@ -35,6 +34,7 @@ from .names import (
     suggest,
 )
 from .parse import MAX_EXPR_DEPTH
+from .printer import format_action, format_expr
 from .program import Program
 from .types import Ty, TypeTable, infer_types
 

@@ -22,8 +22,8 @@ import numpy as np
 from . import ast as A
 from . import indicators as ind
 from .check import Analysis
-from .fmt import format_action, format_expr
 from .names import FUNCTIONS, INDICATORS, STATE_NAMES
+from .printer import format_action, format_expr
 from .program import Program
 from .runtime import (
     Env,

@@ -33,7 +33,7 @@ from . import ast as A
 from .check import Analysis, consumed_targets
 from .compiler import Compiler
 from .diagnostics import Diagnostic
-from .fmt import format_expr
+from .printer import format_expr
 from .program import Program
 from .runtime import (
     Decision,

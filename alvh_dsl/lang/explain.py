@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import ast as A
-from .fmt import format_action, format_expr, format_number, format_quantity
 from .names import INDICATORS, STATE_NAMES
+from .printer import format_action, format_expr, format_number, format_quantity
 
 MAX_INLINE_NODES = 200
 

@@ -759,7 +759,7 @@ class _RuleAcc:
             )
             return A.new(A.Rule, **fields)
         draft = A.new(A.Rule, id="", id_span=span, named=False, **fields)
-        from .fmt import derived_rule_id  # formatting is only needed for unnamed rules
+        from .printer import derived_rule_id  # printing is only needed for unnamed rules
 
         first_line = A.new(
             A.Span,

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from . import ast as A
 from .diagnostics import Diagnostic, error, warning
-from .fmt import format_expr, format_number
 from .names import FUNCTIONS, INDICATORS, STATE_NAMES, UNIT_WORDS, suggest
+from .printer import format_expr, format_number
 
 SCALARS = frozenset({"bare", "number", "percent", "count"})
 
