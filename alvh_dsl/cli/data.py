@@ -36,7 +36,7 @@ def _output_path(value: str) -> Path:
     return path
 
 
-def _fail(error: Exception) -> NoReturn:
+def fail(error: Exception) -> NoReturn:
     click.echo(str(error), err=True)
     raise SystemExit(1)
 
@@ -112,7 +112,7 @@ def merge(
             futures_zero="missing" if zero_futures_missing else "error",
         )
     except DataError as error:
-        _fail(error)
+        fail(error)
     _write(history, out)
 
 
@@ -162,7 +162,7 @@ def check(path: Path, gaps: str, zero_futures_missing: bool) -> None:
             futures_zero="missing" if zero_futures_missing else "error",
         )
     except DataError as error:
-        _fail(error)
+        fail(error)
     click.echo(f"{path}: ok")
     click.echo(history.summary())
     from ..market.calendars import trading_days

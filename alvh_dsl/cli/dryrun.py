@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .main import (
+from .common import (
     CONTEXT,
-    _color_option,
-    _fail,
-    _format_option,
-    _load_book,
-    _param_option,
-    _use_color,
+    color_option,
+    fail,
+    format_option,
+    load_book,
+    param_option,
+    use_color,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,7 +72,7 @@ def _load_history(path: str | None, gaps: str | None) -> History:
                 "optional columns missing (either is noted in the report)",
                 err=True,
             )
-        _fail(f"{path} is not a valid history (see docs/data.md)")
+        fail(f"{path} is not a valid history (see docs/data.md)")
 
 
 def _restrict(history: History, start: dt.date | None, end: dt.date | None) -> History:
@@ -155,7 +155,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 @click.option("--gaps", type=click.Choice(["error", "ffill", "keep"]), help=_GAPS_HELP)
 @click.option("--from", "start", metavar="DATE", help="First day to replay (YYYY-MM-DD).")
 @click.option("--to", "end", metavar="DATE", help="Last day to replay (YYYY-MM-DD).")
-@_param_option
+@param_option
 @click.option(
     "--config",
     "config_path",
@@ -184,8 +184,8 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
     help="Also write state-DATE.json, the state the rules saw that day (replay it with "
     "`alvh eval BOOK --state FILE`). Repeatable.",
 )
-@_format_option
-@_color_option
+@format_option
+@color_option
 def dryrun(
     book: str,
     history_path: str | None,
@@ -226,8 +226,8 @@ def dryrun(
             config = load_config(config_path)
         except ConfigError as exc:
             click.echo(str(exc), err=True)
-            _fail(f"{config_path} is not a valid dry-run config (see docs/dryrun.md)")
-    loaded = _load_book(book, params, color)
+            fail(f"{config_path} is not a valid dry-run config (see docs/dryrun.md)")
+    loaded = load_book(book, params, color)
     base: Any = None
     base_book = None
     if baseline == "no-hedge":
@@ -238,7 +238,7 @@ def dryrun(
                 f"expected no-hedge, none or a rulebook file; no such file: {baseline}",
                 param_hint="--baseline",
             )
-        base_book = _load_book(baseline, (), color)  # report its errors like BOOK's
+        base_book = load_book(baseline, (), color)  # report its errors like BOOK's
         # The engine labels a baseline by its path ("baseline: NAME.alvh"); given a loaded
         # Book it would print the object's repr, so it gets the path and loads it again.
         base = baseline
@@ -249,7 +249,7 @@ def dryrun(
     try:
         written = write_run(result, out_dir, baseline_book=base_book)
     except (OSError, RunDirectoryError) as exc:
-        _fail(f"cannot write {out_dir}: {exc}")
+        fail(f"cannot write {out_dir}: {exc}")
     report = written / "report.html"
     states = [written / f"state-{d.isoformat()}.json" for d in sorted(set(capture))]
     if fmt == "json":
@@ -270,7 +270,7 @@ def dryrun(
 def _print_summary(result: Any, color: str) -> None:
     from ..dryrun.report import summary_rich, summary_table
 
-    if _use_color(color, sys.stdout):
+    if use_color(color, sys.stdout):
         from rich.console import Console
 
         console = Console(force_terminal=True, highlight=False, soft_wrap=False)

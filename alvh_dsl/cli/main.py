@@ -13,12 +13,22 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
-import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
 
 import click
+
+from .common import (
+    CONTEXT,
+    color_option,
+    fail,
+    format_option,
+    load_book,
+    param_option,
+    parse_params,
+    print_diagnostics,
+    read_source,
+    use_color,
+)
 
 # name -> ("module:attribute", short help). Imported only when invoked.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -56,9 +66,6 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(package_name="alvh-dsl", prog_name="alvh")
 def cli() -> None:
@@ -70,105 +77,15 @@ def cli() -> None:
     """
 
 
-# ------------------------------------------------------------------ helpers
-
-_color_option = click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour the output (auto: only on a terminal, and not when NO_COLOR is set).",
-)
-_param_option = click.option(
-    "--param",
-    "-p",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a param, e.g. --param roll_dte=5d (units are checked). Repeatable.",
-)
-_format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-
-
-def _use_color(choice: str, stream: Any = None) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)())
-
-
-def _parse_params(items: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise click.UsageError(f"--param takes NAME=VALUE (e.g. roll_dte=5d), got {item!r}")
-        out[name.strip()] = value.strip()
-    return out
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"alvh: {message}", err=True)
-    sys.exit(code)
-
-
-def _print_diagnostics(diags: Sequence[Any], sources: dict[str, str], color: bool) -> None:
-    from ..lang.diagnostics import render
-
-    if diags:
-        # color= stops click from stripping the escapes when stderr is not a
-        # terminal (`--color always` piped into a pager or a CI log).
-        click.echo(render(diags, sources, color=color), err=True, nl=False, color=color)
-
-
-def _read_source(path: str, color: str) -> str | None:
-    """A rulebook's text; on a file that cannot be read or is not UTF-8, print E408 and
-    return ``None`` (the same diagnostic `alvh check` gives, not a traceback)."""
-    from pathlib import Path
-
-    from ..lang.loader import read_source
-
-    text, problem = read_source(Path(path), path, None)
-    if problem is not None:
-        _print_diagnostics([problem], {}, _use_color(color, sys.stderr))
-        return None
-    return text
-
-
-def _load_book(path: str, params: Sequence[str], color: str) -> Any:
-    """Load a book for explain/eval; on errors print them and exit 1."""
-    from ..api import load
-    from ..lang.diagnostics import RulebookError
-
-    if not os.path.exists(path):
-        raise click.BadParameter(f"no such file: {path}", param_hint="BOOK")
-    try:
-        return load(path, _parse_params(params))
-    except RulebookError as exc:
-        _print_diagnostics(exc.diagnostics, exc.sources, _use_color(color, sys.stderr))
-        _fail(f"{path} has errors; fix them first (see `alvh check {path}`)")
-
-
 # ----------------------------------------------------------------- commands
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-@_format_option
-@_param_option
-@_color_option
+@format_option
+@param_option
+@color_option
 def check(
     paths: tuple[str, ...], strict: bool, fmt: str, params: tuple[str, ...], color: str
 ) -> None:
@@ -180,13 +97,13 @@ def check(
     from ..api import check_paths
     from ..lang.diagnostics import summary, to_json
 
-    report = check_paths(paths, _parse_params(params))
+    report = check_paths(paths, parse_params(params))
     if not report.books:
-        _fail("no rulebooks (*.alvh) found", 1)
+        fail("no rulebooks (*.alvh) found", 1)
     if fmt == "json":
         click.echo(to_json(report.diagnostics, books=report.books))
     else:
-        _print_diagnostics(report.diagnostics, report.sources, _use_color(color, sys.stderr))
+        print_diagnostics(report.diagnostics, report.sources, use_color(color, sys.stderr))
         n = len(report.books)
         click.echo(
             f"checked {n} book{'s' if n != 1 else ''} ({report.files} file"
@@ -206,7 +123,7 @@ def check(
     help="Change nothing; exit 1 and show a diff if a file is not formatted.",
 )
 @click.option("--diff", is_flag=True, help="Show the diff instead of rewriting.")
-@_color_option
+@color_option
 def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> None:
     """Format rulebooks canonically (in place). `-` formats stdin to stdout.
 
@@ -223,7 +140,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
         if path == "-":
             text = sys.stdin.read()
         else:
-            source = _read_source(path, color)
+            source = read_source(path, color)
             if source is None:
                 failed += 1
                 continue
@@ -231,7 +148,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
         try:
             out = format_source(text, "<stdin>" if path == "-" else path)
         except RulebookError as exc:
-            _print_diagnostics(exc.diagnostics, exc.sources, _use_color(color, sys.stderr))
+            print_diagnostics(exc.diagnostics, exc.sources, use_color(color, sys.stderr))
             failed += 1
             continue
         if path == "-":
@@ -252,7 +169,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
             atomic_write_text(path, out)
             click.echo(f"formatted {path}", err=True)
     if failed:
-        _fail(f"{failed} file(s) could not be read or have syntax errors, and were not formatted")
+        fail(f"{failed} file(s) could not be read or have syntax errors, and were not formatted")
     if (check_only or diff) and unformatted:
         click.echo(f"{unformatted} file(s) would be reformatted", err=True)
         sys.exit(1)
@@ -262,7 +179,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
 @click.argument("book", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the AST as JSON (the default).")
 @click.option("--outline", is_flag=True, help="Print one line per statement instead of JSON.")
-@_color_option
+@color_option
 def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
     """Parse one file and print its AST (JSON, spans included).
 
@@ -271,11 +188,11 @@ def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
     """
     from ..lang.parse import parse as parse_text
 
-    text = _read_source(book, color)
+    text = read_source(book, color)
     if text is None:
         sys.exit(1)
     result = parse_text(text, book)
-    _print_diagnostics(result.diagnostics, {book: text}, _use_color(color, sys.stderr))
+    print_diagnostics(result.diagnostics, {book: text}, use_color(color, sys.stderr))
     if outline and not as_json:
         for stmt in result.book.statements:
             label = (
@@ -292,14 +209,14 @@ def parse(book: str, as_json: bool, outline: bool, color: str) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("book", type=click.Path(dir_okay=False))
-@_format_option
-@_param_option
-@_color_option
+@format_option
+@param_option
+@color_option
 def explain(book: str, fmt: str, params: tuple[str, ...], color: str) -> None:
     """Say every rule in plain English, with its normalised form and the params' values."""
     from ..lang.explain import explain_book, explain_json
 
-    loaded = _load_book(book, params, color)
+    loaded = load_book(book, params, color)
     if fmt == "json":
         click.echo(json.dumps(explain_json(loaded), indent=2))
     else:
@@ -316,9 +233,9 @@ def explain(book: str, fmt: str, params: tuple[str, ...], color: str) -> None:
     help="State JSON file (see `alvh schema`).",
 )
 @click.option("--explain", "explain_", is_flag=True, help="Show the value of every sub-expression.")
-@_format_option
-@_param_option
-@_color_option
+@format_option
+@param_option
+@color_option
 def eval_(
     book: str, state_path: str, explain_: bool, fmt: str, params: tuple[str, ...], color: str
 ) -> None:
@@ -330,13 +247,13 @@ def eval_(
     from ..lang.explain import render_evaluation
     from ..lang.state import StateError, load_state
 
-    loaded = _load_book(book, params, color)
+    loaded = load_book(book, params, color)
     try:
         state = load_state(state_path)
     except StateError as exc:
         for path, msg in exc.issues:
             click.echo(f"{exc.file}: {path}: {msg}", err=True)
-        _fail(f"{state_path} is not a valid state (see `alvh schema`)")
+        fail(f"{state_path} is not a valid state (see `alvh schema`)")
     evaluation = loaded.evaluate(state, trace=True)
     if fmt == "json":
         doc = {"book": book, **evaluation.to_dict()}
