@@ -375,10 +375,10 @@ def action_exprs(action: Any) -> list[Any]:
     out: list[Any] = []
     if kind == "open_condor":
         if action.expiry is not None:
-            out.append(_expiry_expr(action.expiry))
+            out.append(expiry_expr(action.expiry))
         out.extend(e for e in (action.short_delta, action.wings, action.quantity) if e is not None)
     elif kind == "roll_condor":
-        out.append(_expiry_expr(action.to))
+        out.append(expiry_expr(action.to))
     elif kind == "close":
         out.extend(e for e in (action.fraction, action.month) if e is not None)
     elif kind == "shift_hedge":
@@ -396,5 +396,6 @@ def action_exprs(action: Any) -> list[Any]:
     return out
 
 
-def _expiry_expr(ref: Any) -> Any:
+def expiry_expr(ref: Any) -> Any:
+    """The expression an expiry reference carries: the month index or the target days."""
     return ref.month if ref.kind == "by_month" else ref.days

@@ -36,6 +36,7 @@ from .names import (
 from .parse import MAX_EXPR_DEPTH
 from .printer import format_action, format_expr
 from .program import Program
+from .targets import consumed_targets
 from .types import Ty, TypeTable, infer_types
 
 Pass = Callable[["Analysis"], Iterable[Diagnostic]]
@@ -625,32 +626,6 @@ def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
 # ----------------------------------------------------------------- conflicts
 
 
-def consumed_targets(
-    action: Any, program: Program | None = None, an: Analysis | None = None
-) -> set[str]:
-    """What an action closes or rolls away (the targets later actions can be superseded on)."""
-    kind = action.kind
-    months = {f"hedge.M{m}" for m in range(1, 10)}
-
-    def month_of(expr: Any, default: int | None = None) -> set[str]:
-        v = an.const(expr) if (an is not None and expr is not None) else None
-        if expr is None and default is not None:
-            return {f"hedge.M{default}"}
-        return {f"hedge.M{int(v)}"} if v is not None else set(months)
-
-    if kind == "roll_condor":
-        return {"condor"}
-    if kind == "close":
-        if action.target == "condor":
-            return {"condor"}
-        if action.target == "all":
-            return {"condor", *months}
-        return month_of(action.month) if action.month is not None else set(months)
-    if kind == "shift_hedge":
-        return month_of(action.from_month, default=1)
-    return set()
-
-
 def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     """W202: rules of the same priority act differently on the same target.
 
@@ -664,7 +639,7 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     groups: dict[tuple[int, str], dict[str, list[tuple[A.Rule, Any]]]] = {}
     for rule in an.program.rules:
         for action in rule.actions:
-            targets = consumed_targets(action, an=an)
+            targets = consumed_targets(action, an.const)
             if not targets:
                 continue
             text = format_action(action)
@@ -743,4 +718,5 @@ def run_checks(an: Analysis, passes: Iterable[Pass] = PASSES) -> list[Diagnostic
     return sorted(out, key=sort_key)
 
 
-__all__ = ["PASSES", "Analysis", "run_checks"]
+# consumed_targets lives in alvh_dsl.lang.targets; re-exported while callers move.
+__all__ = ["PASSES", "Analysis", "consumed_targets", "run_checks"]
