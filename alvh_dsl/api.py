@@ -20,8 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .errors import RulebookError
 from .lang.check import Analysis, run_checks
-from .lang.diagnostics import Diagnostic, RulebookError, has_errors, sort_key
+from .lang.diagnostics import Diagnostic, has_errors, sort_key
 from .lang.fmt import format_source
 from .lang.loader import ParamValue, apply_overrides, load_program
 from .lang.program import Program
@@ -85,7 +86,8 @@ def load(
     """
     program, analysis = _load(path, params, text)
     if has_errors(program.diagnostics):
-        raise RulebookError([d for d in program.diagnostics if d.is_error], program.sources)
+        errors = [d for d in program.diagnostics if d.is_error]
+        raise RulebookError(errors, program.sources, subject=os.fspath(path))
     from .lang.evaluate import compile_program
 
     return compile_program(program, analysis)

@@ -260,9 +260,9 @@ def test_eval_broken_state_names_the_json_path(shared_dir: Path, tmp_path: Path)
     result = run("eval", str(book), "--state", str(tmp_path / "s.json"))
     assert result.exit_code == 1
     state = tmp_path / "s.json"
-    assert f"{state}: $.market.SPX: Input should be greater than 0" in result.stderr
-    assert f"{state}: $.condors[0].expiry:" in result.stderr
-    assert f"{state}: $.condors[0].credit: Field required" in result.stderr
+    assert f"{state}: $.market.SPX: E504 Input should be greater than 0" in result.stderr
+    assert f"{state}: $.condors[0].expiry: E504 " in result.stderr
+    assert f"{state}: $.condors[0].credit: E504 Field required" in result.stderr
     assert "is not a valid state (see `alvh schema`)" in result.stderr
 
 
@@ -279,7 +279,7 @@ def test_eval_unreadable_state(
     book = shared_dir / "rulebooks" / "alvh_core.alvh"
     result = run("eval", str(book), "--state", str(path))
     assert result.exit_code == 1
-    assert f"{path}: $: {fragment}" in result.stderr
+    assert f"{path}: $: E504 {fragment}" in result.stderr
 
 
 def test_eval_needs_a_state(books: Path) -> None:

@@ -204,7 +204,7 @@ def test_a_gap_needs_a_policy(tmp_path: Path) -> None:
     history = write_history(tmp_path / "gappy.csv", bad={(10, "vvix"): ""})
     result = alvh("dryrun", CORE, "--history", str(history), "--out", str(tmp_path / "run"))
     assert result.exit_code == 1
-    assert f"{history}:12:vvix: no value on 2020-01-16 (a gap in vvix)" in result.stderr
+    assert f"{history}:12:vvix: E601 no value on 2020-01-16 (a gap in vvix)" in result.stderr
     assert "hint: --gaps ffill" in result.stderr
     assert not (tmp_path / "run").exists()
     result = alvh(
@@ -220,8 +220,8 @@ def test_a_broken_history_lists_file_row_column(tmp_path: Path) -> None:
     result = alvh("dryrun", CORE, "--history", str(history), "--out", str(tmp_path / "run"))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert any(line.startswith(f"{history}:5:vix: ") for line in lines), result.stderr
-    assert any(line.startswith(f"{history}:7:spx: ") for line in lines), result.stderr
+    assert any(line.startswith(f"{history}:5:vix: E601 ") for line in lines), result.stderr
+    assert any(line.startswith(f"{history}:7:spx: E601 ") for line in lines), result.stderr
     assert f"alvh: {history} is not a valid history" in result.stderr
     assert "hint: --gaps" not in result.stderr  # not a gap problem
     assert not (tmp_path / "run").exists()
@@ -230,11 +230,11 @@ def test_a_broken_history_lists_file_row_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[risk]\ngrid_stepp = 0.01\n", "risk.grid_stepp: Extra inputs are not permitted"),
-        ("starting_equity = -5\n", "starting_equity: Input should be greater than 0"),
-        ("[costs\n", "not valid TOML"),
-        ("[risk]\ngrid_low = 0.01\n", "risk: the grid must span 0"),
-        ("[risk]\ngrid_step = 0.2\n", "risk: grid_step 0.2 leaves no move on one side of 0"),
+        ("[risk]\ngrid_stepp = 0.01\n", "risk.grid_stepp: E602 Extra inputs are not permitted"),
+        ("starting_equity = -5\n", "starting_equity: E602 Input should be greater than 0"),
+        ("[costs\n", "E602 not valid TOML"),
+        ("[risk]\ngrid_low = 0.01\n", "risk: E602 the grid must span 0"),
+        ("[risk]\ngrid_step = 0.2\n", "risk: E602 grid_step 0.2 leaves no move on one side of 0"),
     ],
 )
 def test_a_broken_config_exits_1(tmp_path: Path, text: str, expected: str) -> None:

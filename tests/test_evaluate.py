@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from alvh_dsl.api import load
-from alvh_dsl.lang.diagnostics import RulebookError
+from alvh_dsl.errors import RulebookError
 from alvh_dsl.lang.evaluate import Book, Evaluation
 from alvh_dsl.lang.state import State
 

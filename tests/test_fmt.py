@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from alvh_dsl.cli.main import cli
+from alvh_dsl.errors import RulebookError
 from alvh_dsl.lang import ast as A
-from alvh_dsl.lang.diagnostics import RulebookError
 from alvh_dsl.lang.fmt import MAX_WIDTH, format_source
 from alvh_dsl.lang.parse import parse
 

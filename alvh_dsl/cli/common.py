@@ -9,11 +9,23 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..errors import AlvhError
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+COLOR_KEY = "alvh.color"
+
+
+def _remember_color(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # The error handler (report_error) runs outside the command: it finds the choice here.
+    ctx.meta[COLOR_KEY] = value
+    return value
 
 
 color_option = click.option(
@@ -21,6 +33,7 @@ color_option = click.option(
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
+    callback=_remember_color,
     help="Colour the output (auto: only on a terminal, and not when NO_COLOR is set).",
 )
 param_option = click.option(
@@ -90,15 +103,38 @@ def read_source(path: str, color: str) -> str | None:
     return text
 
 
-def load_book(path: str, params: Sequence[str], color: str) -> Any:
-    """Load a book for explain/eval; on errors print them and exit 1."""
+def load_book(path: str, params: Sequence[str], param_hint: str = "BOOK") -> Any:
+    """Load a book for explain/eval/dryrun; a book with errors raises
+    :class:`~alvh_dsl.errors.RulebookError`, which :func:`report_error` prints."""
     from ..api import load
-    from ..lang.diagnostics import RulebookError
 
     if not os.path.exists(path):
-        raise click.BadParameter(f"no such file: {path}", param_hint="BOOK")
-    try:
-        return load(path, parse_params(params))
-    except RulebookError as exc:
-        print_diagnostics(exc.diagnostics, exc.sources, use_color(color, sys.stderr))
-        fail(f"{path} has errors; fix them first (see `alvh check {path}`)")
+        raise click.BadParameter(f"no such file: {path}", param_hint=param_hint)
+    return load(path, parse_params(params))
+
+
+def report_error(exc: AlvhError, ctx: click.Context | None) -> NoReturn:
+    """The one place the CLI turns an :class:`~alvh_dsl.errors.AlvhError` into output and
+    an exit code: its diagnostics (coloured as the command's ``--color`` says), then a
+    closing ``alvh: …`` line; exit 1 for bad input, 2 for a usage error."""
+    choice = ctx.meta.get(COLOR_KEY, "auto") if ctx is not None else "auto"
+    color = use_color(choice, sys.stderr)
+    text = exc.render(color=color)
+    if text:
+        # color= stops click from stripping the escapes when stderr is not a
+        # terminal (`--color always` piped into a pager or a CI log).
+        click.echo(text, err=True, nl=False, color=color)
+    fail(exc.summary, exc.exit_code)
+
+
+class AlvhGroup(click.Group):
+    """A click group whose commands' :class:`~alvh_dsl.errors.AlvhError` go to
+    :func:`report_error`: the one mapping from errors to output and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ..errors import AlvhError
+
+        try:
+            return super().invoke(ctx)
+        except AlvhError as exc:
+            report_error(exc, ctx)  # ctx.meta is shared with the command's context

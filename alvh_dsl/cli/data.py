@@ -3,16 +3,18 @@
 pandas and the pricing stack are imported inside the commands so that ``alvh --help`` and
 the language commands start fast.
 
-Exit codes: 0 ok, 1 invalid data (every issue printed as ``file:row:column: message``),
+Exit codes: 0 ok, 1 invalid data (every issue printed as ``file:row:column: E601 message``),
 2 usage error (unknown option, missing input file, unknown output format).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from .common import AlvhGroup
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..market.history import History
@@ -36,11 +38,6 @@ def _output_path(value: str) -> Path:
     return path
 
 
-def fail(error: Exception) -> NoReturn:
-    click.echo(str(error), err=True)
-    raise SystemExit(1)
-
-
 def _write(history: History, output: Path) -> None:
     from ..market.history import write_history
 
@@ -52,12 +49,12 @@ def _write(history: History, output: Path) -> None:
         click.echo(f"note: {note}")
 
 
-@click.group()
+@click.group(cls=AlvhGroup)
 def data() -> None:
     """Market history: merge files into one validated table, synthesize one, or check one.
 
     \b
-    Exit codes: 0 ok, 1 invalid data (file:row:column: message), 2 usage error.
+    Exit codes: 0 ok, 1 invalid data (file:row:column: E601 message), 2 usage error.
     """
 
 
@@ -98,21 +95,17 @@ def merge(
     """Merge SPX, VIX and optional VVIX / futures files into one validated history."""
     out = _output_path(output)
     from ..market.sources import merge as merge_files
-    from ..market.validation import DataError
 
-    try:
-        history = merge_files(
-            spx=spx,
-            vix=vix,
-            vvix=vvix,
-            futures=futures,
-            start=_date_option(start, "--start"),
-            end=_date_option(end, "--end"),
-            gaps=gaps,  # type: ignore[arg-type]
-            futures_zero="missing" if zero_futures_missing else "error",
-        )
-    except DataError as error:
-        fail(error)
+    history = merge_files(
+        spx=spx,
+        vix=vix,
+        vvix=vvix,
+        futures=futures,
+        start=_date_option(start, "--start"),
+        end=_date_option(end, "--end"),
+        gaps=gaps,  # type: ignore[arg-type]
+        futures_zero="missing" if zero_futures_missing else "error",
+    )
     _write(history, out)
 
 
@@ -153,16 +146,12 @@ def check(path: Path, gaps: str, zero_futures_missing: bool) -> None:
     """Validate a history file (CSV or Parquet) and print a summary of its contents."""
     from ..market.history import load_history
     from ..market.termstructure import term_structure
-    from ..market.validation import DataError
 
-    try:
-        history = load_history(
-            path,
-            gaps=gaps,  # type: ignore[arg-type]
-            futures_zero="missing" if zero_futures_missing else "error",
-        )
-    except DataError as error:
-        fail(error)
+    history = load_history(
+        path,
+        gaps=gaps,  # type: ignore[arg-type]
+        futures_zero="missing" if zero_futures_missing else "error",
+    )
     click.echo(f"{path}: ok")
     click.echo(history.summary())
     from ..market.calendars import trading_days

@@ -65,14 +65,12 @@ def _load_history(path: str | None, gaps: str | None) -> History:
     try:
         return load_history(path, gaps=gaps or "error")  # type: ignore[arg-type]
     except DataError as exc:
-        click.echo(str(exc), err=True)
-        if any("gap" in issue.message for issue in exc.issues):
-            click.echo(
-                "hint: --gaps ffill carries the previous value forward, --gaps keep leaves "
-                "optional columns missing (either is noted in the report)",
-                err=True,
+        if any("gap" in d.message for d in exc.diagnostics):
+            exc.hint = (
+                "--gaps ffill carries the previous value forward, --gaps keep leaves "
+                "optional columns missing (either is noted in the report)"
             )
-        fail(f"{path} is not a valid history (see docs/data.md)")
+        raise
 
 
 def _restrict(history: History, start: dt.date | None, end: dt.date | None) -> History:
@@ -210,24 +208,15 @@ def dryrun(
     \b
     Exit codes: 0 ok, 1 invalid book, history or config, 2 usage error.
     """
-    from ..dryrun.engine import ConfigError, DryRunConfig, load_config
+    from ..dryrun.engine import DryRunConfig, load_config
     from ..dryrun.engine import dryrun as run_dryrun
-    from ..dryrun.report import RunDirectoryError, check_run_directory, dumps, write_run
+    from ..dryrun.report import check_run_directory, dumps, write_run
 
     first, last = _date(start, "--from"), _date(end, "--to")
     out_dir = Path(out) if out is not None else Path("runs") / Path(book).stem
-    try:
-        check_run_directory(out_dir)
-    except RunDirectoryError as exc:
-        raise click.BadParameter(str(exc), param_hint="--out") from None
-    config = DryRunConfig()
-    if config_path is not None:
-        try:
-            config = load_config(config_path)
-        except ConfigError as exc:
-            click.echo(str(exc), err=True)
-            fail(f"{config_path} is not a valid dry-run config (see docs/dryrun.md)")
-    loaded = load_book(book, params, color)
+    check_run_directory(out_dir)
+    config = DryRunConfig() if config_path is None else load_config(config_path)
+    loaded = load_book(book, params)
     base: Any = None
     base_book = None
     if baseline == "no-hedge":
@@ -238,7 +227,7 @@ def dryrun(
                 f"expected no-hedge, none or a rulebook file; no such file: {baseline}",
                 param_hint="--baseline",
             )
-        base_book = load_book(baseline, (), color)  # report its errors like BOOK's
+        base_book = load_book(baseline, (), "--baseline")  # report its errors like BOOK's
         # The engine labels a baseline by its path ("baseline: NAME.alvh"); given a loaded
         # Book it would print the object's repr, so it gets the path and loads it again.
         base = baseline
@@ -248,7 +237,7 @@ def dryrun(
         result = run_dryrun(loaded, history, config, baseline=base, progress=tick, capture=capture)
     try:
         written = write_run(result, out_dir, baseline_book=base_book)
-    except (OSError, RunDirectoryError) as exc:
+    except OSError as exc:
         fail(f"cannot write {out_dir}: {exc}")
     report = written / "report.html"
     states = [written / f"state-{d.isoformat()}.json" for d in sorted(set(capture))]

@@ -19,6 +19,7 @@ import click
 
 from .common import (
     CONTEXT,
+    AlvhGroup,
     color_option,
     fail,
     format_option,
@@ -37,7 +38,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(AlvhGroup):
     """A click group whose heavier sub-commands live in other modules, imported on use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -130,8 +131,8 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
     The layout is idempotent, keeps every comment, and never changes meaning.
     """
     from ..api import find_books
+    from ..errors import RulebookError
     from ..fileio import atomic_write_text
-    from ..lang.diagnostics import RulebookError
     from ..lang.fmt import format_source
 
     unformatted = 0
@@ -216,7 +217,7 @@ def explain(book: str, fmt: str, params: tuple[str, ...], color: str) -> None:
     """Say every rule in plain English, with its normalised form and the params' values."""
     from ..lang.explain import explain_book, explain_json
 
-    loaded = load_book(book, params, color)
+    loaded = load_book(book, params)
     if fmt == "json":
         click.echo(json.dumps(explain_json(loaded), indent=2))
     else:
@@ -245,15 +246,10 @@ def eval_(
     unknown values (warm-up, flat book, missing month) are shown with reasons.
     """
     from ..lang.explain import render_evaluation
-    from ..lang.state import StateError, load_state
+    from ..lang.state import load_state
 
-    loaded = load_book(book, params, color)
-    try:
-        state = load_state(state_path)
-    except StateError as exc:
-        for path, msg in exc.issues:
-            click.echo(f"{exc.file}: {path}: {msg}", err=True)
-        fail(f"{state_path} is not a valid state (see `alvh schema`)")
+    loaded = load_book(book, params)
+    state = load_state(state_path)
     evaluation = loaded.evaluate(state, trace=True)
     if fmt == "json":
         doc = {"book": book, **evaluation.to_dict()}

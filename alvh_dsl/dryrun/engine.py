@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import AlvhError
+from ..errors import ConfigError
+from ..lang.diagnostics import data_span, error
 from ..lang.evaluate import Book, Decision, ResolvedAction, SeriesSource, clean
 from ..lang.state import State
 from ..market.pricing import PricingConfig
@@ -147,10 +148,6 @@ class DryRunConfig(_Section):
         )
 
 
-class ConfigError(AlvhError):
-    """A config file that cannot be read or does not validate; one line per problem."""
-
-
 def load_config(path: str | os.PathLike[str]) -> DryRunConfig:
     """Read a TOML config: ``starting_equity`` and sections ``[costs]``, ``[pricing]``,
     ``[term_structure]``, ``[risk]`` (see :class:`DryRunConfig`)."""
@@ -164,18 +161,26 @@ def load_config(path: str | os.PathLike[str]) -> DryRunConfig:
         with open(path, "rb") as f:
             data = tomllib.load(f)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise _config_error(path, [(None, f"cannot read: {exc.strerror or exc}")]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise _config_error(path, [(None, f"not valid TOML: {exc}")]) from None
     try:
         return DryRunConfig.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"{path}: {'.'.join(str(p) for p in err['loc'])}: "
-            + err["msg"].removeprefix("Value error, ")
+        problems: list[tuple[str | None, str]] = [
+            (".".join(str(p) for p in err["loc"]), err["msg"].removeprefix("Value error, "))
             for err in exc.errors()
         ]
-        raise ConfigError("\n".join(lines)) from None
+        raise _config_error(path, problems) from None
+
+
+def _config_error(
+    path: str | os.PathLike[str], problems: list[tuple[str | None, str]]
+) -> ConfigError:
+    """One E602 per (key path, message); no key path for the file as a whole."""
+    file = os.fspath(path)
+    diagnostics = [error("E602", msg, data_span(file, path=key)) for key, msg in problems]
+    return ConfigError(diagnostics, subject=file)
 
 
 # ------------------------------------------------------------------ results

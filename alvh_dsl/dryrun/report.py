@@ -47,7 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AlvhError
+from ..errors import RunDirectoryError
+from ..lang.diagnostics import data_span, error
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -92,8 +93,8 @@ TRADE_COLUMNS = (
 PNG_DPI = 100
 
 
-class RunDirectoryError(AlvhError):
-    """The output path exists and is not a dry-run directory, so it is not replaced."""
+def _not_a_run_directory(path: Path, message: str) -> RunDirectoryError:
+    return RunDirectoryError([error("E603", message, data_span(str(path)))], subject=str(path))
 
 
 # ------------------------------------------------------------------ JSON, CSV
@@ -397,11 +398,11 @@ def check_run_directory(directory: str | os.PathLike[str]) -> None:
     """
     path = Path(directory)
     if path.is_symlink():
-        raise RunDirectoryError(f"{path} is a symbolic link; give the directory itself")
+        raise _not_a_run_directory(path, "a symbolic link; give the directory itself")
     if not path.exists():
         return
     if not path.is_dir():
-        raise RunDirectoryError(f"{path} exists and is not a directory")
+        raise _not_a_run_directory(path, "exists and is not a directory")
     foreign = []
     for entry in sorted(path.iterdir()):
         name = entry.name
@@ -421,9 +422,10 @@ def check_run_directory(directory: str | os.PathLike[str]) -> None:
         foreign.append(name)
     if foreign:
         shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
-        raise RunDirectoryError(
-            f"{path} exists and is not a dry-run directory (it holds {shown}); "
-            "choose another output directory or remove it"
+        raise _not_a_run_directory(
+            path,
+            f"exists and is not a dry-run directory (it holds {shown}); "
+            "choose another output directory or remove it",
         )
 
 

@@ -1,10 +1,14 @@
 """Diagnostics are values: a code, a severity, a span, a message and a help line.
 
-Every stage (parser, loader, checker, param overrides, state loading) reports
-problems as :class:`Diagnostic` values; :func:`render` is the one place that
-turns them into text (``file:line:col: CODE message``, the source line, a caret
-under the span, a ``help:`` line; colour only when asked) and :func:`to_json`
-the one place that turns them into JSON.
+Every stage (parser, loader, checker, param overrides, state files, market
+history, dry-run config and output) reports problems as :class:`Diagnostic`
+values; :func:`render` is the one place that turns them into text
+(``file:line:col: CODE message``, the source line, a caret under the span, a
+``help:`` line; colour only when asked) and :func:`to_json` the one place that
+turns them into JSON. A problem in a rulebook has a text :class:`Span`; one in
+a data file (a history CSV or Parquet file, a state JSON, a config TOML) has a
+:class:`DataSpan`: the file, and a row and column, or a key path.
+:class:`alvh_dsl.errors.AlvhError` carries them when the API raises.
 
 :data:`CODES` lists every code with a title; ``docs/diagnostics.md`` documents
 each one and a test keeps the two in step.
@@ -19,7 +23,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import AlvhError
 from .ast import Span
 
 Severity = Literal["error", "warning"]
@@ -85,6 +88,10 @@ CODES: dict[str, str] = {
     "E502": "param value has the wrong unit",
     "E503": "invalid param value",
     "E504": "invalid state",
+    # data files and outputs
+    "E601": "invalid market data",
+    "E602": "invalid dry-run config",
+    "E603": "not a dry-run directory",
     # warnings
     "W101": "unnamed rule",
     "W102": "unused param",
@@ -97,6 +104,39 @@ CODES: dict[str, str] = {
 }
 
 
+class DataSpan(BaseModel):
+    """A place in a data file, where a text span does not apply.
+
+    ``row`` is the 1-based line of a CSV file (the header is line 1, so the
+    first data row is line 2) or the 1-based record of a Parquet file (0 for
+    the file as a whole); ``column`` the column as written in the file. A JSON
+    or TOML document gives a key ``path`` instead (``$.market.SPX``,
+    ``costs.slippage``).
+    """
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    file: str
+    row: int | None = None
+    column: str = ""
+    path: str | None = None
+
+    def __str__(self) -> str:
+        if self.row is not None:
+            return (
+                f"{self.file}:{self.row}:{self.column}"
+                if self.column
+                else f"{self.file}:{self.row}"
+            )
+        return f"{self.file}: {self.path}" if self.path else self.file
+
+
+def data_span(
+    file: str, row: int | None = None, column: str = "", path: str | None = None
+) -> DataSpan:
+    """A :class:`DataSpan` (built without validation: the arguments are typed)."""
+    return DataSpan.model_construct(file=file, row=row, column=column, path=path)
+
+
 class Related(BaseModel):
     """A secondary location, e.g. where a duplicate was first defined."""
 
@@ -106,14 +146,14 @@ class Related(BaseModel):
 
 
 class Diagnostic(BaseModel):
-    """One problem found in a rulebook, a param override or a state file."""
+    """One problem found in a rulebook, a param override or a data file."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     code: str
     severity: Severity
     message: str
-    span: Span | None = None
+    span: Span | DataSpan | None = None
     help: str | None = None
     related: tuple[Related, ...] = ()
 
@@ -130,7 +170,7 @@ def note(span: Span, message: str) -> Related:
 def error(
     code: str,
     message: str,
-    span: Span | None,
+    span: Span | DataSpan | None,
     help: str | None = None,
     related: Sequence[Related] = (),
 ) -> Diagnostic:
@@ -141,7 +181,7 @@ def error(
 def warning(
     code: str,
     message: str,
-    span: Span | None,
+    span: Span | DataSpan | None,
     help: str | None = None,
     related: Sequence[Related] = (),
 ) -> Diagnostic:
@@ -153,7 +193,7 @@ def _diagnostic(
     severity: Severity,
     code: str,
     message: str,
-    span: Span | None,
+    span: Span | DataSpan | None,
     help: str | None,
     related: Sequence[Related],
 ) -> Diagnostic:
@@ -173,24 +213,13 @@ def _diagnostic(
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     if d.span is None:
         return ("", 0, 0, d.code)
+    if isinstance(d.span, DataSpan):
+        return (d.span.file, d.span.row or 0, 0, d.code)
     return (d.span.file, d.span.line, d.span.column, d.code)
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
-
-
-class RulebookError(AlvhError):
-    """Raised by the Python API when a book (or its params/state) has errors.
-
-    ``diagnostics`` holds every diagnostic found; ``sources`` maps file names to
-    their text so the caller can :func:`render` them.
-    """
-
-    def __init__(self, diagnostics: Sequence[Diagnostic], sources: Mapping[str, str] | None = None):
-        self.diagnostics = list(diagnostics)
-        self.sources = dict(sources or {})
-        super().__init__(render(self.diagnostics, self.sources))
 
 
 # --------------------------------------------------------------------- rendering
@@ -237,7 +266,7 @@ def render(
         where = f"{d.span}: " if d.span is not None else ""
         out.append(f"{paint('bold', where)}{paint(d.severity, d.code)} {paint('bold', d.message)}")
         pad = "  "
-        if d.span is not None and d.span.file in sources:
+        if isinstance(d.span, Span) and d.span.file in sources:
             src_lines = lines_cache.get(d.span.file)
             if src_lines is None:
                 src_lines = lines_cache[d.span.file] = sources[d.span.file].splitlines()

@@ -214,10 +214,10 @@ def _align(lines: list[str]) -> list[str]:
 def format_source(text: str, file: str = "<string>") -> str:
     """Format rulebook text canonically.
 
-    Raises :class:`~alvh_dsl.lang.diagnostics.RulebookError` when the text has
+    Raises :class:`~alvh_dsl.errors.RulebookError` when the text has
     syntax errors: a formatter must never guess at broken code.
     """
-    from .diagnostics import RulebookError
+    from ..errors import RulebookError
     from .parse import parse
 
     result = parse(text, file)

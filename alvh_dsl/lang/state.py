@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import AlvhError
+from ..errors import StateError
+from .diagnostics import Diagnostic, data_span, error
 
 SPX_MULTIPLIER = 100.0
 VIX_OPTION_MULTIPLIER = 100.0
@@ -384,23 +385,22 @@ for _m in range(1, 10):
     GETTERS[f"hedge.M{_m}.notional"] = _hedge_month_notional(_m)
 
 
-class StateError(AlvhError):
-    """A state file that cannot be read or is not valid: ``issues`` are (JSON path, message)."""
-
-    def __init__(self, file: str, issues: list[tuple[str, str]]) -> None:
-        self.file = file
-        self.issues = issues
-        super().__init__("\n".join(f"{file}: {path}: {msg}" for path, msg in issues))
-
-
 def load_state(path: str | Path) -> State:
     """Read and validate a state JSON file; :class:`StateError` names each bad JSON path."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise StateError(file, [("$", f"cannot read the file: {exc}")]) from None
+        raise _invalid(file, [("$", f"cannot read the file: {exc}")]) from None
     return parse_state(text, file)
+
+
+def _invalid(file: str, issues: list[tuple[str, str]]) -> StateError:
+    """One E504 per (JSON path, message)."""
+    diagnostics: list[Diagnostic] = [
+        error("E504", message, data_span(file, path=path)) for path, message in issues
+    ]
+    return StateError(diagnostics, subject=file)
 
 
 def parse_state(text: str, file: str = "<state>") -> State:
@@ -408,7 +408,7 @@ def parse_state(text: str, file: str = "<state>") -> State:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StateError(
+        raise _invalid(
             file, [("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
         ) from None
     try:
@@ -418,7 +418,7 @@ def parse_state(text: str, file: str = "<state>") -> State:
         for err in exc.errors():
             path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
             issues.append((path, err["msg"]))
-        raise StateError(file, issues) from None
+        raise _invalid(file, issues) from None
 
 
 def state_schema() -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Modules, one per concern (imported lazily: ``import alvh_dsl.market`` is cheap):
 
 - :mod:`~alvh_dsl.market.history` — :class:`History`, :func:`load_history`,
-  :func:`write_history`, :func:`default_history`, :class:`DataError` / :class:`Issue`;
+  :func:`write_history`, :func:`default_history`, :class:`DataError` (E601 diagnostics at
+  ``file:row:column``);
 - :mod:`~alvh_dsl.market.sources` — :func:`merge` of Cboe / Yahoo / futures files;
 - :mod:`~alvh_dsl.market.calendars` — SPX and VIX expiries, ``month N`` resolution;
 - :mod:`~alvh_dsl.market.termstructure` — the daily VIX futures curve, measured or modelled;
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .history import (
         DataError,
         History,
-        Issue,
         Provenance,
         default_history,
         load_history,
@@ -55,7 +55,6 @@ if TYPE_CHECKING:  # pragma: no cover
 _LAZY = {
     "DataError": "history",
     "History": "history",
-    "Issue": "history",
     "Provenance": "history",
     "default_history": "history",
     "load_history": "history",
@@ -89,7 +88,6 @@ __all__ = [
     "DataError",
     "Greeks",
     "History",
-    "Issue",
     "MarketInputs",
     "PricingConfig",
     "Provenance",

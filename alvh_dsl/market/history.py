@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..errors import DataError
 from ..fileio import atomic_path
 from .validation import (
     COLUMN_ORDER,
@@ -39,9 +40,7 @@ from .validation import (
     NUMERIC_COLUMNS,
     REQUIRED_COLUMNS,
     Collector,
-    DataError,
     GapPolicy,
-    Issue,
     Origin,
     RawFile,
     Table,
@@ -64,7 +63,6 @@ __all__ = [
     "DataError",
     "GapPolicy",
     "History",
-    "Issue",
     "Provenance",
     "Source",
     "ZeroPolicy",

@@ -28,12 +28,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..errors import DataError
 from .history import History, Provenance, Source, _finish
 from .validation import (
     EXPIRY_COLUMNS,
     FUTURES_MONTHS,
     Collector,
-    DataError,
     GapPolicy,
     Origin,
     RawFile,
@@ -125,8 +125,7 @@ def load_series(path: PathLike, role: Role, *, collector: Collector | None = Non
     except DataError as error:  # unreadable as a whole: report with the other files
         if own:
             raise
-        for issue in error.issues:
-            collector.add(issue.file, issue.row, issue.column, issue.message)
+        collector.extend(error.diagnostics)
         empty = np.empty(0, dtype=np.int64)
         return SeriesFile(str(path), role, "", pd.DataFrame(), {}, empty)
     names = normalized_columns(raw)

@@ -1,13 +1,15 @@
 """Reading raw cells and validating them, with every issue traced to file, row and column.
 
 Internal to :mod:`alvh_dsl.market.history` and :mod:`alvh_dsl.market.sources`; the public
-names (:class:`Issue`, :class:`DataError`, the column constants) are re-exported there.
+names (:class:`~alvh_dsl.errors.DataError`, the column constants) are re-exported there.
 
 The pipeline is: :func:`read_file` (bytes, hash, raw string cells and their line numbers)
 → :func:`parse_table` (dates and numbers, structural checks) → :func:`check_values` (a
 tuple of independent passes over a :class:`Table`) → :func:`apply_gap_policy`. Each step
-adds :class:`Issue` objects to a :class:`Collector`; the caller raises them together as one
-:class:`DataError`, so a user sees every problem (up to :data:`MAX_ISSUES`) at once.
+adds an E601 :class:`~alvh_dsl.lang.diagnostics.Diagnostic` at ``file:row:column`` (see
+:func:`issue`) to a :class:`Collector`; the caller raises them together as one
+:class:`~alvh_dsl.errors.DataError`, so a user sees every problem (up to
+:data:`MAX_ISSUES`) at once.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..errors import AlvhError
+from ..errors import DataError
+from ..lang.diagnostics import DataSpan, Diagnostic, data_span, error
 
 GapPolicy = Literal["error", "ffill", "keep"]
 ZeroPolicy = Literal["error", "missing"]
@@ -63,47 +66,15 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One problem in an input: where it is and what is wrong.
+def issue(file: str, row: int, column: str, message: str) -> Diagnostic:
+    """One problem in a data file: an E601 diagnostic at ``file:row:column``.
 
     ``row`` is the 1-based line number in a CSV file (the header is line 1, so the first
     data row is line 2) or the 1-based record number in a Parquet file / DataFrame (0 for
     problems with the schema as a whole). ``column`` is the column name as written in the
     file ("" when the issue concerns the whole row or file).
     """
-
-    file: str
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = (
-            f"{self.file}:{self.row}:{self.column}" if self.column else f"{self.file}:{self.row}"
-        )
-        return f"{where}: {self.message}"
-
-
-class DataError(AlvhError, ValueError):
-    """Invalid market data. ``issues`` lists every problem found (at most
-    :data:`MAX_ISSUES`; ``omitted`` counts the rest); ``str()`` gives one
-    ``file:row:column: message`` line per issue."""
-
-    def __init__(self, issues: Sequence[Issue], omitted: int = 0) -> None:
-        self.issues = tuple(issues)
-        self.omitted = omitted
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        """The issues, one per line."""
-        lines = [str(issue) for issue in self.issues]
-        if self.omitted:
-            lines.append(f"… and {self.omitted} more issue(s) not shown")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.render()
+    return error("E601", message, data_span(file, int(row), column))
 
 
 class Collector:
@@ -111,16 +82,23 @@ class Collector:
 
     def __init__(self, cap: int = MAX_ISSUES) -> None:
         self.cap = cap
-        self.issues: list[Issue] = []
+        self.issues: list[Diagnostic] = []
         self.omitted = 0
         self._cells: set[tuple[str, int, str]] = set()
 
     def add(self, file: str, row: int, column: str, message: str) -> None:
         self._cells.add((file, int(row), column))
         if len(self.issues) < self.cap:
-            self.issues.append(Issue(file, int(row), column, message))
+            self.issues.append(issue(file, row, column, message))
         else:
             self.omitted += 1
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        """Add problems already made as diagnostics (another file's :class:`DataError`)."""
+        for d in diagnostics:
+            span = d.span
+            if isinstance(span, DataSpan) and span.row is not None:
+                self.add(span.file, span.row, span.column, d.message)
 
     def reported(self, file: str, row: int, column: str) -> bool:
         """Whether an issue was already raised for this cell (so it is not reported twice,
@@ -132,13 +110,13 @@ class Collector:
 
     def raise_if_any(self) -> None:
         if self.issues:
-            raise DataError(self.issues, self.omitted)
+            raise DataError(self.issues, omitted=self.omitted)
 
 
 @dataclass
 class RawFile:
     """A file's undecoded cells. ``cells`` columns are the names as written; ``lines``
-    gives each record's row number for :class:`Issue`."""
+    gives each record's row number for :func:`issue`."""
 
     label: str
     sha256: str
@@ -195,7 +173,7 @@ def _read_parquet(data: bytes, label: str, digest: str) -> RawFile:
     try:
         table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowException, OSError) as exc:
-        raise DataError([Issue(label, 0, "", f"not a readable Parquet file ({exc})")]) from None
+        raise DataError([issue(label, 0, "", f"not a readable Parquet file ({exc})")]) from None
     meta = (table.schema.metadata or {}).get(b"alvh")
     frame = table.to_pandas()
     if isinstance(frame.index, pd.DatetimeIndex):
@@ -209,7 +187,7 @@ def _read_parquet(data: bytes, label: str, digest: str) -> RawFile:
 def _read_csv(data: bytes, label: str, digest: str) -> RawFile:
     text_head = data[:4096].decode("utf-8-sig", errors="replace").splitlines()
     if not text_head or not text_head[0].strip():
-        raise DataError([Issue(label, 1, "", "empty file: expected a header line")])
+        raise DataError([issue(label, 1, "", "empty file: expected a header line")])
     header = next(csv.reader([text_head[0]]))
     seen: set[str] = set()
     dupes = Collector()
@@ -231,7 +209,7 @@ def _read_csv(data: bytes, label: str, digest: str) -> RawFile:
     except pd.errors.ParserError as exc:
         raise DataError([_parser_issue(label, str(exc))]) from None
     except UnicodeDecodeError as exc:
-        raise DataError([Issue(label, 1, "", f"not UTF-8 text ({exc.reason})")]) from None
+        raise DataError([issue(label, 1, "", f"not UTF-8 text ({exc.reason})")]) from None
     # Line numbers before dropping blank records, so they match what an editor shows.
     lines = np.arange(2, len(cells) + 2, dtype=np.int64)
     if len(cells.columns):
@@ -244,14 +222,14 @@ def _read_csv(data: bytes, label: str, digest: str) -> RawFile:
     return RawFile(label, digest, "csv", cells, lines, 1)
 
 
-def _parser_issue(label: str, message: str) -> Issue:
+def _parser_issue(label: str, message: str) -> Diagnostic:
     # pandas: "Error tokenizing data. C error: Expected 3 fields in line 5, saw 4"
     import re
 
     match = re.search(r"line (\d+)", message)
     row = int(match.group(1)) if match else 0
     detail = message.split("C error: ")[-1].strip()
-    return Issue(label, row, "", f"malformed CSV: {detail}")
+    return issue(label, row, "", f"malformed CSV: {detail}")
 
 
 def normalized_columns(raw: RawFile) -> dict[str, str]:

@@ -88,7 +88,7 @@ def test_merge_reports_bad_data_and_exits_1(runner: CliRunner, tmp_path: Path) -
         ],
     )
     assert result.exit_code == 1
-    assert f"{tmp_path / 'spx.csv'}:3:Close: not a number: 'oops'" in result.output
+    assert f"{tmp_path / 'spx.csv'}:3:Close: E601 not a number: 'oops'" in result.output
     assert not out.exists()
 
 
@@ -97,11 +97,12 @@ def test_check_reports_every_issue_and_exits_1(runner: CliRunner, tmp_path: Path
     path.write_text("date,spx,vix\n2017-01-03,2257.83,-1\n2017-01-03,x,11.85\n")
     result = runner.invoke(data, ["check", str(path)])
     assert result.exit_code == 1
-    lines = result.output.strip().splitlines()
+    lines = [line for line in result.output.splitlines() if line]
     assert lines == [
-        f"{path}:3:date: duplicate date 2017-01-03 (first on row 2)",
-        f"{path}:3:spx: not a number: 'x'",
-        f"{path}:2:vix: prices must be positive, got -1",
+        f"{path}:3:date: E601 duplicate date 2017-01-03 (first on row 2)",
+        f"{path}:3:spx: E601 not a number: 'x'",
+        f"{path}:2:vix: E601 prices must be positive, got -1",
+        f"alvh: {path} is not a valid history (see docs/data.md)",
     ]
 
 

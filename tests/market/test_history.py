@@ -9,15 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alvh_dsl.lang.diagnostics import render
 from alvh_dsl.market.history import (
     DataError,
     History,
-    Issue,
     Provenance,
     Source,
     load_history,
     write_history,
 )
+from alvh_dsl.market.validation import issue
+
+from . import problems
 
 HEADER = "date,spx_open,spx_high,spx_low,spx,vix,vvix,vx1,vx2,vx1_expiry,vx2_expiry"
 GOOD_ROWS = [
@@ -37,9 +40,9 @@ def write(tmp_path: Path, rows: list[str], header: str = HEADER, name: str = "h.
 def issues_of(path: Path, **kwargs: object) -> list[tuple[int, str, str]]:
     with pytest.raises(DataError) as info:
         load_history(path, **kwargs)  # type: ignore[arg-type]
-    for issue in info.value.issues:
-        assert issue.file == str(path)
-    return [(i.row, i.column, i.message) for i in info.value.issues]
+    for d in info.value.diagnostics:
+        assert d.code == "E601" and d.span is not None and d.span.file == str(path)
+    return [(i.row, i.column, i.message) for i in problems(info.value)]
 
 
 def test_small_good_file_loads(tmp_path: Path) -> None:
@@ -117,10 +120,10 @@ def test_all_issues_are_collected_and_rendered_one_per_line(tmp_path: Path) -> N
     path = write(tmp_path, rows)
     with pytest.raises(DataError) as info:
         load_history(path)
-    lines = str(info.value).splitlines()
-    assert f"{path}:2:vix: not a number: 'x'" in lines
-    assert any(line.startswith(f"{path}:4:spx: prices must be positive") for line in lines)
-    assert len(lines) == len(info.value.issues) >= 2
+    lines = [line for line in str(info.value).splitlines() if line]
+    assert f"{path}:2:vix: E601 not a number: 'x'" in lines
+    assert any(line.startswith(f"{path}:4:spx: E601 prices must be positive") for line in lines)
+    assert len(lines) == len(info.value.diagnostics) >= 2
 
 
 def test_issue_count_is_capped(tmp_path: Path) -> None:
@@ -128,14 +131,14 @@ def test_issue_count_is_capped(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_history(write(tmp_path, rows))
     # 30 rows x 8 unreadable numbers, plus 13 rows dated on or after vx1_expiry.
-    assert len(info.value.issues) == 50
+    assert len(info.value.diagnostics) == 50
     assert info.value.omitted == 30 * 8 + 13 - 50
-    assert str(info.value).endswith("… and 203 more issue(s) not shown")
+    assert str(info.value).endswith("… and 203 more problem(s) not shown\n")
 
 
 def test_issue_renders_file_row_column() -> None:
-    assert str(Issue("a.csv", 7, "vix", "bad")) == "a.csv:7:vix: bad"
-    assert str(Issue("a.csv", 3, "", "malformed")) == "a.csv:3: malformed"
+    assert render([issue("a.csv", 7, "vix", "bad")]) == "a.csv:7:vix: E601 bad\n"
+    assert render([issue("a.csv", 3, "", "malformed")]) == "a.csv:3: E601 malformed\n"
 
 
 def test_line_numbers_count_blank_lines(tmp_path: Path) -> None:
@@ -356,7 +359,7 @@ def test_from_frame_validates_and_accepts_an_index(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError) as info:
         History.from_frame(frame, source="mine")
-    assert [str(i) for i in info.value.issues] == [
+    assert [str(i) for i in problems(info.value)] == [
         "mine:2:date: date 2017-01-03 is before the previous row's 2017-01-04: rows must be in "
         "ascending date order"
     ]
@@ -399,6 +402,6 @@ def test_real_history_gaps_are_errors_by_default(shared_dir: Path) -> None:
     path = shared_dir / "data" / "history_2004_2017.csv"
     with pytest.raises(DataError) as info:
         load_history(path)
-    assert [(i.row, i.column) for i in info.value.issues] == [(1448, "vvix"), (2075, "vvix")]
+    assert [(i.row, i.column) for i in problems(info.value)] == [(1448, "vvix"), (2075, "vvix")]
     history = load_history(path, gaps="keep")
     assert history.frame["vvix"].notna().sum() == 2606

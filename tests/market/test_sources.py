@@ -11,6 +11,8 @@ import pytest
 from alvh_dsl.market.history import DataError, load_history
 from alvh_dsl.market.sources import load_cboe, load_series, merge
 
+from . import problems
+
 YAHOO = """Date,Open,High,Low,Close,Adj Close,Volume
 2016-12-29,2254.0,2260.0,2245.0,2249.26,2249.26,1
 2016-12-30,2251.61,2253.58,2233.62,2238.830078125,2238.830078125,1
@@ -111,7 +113,7 @@ def test_a_missing_vix_day_is_a_gap_naming_the_vix_file(
     vix.write_text(CBOE_VIX.replace("01/04/2017,12.7,12.8,11.6,11.85\n", ""))
     with pytest.raises(DataError) as info:
         merge(spx=files["spx"], vix=vix)
-    (issue,) = info.value.issues
+    (issue,) = problems(info.value)
     # The row is where 01/04 would have been: the line now holding 01/05.
     assert (issue.file, issue.row, issue.column) == (str(vix), 5, "CLOSE")
     assert issue.message.startswith("no row for 2017-01-04 (a gap in vix)")
@@ -129,8 +131,8 @@ def test_issues_in_several_inputs_are_reported_together(
     with pytest.raises(DataError) as info:
         merge(spx=spx, vix=vix)
     rendered = str(info.value).splitlines()
-    assert f"{spx}:6:Close: not a number: 'n/a?'" in rendered
-    assert f"{vix}:6:DATE: duplicate date 2017-01-04 (first on row 5)" in rendered
+    assert f"{spx}:6:Close: E601 not a number: 'n/a?'" in rendered
+    assert f"{vix}:6:DATE: E601 duplicate date 2017-01-04 (first on row 5)" in rendered
 
 
 def test_an_unreadable_file_is_reported_with_the_others(
@@ -142,7 +144,7 @@ def test_an_unreadable_file_is_reported_with_the_others(
     vix.write_text(CBOE_VIX.replace("12.85", "?"))
     with pytest.raises(DataError) as info:
         merge(spx=empty, vix=vix)
-    assert [(i.file, i.row) for i in info.value.issues] == [(str(empty), 1), (str(vix), 4)]
+    assert [(i.file, i.row) for i in problems(info.value)] == [(str(empty), 1), (str(vix), 4)]
 
 
 def test_value_errors_name_the_source_file_and_its_column(
@@ -152,7 +154,7 @@ def test_value_errors_name_the_source_file_and_its_column(
     vvix.write_text(CBOE_VVIX.replace("85.1", "-85.1"))
     with pytest.raises(DataError) as info:
         merge(spx=files["spx"], vix=files["vix"], vvix=vvix, gaps="keep")
-    assert [str(i) for i in info.value.issues] == [
+    assert [str(i) for i in problems(info.value)] == [
         f"{vvix}:3:VVIX: prices must be positive, got -85.1"
     ]
 
@@ -160,7 +162,7 @@ def test_value_errors_name_the_source_file_and_its_column(
 def test_zero_settlements_are_errors_unless_read_as_missing(files: dict[str, Path]) -> None:
     with pytest.raises(DataError) as info:
         merge(spx=files["spx"], vix=files["vix"], futures=files["futures"])
-    assert [(i.row, i.column) for i in info.value.issues] == [(3, "M3")]
+    assert [(i.row, i.column) for i in problems(info.value)] == [(3, "M3")]
 
 
 def test_unrecognised_inputs(tmp_path: Path, files: dict[str, Path]) -> None:
@@ -168,7 +170,7 @@ def test_unrecognised_inputs(tmp_path: Path, files: dict[str, Path]) -> None:
     odd.write_text("when,a,b\n2017-01-03,1,2\n")
     with pytest.raises(DataError) as info:
         merge(spx=odd, vix=files["vix"], futures=files["vix"])
-    messages = [(i.file, i.message) for i in info.value.issues]
+    messages = [(i.file, i.message) for i in problems(info.value)]
     assert (str(odd), "missing the date column (DATE / Date / date)") in messages
     assert any(f == str(files["vix"]) and "no futures columns" in m for f, m in messages)
 
@@ -232,7 +234,7 @@ def test_raw_futures_file_zeros_are_reported_by_row(shared_dir: Path) -> None:
             futures=settle,
             start="2004-03-26",
         )
-    first = info.value.issues[0]
+    first = problems(info.value)[0]
     assert (first.file, first.row, first.column) == (str(settle), 41, "M2")
     assert first.message.startswith("zero is not a price")
-    assert len(info.value.issues) + info.value.omitted >= 100
+    assert len(problems(info.value)) + info.value.omitted >= 100
