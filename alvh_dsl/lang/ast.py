@@ -6,17 +6,37 @@ end column, end exclusive). Node families are discriminated unions on the
 
 Nothing downstream of :mod:`alvh_dsl.lang.parse` ever sees a Lark tree.
 
-The parser builds nodes with :func:`new` (no validation: the grammar already
-guarantees the shapes, and validating 100k nodes of a large book would cost
-more than parsing it). Schemas are built lazily (``defer_build``) the first time
-something is validated, e.g. ``Rulebook.model_validate_json(...)``.
+The parser builds nodes with :func:`~alvh_dsl.lang.construct.construct` (no
+validation: the grammar already guarantees the shapes, and validating 100k
+nodes of a large book would cost more than parsing it). Schemas are built
+lazily (``defer_build``) the first time something is validated, e.g.
+``Rulebook.model_validate_json(...)``.
+
+Traversal is generic: :func:`children` and :func:`walk` follow the fields that
+hold nodes (found once per class from the annotations), so walkers dispatch on
+the node classes and never list a class's children by hand.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+import types
+from collections.abc import Callable, Iterator, Sequence
+from typing import (
+    Annotated,
+    Literal,
+    NoReturn,
+    TypeGuard,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+    overload,
+)
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .construct import construct
 
 
 class _Frozen(BaseModel):
@@ -39,7 +59,7 @@ class Span(_Frozen):
         """The smallest span containing both (same file assumed)."""
         start = min((self.line, self.column), (other.line, other.column))
         end = max((self.end_line, self.end_column), (other.end_line, other.end_column))
-        return new(
+        return construct(
             Span, file=self.file, line=start[0], column=start[1], end_line=end[0], end_column=end[1]
         )
 
@@ -140,10 +160,9 @@ class BoolOp(Node):
     operands: tuple[Expr, ...]
 
 
-Expr = Annotated[
-    Number | Name | Call | Neg | Not | BinOp | Compare | Between | Crosses | BoolOp,
-    Field(discriminator="kind"),
-]
+ExprNode = Number | Name | Call | Neg | Not | BinOp | Compare | Between | Crosses | BoolOp
+"""Every expression class; :data:`Expr` is the same union, discriminated for validation."""
+Expr = Annotated[ExprNode, Field(discriminator="kind")]
 
 # ---------------------------------------------------------------------- actions
 
@@ -230,10 +249,9 @@ class Alert(Node):
     message: str
 
 
-Action = Annotated[
-    OpenCondor | RollCondor | Close | ShiftHedge | TradeFuture | BuyCallSpread | Alert,
-    Field(discriminator="kind"),
-]
+ActionNode = OpenCondor | RollCondor | Close | ShiftHedge | TradeFuture | BuyCallSpread | Alert
+"""Every action class; :data:`Action` is the same union, discriminated for validation."""
+Action = Annotated[ActionNode, Field(discriminator="kind")]
 
 # ------------------------------------------------------------------- statements
 
@@ -287,10 +305,9 @@ class Rule(Node):
     cooldown: Expr | None = None
 
 
-Statement = Annotated[
-    Header | Description | Param | Define | Include | Rule,
-    Field(discriminator="kind"),
-]
+StatementNode = Header | Description | Param | Define | Include | Rule
+"""Every statement class; :data:`Statement` is the same union, discriminated for validation."""
+Statement = Annotated[StatementNode, Field(discriminator="kind")]
 
 
 class Rulebook(Node):
@@ -301,101 +318,179 @@ class Rulebook(Node):
     statements: tuple[Statement, ...] = ()
 
 
-# ---------------------------------------------------------------------- helpers
+# ---------------------------------------------------------------- node families
 
-_N = TypeVar("_N", bound=BaseModel)
+EXPR_TYPES: tuple[type[Node], ...] = get_args(ExprNode)
+ACTION_TYPES: tuple[type[Node], ...] = get_args(ActionNode)
+STATEMENT_TYPES: tuple[type[Node], ...] = get_args(StatementNode)
+_EXPRS = frozenset(EXPR_TYPES)
+_ACTIONS = frozenset(ACTION_TYPES)
 
 
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+def unhandled(node: NoReturn) -> NoReturn:
+    """Mark the end of a dispatch on node classes that mypy checks is exhaustive."""
+    raise TypeError(f"unexpected node: {type(node).__name__}")
 
 
-def new(cls: type[_N], **fields: Any) -> _N:
-    """Build a node without validation (the parser's shapes are right by construction).
+def is_expr(node: Node) -> TypeGuard[ExprNode]:
+    """Is ``node`` an expression (rather than an action, statement or expiry reference)?"""
+    return type(node) in _EXPRS
 
-    Equivalent to ``cls.model_construct(**fields)`` for our frozen, alias-free
-    models, at half the cost: the parser calls this for every node of a book.
+
+def is_action(node: Node) -> TypeGuard[ActionNode]:
+    return type(node) in _ACTIONS
+
+
+# ------------------------------------------------------------------- traversal
+#
+# The children of a node are the values of its fields that hold nodes, in field
+# order: worked out once per class from the field annotations, so a new node
+# class (or a new field) is walked without touching any traversal code.
+
+N = TypeVar("N", bound=Node)
+_ChildFields = tuple[tuple[str, bool], ...]  # (field name, holds a tuple of nodes)
+_CHILD_FIELDS: dict[type[Node], _ChildFields] = {}
+_LEAF: tuple[Node, ...] = ()
+
+
+def child_fields(cls: type[Node]) -> _ChildFields:
+    """The fields of ``cls`` that hold nodes, in order, each with whether it holds a tuple."""
+    found = _CHILD_FIELDS.get(cls)
+    if found is None:
+        hints = get_type_hints(cls)  # resolves the forward references in the unions
+        found = _CHILD_FIELDS[cls] = tuple(
+            (name, many)
+            for name in cls.model_fields
+            for holds, many in [_holds_nodes(hints[name])]
+            if holds
+        )
+    return found
+
+
+def _holds_nodes(tp: object) -> tuple[bool, bool]:
+    """(does a field of type ``tp`` hold nodes, is it a tuple of them)."""
+    if isinstance(tp, type):
+        return issubclass(tp, Node), False
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is tuple:
+        return _holds_nodes(args[0])[0], True
+    if origin is Union or origin is types.UnionType:
+        found = [_holds_nodes(a) for a in args]
+        return any(h for h, _ in found), any(m for _, m in found)
+    return False, False  # Literal[...] and the like
+
+
+@overload
+def children(node: ExprNode) -> Sequence[ExprNode]: ...
+@overload
+def children(node: Node) -> Sequence[Node]: ...
+def children(node: Node) -> Sequence[Node]:
+    """The direct child nodes of ``node`` (empty for leaves), in field order.
+
+    Spans are not nodes; an expression's children are expressions, a rule's
+    are its conditions, actions and cooldown, an action's its arguments and
+    expiry reference.
     """
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = {
-            name: f.default for name, f in cls.model_fields.items() if not f.is_required()
-        }
-    obj = object.__new__(cls)
-    values = dict(defaults)
-    values.update(fields)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
+    fields = _CHILD_FIELDS.get(type(node))
+    if fields is None:
+        fields = child_fields(type(node))
+    if not fields:
+        return _LEAF
+    values = node.__dict__
+    out: list[Node] = []
+    for name, many in fields:
+        value = values[name]
+        if value is None:
+            continue
+        if many:
+            out.extend(value)
+        else:
+            out.append(value)
+    return out
 
 
-def strip_spans(value: Any) -> Any:
+@overload
+def walk(node: ExprNode) -> Iterator[ExprNode]: ...
+@overload
+def walk(node: Node) -> Iterator[Node]: ...
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node below it, depth first in field order, iteratively."""
+    stack = [node]
+    while stack:
+        top = stack.pop()
+        yield top
+        kids = children(top)
+        if kids:
+            stack.extend(reversed(kids))
+
+
+def map_children(node: N, fn: Callable[[Node], Node]) -> N:
+    """A copy of ``node`` with ``fn`` applied to each child (``node`` itself if it has none)."""
+    fields = child_fields(type(node))
+    if not fields:
+        return node
+    values = dict(node.__dict__)
+    for name, many in fields:
+        value = values[name]
+        if value is not None:
+            values[name] = tuple(fn(c) for c in value) if many else fn(value)
+    return construct(type(node), **values)
+
+
+def names_in(node: Node) -> Iterator[Name]:
+    """Every :class:`Name` at or below ``node``, in walk order."""
+    for n in walk(node):
+        if type(n) is Name:
+            yield n
+
+
+def expiry_expr(ref: ExpiryRef) -> Expr:
+    """The expression an expiry reference carries: the month index or the target days."""
+    return ref.month if isinstance(ref, ByMonth) else ref.days
+
+
+def action_exprs(action: ActionNode) -> list[ExprNode]:
+    """The expressions an action carries (its arguments), in field order.
+
+    An expiry reference stands for the expression inside it.
+    """
+    out: list[ExprNode] = []
+    for child in children(action):
+        if is_expr(child):
+            out.append(child)
+        elif isinstance(child, ByMonth | NearDays):
+            out.append(expiry_expr(child))
+    return out
+
+
+def statement_exprs(stmt: StatementNode) -> list[ExprNode]:
+    """The top-level expressions of a statement, in field order: a define's body; a rule's
+    conditions, action arguments and cooldown. A param's value is a literal, not counted."""
+    out: list[ExprNode] = []
+    if isinstance(stmt, Param):
+        return out
+    for child in children(stmt):
+        if is_expr(child):
+            out.append(child)
+        elif is_action(child):
+            out.extend(action_exprs(child))
+    return out
+
+
+_SPAN_FIELDS = frozenset({"span", "name_span", "id_span", "path_span"})
+
+Plain = str | int | float | bool | None | list["Plain"] | dict[str, "Plain"]
+
+
+def strip_spans(value: BaseModel | tuple[object, ...] | object) -> Plain:
     """A plain-data copy of a node with every span removed: for comparing meaning."""
     if isinstance(value, BaseModel):
         return {k: strip_spans(v) for k, v in value.__dict__.items() if k not in _SPAN_FIELDS}
     if isinstance(value, tuple | list):
         return [strip_spans(v) for v in value]
+    assert value is None or isinstance(value, str | int | float)
     return value
 
 
-_SPAN_FIELDS = frozenset({"span", "name_span", "id_span", "path_span"})
-
-
-def walk(expr: Any) -> Any:
-    """Yield ``expr`` and every sub-expression, depth first, iteratively."""
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(children(node)))
-
-
-def children(node: Any) -> list[Any]:
-    """Direct sub-expressions of an expression node (empty for leaves)."""
-    kind = node.kind
-    if kind in ("number", "name"):
-        return []
-    if kind == "call":
-        return list(node.args)
-    if kind in ("neg", "not"):
-        return [node.operand]
-    if kind in ("binop", "compare", "crosses"):
-        return [node.left, node.right]
-    if kind == "between":
-        return [node.value, node.low, node.high]
-    if kind == "boolop":
-        return list(node.operands)
-    raise TypeError(f"not an expression node: {kind}")
-
-
-def action_exprs(action: Any) -> list[Any]:
-    """The expressions an action carries (arguments), in source order."""
-    kind = action.kind
-    out: list[Any] = []
-    if kind == "open_condor":
-        if action.expiry is not None:
-            out.append(expiry_expr(action.expiry))
-        out.extend(e for e in (action.short_delta, action.wings, action.quantity) if e is not None)
-    elif kind == "roll_condor":
-        out.append(expiry_expr(action.to))
-    elif kind == "close":
-        out.extend(e for e in (action.fraction, action.month) if e is not None)
-    elif kind == "shift_hedge":
-        out.extend(
-            e for e in (action.fraction, action.from_month, action.to_month) if e is not None
-        )
-    elif kind == "trade_future":
-        out.extend(e for e in (action.count, action.month) if e is not None)
-    elif kind == "buy_call_spread":
-        out.extend(
-            e
-            for e in (action.count, action.lower, action.upper, action.month, action.costing)
-            if e is not None
-        )
-    return out
-
-
-def expiry_expr(ref: Any) -> Any:
-    """The expression an expiry reference carries: the month index or the target days."""
-    return ref.month if ref.kind == "by_month" else ref.days
+# Kept for alvh_dsl.dryrun until it imports alvh_dsl.lang.construct.construct directly.
+new = construct

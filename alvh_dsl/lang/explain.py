@@ -10,11 +10,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import ast as A
+from .construct import construct
 from .names import INDICATORS, STATE_NAMES
 from .printer import format_action, format_expr, format_number, format_quantity
+
+if TYPE_CHECKING:  # pragma: no cover - the evaluator is imported only by who evaluates
+    from .evaluate import Book
+    from .runtime import Evaluation, TraceNode
 
 MAX_INLINE_NODES = 200
 
@@ -28,47 +33,43 @@ _CMP_WORDS = {
 }
 
 
-def _value_words(num: A.Number) -> str:
-    return format_quantity(num)
-
-
 class _Speaker:
-    def __init__(self, params: dict[str, A.Number], defines: dict[str, Any]) -> None:
+    def __init__(self, params: dict[str, A.Number], defines: dict[str, A.Define]) -> None:
         self.params = params
         self.defines = defines
 
-    def expr(self, e: Any) -> str:
-        kind = e.kind
-        if kind == "number":
-            return format_quantity(e)
-        if kind == "name":
-            return self.name(e.name)
-        if kind == "call":
-            return self.call(e)
-        if kind == "neg":
-            return f"minus {self.expr(e.operand)}"
-        if kind == "not":
-            return f"it is not the case that {self.expr(e.operand)}"
-        if kind == "boolop":
-            parts = [self._grouped(o, e.op) for o in e.operands]
-            return f" {e.op} ".join(parts)
-        if kind == "binop":
-            op = {"+": "plus", "-": "minus", "*": "times", "/": "divided by", "of": "of"}[e.op]
-            return f"{self.expr(e.left)} {op} {self.expr(e.right)}"
-        if kind == "compare":
-            return f"{self.expr(e.left)} {_CMP_WORDS[e.op]} {self.expr(e.right)}"
-        if kind == "between":
-            return (
-                f"{self.expr(e.value)} is between {self.expr(e.low)} and {self.expr(e.high)} "
-                "(inclusive)"
-            )
-        if kind == "crosses":
-            return f"{self.expr(e.left)} crosses {e.direction} {self.expr(e.right)}"
-        raise TypeError(kind)
+    def expr(self, e: A.ExprNode) -> str:
+        match e:
+            case A.Number():
+                return format_quantity(e)
+            case A.Name():
+                return self.name(e.name)
+            case A.Call():
+                return self.call(e)
+            case A.Neg():
+                return f"minus {self.expr(e.operand)}"
+            case A.Not():
+                return f"it is not the case that {self.expr(e.operand)}"
+            case A.BoolOp():
+                parts = [self._grouped(o, e.op) for o in e.operands]
+                return f" {e.op} ".join(parts)
+            case A.BinOp():
+                op = {"+": "plus", "-": "minus", "*": "times", "/": "divided by", "of": "of"}[e.op]
+                return f"{self.expr(e.left)} {op} {self.expr(e.right)}"
+            case A.Compare():
+                return f"{self.expr(e.left)} {_CMP_WORDS[e.op]} {self.expr(e.right)}"
+            case A.Between():
+                return (
+                    f"{self.expr(e.value)} is between {self.expr(e.low)} and "
+                    f"{self.expr(e.high)} (inclusive)"
+                )
+            case A.Crosses():
+                return f"{self.expr(e.left)} crosses {e.direction} {self.expr(e.right)}"
+        A.unhandled(e)
 
-    def _grouped(self, e: Any, parent: str) -> str:
+    def _grouped(self, e: A.ExprNode, parent: str) -> str:
         text = self.expr(e)
-        if e.kind == "boolop" and e.op != parent:
+        if isinstance(e, A.BoolOp) and e.op != parent:
             return f"({text})"
         return text
 
@@ -90,7 +91,7 @@ class _Speaker:
             return "the advance-decline line"
         return name
 
-    def call(self, e: Any) -> str:
+    def call(self, e: A.Call) -> str:
         func = e.func
         args = [self.expr(a) for a in e.args]
         if func == "abs":
@@ -108,64 +109,67 @@ class _Speaker:
             return f"the {format_expr(e.args[1]).replace(' days', '')}-day {what} of {args[0]}"
         return f"{what} {format_expr(e)}"
 
-    def action(self, a: Any) -> str:
-        kind = a.kind
-        if kind == "open_condor":
-            where = "an expiry"
-            if a.expiry is not None:
-                where = (
-                    f"the month-{format_expr(a.expiry.month)} SPX expiry"
-                    if a.expiry.kind == "by_month"
-                    else f"the monthly SPX expiry nearest {self.expr(a.expiry.days)} out"
+    def expiry(self, ref: A.ByMonth | A.NearDays, nearest: str) -> str:
+        if isinstance(ref, A.ByMonth):
+            return f"the month-{format_expr(ref.month)} SPX expiry"
+        return f"{nearest} {self.expr(ref.days)} out"
+
+    def action(self, a: A.ActionNode) -> str:
+        match a:
+            case A.OpenCondor():
+                where = "an expiry"
+                if a.expiry is not None:
+                    where = self.expiry(a.expiry, "the monthly SPX expiry nearest")
+                qty = (
+                    f"{self.expr(a.quantity)} contract(s)"
+                    if a.quantity is not None
+                    else "1 contract"
                 )
-            qty = f"{self.expr(a.quantity)} contract(s)" if a.quantity is not None else "1 contract"
-            parts = [f"open an iron condor ({qty}) on {where}"]
-            if a.short_delta is not None:
-                parts.append(f"short strikes at delta {self.expr(a.short_delta)}")
-            if a.wings is not None:
-                parts.append(f"wings {self.expr(a.wings)} wide")
-            return ", ".join(parts)
-        if kind == "roll_condor":
-            to = (
-                f"the month-{format_expr(a.to.month)} SPX expiry"
-                if a.to.kind == "by_month"
-                else f"the monthly expiry nearest {self.expr(a.to.days)} out"
-            )
-            keep = {
-                "delta": "its short delta",
-                "width": "its wing width",
-                "strikes": "its strikes",
-            }[a.keeping or "delta"]
-            return f"close the front condor and open its replacement on {to}, keeping {keep}"
-        if kind == "close":
-            share = f"{self.expr(a.fraction)} of " if a.fraction is not None else ""
-            if a.target == "condor":
-                return f"close {share}the front condor"
-            if a.target == "all":
-                return f"close {share}every position"
-            month = f" in VIX month {format_expr(a.month)}" if a.month is not None else ""
-            return f"close {share}the VIX hedge{month}"
-        if kind == "shift_hedge":
-            src = format_expr(a.from_month) if a.from_month is not None else "1 (the front month)"
-            return (
-                f"move {self.expr(a.fraction)} of the hedge notional from VIX month {src} "
-                f"to month {format_expr(a.to_month)}"
-            )
-        if kind == "trade_future":
-            n = self.expr(a.count) if a.count is not None else "1"
-            return f"{a.side} {n} VIX future(s) in month {format_expr(a.month)}"
-        if kind == "buy_call_spread":
-            size = self.expr(a.count) if a.count is not None else "1"
-            text = (
-                f"buy VIX {format_expr(a.lower)}/{format_expr(a.upper)} call spreads in month "
-                f"{format_expr(a.month)}"
-            )
-            if a.costing is not None:
-                return f"{text}, as many as {self.expr(a.costing)} buys"
-            return f"{text} ({size})"
-        if kind == "alert":
-            return f"raise the alert “{a.message}”"
-        raise TypeError(kind)
+                parts = [f"open an iron condor ({qty}) on {where}"]
+                if a.short_delta is not None:
+                    parts.append(f"short strikes at delta {self.expr(a.short_delta)}")
+                if a.wings is not None:
+                    parts.append(f"wings {self.expr(a.wings)} wide")
+                return ", ".join(parts)
+            case A.RollCondor():
+                to = self.expiry(a.to, "the monthly expiry nearest")
+                keep = {
+                    "delta": "its short delta",
+                    "width": "its wing width",
+                    "strikes": "its strikes",
+                }[a.keeping or "delta"]
+                return f"close the front condor and open its replacement on {to}, keeping {keep}"
+            case A.Close():
+                share = f"{self.expr(a.fraction)} of " if a.fraction is not None else ""
+                if a.target == "condor":
+                    return f"close {share}the front condor"
+                if a.target == "all":
+                    return f"close {share}every position"
+                month = f" in VIX month {format_expr(a.month)}" if a.month is not None else ""
+                return f"close {share}the VIX hedge{month}"
+            case A.ShiftHedge():
+                src = (
+                    format_expr(a.from_month) if a.from_month is not None else "1 (the front month)"
+                )
+                return (
+                    f"move {self.expr(a.fraction)} of the hedge notional from VIX month {src} "
+                    f"to month {format_expr(a.to_month)}"
+                )
+            case A.TradeFuture():
+                n = self.expr(a.count) if a.count is not None else "1"
+                return f"{a.side} {n} VIX future(s) in month {format_expr(a.month)}"
+            case A.BuyCallSpread():
+                size = self.expr(a.count) if a.count is not None else "1"
+                text = (
+                    f"buy VIX {format_expr(a.lower)}/{format_expr(a.upper)} call spreads in month "
+                    f"{format_expr(a.month)}"
+                )
+                if a.costing is not None:
+                    return f"{text}, as many as {self.expr(a.costing)} buys"
+                return f"{text} ({size})"
+            case A.Alert():
+                return f"raise the alert “{a.message}”"
+        A.unhandled(a)
 
     def rule(self, rule: A.Rule) -> str:
         when = self.expr(rule.when) if rule.when is not None else "(no condition)"
@@ -178,43 +182,34 @@ class _Speaker:
         return text
 
 
-def normalise(e: Any, params: dict[str, A.Number], defines: dict[str, Any]) -> Any:
+def normalise(
+    e: A.ExprNode, params: dict[str, A.Number], defines: dict[str, A.Define]
+) -> A.ExprNode:
     """``e`` with defines inlined and params replaced by their values (if not too large)."""
     budget = [MAX_INLINE_NODES]
 
-    def sub(node: Any) -> Any:
+    def sub(node: A.Node) -> A.Node:
         budget[0] -= 1
         if budget[0] < 0:
             raise OverflowError
-        kind = node.kind
-        if kind == "name":
+        if isinstance(node, A.Name):
             if node.name in params:
                 v = params[node.name]
-                return A.new(A.Number, span=node.span, value=v.value, unit=v.unit)
+                return construct(A.Number, span=node.span, value=v.value, unit=v.unit)
             if node.name in defines:
                 return sub(defines[node.name].expr)
             return node
-        if kind == "number":
-            return node
-        fields = {}
-        for key, value in node.__dict__.items():
-            if key == "span":
-                fields[key] = value
-            elif isinstance(value, tuple):
-                fields[key] = tuple(sub(v) if hasattr(v, "kind") else v for v in value)
-            elif hasattr(value, "kind") and key not in ("kind",):
-                fields[key] = sub(value)
-            else:
-                fields[key] = value
-        return A.new(type(node), **fields)
+        return A.map_children(node, sub)
 
     try:
-        return sub(e)
+        out = sub(e)
     except OverflowError:
         return e
+    assert A.is_expr(out)
+    return out
 
 
-def explain_book(book: Any) -> str:
+def explain_book(book: Book) -> str:
     """The whole book in words (``alvh explain``)."""
     program = book.program
     params: dict[str, A.Number] = dict(book.params)
@@ -272,24 +267,20 @@ def explain_book(book: Any) -> str:
     return "\n".join(out) + "\n"
 
 
-def _normalise_action(a: Any, params: dict[str, A.Number], defines: dict[str, Any]) -> Any:
-    fields = {}
-    for key, value in a.__dict__.items():
-        if hasattr(value, "kind") and value.kind in ("by_month", "near_days"):
-            inner = "month" if value.kind == "by_month" else "days"
-            fields[key] = A.new(
-                type(value),
-                span=value.span,
-                **{inner: normalise(getattr(value, inner), params, defines)},
-            )
-        elif hasattr(value, "kind") and key != "span":
-            fields[key] = normalise(value, params, defines)
-        else:
-            fields[key] = value
-    return A.new(type(a), **fields)
+def _normalise_action(
+    a: A.ActionNode, params: dict[str, A.Number], defines: dict[str, A.Define]
+) -> A.ActionNode:
+    """``a`` with each argument normalised (an expiry reference's inside it)."""
+
+    def arg(node: A.Node) -> A.Node:
+        if A.is_expr(node):
+            return normalise(node, params, defines)
+        return A.map_children(node, arg)
+
+    return A.map_children(a, arg)
 
 
-def explain_json(book: Any) -> dict[str, Any]:
+def explain_json(book: Book) -> dict[str, object]:
     """The same content as :func:`explain_book`, as data."""
     program = book.program
     params: dict[str, A.Number] = dict(book.params)
@@ -329,7 +320,7 @@ def explain_json(book: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- evaluations
 
 
-def format_value(value: Any, unit: str) -> str:
+def format_value(value: float | bool | None, unit: str) -> str:
     """A value with its unit, for people: ``7 days``, ``$1,240``, ``25%``, ``true``."""
     if value is None:
         return "unknown"
@@ -349,7 +340,7 @@ def format_value(value: Any, unit: str) -> str:
     return format_number(round(v, 10))
 
 
-def _trace_lines(node: Any, indent: str, out: list[str], label: str = "") -> None:
+def _trace_lines(node: TraceNode, indent: str, out: list[str], label: str = "") -> None:
     if node.unknown is not None:
         value = f"unknown — {node.unknown}"
     else:
@@ -360,7 +351,7 @@ def _trace_lines(node: Any, indent: str, out: list[str], label: str = "") -> Non
             _trace_lines(c, indent + " " * (len(label) + 2), out)
 
 
-def _is_literal(node: Any) -> bool:
+def _is_literal(node: TraceNode) -> bool:
     text = node.text
     return not node.children and (text[:1].isdigit() or text[:1] in "-$") and node.unknown is None
 
@@ -374,7 +365,7 @@ _STATUS = {
 }
 
 
-def render_evaluation(evaluation: Any, book_name: str, *, explain: bool = False) -> str:
+def render_evaluation(evaluation: Evaluation, book_name: str, *, explain: bool = False) -> str:
     """Text for ``alvh eval``: decisions in execution order, with traces when ``explain``."""
     decisions = evaluation.decisions
     fired = [d for d in decisions if d.fired]
@@ -409,7 +400,7 @@ def render_evaluation(evaluation: Any, book_name: str, *, explain: bool = False)
     return "\n".join(out) + "\n"
 
 
-def _arg_text(v: Any) -> str:
+def _arg_text(v: object) -> str:
     if isinstance(v, float):
         return format_number(round(v, 10))
     return str(v)

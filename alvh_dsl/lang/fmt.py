@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import ast as A
 from .printer import (
@@ -32,6 +31,7 @@ from .printer import (
     quote,
     rule_lines,
 )
+from .transform import Comment
 
 __all__ = ["MAX_WIDTH", "format_book", "format_source"]
 
@@ -43,7 +43,7 @@ __all__ = ["MAX_WIDTH", "format_book", "format_source"]
 class _Block:
     """A top-level statement's output lines, with the comments placed around it."""
 
-    stmt: Any
+    stmt: A.StatementNode
     lines: list[Line]
     first_source_line: int  # including its leading comments
     leading: list[str] = field(default_factory=list)
@@ -54,28 +54,30 @@ class _Block:
         return len(self.lines) > 1
 
 
-def _statement_lines(stmt: Any) -> list[Line]:
-    kind = stmt.kind
-    if kind == "rule":
-        return rule_lines(stmt)
-    if kind == "header":
-        text = f"rulebook {quote(stmt.name)}"
-        if stmt.version is not None:
-            text += f" version {quote(stmt.version)}"
-    elif kind == "description":
-        text = f"description {long_quote(stmt.text)}"
-    elif kind == "param":
-        text = f"param {stmt.name} = {format_quantity(stmt.value)}"
-    elif kind == "define":
-        text = f"define {stmt.name} = {format_expr(stmt.expr)}"
-    elif kind == "include":
-        text = f"include {quote(stmt.path)}"
-    else:
-        raise TypeError(kind)
+def _statement_lines(stmt: A.StatementNode) -> list[Line]:
+    match stmt:
+        case A.Rule():
+            return rule_lines(stmt)
+        case A.Header():
+            text = f"rulebook {quote(stmt.name)}"
+            if stmt.version is not None:
+                text += f" version {quote(stmt.version)}"
+        case A.Description():
+            text = f"description {long_quote(stmt.text)}"
+        case A.Param():
+            text = f"param {stmt.name} = {format_quantity(stmt.value)}"
+        case A.Define():
+            text = f"define {stmt.name} = {format_expr(stmt.expr)}"
+        case A.Include():
+            text = f"include {quote(stmt.path)}"
+        case _:
+            A.unhandled(stmt)
     return [Line(text, (stmt.span.line, stmt.span.end_line), stmt.span.line)]
 
 
-def format_book(book: A.Rulebook, comments: tuple[Any, ...] = (), source: str | None = None) -> str:
+def format_book(
+    book: A.Rulebook, comments: tuple[Comment, ...] = (), source: str | None = None
+) -> str:
     """Canonical text of a parsed file, with its comments put back.
 
     ``source`` (the original text) is used only to keep the author's blank lines.

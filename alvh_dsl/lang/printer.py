@@ -16,7 +16,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from . import ast as A
 
@@ -26,34 +25,20 @@ CONT_INDENT = "    "
 
 # ------------------------------------------------------------------ expressions
 
-_PREC = {
-    "or": 1,
-    "and": 2,
-    "not": 3,
-    "compare": 4,
-    "between": 4,
-    "crosses": 4,
-    "+": 5,
-    "-": 5,
-    "*": 6,
-    "/": 6,
-    "of": 7,
-    "neg": 8,
-}
+# Binding strength: of the operators, and of the other expression classes.
+_PREC = {"or": 1, "and": 2, "+": 5, "-": 5, "*": 6, "/": 6, "of": 7}
+_NEG = 8
 _ATOM = 9
+_CLASS_PREC: dict[type[A.Node], int] = {A.Not: 3, A.Compare: 4, A.Between: 4, A.Crosses: 4}
+_CLASS_PREC[A.Neg] = _NEG
 
 
-def _prec(e: Any) -> int:
-    kind = e.kind
-    if kind == "boolop":
+def _prec(e: A.ExprNode) -> int:
+    if isinstance(e, A.BinOp | A.BoolOp):
         return _PREC[e.op]
-    if kind == "binop":
-        return _PREC[e.op]
-    if kind in _PREC:
-        return _PREC[kind]
-    if kind == "number" and e.value < 0:
-        return _PREC["neg"]
-    return _ATOM
+    if isinstance(e, A.Number) and e.value < 0:
+        return _NEG  # `-3` prints as a negation
+    return _CLASS_PREC.get(type(e), _ATOM)
 
 
 def format_number(value: float) -> str:
@@ -80,63 +65,63 @@ def format_quantity(n: A.Number) -> str:
     return f"{sign}{mag}"
 
 
-def format_expr(e: Any, need: int = 0) -> str:
+def format_expr(e: A.ExprNode, need: int = 0) -> str:
     """Print an expression; parenthesised if its precedence is below ``need``."""
     text = _expr(e)
     return f"({text})" if _prec(e) < need else text
 
 
-def _expr(e: Any) -> str:
-    kind = e.kind
-    if kind == "number":
-        return format_quantity(e)
-    if kind == "name":
-        return str(e.name)
-    if kind == "call":
-        args = ", ".join(format_expr(a) for a in e.args)
-        tail = f".{e.field}" if e.field else ""
-        return f"{e.func}({args}){tail}"
-    if kind == "neg":
-        inner = e.operand
-        # `-(-x)` reads better than `--x`; both parse to the same AST.
-        need = _ATOM if inner.kind == "neg" or (inner.kind == "number" and inner.value < 0) else 8
-        return "-" + format_expr(inner, need)
-    if kind == "not":
-        return "not " + format_expr(e.operand, 3)
-    if kind == "binop":
-        p = _PREC[e.op]
-        if e.op == "of":
-            return f"{format_expr(e.left, 8)} of {format_expr(e.right, 7)}"
-        return f"{format_expr(e.left, p)} {e.op} {format_expr(e.right, p + 1)}"
-    if kind == "compare":
-        return f"{format_expr(e.left, 5)} {e.op} {format_expr(e.right, 5)}"
-    if kind == "between":
-        return (
-            f"{format_expr(e.value, 5)} between {format_expr(e.low, 5)} "
-            f"and {format_expr(e.high, 5)}"
-        )
-    if kind == "crosses":
-        return f"{format_expr(e.left, 5)} crosses {e.direction} {format_expr(e.right, 5)}"
-    if kind == "boolop":
-        # Operands of and/or are parenthesised when they are and/or themselves:
-        # needed for nesting of the same operator, clearer for the other.
-        return f" {e.op} ".join(format_expr(o, 3) for o in e.operands)
-    raise TypeError(f"not an expression: {kind}")
+def _expr(e: A.ExprNode) -> str:
+    match e:
+        case A.Name():
+            return e.name
+        case A.Number():
+            return format_quantity(e)
+        case A.Compare():
+            return f"{format_expr(e.left, 5)} {e.op} {format_expr(e.right, 5)}"
+        case A.BoolOp():
+            # Operands of and/or are parenthesised when they are and/or themselves:
+            # needed for nesting of the same operator, clearer for the other.
+            return f" {e.op} ".join(format_expr(o, 3) for o in e.operands)
+        case A.BinOp():
+            if e.op == "of":
+                return f"{format_expr(e.left, _NEG)} of {format_expr(e.right, _PREC['of'])}"
+            p = _PREC[e.op]
+            return f"{format_expr(e.left, p)} {e.op} {format_expr(e.right, p + 1)}"
+        case A.Call():
+            args = ", ".join(format_expr(a) for a in e.args)
+            tail = f".{e.field}" if e.field else ""
+            return f"{e.func}({args}){tail}"
+        case A.Neg():
+            inner = e.operand
+            # `-(-x)` reads better than `--x`; both parse to the same AST.
+            negative = isinstance(inner, A.Neg) or (isinstance(inner, A.Number) and inner.value < 0)
+            return "-" + format_expr(inner, _ATOM if negative else _NEG)
+        case A.Not():
+            return "not " + format_expr(e.operand, 3)
+        case A.Between():
+            return (
+                f"{format_expr(e.value, 5)} between {format_expr(e.low, 5)} "
+                f"and {format_expr(e.high, 5)}"
+            )
+        case A.Crosses():
+            return f"{format_expr(e.left, 5)} crosses {e.direction} {format_expr(e.right, 5)}"
+    A.unhandled(e)
 
 
 # ---------------------------------------------------------------------- actions
 
 
-def _arg(e: Any) -> str:
+def _arg(e: A.ExprNode) -> str:
     """An action argument: the grammar takes a sum there."""
     return format_expr(e, 5)
 
 
-def _restricted(e: Any, *, allow_percent: bool = False, allow_number: bool = False) -> str:
+def _restricted(e: A.ExprNode, *, allow_percent: bool = False, allow_number: bool = False) -> str:
     """Arguments the grammar limits to a literal or a name; anything else goes in parentheses."""
-    if e.kind == "name":
-        return str(e.name)
-    if e.kind == "number" and e.value >= 0:
+    if isinstance(e, A.Name):
+        return e.name
+    if isinstance(e, A.Number) and e.value >= 0:
         if allow_percent and e.unit == "percent":
             return format_quantity(e)
         if allow_number and e.unit == "bare":
@@ -144,72 +129,74 @@ def _restricted(e: Any, *, allow_percent: bool = False, allow_number: bool = Fal
     return f"({format_expr(e)})"
 
 
-def _month(e: Any) -> str:
-    if e.kind == "name" or (e.kind == "number" and e.unit == "bare" and e.value >= 0):
+def _month(e: A.ExprNode) -> str:
+    if isinstance(e, A.Name) or (isinstance(e, A.Number) and e.unit == "bare" and e.value >= 0):
         return format_expr(e)
     raise ValueError("a month must be a whole number or a param name")
 
 
-def _strike(e: Any) -> str:
-    if e.kind == "name" or (e.kind == "number" and e.value >= 0 and e.unit in ("bare", "points")):
+def _strike(e: A.ExprNode) -> str:
+    if isinstance(e, A.Name) or (
+        isinstance(e, A.Number) and e.value >= 0 and e.unit in ("bare", "points")
+    ):
         return format_expr(e)
     raise ValueError("a strike must be a number, a points quantity or a param name")
 
 
-def _expiry(ref: Any) -> str:
-    if ref.kind == "by_month":
+def _expiry(ref: A.ByMonth | A.NearDays) -> str:
+    if isinstance(ref, A.ByMonth):
         return f"month {_month(ref.month)}"
     return f"near {_arg(ref.days)}"
 
 
-def format_action(a: Any) -> str:
+def format_action(a: A.ActionNode) -> str:
     """Print one action in its canonical form."""
-    kind = a.kind
-    if kind == "open_condor":
-        parts = ["open iron condor"]
-        if a.expiry is not None:
-            parts.append(_expiry(a.expiry))
-        if a.short_delta is not None:
-            parts.append(f"short delta {_arg(a.short_delta)}")
-        if a.wings is not None:
-            parts.append(f"wings {_arg(a.wings)}")
-        if a.quantity is not None:
-            parts.append(f"quantity {_arg(a.quantity)}")
-        return " ".join(parts)
-    if kind == "roll_condor":
-        keep = f" keeping {a.keeping}" if a.keeping else ""
-        return f"roll condor to {_expiry(a.to)}{keep}"
-    if kind == "close":
-        target = a.target
-        if a.month is not None:
-            target += f" month {_month(a.month)}"
-        if a.fraction is not None:
-            return f"close {_restricted(a.fraction, allow_percent=True)} of {target}"
-        return f"close {target}"
-    if kind == "shift_hedge":
-        src = f" from month {_month(a.from_month)}" if a.from_month is not None else ""
-        frac = _restricted(a.fraction, allow_percent=True)
-        return f"shift {frac} hedge{src} to month {_month(a.to_month)}"
-    if kind == "trade_future":
-        count = ""
-        plural = False
-        if a.count is not None:
-            count = _restricted(a.count, allow_number=True) + " "
-            plural = not (a.count.kind == "number" and a.count.value == 1)
-        noun = "futures" if plural else "future"
-        return f"{a.side} {count}VIX {noun} month {_month(a.month)}"
-    if kind == "buy_call_spread":
-        count = _restricted(a.count, allow_number=True) + " " if a.count is not None else ""
-        text = (
-            f"buy {count}VIX call spread {_strike(a.lower)}/{_strike(a.upper)} "
-            f"month {_month(a.month)}"
-        )
-        if a.costing is not None:
-            text += f" costing {_arg(a.costing)}"
-        return text
-    if kind == "alert":
-        return f"alert {quote(a.message)}"
-    raise TypeError(f"not an action: {kind}")
+    match a:
+        case A.OpenCondor():
+            parts = ["open iron condor"]
+            if a.expiry is not None:
+                parts.append(_expiry(a.expiry))
+            if a.short_delta is not None:
+                parts.append(f"short delta {_arg(a.short_delta)}")
+            if a.wings is not None:
+                parts.append(f"wings {_arg(a.wings)}")
+            if a.quantity is not None:
+                parts.append(f"quantity {_arg(a.quantity)}")
+            return " ".join(parts)
+        case A.RollCondor():
+            keep = f" keeping {a.keeping}" if a.keeping else ""
+            return f"roll condor to {_expiry(a.to)}{keep}"
+        case A.Close():
+            target: str = a.target
+            if a.month is not None:
+                target += f" month {_month(a.month)}"
+            if a.fraction is not None:
+                return f"close {_restricted(a.fraction, allow_percent=True)} of {target}"
+            return f"close {target}"
+        case A.ShiftHedge():
+            src = f" from month {_month(a.from_month)}" if a.from_month is not None else ""
+            frac = _restricted(a.fraction, allow_percent=True)
+            return f"shift {frac} hedge{src} to month {_month(a.to_month)}"
+        case A.TradeFuture():
+            count = ""
+            plural = False
+            if a.count is not None:
+                count = _restricted(a.count, allow_number=True) + " "
+                plural = not (isinstance(a.count, A.Number) and a.count.value == 1)
+            noun = "futures" if plural else "future"
+            return f"{a.side} {count}VIX {noun} month {_month(a.month)}"
+        case A.BuyCallSpread():
+            count = _restricted(a.count, allow_number=True) + " " if a.count is not None else ""
+            text = (
+                f"buy {count}VIX call spread {_strike(a.lower)}/{_strike(a.upper)} "
+                f"month {_month(a.month)}"
+            )
+            if a.costing is not None:
+                text += f" costing {_arg(a.costing)}"
+            return text
+        case A.Alert():
+            return f"alert {quote(a.message)}"
+    A.unhandled(a)
 
 
 def quote(text: str) -> str:
@@ -259,13 +246,13 @@ def _clause(keyword: str, body_parts: list[str], joiner: str, indent: str) -> li
     return lines
 
 
-def _condition_parts(e: Any) -> tuple[list[str], str]:
-    if e.kind == "boolop":
+def _condition_parts(e: A.ExprNode) -> tuple[list[str], str]:
+    if isinstance(e, A.BoolOp):
         return [format_expr(o, 3) for o in e.operands], e.op
     return [format_expr(e)], "and"
 
 
-def rule_lines(rule: Any, *, wrap: bool = True) -> list[Line]:
+def rule_lines(rule: A.Rule, *, wrap: bool = True) -> list[Line]:
     out: list[Line] = []
     actions = [format_action(a) for a in rule.actions]
     action_lines = (rule.actions[0].span.line, rule.actions[-1].span.end_line) if actions else None
@@ -321,11 +308,11 @@ def rule_lines(rule: Any, *, wrap: bool = True) -> list[Line]:
     return out
 
 
-def _lines_of(node: Any) -> tuple[int, int]:
+def _lines_of(node: A.Node) -> tuple[int, int]:
     return (node.span.line, node.span.end_line)
 
 
-def format_rule(rule: Any) -> str:
+def format_rule(rule: A.Rule) -> str:
     """A rule's canonical text (no comments)."""
     return "\n".join(line.text for line in rule_lines(rule))
 
@@ -346,7 +333,7 @@ _SLUG_WORDS = {
 }
 
 
-def derived_rule_id(rule: Any) -> str:
+def derived_rule_id(rule: A.Rule) -> str:
     """The ID of an unnamed rule: a slug of its canonical text.
 
     Derived from the canonical form, so reformatting a book never changes it:
