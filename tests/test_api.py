@@ -43,6 +43,6 @@ def test_load_and_evaluate_through_the_package(project_root) -> None:  # type: i
 def test_every_diagnostic_code_is_documented(project_root) -> None:  # type: ignore[no-untyped-def]
     from alvh_dsl.lang.diagnostics import CODES
 
-    doc = (project_root / "docs" / "language.md").read_text(encoding="utf-8")
+    doc = (project_root / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     missing = [code for code in CODES if f"| {code} |" not in doc]
     assert missing == []
