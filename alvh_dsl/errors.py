@@ -5,7 +5,7 @@ code, a location, a message, a help line) and the sources needed to show them:
 a rulebook's problems point into its text, a data file's (history, state,
 config) to a row and column or a key path. ``str(error)`` is the rendered
 diagnostics; :func:`alvh_dsl.lang.diagnostics.render` is the one renderer, and
-the CLI maps the family to exit codes in one place (``alvh_dsl.cli.main``).
+the CLI maps the family to exit codes in one place (``alvh_dsl.cli.common.AlvhGroup``).
 
 =====================  ========================================  ====
 error                  raised when                               exit
