@@ -88,9 +88,13 @@ def load(
     if has_errors(program.diagnostics):
         errors = [d for d in program.diagnostics if d.is_error]
         raise RulebookError(errors, program.sources, subject=os.fspath(path))
-    from .lang.evaluate import compile_program
+    from .lang.evaluate import compile_program, reads_history
 
-    return compile_program(program, analysis)
+    if not reads_history(program):  # no indicators, no `crosses`: NumPy stays unloaded
+        return compile_program(program, analysis)
+    from .series import BACKEND
+
+    return compile_program(program, analysis, series=BACKEND)
 
 
 def check(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from alvh_dsl.lang import indicators as ind
+from alvh_dsl.series import indicators as ind
 
 NAN = math.nan
 

@@ -37,11 +37,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import ConfigError
 from ..lang.diagnostics import data_span, error
-from ..lang.evaluate import Book, Decision, ResolvedAction, SeriesSource, clean
+from ..lang.evaluate import Book, Decision, ResolvedAction, clean
 from ..lang.state import State
 from ..market.pricing import PricingConfig
 from ..market.termstructure import TermStructureConfig
 from ..perf import paused_gc
+from ..series import SeriesSource
 from .simulate import Costs, Fill, Simulator, resolve_expiry
 from .valuation import MarketData, RiskConfig
 

@@ -18,8 +18,15 @@ Each decision carries the rule, the resolved actions and, when tracing, a tree
 of every sub-expression with its value: the audit trail.
 
 The closures come from :mod:`alvh_dsl.lang.compiler`; the result types and the
-history source from :mod:`alvh_dsl.lang.runtime`. ``evaluate(state, trace=False)``
-uses the fast closures; ``trace=True`` the traced ones.
+interface to a history of market data from :mod:`alvh_dsl.lang.runtime`.
+``evaluate(state, trace=False)`` uses the fast closures; ``trace=True`` the
+traced ones.
+
+A book that reads history (indicators, ``crosses``) is compiled with a series
+backend (``compile_program(program, analysis, series=alvh_dsl.series.BACKEND)``;
+:func:`alvh_dsl.load` passes it to the books that need it, so a book without
+indicators never imports NumPy); without one, compiling it raises
+:class:`~alvh_dsl.lang.runtime.NoSeriesBackend`.
 """
 
 from __future__ import annotations
@@ -30,8 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import ast as A
-from .check import Analysis, consumed_targets
-from .compiler import Compiler
+from .check import Analysis
+from .compiler import Compiler, reads_history
 from .diagnostics import Diagnostic
 from .printer import format_expr
 from .program import Program
@@ -40,8 +47,10 @@ from .runtime import (
     Env,
     Evaluation,
     Fast,
+    HistorySource,
+    NoSeriesBackend,
     ResolvedAction,
-    SeriesSource,
+    SeriesBackend,
     TraceNode,
     clean,
 )
@@ -92,6 +101,7 @@ class Book:
         state_names: set[str],
         uses_history: bool,
         params: dict[str, A.Number],
+        series: SeriesBackend | None = None,
     ) -> None:
         self.program = program
         self.rules = rules  # execution order
@@ -103,6 +113,8 @@ class Book:
         ]
         self._getters = [(n, GETTERS[n]) for n in self.state_names if n not in CONDOR_GETTERS]
         self.uses_history = uses_history
+        # Builds a source from the state's own history when no source is given.
+        self._history = series.source if series is not None and uses_history else None
         self.params = params
         self.diagnostics: list[Diagnostic] = list(program.diagnostics)
 
@@ -125,18 +137,19 @@ class Book:
         state: State,
         *,
         trace: bool = True,
-        source: SeriesSource | None = None,
+        source: HistorySource | None = None,
         disabled: frozenset[str] = frozenset(),
     ) -> Evaluation:
         """Evaluate every rule against one state.
 
         ``trace`` records every sub-expression's value (the audit trail).
-        ``source`` supplies history (the dry-run passes one for the whole run);
-        by default it is built from ``state.history``. Rules in ``disabled`` are
-        reported as ``not_met`` with a reason and never fire.
+        ``source`` supplies history (the dry-run passes one for the whole run,
+        made by the book's series backend); by default the backend builds one
+        from ``state.history``. Rules in ``disabled`` are reported as
+        ``not_met`` with a reason and never fire.
         """
-        if source is None and self.uses_history:
-            source = SeriesSource.from_state(state)
+        if source is None and self._history is not None:
+            source = self._history(state)
         env = Env(state, source)
         for name, get in self._getters:
             env[name] = get(state)
@@ -187,21 +200,7 @@ class Book:
                     status, reason = "cooling_down", cr.cooling_reason(last)
                 else:
                     status = "fired"
-                    for resolve in cr.actions:
-                        act = resolve(env)
-                        if act.status == "apply" and act.targets:
-                            clash = next((t for t in act.targets if t in consumed), None)
-                            if clash is not None:
-                                act = act._replace(
-                                    status="superseded",
-                                    superseded_by=consumed[clash],
-                                    reason=f"rule `{consumed[clash]}` already acted on {clash} "
-                                    "this step",
-                                )
-                            else:
-                                for t in act.targets:
-                                    consumed[t] = rule_id
-                        actions.append(act)
+                    actions = _fire(cr, env, consumed)
             append(
                 Decision(
                     rule_id, cr.title, cr.priority, status, reason, tuple(actions),
@@ -220,27 +219,52 @@ class Book:
 _FALSE = "the condition is false"
 
 
+def _fire(cr: CompiledRule, env: Env, consumed: dict[str, str]) -> list[ResolvedAction]:
+    """The actions of a rule that fires, resolved; one whose target an earlier rule
+    consumed this step (``consumed``: target → rule) is superseded, naming that rule."""
+    actions: list[ResolvedAction] = []
+    for resolve in cr.actions:
+        act = resolve(env)
+        if act.status == "apply" and act.targets:
+            clash = next((t for t in act.targets if t in consumed), None)
+            if clash is not None:
+                act = act._replace(
+                    status="superseded",
+                    superseded_by=consumed[clash],
+                    reason=f"rule `{consumed[clash]}` already acted on {clash} this step",
+                )
+            else:
+                for t in act.targets:
+                    consumed[t] = cr.id
+        actions.append(act)
+    return actions
+
+
 def _near_miss(trace: TraceNode) -> str | None:
     """The one conjunct of an `and` condition that failed when all the others held."""
     failed = [c for c in trace.children if c.value is not True]
     return failed[0].text if len(failed) == 1 else None
 
 
-def compile_program(program: Program, analysis: Analysis | None = None) -> Book:
+def compile_program(
+    program: Program, analysis: Analysis | None = None, *, series: SeriesBackend | None = None
+) -> Book:
     """Compile a checked program (no errors) into a :class:`Book`.
 
     ``analysis`` is the checker's (its type table is reused); one is made when
-    it is not given.
+    it is not given. ``series`` computes indicators and ``crosses``: a book that
+    reads history (:func:`reads_history`) needs one, or :class:`NoSeriesBackend`
+    is raised.
     """
     an = analysis if analysis is not None and analysis.program is program else Analysis(program)
-    comp = Compiler(program, an)
+    comp = Compiler(program, an, series)
     compiled: list[CompiledRule] = []
     for order, rule in enumerate(program.rules):
         assert rule.when is not None
         cooldown = an.const(rule.cooldown) if rule.cooldown is not None else None
         conj = (
             [format_expr(o) for o in rule.when.operands]
-            if rule.when.kind == "boolop" and rule.when.op == "and"
+            if isinstance(rule.when, A.BoolOp) and rule.when.op == "and"
             else [format_expr(rule.when)]
         )
         compiled.append(
@@ -257,20 +281,24 @@ def compile_program(program: Program, analysis: Analysis | None = None) -> Book:
             )
         )
     compiled.sort(key=lambda c: (-c.rule.priority, c.order))
-    return Book(program, compiled, comp.state_names, comp.uses_history, dict(program.param_values))
+    return Book(
+        program, compiled, comp.state_names, comp.uses_history, dict(program.param_values), series
+    )
 
 
-# The results and the history source live in alvh_dsl.lang.runtime; they are part of
+# The results and the series interface live in alvh_dsl.lang.runtime; they are part of
 # this module's API too (callers import them from here).
 __all__ = [
     "Book",
     "CompiledRule",
     "Decision",
     "Evaluation",
+    "HistorySource",
+    "NoSeriesBackend",
     "ResolvedAction",
-    "SeriesSource",
+    "SeriesBackend",
     "TraceNode",
     "clean",
     "compile_program",
-    "consumed_targets",
+    "reads_history",
 ]

@@ -2,8 +2,14 @@
 
 - :class:`Decision`, :class:`ResolvedAction`, :class:`TraceNode`,
   :class:`Evaluation`: the results (immutable data where it can be);
-- :class:`SeriesSource`: daily history arrays and today's position in them;
-- :class:`Env`: one evaluation's context (a lazy snapshot of the state).
+- :class:`Env`: one evaluation's context (a lazy snapshot of the state);
+- :class:`SeriesBackend`, :class:`HistorySource`, :class:`SeriesScope`: what the
+  compiler and the evaluator need from a history of market data, and what they
+  give it. The language computes no arrays itself: indicators and ``crosses``
+  read history through a backend handed to
+  :func:`~alvh_dsl.lang.evaluate.compile_program` (the NumPy one is
+  :mod:`alvh_dsl.series`, which :func:`alvh_dsl.load` passes to books that need
+  it), so ``alvh_dsl.lang`` never imports NumPy.
 
 Shared by :mod:`alvh_dsl.lang.compiler` (which builds closures reading an
 :class:`Env`) and :mod:`alvh_dsl.lang.evaluate` (which runs them).
@@ -11,19 +17,18 @@ Shared by :mod:`alvh_dsl.lang.compiler` (which builds closures reading an
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-import numpy as np
-
-from .state import Snapshot, State, Unknown, Value
+from . import ast as A
+from .names import INDICATORS
+from .state import Snapshot, State, Value
+from .types import split_args
 
 Fast = Callable[["Env"], Value]
-SeriesFn = Callable[["SeriesSource"], Any]  # ndarray or float
 
 # ------------------------------------------------------------------ results
 
@@ -150,72 +155,89 @@ class Evaluation:
         return {"date": self.date.isoformat(), "decisions": [d.to_dict() for d in self.decisions]}
 
 
-# ------------------------------------------------------------- environment
+# ------------------------------------------------------------------ history
 
 
-class SeriesSource:
-    """Daily history for indicators and ``crosses``: arrays plus today's position.
+class HistorySource(Protocol):
+    """A history of market data as the evaluator sees it: today's position in it.
 
-    Indicator arrays are computed once per source and cached, so the dry-run
-    builds one source for the whole history and only moves :attr:`index`.
+    Everything else about it (arrays, caches) belongs to the backend that made it.
     """
 
-    def __init__(
-        self,
-        dates: Sequence[dt.date],
-        columns: Mapping[str, Any],
-        index: int | None = None,
-    ) -> None:
-        self.dates = list(dates)
-        self.length = len(self.dates)
-        self.columns = {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
-        self.index = self.length - 1 if index is None else index
-        self.cache: dict[str, Any] = {}
-        self.first_valid: dict[str, int] = {}
-        # Series with at least one observation: an indicator whose input is not
-        # among them is unknown because of that input, not for want of history.
-        self.present = {k for k, v in self.columns.items() if bool(np.isfinite(v).any())}
+    index: int
 
-    def base(self, name: str) -> Any:
-        col = self.columns.get(name)
-        if col is not None:
-            return col
-        if name == "VIX.term_slope" and "VIX.M1" in self.columns and "VIX.M2" in self.columns:
-            m1, m2 = self.columns["VIX.M1"], self.columns["VIX.M2"]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                col = (m2 - m1) / m1
-        else:
-            col = np.full(self.length, np.nan)
-        self.columns[name] = col
-        return col
 
-    @classmethod
-    def from_state(cls, state: State) -> SeriesSource:
-        """History from the state, with today's market values as the last observation."""
-        dates: list[dt.date] = []
-        columns: dict[str, list[float]] = {}
-        hist = state.history
-        if hist is not None:
-            # Observations after the state's date are the future: never read them.
-            n = bisect.bisect_right(hist.dates, state.date)
-            dates = list(hist.dates[:n])
-            columns = {
-                k: [math.nan if v is None else float(v) for v in vals[:n]]
-                for k, vals in hist.series.items()
-            }
-        if not dates or dates[-1] < state.date:
-            dates.append(state.date)
-            today = {"SPX": state.market.SPX, "VIX": state.market.VIX}
-            if state.market.VVIX is not None:
-                today["VVIX"] = state.market.VVIX
-            for f in state.market.futures:
-                if f.price is not None:
-                    today[f"VIX.M{f.month}"] = f.price
-            n = len(dates)
-            for k in set(columns) | set(today):
-                col = columns.setdefault(k, [math.nan] * (n - 1))
-                col.append(today.get(k, math.nan))
-        return cls(dates, columns)
+SeriesReader = Callable[[HistorySource, int], Value]
+"""A compiled series expression: ``(source, day) -> value``, its value on that day
+of the source (an index into it), or :class:`Unknown` saying why there is none."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesScope:
+    """What a backend needs to compile a series expression of one book: the params'
+    values (ratios for percentages), the defines, and the checker's constants
+    (indicator windows)."""
+
+    params: Mapping[str, float]
+    defines: Mapping[str, A.Define]
+    const: Callable[[A.Expr], float | None]
+
+    def inputs(self, expr: A.Expr) -> frozenset[str]:
+        """The base series ``expr`` reads (defines followed, params skipped): when one
+        has no observations at all, that is why the expression is unknown."""
+        out: set[str] = set()
+        seen: set[str] = set()
+        stack: list[A.Expr] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, A.Name):
+                name = node.name
+                if name in self.params:
+                    continue
+                if name in self.defines:
+                    if name not in seen:
+                        seen.add(name)
+                        stack.append(self.defines[name].expr)
+                elif name == "ADLINE":
+                    out.update(("advances", "declines"))
+                elif name.partition(".")[0] == "MACD":
+                    out.add("SPX")
+                else:
+                    out.add(name)
+                continue
+            if isinstance(node, A.Call):
+                spec = INDICATORS.get(node.func)
+                if node.func == "ADLINE":
+                    out.update(("advances", "declines"))
+                elif (
+                    spec is not None
+                    and spec.default_series is not None
+                    and not split_args(node.func, node.args)[0]
+                ):
+                    out.add(spec.default_series)
+            stack.extend(A.children(node))
+        return frozenset(out)
+
+
+class SeriesBackend(Protocol):
+    """Computes history-based values (indicators, series arithmetic, ``crosses``'
+    operands) for the compiler; :mod:`alvh_dsl.series` is the NumPy one."""
+
+    def reader(self, expr: A.Expr, scope: SeriesScope) -> SeriesReader:
+        """Compile a series-valued expression (an indicator, a market series, a
+        constant, arithmetic of those) once, into a reader of its daily values."""
+        ...
+
+    def source(self, state: State) -> HistorySource:
+        """A source over the state's history, today's market values last (its index)."""
+        ...
+
+
+class NoSeriesBackend(ValueError):
+    """A book reads market history, and it was compiled without a series backend."""
+
+
+# ------------------------------------------------------------- environment
 
 
 class Env(Snapshot):
@@ -225,51 +247,8 @@ class Env(Snapshot):
 
     __slots__ = ("memo", "source", "trace")
 
-    def __init__(self, state: State, source: SeriesSource | None) -> None:
+    def __init__(self, state: State, source: HistorySource | None) -> None:
         Snapshot.__init__(self, state)
         self.source = source
         self.memo: dict[str, Value] = {}
         self.trace: list[TraceNode] | None = None
-
-
-def unknown_at(source: SeriesSource, arr: Any, key: str, text: str) -> Unknown:
-    """Why ``text`` (a series ``arr``) has no value today: warming up, or a gap."""
-    first = source.first_valid.get(key)
-    if first is None:
-        valid = np.flatnonzero(~np.isnan(arr)) if isinstance(arr, np.ndarray) else np.array([])
-        first = int(valid[0]) if len(valid) else source.length
-        source.first_valid[key] = first
-    i = source.index
-    if i < first:
-        have = i + 1
-        if first >= source.length:
-            return Unknown(f"{text} is unknown: not enough history ({have} observations)")
-        return Unknown(f"{text} is warming up: {have} observations, it needs {first + 1}")
-    day = source.dates[i] if 0 <= i < source.length else "?"
-    return Unknown(f"{text} is missing on {day} (a gap in its inputs)")
-
-
-def missing_inputs(source: SeriesSource, inputs: frozenset[str], text: str) -> Unknown | None:
-    """``text`` is unknown because a series it reads has no observations at all."""
-    missing = [
-        n
-        for n in sorted(inputs)
-        if n not in source.present
-        and not (n == "VIX.term_slope" and {"VIX.M1", "VIX.M2"} <= source.present)
-    ]
-    if not missing:
-        return None
-    names = ", ".join(f"`{n}`" for n in missing)
-    return Unknown(f"{text} is unknown: the history has no values for {names}")
-
-
-def value_at(source: SeriesSource | None, arr: Any, key: str, text: str) -> Value:
-    """Today's value of a series (or a constant), or :class:`Unknown` saying why not."""
-    if source is None:
-        return Unknown(f"{text} needs a history of market data, and the state has none")
-    if not isinstance(arr, np.ndarray):
-        return float(arr)
-    v = arr[source.index]
-    if v != v:
-        return unknown_at(source, arr, key, text)
-    return float(v)
