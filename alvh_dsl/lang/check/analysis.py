@@ -1,0 +1,71 @@
+"""What the checker's passes share: one :class:`Analysis` of a program, and the type pass.
+
+An :class:`Analysis` is made once per load (by :mod:`alvh_dsl.api`) and shared
+by every pass and then by the compiler: the names in scope, the names each
+statement uses, and the types and constant values of every expression (from
+:mod:`alvh_dsl.lang.types`), each computed on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+from .. import ast as A
+from ..diagnostics import Diagnostic
+from ..program import Program
+from ..types import Ty, TypeTable, infer_types
+
+Definition = A.Param | A.Define
+
+
+class Analysis:
+    """Facts about a program shared by the passes, computed on first use."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._names: dict[int, list[A.Name]] = {}
+
+    @functools.cached_property
+    def order(self) -> dict[int, int]:
+        """Statement identity → position in evaluation order."""
+        return {id(s): i for i, s in enumerate(self.program.statements)}
+
+    @functools.cached_property
+    def definitions(self) -> dict[str, Definition]:
+        """First param or define of each name."""
+        out: dict[str, Definition] = {}
+        for s in self.program.statements:
+            if isinstance(s, A.Param | A.Define) and s.name not in out:
+                out[s.name] = s
+        return out
+
+    @functools.cached_property
+    def types(self) -> TypeTable:
+        """Expression types and type diagnostics (see :mod:`alvh_dsl.lang.types`)."""
+        return infer_types(self.program, self.definitions)
+
+    def type_of(self, expr: A.ExprNode) -> Ty:
+        return self.types.of(expr)
+
+    def const(self, expr: A.ExprNode) -> float | None:
+        """The value of a constant expression (literals and params), ratios for percentages."""
+        return self.types.const(expr)
+
+    def names(self, stmt: A.StatementNode) -> list[A.Name]:
+        """Every name ``stmt``'s expressions use, in source order (walked once per statement)."""
+        found = self._names.get(id(stmt))
+        if found is None:
+            found = self._names[id(stmt)] = [
+                n for e in A.statement_exprs(stmt) for n in A.names_in(e)
+            ]
+        return found
+
+
+Pass = Callable[[Analysis], Iterable[Diagnostic]]
+"""A checker pass: everything it finds in one analysed program."""
+
+
+def check_types(an: Analysis) -> Iterable[Diagnostic]:
+    """E107–E111, E201–E209, W204: units and types (see :mod:`alvh_dsl.lang.types`)."""
+    return list(an.types.diagnostics)

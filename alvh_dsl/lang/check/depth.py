@@ -1,0 +1,66 @@
+"""E407: expressions nested too deeply once the defines they use are expanded.
+
+The parser refuses an expression deeper than
+:data:`~alvh_dsl.lang.parse.MAX_EXPR_DEPTH`; this pass measures depth with every
+define a statement names expanded, as the later stages see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .. import ast as A
+from ..diagnostics import Diagnostic, error
+from ..parse import MAX_EXPR_DEPTH
+from .analysis import Analysis
+
+# Later stages (the compiler, the evaluator) follow a name into its define, so the
+# depth that matters is the expression's with defines expanded. Two parser-limit
+# expressions' worth: far beyond real books, well inside Python's recursion limit.
+MAX_EXPANDED_DEPTH = 2 * MAX_EXPR_DEPTH
+
+
+def _expanded_depth(expr: A.ExprNode, define_depth: Mapping[str, int]) -> int:
+    """Depth of ``expr`` with every (earlier) define it names expanded; iterative."""
+    worst = 0
+    stack = [(expr, 1)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, A.Name):
+            d += define_depth.get(node.name, 0)
+        worst = max(worst, d)
+        stack.extend((child, d + 1) for child in A.children(node))
+    return worst
+
+
+def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
+    """E407: an expression nested too deeply once the defines it uses are expanded.
+
+    Reported once, where the limit is first crossed (not again for every define
+    or rule built on the one that crossed it).
+    """
+    define_depth: dict[str, int] = {}
+    over: set[str] = set()
+    for stmt in an.program.statements:
+        exprs = A.statement_exprs(stmt)
+        if not exprs:
+            continue
+        worst = max(_expanded_depth(e, define_depth) for e in exprs)
+        inherited = any(n.name in over for n in an.names(stmt))
+        if isinstance(stmt, A.Define):
+            define_depth.setdefault(stmt.name, worst)
+            if worst > MAX_EXPANDED_DEPTH:
+                over.add(stmt.name)
+        if worst > MAX_EXPANDED_DEPTH and not inherited:
+            if isinstance(stmt, A.Define):
+                what, where = f"define `{stmt.name}`", stmt.name_span
+            else:
+                assert isinstance(stmt, A.Rule)
+                what, where = f"rule `{stmt.id}`", stmt.id_span
+            yield error(
+                "E407",
+                f"{what} is nested too deeply with its defines expanded "
+                f"({worst} levels, the limit is {MAX_EXPANDED_DEPTH})",
+                where,
+                help="flatten the chain of defines, e.g. join conditions with `and` in one define",
+            )

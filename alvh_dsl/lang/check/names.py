@@ -1,0 +1,168 @@
+"""The passes about names: the header, definitions, uses, and what is never used.
+
+- :func:`check_header`  E008, W205: the ``rulebook`` header comes first, once, in the root;
+- :func:`check_names`   E101–E108: every name is known, defined before use, defined once,
+  not reserved and not shadowing a built-in;
+- :func:`check_unused`  W102, W103: params and defines nobody uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .. import ast as A
+from ..diagnostics import Diagnostic, error, note, warning
+from ..names import FUNCTIONS, INDICATORS, KEYWORDS, STATE_NAMES, suggest
+from .analysis import Analysis
+
+
+def check_header(an: Analysis) -> Iterable[Diagnostic]:
+    """E008: the ``rulebook`` header comes first, once per file. W205: only the root has one."""
+    for file, book in an.program.files.items():
+        seen = False
+        for i, stmt in enumerate(book.statements):
+            if not isinstance(stmt, A.Header):
+                continue
+            if not seen and file != an.program.root:
+                yield warning(
+                    "W205",
+                    f"`{file}` is included, so its `rulebook` header is ignored",
+                    stmt.span,
+                    help="only the book being checked or run names it; remove this header",
+                )
+            if seen:
+                yield error("E008", "a second `rulebook` header", stmt.span, help="keep one")
+            elif i != 0:
+                yield error(
+                    "E008",
+                    "the `rulebook` header must be the first statement",
+                    stmt.span,
+                    help="move it to the top of the file",
+                )
+            seen = True
+
+
+def check_names(an: Analysis) -> Iterable[Diagnostic]:
+    """E101–E107: every name is known, defined before use, defined once, not reserved."""
+    program = an.program
+    first: dict[str, A.Param | A.Define] = {}
+    for stmt in program.statements:
+        if isinstance(stmt, A.Param | A.Define):
+            yield from _check_declared(stmt.name, stmt.name_span, stmt.kind)
+            if stmt.name in first:
+                yield error(
+                    "E104",
+                    f"`{stmt.name}` is defined twice",
+                    stmt.name_span,
+                    related=[note(first[stmt.name].name_span, "first defined here")],
+                )
+            else:
+                first[stmt.name] = stmt
+        elif isinstance(stmt, A.Rule) and stmt.named:
+            yield from _check_declared(stmt.id, stmt.id_span, "rule")
+
+    defined_so_far: set[str] = set()
+    for stmt in program.statements:
+        for node in an.names(stmt):
+            yield from _check_name(an, node, stmt, defined_so_far)
+        if isinstance(stmt, A.Param | A.Define):
+            defined_so_far.add(stmt.name)
+
+
+def _check_declared(name: str, span: A.Span, what: str) -> Iterator[Diagnostic]:
+    """E105, E106: a declared name is not a keyword, nor (for params, defines) a built-in."""
+    if name in KEYWORDS:
+        yield error(
+            "E105",
+            f"`{name}` is a reserved word and cannot name a {what}",
+            span,
+            help=f"rename it, e.g. `{name}_{'level' if what == 'param' else 'rule'}`",
+        )
+    if what != "rule" and (name in STATE_NAMES or name in INDICATORS or name in FUNCTIONS):
+        builtin = "a name the state provides" if name in STATE_NAMES else "a built-in function"
+        yield error("E106", f"{what} `{name}` shadows {builtin}", span, help="rename it")
+
+
+def _is_builtin(name: str) -> bool:
+    if name in STATE_NAMES:
+        return True
+    head, _, tail = name.partition(".")
+    ind = INDICATORS.get(head)
+    if ind is not None and ind.bare_name:
+        return not tail or tail in ind.fields
+    return False
+
+
+def _check_name(
+    an: Analysis, node: A.Name, stmt: A.StatementNode, defined: set[str]
+) -> Iterator[Diagnostic]:
+    name = node.name
+    if _is_builtin(name) or name in defined:
+        return
+    target = an.definitions.get(name)
+    if target is not None:
+        if target is stmt:
+            yield error(
+                "E103",
+                f"define `{name}` refers to itself",
+                node.span,
+                help="a define cannot be recursive; write the condition out",
+            )
+        else:
+            yield error(
+                "E102",
+                f"`{name}` is used before it is defined",
+                node.span,
+                help=f"move the {target.kind} `{name}` above this line",
+                related=[note(target.name_span, "defined here")],
+            )
+        return
+    if name in INDICATORS or name in FUNCTIONS:
+        yield error(
+            "E108",
+            f"`{name}` needs arguments",
+            node.span,
+            help=f"call it, e.g. `{_EXAMPLE_CALLS.get(name, f'{name}(…)')}`",
+        )
+        return
+    pool = [*STATE_NAMES, *an.definitions, "MACD", "MACD.signal", "MACD.hist", "ADLINE"]
+    guess = suggest(name, pool)
+    head = name.split(".", 1)[0]
+    help_text: str | None = f"did you mean `{guess}`?" if guess else None
+    if guess is None and head in ("condor", "hedge", "book", "VIX"):
+        known = sorted(n for n in STATE_NAMES if n.startswith(head + "."))[:8]
+        help_text = "known: " + ", ".join(f"`{k}`" for k in known)
+    yield error("E101", f"unknown name `{name}`", node.span, help=help_text)
+
+
+_EXAMPLE_CALLS = {
+    "SMA": "SMA(SPX, 20)",
+    "EMA": "EMA(VIX, 10)",
+    "RSI": "RSI(14)",
+    "realized_vol": "realized_vol(SPX, 20)",
+    "change": "change(VIX, 5 days)",
+    "abs": "abs(book.delta)",
+    "min": "min(VIX, 30)",
+    "max": "max(VIX, 30)",
+}
+
+
+def check_unused(an: Analysis) -> Iterable[Diagnostic]:
+    """W102, W103: params and defines (of the root file) that nothing uses."""
+    program = an.program
+    if program.syntax_errors:
+        return  # uses may sit on the broken lines
+    used: set[str] = set()
+    for stmt in program.statements:
+        used.update(node.name for node in an.names(stmt))
+    for stmt in program.statements:
+        if not isinstance(stmt, A.Param | A.Define) or stmt.span.file != program.root:
+            continue
+        if stmt.name not in used:
+            code = "W102" if isinstance(stmt, A.Param) else "W103"
+            yield warning(
+                code,
+                f"{stmt.kind} `{stmt.name}` is never used",
+                stmt.name_span,
+                help="remove it, or use it in a rule",
+            )

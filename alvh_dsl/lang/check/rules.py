@@ -1,0 +1,221 @@
+"""The passes about rules and their actions.
+
+- :func:`check_rules`    E301–E303, W101: unique IDs, a condition and an action per rule,
+  unnamed rules;
+- :func:`check_actions`  E305–E311, E208, W203: the arguments of every action make sense
+  (options given, ranges, months, counts, strikes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .. import ast as A
+from ..diagnostics import Diagnostic, error, note, warning
+from ..printer import format_expr
+from .analysis import Analysis
+
+
+def check_rules(an: Analysis) -> Iterable[Diagnostic]:
+    """E301–E303, W101: unique IDs, a condition and an action per rule; unnamed rules."""
+    seen: dict[str, A.Rule] = {}
+    for rule in an.program.rules:
+        if rule.id in seen:
+            other = seen[rule.id]
+            what = "an identical unnamed rule" if not rule.named else f"rule `{rule.id}`"
+            yield error(
+                "E301",
+                f"duplicate rule ID `{rule.id}`: {what} is already defined",
+                rule.id_span,
+                help="rule IDs must be unique across the book and its includes",
+                related=[note(other.id_span, "first defined here")],
+            )
+        else:
+            seen[rule.id] = rule
+        if rule.when is None:
+            yield error(
+                "E302",
+                f"rule `{rule.id}` has no `when` condition",
+                rule.id_span,
+                help="add a line `when CONDITION`",
+            )
+        if not rule.actions:
+            yield error(
+                "E303",
+                f"rule `{rule.id}` has no action",
+                rule.id_span if rule.named else rule.span,
+                help="add a line `then ACTION` (e.g. `then close condor`)",
+            )
+        if not rule.named:
+            yield warning(
+                "W101",
+                "unnamed rule",
+                rule.id_span,
+                help=f"its ID is derived from its text (`{rule.id}`); a `rule NAME` line above "
+                "it gives reports and cooldowns a stable name",
+            )
+
+
+def check_actions(an: Analysis) -> Iterable[Diagnostic]:
+    """E305–E311, E208, W203: the arguments of every action make sense."""
+    for rule in an.program.rules:
+        for action in rule.actions:
+            yield from _check_action(an, action)
+            for expr in A.action_exprs(action):
+                yield from _percent_of_warnings(an, expr)
+        if rule.cooldown is not None:
+            v = an.const(rule.cooldown)
+            if v is not None and v < 0:
+                yield error("E311", "cooldown cannot be negative", rule.cooldown.span)
+
+
+def _check_action(an: Analysis, action: A.ActionNode) -> Iterator[Diagnostic]:
+    match action:
+        case A.OpenCondor():
+            yield from _check_open(an, action)
+        case A.RollCondor():
+            if isinstance(action.to, A.ByMonth):
+                yield from _check_month(an, action.to.month)
+        case A.Close():
+            yield from _check_month(an, action.month)
+            yield from _check_fraction(an, action.fraction, "closing")
+        case A.ShiftHedge():
+            yield from _check_shift(an, action)
+        case A.TradeFuture():
+            yield from _check_positive_int(an, action.count, "the number of futures")
+            yield from _check_month(an, action.month)
+        case A.BuyCallSpread():
+            yield from _check_spread(an, action)
+        case A.Alert():
+            pass
+        case _:
+            A.unhandled(action)
+
+
+def _check_open(an: Analysis, action: A.OpenCondor) -> Iterator[Diagnostic]:
+    """E305: the options `open iron condor` needs; E311: delta and wings in range."""
+    missing = [
+        word
+        for word, value in (
+            ("month N` or `near D days", action.expiry),
+            ("short delta D", action.short_delta),
+            ("wings W", action.wings),
+        )
+        if value is None
+    ]
+    if missing:
+        yield error(
+            "E305",
+            "`open iron condor` needs " + " and ".join(f"`{m}`" for m in missing),
+            action.span,
+            help="e.g. `open iron condor month 1 short delta 0.16 wings 50 points`",
+        )
+    if isinstance(action.expiry, A.ByMonth):
+        yield from _check_month(an, action.expiry.month)
+    if action.short_delta is not None:
+        v = an.const(action.short_delta)
+        if v is not None and not 0 < v < 1:
+            yield error(
+                "E311",
+                f"short delta {format_expr(action.short_delta)} is not between 0 and 1",
+                action.short_delta.span,
+                help="write the delta as a fraction: 0.16 for a 16-delta short strike",
+            )
+    if action.wings is not None:
+        v = an.const(action.wings)
+        if v is not None and v <= 0:
+            yield error("E311", "wings must be wider than 0 points", action.wings.span)
+    yield from _check_positive_int(an, action.quantity, "quantity")
+
+
+def _check_shift(an: Analysis, action: A.ShiftHedge) -> Iterator[Diagnostic]:
+    """E307, E208 for its parts; E310: the hedge moves to another month."""
+    yield from _check_fraction(an, action.fraction, "shifting")
+    yield from _check_month(an, action.from_month)
+    yield from _check_month(an, action.to_month)
+    src = an.const(action.from_month) if action.from_month is not None else 1.0
+    if src is not None and src == an.const(action.to_month):
+        yield error(
+            "E310",
+            f"the hedge is shifted from month {_number_text(src)} to the same month",
+            action.span,
+            help="`shift P% hedge [from month A] to month B` needs A ≠ B (A is 1 by default)",
+        )
+
+
+def _check_spread(an: Analysis, action: A.BuyCallSpread) -> Iterator[Diagnostic]:
+    """E308, E208 for its parts; E309: rising strikes; E306: a count or a budget."""
+    yield from _check_positive_int(an, action.count, "the number of spreads")
+    yield from _check_month(an, action.month)
+    lo, hi = an.const(action.lower), an.const(action.upper)
+    if lo is not None and hi is not None and not 0 < lo < hi:
+        yield error(
+            "E309",
+            f"call spread strikes {format_expr(action.lower)}/{format_expr(action.upper)} "
+            "must be positive and rising",
+            action.span,
+            help="write the long (lower) strike first: `25/35`",
+        )
+    if action.costing is not None and action.count is not None:
+        yield error(
+            "E306",
+            "a call spread takes a count or `costing`, not both",
+            action.span,
+            help="`costing` sizes the count from the budget",
+        )
+
+
+def _check_month(an: Analysis, expr: A.ExprNode | None) -> Iterator[Diagnostic]:
+    if expr is None:
+        return
+    v = an.const(expr)
+    if v is None:
+        return  # non-constant months are reported by the type pass
+    if v != int(v) or not 1 <= v <= 9:
+        yield error(
+            "E208",
+            f"month {format_expr(expr)} is not a whole number from 1 to 9",
+            expr.span,
+            help="month 1 is the nearest unexpired expiry, month 2 the next, …",
+        )
+
+
+def _check_positive_int(an: Analysis, expr: A.ExprNode | None, what: str) -> Iterator[Diagnostic]:
+    if expr is None:
+        return
+    v = an.const(expr)
+    if v is not None and (v != int(v) or v < 1):
+        yield error(
+            "E308", f"{what} must be a positive whole number, not {format_expr(expr)}", expr.span
+        )
+
+
+def _check_fraction(an: Analysis, expr: A.ExprNode | None, what: str) -> Iterator[Diagnostic]:
+    if expr is None:
+        return
+    v = an.const(expr)
+    if v is not None and not 0 < v <= 1:
+        yield error(
+            "E307",
+            f"{what} {format_expr(expr)} is outside 0%–100%",
+            expr.span,
+            help="a share of a position is above 0% and at most 100%",
+        )
+
+
+def _number_text(v: float) -> str:
+    return str(int(v)) if v == int(v) else str(v)
+
+
+def _percent_of_warnings(an: Analysis, expr: A.ExprNode) -> Iterator[Diagnostic]:
+    """W203: ``P of X`` with ``P`` over 100%."""
+    for node in A.walk(expr):
+        if isinstance(node, A.BinOp) and node.op == "of":
+            v = an.const(node.left)
+            if v is not None and v > 1:
+                yield warning(
+                    "W203",
+                    f"{format_expr(node.left)} of {format_expr(node.right)} is more than all of it",
+                    node.left.span,
+                    help="percentages of a budget are usually at most 100%",
+                )

@@ -1,0 +1,400 @@
+"""Type inference: every expression of a program, its type and its constant value.
+
+:func:`infer_types` walks the program in evaluation order (a define is typed
+where it stands, so a rule sees the types of the defines above it) and fills a
+:class:`~alvh_dsl.lang.types.ty.TypeTable`: the type of every expression, the
+value of every constant one (literals and params, percentages as ratios), and
+the diagnostics. Operators and comparisons are typed here; calls in
+:mod:`.calls`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .. import ast as A
+from ..diagnostics import Diagnostic, error, warning
+from ..names import STATE_NAMES, UNIT_WORDS
+from ..printer import format_expr, format_number
+from .calls import call_type
+from .ty import ARG_UNITS, BOOL, ERROR, SCALARS, Ty, TypeTable, compatible, merge, unit_help
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..program import Program
+
+Definition = A.Param | A.Define
+
+
+def infer_types(program: Program, definitions: Mapping[str, Definition]) -> TypeTable:
+    """Type every expression of the program, in evaluation order.
+
+    ``definitions`` maps each name to its first param or define.
+    """
+    return _Inferrer(program, definitions).run()
+
+
+class _Inferrer:
+    def __init__(self, program: Program, definitions: Mapping[str, Definition]) -> None:
+        self.program = program
+        self.definitions = definitions
+        self.table = TypeTable()
+        self.define_types: dict[str, Ty] = {}
+        self.define_consts: dict[str, float | None] = {}
+
+    def report(self, d: Diagnostic) -> None:
+        self.table.diagnostics.append(d)
+
+    def const(self, e: A.ExprNode) -> float | None:
+        return self.table.const(e)
+
+    def run(self) -> TypeTable:
+        for stmt in self.program.statements:
+            if isinstance(stmt, A.Define):
+                ty = self.infer(stmt.expr)
+                self.define_types.setdefault(stmt.name, ty)
+                self.define_consts.setdefault(stmt.name, self.table.const(stmt.expr))
+            elif isinstance(stmt, A.Rule):
+                self.rule(stmt)
+        return self.table
+
+    # ------------------------------------------------------------ rules
+    def condition(self, expr: A.ExprNode, clause: str) -> None:
+        ty = self.infer(expr)
+        if ty.kind == "num":
+            self.report(
+                error(
+                    "E204",
+                    f"the `{clause}` condition `{format_expr(expr)}` is {ty.describe()}, "
+                    "not true/false",
+                    expr.span,
+                    help="compare it with something, e.g. `DTE < 2`",
+                )
+            )
+
+    def rule(self, rule: A.Rule) -> None:
+        if rule.when is not None:
+            self.condition(rule.when, "when")
+        if rule.unless is not None:
+            self.condition(rule.unless, "unless")
+        for action in rule.actions:
+            self.action(action)
+        if rule.cooldown is not None:
+            self.arg(rule.cooldown, "cooldown", constant=True)
+
+    def arg(self, expr: A.ExprNode | None, role: str, *, constant: bool = False) -> None:
+        """Type an action argument (if given) against the units its role accepts."""
+        if expr is None:
+            return
+        ty = self.infer(expr)
+        if ty.kind == "error":
+            return
+        allowed, example = ARG_UNITS[role]
+        if ty.kind == "bool":
+            self.report(
+                error("E205", f"`{format_expr(expr)}` is true/false, not a number", expr.span)
+            )
+        elif ty.unit not in allowed:
+            self.report(
+                error(
+                    "E206",
+                    f"`{format_expr(expr)}` is {ty.describe()}; expected {example}",
+                    expr.span,
+                )
+            )
+        elif constant and not ty.const:
+            self.report(
+                error(
+                    "E209",
+                    f"`{format_expr(expr)}` must be a constant (a number or a param)",
+                    expr.span,
+                    help="this value is fixed when the book is loaded",
+                )
+            )
+
+    def expiry(self, ref: A.ByMonth | A.NearDays) -> None:
+        if isinstance(ref, A.ByMonth):
+            self.arg(ref.month, "month", constant=True)
+        else:
+            self.arg(ref.days, "near")
+
+    def action(self, a: A.ActionNode) -> None:
+        match a:
+            case A.OpenCondor():
+                if a.expiry is not None:
+                    self.expiry(a.expiry)
+                self.arg(a.short_delta, "short_delta")
+                self.arg(a.wings, "wings")
+                self.arg(a.quantity, "quantity")
+            case A.RollCondor():
+                self.expiry(a.to)
+            case A.Close():
+                self.arg(a.fraction, "fraction")
+                self.arg(a.month, "month", constant=True)
+            case A.ShiftHedge():
+                self.arg(a.fraction, "fraction")
+                self.arg(a.from_month, "month", constant=True)
+                self.arg(a.to_month, "month", constant=True)
+            case A.TradeFuture():
+                self.arg(a.count, "count")
+                self.arg(a.month, "month", constant=True)
+            case A.BuyCallSpread():
+                self.arg(a.count, "count")
+                self.arg(a.lower, "strike")
+                self.arg(a.upper, "strike")
+                self.arg(a.month, "month", constant=True)
+                self.arg(a.costing, "costing")
+            case A.Alert():
+                pass
+            case _:
+                A.unhandled(a)
+
+    # ------------------------------------------------------ expressions
+    def infer(self, e: A.ExprNode) -> Ty:
+        key = id(e)
+        ty = self.table.types.get(key)
+        if ty is not None:
+            return ty
+        ty, const = self._infer(e)
+        self.table.types[key] = ty
+        self.table.consts[key] = const
+        return ty
+
+    def operand(self, e: A.ExprNode, what: str) -> Ty:
+        """Infer an operand that must be a number."""
+        ty = self.infer(e)
+        if ty.kind == "bool":
+            self.report(
+                error(
+                    "E205",
+                    f"`{format_expr(e)}` is true/false and cannot be used {what}",
+                    e.span,
+                )
+            )
+            return ERROR
+        return ty
+
+    def _infer(self, e: A.ExprNode) -> tuple[Ty, float | None]:
+        match e:
+            case A.Name():
+                return self._name(e)
+            case A.Number():
+                value = e.value / 100 if e.unit == "percent" else e.value
+                return Ty("num", e.unit, series=True, const=True), value
+            case A.Compare():
+                if e.op in ("==", "!="):
+                    lt, rt = self.infer(e.left), self.infer(e.right)
+                    if lt.kind == "bool" and rt.kind == "bool":
+                        return BOOL, None
+                self._compare(e, [e.left, e.right], f"`{e.op}`")
+                return BOOL, None
+            case A.BoolOp():
+                for o in e.operands:
+                    self._bool(o, e.op)
+                return BOOL, None
+            case A.BinOp():
+                return self._binop(e)
+            case A.Call():
+                return call_type(self, e), None
+            case A.Neg():
+                ty = self.operand(e.operand, "with `-`")
+                v = self.table.const(e.operand)
+                return ty, (-v if v is not None else None)
+            case A.Not():
+                self._bool(e.operand, "not")
+                return BOOL, None
+            case A.Between():
+                self._compare(e, [e.value, e.low, e.high], "`between`")
+                return BOOL, None
+            case A.Crosses():
+                self._compare(e, [e.left, e.right], f"`crosses {e.direction}`")
+                self._crosses_history(e)
+                return BOOL, None
+        A.unhandled(e)
+
+    def _crosses_history(self, e: A.Crosses) -> None:
+        """E207: both sides of `crosses` need a previous value."""
+        for side in (e.left, e.right):
+            ty = self.table.of(side)
+            if ty.kind == "num" and not ty.series:
+                self.report(
+                    error(
+                        "E207",
+                        f"`{format_expr(side)}` has no history, so `crosses` cannot "
+                        "compare it with its previous value",
+                        side.span,
+                        help="`crosses` works on market data, indicators and constants; "
+                        "use `>` or `<` for book values",
+                    )
+                )
+
+    def _bool(self, e: A.ExprNode, op: str) -> None:
+        ty = self.infer(e)
+        if ty.kind == "num":
+            self.report(
+                error(
+                    "E204",
+                    f"`{op}` needs true/false, but `{format_expr(e)}` is {ty.describe()}",
+                    e.span,
+                    help="compare it with something, e.g. `VIX > 20`",
+                )
+            )
+
+    def _name(self, e: A.Name) -> tuple[Ty, float | None]:
+        name = e.name
+        state = STATE_NAMES.get(name)
+        if state is not None:
+            return Ty("num", state.unit, series=state.history), None
+        head, _, tail = name.partition(".")
+        if head == "MACD" and tail in ("", "signal", "hist"):
+            return Ty("num", "points", series=True), None
+        if name == "ADLINE":
+            return Ty("num", "number", series=True), None
+        value = self.program.param_values.get(name)
+        target = self.definitions.get(name)
+        if isinstance(target, A.Param) and value is not None:
+            v = value.value / 100 if value.unit == "percent" else value.value
+            return Ty("num", value.unit, series=True, const=True), v
+        if name in self.define_types:
+            return self.define_types[name], self.define_consts.get(name)
+        return ERROR, None  # unknown or used before definition: reported by check_names
+
+    def _compare(self, e: A.ExprNode, operands: list[A.ExprNode], what: str) -> None:
+        """E201, W204: the operands of a comparison (or `between`, `crosses`) in one unit."""
+        tys = [self.operand(o, f"with {what}") for o in operands]
+        if any(t.kind == "error" for t in tys):
+            return
+        units = [t.unit for t in tys]
+        first = operands[0]
+        for other, unit in zip(operands[1:], units[1:], strict=True):
+            if not compatible(units[0], unit):
+                self.report(
+                    error(
+                        "E201",
+                        f"cannot compare `{format_expr(first)}` ({UNIT_WORDS[units[0]]}) "
+                        f"with `{format_expr(other)}` ({UNIT_WORDS[unit]})",
+                        e.span,
+                        help=unit_help(first, units[0]),
+                    )
+                )
+                return
+        for b, ub in zip(operands[1:], units[1:], strict=True):
+            self._percent_read_as_bare(units[0], b, ub)
+            self._percent_read_as_bare(ub, first, units[0])
+
+    def _percent_read_as_bare(self, unit: str, bare: A.ExprNode, bare_unit: str) -> None:
+        """W204: a bare number above 1 compared with a percentage reads as over 100%."""
+        v = self.table.const(bare)
+        if unit == "percent" and bare_unit == "bare" and v is not None and abs(v) > 1:
+            self.report(
+                warning(
+                    "W204",
+                    f"`{format_expr(bare)}` is compared with a percentage and reads "
+                    f"as {format_number(v * 100)}%",
+                    bare.span,
+                    help=f"write `{format_expr(bare)}%` if you mean percent",
+                )
+            )
+
+    # -------------------------------------------------------- operators
+    def _binop(self, e: A.BinOp) -> tuple[Ty, float | None]:
+        op = e.op
+        lt = self.operand(e.left, f"with `{op}`")
+        rt = self.operand(e.right, f"with `{op}`")
+        value = _fold(op, self.table.const(e.left), self.table.const(e.right))
+        if lt.kind == "error" or rt.kind == "error":
+            return ERROR, None
+        if op in ("+", "-"):
+            unit = self._additive(e, lt, rt)
+        elif op == "of":
+            unit = self._of(e, lt, rt)
+        elif op == "*":
+            unit = self._product(e, lt, rt)
+        else:
+            unit = self._quotient(e, lt, rt)
+        if unit is None:
+            return ERROR, None
+        return Ty("num", unit, lt.series and rt.series, lt.const and rt.const), value
+
+    def _additive(self, e: A.BinOp, lt: Ty, rt: Ty) -> str | None:
+        if compatible(lt.unit, rt.unit):
+            return merge(lt.unit, rt.unit)
+        add = e.op == "+"
+        self.report(
+            error(
+                "E201",
+                f"cannot {'add' if add else 'subtract'} "
+                f"{UNIT_WORDS[rt.unit]} `{format_expr(e.right)}` "
+                f"{'to' if add else 'from'} {UNIT_WORDS[lt.unit]} "
+                f"`{format_expr(e.left)}`",
+                e.span,
+                help=unit_help(e.left, lt.unit),
+            )
+        )
+        return None
+
+    def _of(self, e: A.BinOp, lt: Ty, rt: Ty) -> str | None:
+        literal = isinstance(e.left, A.Number)
+        if lt.unit in ("percent", "number") or (lt.unit == "bare" and not literal):
+            return rt.unit
+        hint = (
+            f"write `{format_expr(e.left)}%`"
+            if literal
+            else "use a percentage, e.g. `50% of condor.credit`"
+        )
+        self.report(
+            error(
+                "E203",
+                f"`of` needs a percentage on its left, not {UNIT_WORDS[lt.unit]} "
+                f"`{format_expr(e.left)}`",
+                e.left.span,
+                help=hint,
+            )
+        )
+        return None
+
+    def _product(self, e: A.BinOp, lt: Ty, rt: Ty) -> str | None:
+        if lt.unit not in SCALARS and rt.unit not in SCALARS:
+            self.report(
+                error(
+                    "E202",
+                    f"cannot multiply {UNIT_WORDS[lt.unit]} by {UNIT_WORDS[rt.unit]}",
+                    e.span,
+                    help="one side of `*` must be a plain number or a percentage",
+                )
+            )
+            return None
+        if lt.unit in SCALARS and rt.unit in SCALARS:
+            return merge(lt.unit, rt.unit) if "bare" in (lt.unit, rt.unit) else "number"
+        return rt.unit if lt.unit in SCALARS else lt.unit
+
+    def _quotient(self, e: A.BinOp, lt: Ty, rt: Ty) -> str | None:
+        if compatible(lt.unit, rt.unit) and lt.unit != "bare" and rt.unit != "bare":
+            return "number"
+        if rt.unit in SCALARS:
+            return lt.unit
+        what = "a plain number" if lt.unit == "bare" else UNIT_WORDS[lt.unit]
+        self.report(
+            error(
+                "E202",
+                f"cannot divide {what} by {UNIT_WORDS[rt.unit]}",
+                e.span,
+                help="divide like units to get a ratio, e.g. `condor.pnl / condor.credit`",
+            )
+        )
+        return None
+
+
+def _fold(op: str, lv: float | None, rv: float | None) -> float | None:
+    """The value of a constant arithmetic expression (none for a division by zero)."""
+    if lv is None or rv is None:
+        return None
+    if op == "+":
+        return lv + rv
+    if op == "-":
+        return lv - rv
+    if op in ("*", "of"):
+        return lv * rv
+    if op == "/" and rv != 0:
+        return lv / rv
+    return None

@@ -1,0 +1,98 @@
+"""The type of an expression, the unit algebra, and the table of inferred types.
+
+Every expression is either true/false (``bool``) or a number with a unit:
+days, points, dollars, percent, count, number (dimensionless with a meaning:
+a delta, an RSI reading) or bare (a number written without a unit, which takes
+the unit of what it meets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .. import ast as A
+from ..diagnostics import Diagnostic
+from ..names import UNIT_WORDS
+from ..printer import format_expr
+
+SCALARS = frozenset({"bare", "number", "percent", "count"})
+"""Units without a dimension: one side of ``*`` must be one."""
+
+
+@dataclass(frozen=True)
+class Ty:
+    """The type of an expression. ``error`` means "already reported": no more noise."""
+
+    kind: Literal["num", "bool", "error"]
+    unit: str = "bare"
+    series: bool = False  # has a history: usable by `crosses` and as an indicator series
+    const: bool = False  # built from literals and params only
+
+    def describe(self) -> str:
+        if self.kind == "bool":
+            return "true/false"
+        return UNIT_WORDS.get(self.unit, self.unit)
+
+
+ERROR = Ty("error")
+BOOL = Ty("bool")
+
+
+def compatible(a: str, b: str) -> bool:
+    """Can values of units ``a`` and ``b`` be compared or added?"""
+    return a == b or "bare" in (a, b) or {a, b} == {"number", "percent"}
+
+
+def merge(a: str, b: str) -> str:
+    """The unit of a sum (or ``min``/``max``) of compatible units."""
+    if a == "bare":
+        return b
+    if b == "bare" or a == b:
+        return a
+    return "number"  # number with percent: both ratios
+
+
+ARG_UNITS: dict[str, tuple[frozenset[str], str]] = {
+    "near": (frozenset({"days", "bare"}), "days, e.g. `near 45 days`"),
+    "short_delta": (frozenset({"number", "percent", "bare"}), "a delta, e.g. `0.16`"),
+    "wings": (frozenset({"points", "bare"}), "points, e.g. `wings 50 points`"),
+    # A computed count is a plain number (`equity / $100000`): it is rounded down
+    # when the book runs, so `number` is accepted like `count` and `bare`.
+    "quantity": (frozenset({"count", "bare", "number"}), "a whole number of contracts"),
+    "count": (frozenset({"count", "bare", "number"}), "a whole number of contracts"),
+    "fraction": (frozenset({"percent", "number", "bare"}), "a percentage, e.g. `50%`"),
+    "month": (frozenset({"count", "bare"}), "a month number, e.g. `month 2`"),
+    "strike": (frozenset({"points", "bare"}), "a VIX strike, e.g. `25`"),
+    "costing": (frozenset({"dollars", "bare"}), "dollars, e.g. `2% of equity` or `$1500`"),
+    "cooldown": (frozenset({"days", "bare"}), "days, e.g. `cooldown 5 days`"),
+}
+"""The units each action argument (and a cooldown) accepts, and an example for the message."""
+
+
+def unit_help(expr: A.ExprNode, unit: str) -> str:
+    """The help line of a unit mismatch: what ``expr``'s unit is and how to write it."""
+    examples = {
+        "days": "days: write e.g. `2 days`",
+        "points": "points: write e.g. `50 points`, or a bare number",
+        "dollars": "dollars: write e.g. `$1500`, or a percentage `of` a dollar value",
+        "percent": "a percentage: write e.g. `25%`",
+        "count": "a count: compare it with a whole number",
+        "number": "a plain number: compare it with a bare number",
+    }
+    return f"`{format_expr(expr)}` is in {examples.get(unit, unit)}"
+
+
+@dataclass
+class TypeTable:
+    """Types and constant values of every expression of a program, by node identity."""
+
+    types: dict[int, Ty] = field(default_factory=dict)
+    consts: dict[int, float | None] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def of(self, expr: A.ExprNode) -> Ty:
+        return self.types.get(id(expr), ERROR)
+
+    def const(self, expr: A.ExprNode) -> float | None:
+        return self.consts.get(id(expr))
