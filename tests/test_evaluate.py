@@ -5,14 +5,25 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alvh_dsl.api import load
+from alvh_dsl.api import load, load_checked
 from alvh_dsl.errors import RulebookError
-from alvh_dsl.lang.evaluate import Book, Evaluation
+from alvh_dsl.lang.diagnostics import has_errors
+from alvh_dsl.lang.evaluate import (
+    Book,
+    Evaluation,
+    NoSeriesBackend,
+    compile_program,
+    reads_history,
+)
 from alvh_dsl.lang.state import State
+from alvh_dsl.series import BACKEND
 
 BASE: dict[str, Any] = {
     "date": "2024-03-14",
@@ -561,3 +572,85 @@ def test_an_indicator_whose_input_series_is_missing_says_so() -> None:
     # ADLINE: 100, then 100 + (100 - 250) = -50; today has no breadth, so it is a gap
     assert d.status == "unknown"
     assert d.reason == "ADLINE is missing on 2024-03-14 (a gap in its inputs)"
+
+
+# ------------------------------------------------------- the series backend
+
+
+def _heavy_modules_after(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; the heavy packages it imported."""
+    script = (
+        "import sys\n"
+        f"{code}\n"
+        "import json\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('numpy', 'pandas')]\n"
+        "print(json.dumps(sorted(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    heavy: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return heavy
+
+
+def test_the_language_imports_no_numpy(project_root: Path) -> None:
+    modules = sorted(p.stem for p in (project_root / "alvh_dsl" / "lang").glob("*.py"))
+    assert "compiler" in modules and "evaluate" in modules
+    code = "\n".join(f"import alvh_dsl.lang.{m}" for m in modules)
+    assert _heavy_modules_after(code) == []
+
+
+def test_a_book_without_history_evaluates_without_numpy(project_root: Path) -> None:
+    code = (
+        "import alvh_dsl\n"
+        "from alvh_dsl.lang.state import load_state\n"
+        f"book = alvh_dsl.load({str(project_root / 'rulebooks' / 'alvh_core.alvh')!r})\n"
+        f"state = load_state({str(project_root / 'examples' / 'state_near_expiry.json')!r})\n"
+        "assert book.evaluate(state).fired and not book.uses_history\n"
+    )
+    assert _heavy_modules_after(code) == []
+
+
+def test_a_book_with_history_loads_the_numpy_backend() -> None:
+    code = (
+        "import alvh_dsl\n"
+        "text = 'rule r\\n  when VIX > SMA(VIX, 2) then alert \"x\"\\n'\n"
+        "book = alvh_dsl.load('t.alvh', text=text)\n"
+        "assert book.uses_history\n"
+    )
+    assert "numpy" in _heavy_modules_after(code)
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ('rule r\n  when VIX > SMA(VIX, 20) then alert "x"\n', "SMA(VIX, 20)"),
+        ('define d = MACD.signal\nrule r\n  when d > 0 then alert "x"\n', "MACD.signal"),
+        ('rule r\n  when VIX crosses above 20 then alert "x"\n', "VIX crosses above 20"),
+    ],
+)
+def test_a_book_with_history_needs_a_series_backend(text: str, written: str) -> None:
+    program = load_checked("t.alvh", text=text)
+    assert not has_errors(program.diagnostics)
+    assert reads_history(program)
+    with pytest.raises(NoSeriesBackend) as info:
+        compile_program(program)
+    message = str(info.value)
+    assert f"`{written}` reads market history" in message
+    assert "without a series backend" in message and "alvh_dsl.series.BACKEND" in message
+    assert message.startswith("t.alvh:")
+    assert compile_program(program, series=BACKEND).uses_history
+
+
+def test_reads_history_agrees_with_the_compiler(project_root: Path) -> None:
+    paths = sorted((project_root / "rulebooks").glob("*.alvh"))
+    paths += sorted((project_root / "tests" / "golden" / "books").glob("*.alvh"))
+    seen = {False: 0, True: 0}
+    for path in paths:
+        program = load_checked(str(path))
+        if has_errors(program.diagnostics):
+            continue
+        needs = reads_history(program)
+        assert compile_program(program, series=BACKEND).uses_history == needs, path
+        seen[needs] += 1
+    assert seen[False] and seen[True]  # both kinds are covered
