@@ -80,7 +80,7 @@ def load(
 ) -> Book:
     """Load a rulebook ready to evaluate: ``alvh_dsl.load("book.alvh", params={"roll_dte": "5d"})``.
 
-    Raises :class:`~alvh_dsl.lang.diagnostics.RulebookError` (with every
+    Raises :class:`~alvh_dsl.errors.RulebookError` (with every
     diagnostic) when the book has errors; warnings are kept on
     ``book.diagnostics``.
     """
