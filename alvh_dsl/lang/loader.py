@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from . import ast as A
+from .construct import construct
 from .diagnostics import Diagnostic, error, note
 from .names import suggest
 from .parse import MAX_FILE_BYTES, parse
@@ -49,7 +50,7 @@ def read_source(
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        where = A.new(
+        where = construct(
             A.Span, file=display, line=line, column=col, end_line=line, end_column=col + 1
         )
         return None, error(
@@ -96,10 +97,10 @@ def _load_file(
     if not result.ok:
         program.syntax_errors.add(display)
     for stmt in result.book.statements:
-        if stmt.kind != "include":
+        if isinstance(stmt, A.Include):
+            _include(program, stmt, display, root_dir, stack, loaded)
+        else:
             program.statements.append(stmt)
-            continue
-        _include(program, stmt, display, root_dir, stack, loaded)
 
 
 def _include(
@@ -188,7 +189,7 @@ def parse_param_value(text: str) -> A.Number | None:
     if not result.ok or len(result.book.statements) != 1:
         return None
     stmt = result.book.statements[0]
-    return stmt.value if stmt.kind == "param" else None
+    return stmt.value if isinstance(stmt, A.Param) else None
 
 
 def apply_overrides(program: Program, overrides: Mapping[str, ParamValue] | None) -> None:
@@ -232,9 +233,9 @@ def apply_overrides(program: Program, overrides: Mapping[str, ParamValue] | None
             continue
         declared = param.value.unit
         if value is None:
-            value = A.new(A.Number, span=param.value.span, value=float(raw), unit=declared)
+            value = construct(A.Number, span=param.value.span, value=float(raw), unit=declared)
         if value.unit == "bare":
-            value = A.new(A.Number, span=value.span, value=value.value, unit=declared)
+            value = construct(A.Number, span=value.span, value=value.value, unit=declared)
         if value.unit != declared and declared != "bare":
             program.diagnostics.append(
                 error(

@@ -7,7 +7,6 @@ Nothing here reads files or runs checks: :mod:`alvh_dsl.lang.loader` builds a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import ast as A
 from .diagnostics import Diagnostic
@@ -26,33 +25,33 @@ class Program:
     files: dict[str, A.Rulebook] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     comments: dict[str, tuple[Comment, ...]] = field(default_factory=dict)
-    statements: list[Any] = field(default_factory=list)
+    statements: list[A.StatementNode] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     param_values: dict[str, A.Number] = field(default_factory=dict)
     syntax_errors: set[str] = field(default_factory=set)  # files with syntax errors
 
     @property
     def params(self) -> dict[str, A.Param]:
-        return {s.name: s for s in self.statements if s.kind == "param"}
+        return {s.name: s for s in self.statements if isinstance(s, A.Param)}
 
     @property
     def defines(self) -> dict[str, A.Define]:
-        return {s.name: s for s in self.statements if s.kind == "define"}
+        return {s.name: s for s in self.statements if isinstance(s, A.Define)}
 
     @property
     def rules(self) -> list[A.Rule]:
-        return [s for s in self.statements if s.kind == "rule"]
+        return [s for s in self.statements if isinstance(s, A.Rule)]
 
     @property
     def header(self) -> A.Header | None:
         root = self.files.get(self.root)
         if root is None:
             return None
-        return next((s for s in root.statements if s.kind == "header"), None)
+        return next((s for s in root.statements if isinstance(s, A.Header)), None)
 
     @property
     def description(self) -> str | None:
         root = self.files.get(self.root)
         if root is None:
             return None
-        return next((s.text for s in root.statements if s.kind == "description"), None)
+        return next((s.text for s in root.statements if isinstance(s, A.Description)), None)

@@ -15,14 +15,17 @@ from __future__ import annotations
 import contextvars
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from lark import Token, Transformer
 
 from . import ast as A
+from .construct import construct
 from .diagnostics import Diagnostic, error
 
 MAX_NUMBER = 1e15
+
+N = TypeVar("N", bound=A.Node)
 
 
 # The parser (and its transformer) is shared; per-parse state lives here.
@@ -60,7 +63,7 @@ def on_comment(tok: Token) -> Token:
 # ------------------------------------------------------------------- spans
 
 
-def span_of(first: Any, last: Any = None) -> A.Span:
+def span_of(first: Token | A.Node | A.Span, last: Token | A.Node | A.Span | None = None) -> A.Span:
     """The span from the start of ``first`` to the end of ``last`` (tokens or nodes)."""
     file = CTX.get().file
     last = first if last is None else last
@@ -74,7 +77,9 @@ def span_of(first: Any, last: Any = None) -> A.Span:
     else:
         end = last if isinstance(last, A.Span) else last.span
         end_line, end_col = end.end_line, end.end_column
-    return A.new(A.Span, file=file, line=line, column=col, end_line=end_line, end_column=end_col)
+    return construct(
+        A.Span, file=file, line=line, column=col, end_line=end_line, end_column=end_col
+    )
 
 
 # ---------------------------------------------------- intermediate line items
@@ -82,14 +87,18 @@ def span_of(first: Any, last: Any = None) -> A.Span:
 
 @dataclass
 class Clause:
+    """One clause of a rule; ``expr`` is its condition or cooldown, if it has one."""
+
     kind: str  # when | then | unless | cooldown
     span: A.Span
-    expr: Any = None
-    actions: tuple[Any, ...] = ()
+    expr: A.ExprNode | None = None
+    actions: tuple[A.ActionNode, ...] = ()
 
 
 @dataclass
 class RuleHead:
+    """A ``rule ID ["title"] [priority N]`` line, with any clauses on the same line."""
+
     id: str
     id_span: A.Span
     title: str | None
@@ -100,13 +109,21 @@ class RuleHead:
 
 @dataclass
 class ClauseLine:
+    """A line of clauses (``when …``, ``then …``) that belongs to the rule above it."""
+
     clauses: list[Clause]
 
 
 @dataclass
 class ErrorLine:
+    """A line that did not parse, by its first word (so grouping knows what it was)."""
+
     line: int
     first_word: str
+
+
+LineItem = A.StatementNode | RuleHead | ClauseLine | ErrorLine
+"""What the parser turns a line into; :mod:`.parse` groups them into statements."""
 
 
 _UNIT_RE = re.compile(r"(\d+(?:\.\d+)?)[ \t]*([A-Za-z]+)")
@@ -154,7 +171,7 @@ def number(tok: Token) -> A.Number:
             )
         )
         value = 0.0
-    node = A.new(A.Number, span=span_of(tok), value=value, unit=unit)
+    node = construct(A.Number, span=span_of(tok), value=value, unit=unit)
     return node
 
 
@@ -166,7 +183,7 @@ class Builder(Transformer[Token, Any]):
 
     # -- helpers
     @staticmethod
-    def _track(node: Any, *kids: Any) -> Any:
+    def _track(node: N, *kids: A.Node) -> N:
         """Record expression depth; deep expressions are refused at statement level."""
         depth = CTX.get().depth
         d = 1
@@ -178,32 +195,34 @@ class Builder(Transformer[Token, Any]):
         return node
 
     # -- file and lines
-    def start(self, items: list[Any]) -> list[Any]:
+    def start(self, items: list[LineItem]) -> list[LineItem]:
         return items
 
-    def header(self, c: list[Any]) -> Any:
+    def header(self, c: list[Any]) -> A.Header:
         version = string_value(c[3]) if len(c) > 3 else None
-        return A.new(A.Header, span=span_of(c[0], c[-1]), name=string_value(c[1]), version=version)
+        return construct(
+            A.Header, span=span_of(c[0], c[-1]), name=string_value(c[1]), version=version
+        )
 
-    def description(self, c: list[Any]) -> Any:
-        return A.new(A.Description, span=span_of(c[0], c[-1]), text=string_value(c[1]))
+    def description(self, c: list[Any]) -> A.Description:
+        return construct(A.Description, span=span_of(c[0], c[-1]), text=string_value(c[1]))
 
-    def param(self, c: list[Any]) -> Any:
-        return A.new(
+    def param(self, c: list[Any]) -> A.Param:
+        return construct(
             A.Param, span=span_of(c[0], c[-1]), name=str(c[1]), name_span=span_of(c[1]), value=c[3]
         )
 
-    def define(self, c: list[Any]) -> Any:
-        return A.new(
+    def define(self, c: list[Any]) -> A.Define:
+        return construct(
             A.Define, span=span_of(c[0], c[-1]), name=str(c[1]), name_span=span_of(c[1]), expr=c[3]
         )
 
-    def include(self, c: list[Any]) -> Any:
-        return A.new(
+    def include(self, c: list[Any]) -> A.Include:
+        return construct(
             A.Include, span=span_of(c[0], c[-1]), path=string_value(c[1]), path_span=span_of(c[1])
         )
 
-    def rule_head(self, c: list[Any]) -> Any:
+    def rule_head(self, c: list[Any]) -> RuleHead | ErrorLine:
         title = None
         priority = 0
         clauses: list[Clause] = []
@@ -218,7 +237,7 @@ class Builder(Transformer[Token, Any]):
                 return item
         return RuleHead(str(c[1]), span_of(c[1]), title, priority, span_of(c[0], c[1]), clauses)
 
-    def priority(self, c: list[Any]) -> Any:
+    def priority(self, c: list[Any]) -> tuple[int, A.Span]:
         tok = c[-1]
         number = float(tok)
         if number != int(number) or number > MAX_NUMBER:
@@ -237,99 +256,104 @@ class Builder(Transformer[Token, Any]):
             value = -value
         return (value, span_of(c[0], c[-1]))
 
-    def clause_line(self, c: list[Any]) -> Any:
+    def clause_line(self, c: list[Any]) -> ClauseLine | ErrorLine:
         for item in c:
             if isinstance(item, ErrorLine):
                 return item
         return ClauseLine(list(c))
 
-    def when_clause(self, c: list[Any]) -> Any:
+    def when_clause(self, c: list[Any]) -> Clause:
         actions = c[2] if len(c) > 2 else ()
         return Clause("when", span_of(c[0], c[-1] if not actions else actions[-1]), c[1], actions)
 
-    def then_clause(self, c: list[Any]) -> Any:
+    def then_clause(self, c: list[Any]) -> Clause:
         return Clause("then", span_of(c[0], c[1][-1]), None, c[1])
 
-    def unless_clause(self, c: list[Any]) -> Any:
+    def unless_clause(self, c: list[Any]) -> Clause:
         return Clause("unless", span_of(c[0], c[1]), c[1])
 
-    def cooldown_clause(self, c: list[Any]) -> Any:
+    def cooldown_clause(self, c: list[Any]) -> Clause:
         tok = c[1]
         value = (
-            A.new(A.Name, span=span_of(tok), name=str(tok)) if tok.type == "NAME" else number(tok)
+            construct(A.Name, span=span_of(tok), name=str(tok))
+            if tok.type == "NAME"
+            else number(tok)
         )
         return Clause("cooldown", span_of(c[0], tok), value)
 
     # -- expressions
-    def _boolop(self, c: list[Any], op: str) -> Any:
+    def _boolop(self, c: list[Any], op: str) -> A.BoolOp:
         operands = tuple(x for x in c if not isinstance(x, Token))
-        node = A.new(A.BoolOp, span=span_of(c[0], c[-1]), op=op, operands=operands)
+        node = construct(A.BoolOp, span=span_of(c[0], c[-1]), op=op, operands=operands)
         return self._track(node, *operands)
 
-    def or_test(self, c: list[Any]) -> Any:
+    def or_test(self, c: list[Any]) -> A.BoolOp:
         return self._boolop(c, "or")
 
-    def and_test(self, c: list[Any]) -> Any:
+    def and_test(self, c: list[Any]) -> A.BoolOp:
         return self._boolop(c, "and")
 
-    def not_(self, c: list[Any]) -> Any:
-        return self._track(A.new(A.Not, span=span_of(c[0], c[1]), operand=c[1]), c[1])
+    def not_(self, c: list[Any]) -> A.Not:
+        return self._track(construct(A.Not, span=span_of(c[0], c[1]), operand=c[1]), c[1])
 
-    def compare(self, c: list[Any]) -> Any:
-        node = A.new(A.Compare, span=span_of(c[0], c[2]), op=str(c[1]), left=c[0], right=c[2])
+    def compare(self, c: list[Any]) -> A.Compare:
+        node = construct(A.Compare, span=span_of(c[0], c[2]), op=str(c[1]), left=c[0], right=c[2])
         return self._track(node, c[0], c[2])
 
-    def between(self, c: list[Any]) -> Any:
-        node = A.new(A.Between, span=span_of(c[0], c[4]), value=c[0], low=c[2], high=c[4])
+    def between(self, c: list[Any]) -> A.Between:
+        node = construct(A.Between, span=span_of(c[0], c[4]), value=c[0], low=c[2], high=c[4])
         return self._track(node, c[0], c[2], c[4])
 
-    def crosses(self, c: list[Any]) -> Any:
-        node = A.new(
+    def crosses(self, c: list[Any]) -> A.Crosses:
+        node = construct(
             A.Crosses, span=span_of(c[0], c[3]), direction=str(c[2]), left=c[0], right=c[3]
         )
         return self._track(node, c[0], c[3])
 
-    def _chain(self, c: list[Any]) -> Any:
-        left = c[0]
+    def _chain(self, c: list[Any]) -> A.ExprNode:
+        left: A.ExprNode = c[0]
         for i in range(1, len(c), 2):
             right = c[i + 1]
-            node = A.new(A.BinOp, span=span_of(left, right), op=str(c[i]), left=left, right=right)
+            node = construct(
+                A.BinOp, span=span_of(left, right), op=str(c[i]), left=left, right=right
+            )
             left = self._track(node, left, right)
         return left
 
     sum = _chain
     product = _chain
 
-    def of(self, c: list[Any]) -> Any:
-        node = A.new(A.BinOp, span=span_of(c[0], c[2]), op="of", left=c[0], right=c[2])
+    def of(self, c: list[Any]) -> A.BinOp:
+        node = construct(A.BinOp, span=span_of(c[0], c[2]), op="of", left=c[0], right=c[2])
         return self._track(node, c[0], c[2])
 
-    def neg(self, c: list[Any]) -> Any:
+    def neg(self, c: list[Any]) -> A.Number | A.Neg:
         operand = c[1]
         if isinstance(operand, A.Number):
             # `-3.5` is a literal, not an operation: fold so `-3.5` and `- 3.5` agree.
-            return A.new(
+            return construct(
                 A.Number, span=span_of(c[0], operand), value=-operand.value, unit=operand.unit
             )
-        return self._track(A.new(A.Neg, span=span_of(c[0], operand), operand=operand), operand)
+        return self._track(construct(A.Neg, span=span_of(c[0], operand), operand=operand), operand)
 
-    def name(self, c: list[Any]) -> Any:
-        return A.new(A.Name, span=span_of(c[0]), name=str(c[0]))
+    def name(self, c: list[Any]) -> A.Name:
+        return construct(A.Name, span=span_of(c[0]), name=str(c[0]))
 
-    def paren(self, c: list[Any]) -> Any:
-        return c[1]
+    def paren(self, c: list[Any]) -> A.ExprNode:
+        inner: A.ExprNode = c[1]
+        return inner
 
-    def literal(self, c: list[Any]) -> Any:
+    def literal(self, c: list[Any]) -> A.Number:
         return number(c[0])
 
-    def signed_literal(self, c: list[Any]) -> Any:
-        num = c[-1]
+    def signed_literal(self, c: list[Any]) -> A.Number:
+        num: A.Number = c[-1]
         if len(c) == 2:
-            return A.new(A.Number, span=span_of(c[0], num), value=-num.value, unit=num.unit)
+            return construct(A.Number, span=span_of(c[0], num), value=-num.value, unit=num.unit)
         return num
 
-    def call(self, c: list[Any]) -> Any:
-        args: list[Any] = []
+    def call(self, c: list[Any]) -> A.Call:
+        args: list[A.ExprNode] = []
         field_name = None
         i = 2
         while i < len(c):
@@ -341,31 +365,31 @@ class Builder(Transformer[Token, Any]):
             else:
                 args.append(item)
             i += 1
-        node = A.new(
+        node = construct(
             A.Call, span=span_of(c[0], c[-1]), func=str(c[0]), args=tuple(args), field=field_name
         )
         return self._track(node, *args)
 
     # -- actions
-    def action_list(self, c: list[Any]) -> Any:
+    def action_list(self, c: list[Any]) -> tuple[A.ActionNode, ...]:
         return tuple(x for x in c if not isinstance(x, Token))
 
-    def expiry_ref(self, c: list[Any]) -> Any:
+    def expiry_ref(self, c: list[Any]) -> A.ByMonth | A.NearDays:
         if c[0].type == "MONTH":
-            return A.new(A.ByMonth, span=span_of(c[0], c[1]), month=c[1])
-        return A.new(A.NearDays, span=span_of(c[0], c[1]), days=c[1])
+            return construct(A.ByMonth, span=span_of(c[0], c[1]), month=c[1])
+        return construct(A.NearDays, span=span_of(c[0], c[1]), days=c[1])
 
-    def short_delta(self, c: list[Any]) -> Any:
+    def short_delta(self, c: list[Any]) -> tuple[str, A.ExprNode, A.Span]:
         return ("short_delta", c[2], span_of(c[0], c[2]))
 
-    def wings(self, c: list[Any]) -> Any:
+    def wings(self, c: list[Any]) -> tuple[str, A.ExprNode, A.Span]:
         return ("wings", c[1], span_of(c[0], c[1]))
 
-    def quantity(self, c: list[Any]) -> Any:
+    def quantity(self, c: list[Any]) -> tuple[str, A.ExprNode, A.Span]:
         return ("quantity", c[1], span_of(c[0], c[1]))
 
-    def open_action(self, c: list[Any]) -> Any:
-        fields: dict[str, Any] = {}
+    def open_action(self, c: list[Any]) -> A.OpenCondor:
+        fields: dict[str, A.ExprNode | A.ByMonth | A.NearDays] = {}
         ctx = CTX.get()
         for item in c[3:]:
             if isinstance(item, tuple):
@@ -385,22 +409,24 @@ class Builder(Transformer[Token, Any]):
             fields[key] = value
         last = c[-1]
         end = last[2] if isinstance(last, tuple) else last
-        return A.new(A.OpenCondor, span=span_of(c[0], end), **fields)
+        return construct(A.OpenCondor, span=span_of(c[0], end), **fields)
 
-    def roll_action(self, c: list[Any]) -> Any:
+    def roll_action(self, c: list[Any]) -> A.RollCondor:
         keeping = c[4] if len(c) > 4 else None
         end = c[-1]
         if isinstance(end, tuple):
             end = end[1]
-        return A.new(A.RollCondor, span=span_of(c[0], end), to=c[3], keeping=keeping and keeping[0])
+        return construct(
+            A.RollCondor, span=span_of(c[0], end), to=c[3], keeping=keeping and keeping[0]
+        )
 
-    def keeping(self, c: list[Any]) -> Any:
+    def keeping(self, c: list[Any]) -> tuple[str, Token]:
         return (str(c[1]), c[1])
 
-    def close_action(self, c: list[Any]) -> Any:
+    def close_action(self, c: list[Any]) -> A.Close:
         target = c[-1]
         fraction = c[1] if len(c) == 4 else None
-        return A.new(
+        return construct(
             A.Close,
             span=span_of(c[0], target[2]),
             target=target[0],
@@ -408,35 +434,36 @@ class Builder(Transformer[Token, Any]):
             fraction=fraction,
         )
 
-    def close_target(self, c: list[Any]) -> Any:
+    def close_target(self, c: list[Any]) -> tuple[str, A.ExprNode | None, Token]:
         month = c[2] if len(c) == 3 else None
         return (str(c[0]), month, c[-1])
 
-    def fraction(self, c: list[Any]) -> Any:
+    def fraction(self, c: list[Any]) -> A.ExprNode:
         if len(c) == 3:
-            return c[1]
+            inner: A.ExprNode = c[1]  # `(expr)`
+            return inner
         return self._leaf(c[0])
 
-    def _leaf(self, tok: Token) -> Any:
+    def _leaf(self, tok: Token) -> A.Name | A.Number:
         if tok.type == "NAME":
-            return A.new(A.Name, span=span_of(tok), name=str(tok))
+            return construct(A.Name, span=span_of(tok), name=str(tok))
         return number(tok)
 
-    def count(self, c: list[Any]) -> Any:
+    def count(self, c: list[Any]) -> A.ExprNode:
         return c[1] if len(c) == 3 else self._leaf(c[0])
 
-    def strike(self, c: list[Any]) -> Any:
+    def strike(self, c: list[Any]) -> A.Name | A.Number:
         return self._leaf(c[0])
 
-    def month_ref(self, c: list[Any]) -> Any:
+    def month_ref(self, c: list[Any]) -> A.Name | A.Number:
         return self._leaf(c[0])
 
-    def shift_action(self, c: list[Any]) -> Any:
+    def shift_action(self, c: list[Any]) -> A.ShiftHedge:
         fraction = c[1]
         rest = [x for x in c[2:] if not (isinstance(x, Token) and x.type == "OF")]
         # rest: HEDGE [FROM MONTH m] TO MONTH m
         from_month = rest[3] if rest[1].type == "FROM" else None
-        return A.new(
+        return construct(
             A.ShiftHedge,
             span=span_of(c[0], c[-1]),
             fraction=fraction,
@@ -444,20 +471,20 @@ class Builder(Transformer[Token, Any]):
             to_month=c[-1],
         )
 
-    def future_action(self, c: list[Any]) -> Any:
+    def future_action(self, c: list[Any]) -> A.TradeFuture:
         count = c[1] if not isinstance(c[1], Token) else None
-        return A.new(
+        return construct(
             A.TradeFuture, span=span_of(c[0], c[-1]), side=str(c[0]), count=count, month=c[-1]
         )
 
-    def spread_action(self, c: list[Any]) -> Any:
+    def spread_action(self, c: list[Any]) -> A.BuyCallSpread:
         count = c[1] if not isinstance(c[1], Token) else None
         nodes = [x for x in c[1:] if not isinstance(x, Token)]
         if count is not None:
             nodes = nodes[1:]
         lower, upper, month = nodes[0], nodes[1], nodes[2]
         costing = nodes[3] if len(nodes) > 3 else None
-        return A.new(
+        return construct(
             A.BuyCallSpread,
             span=span_of(c[0], c[-1]),
             count=count,
@@ -467,8 +494,8 @@ class Builder(Transformer[Token, Any]):
             costing=costing,
         )
 
-    def alert_action(self, c: list[Any]) -> Any:
-        return A.new(A.Alert, span=span_of(c[0], c[1]), message=string_value(c[1]))
+    def alert_action(self, c: list[Any]) -> A.Alert:
+        return construct(A.Alert, span=span_of(c[0], c[1]), message=string_value(c[1]))
 
 
 _OPTION_WORDS = {
