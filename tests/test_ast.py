@@ -14,7 +14,7 @@ import types
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, ValidationError
 
 from alvh_dsl.lang import ast as A
 from alvh_dsl.lang import state as S
@@ -190,7 +190,11 @@ class _PostInit(BaseModel):
         pass
 
 
-@pytest.mark.parametrize("cls", [_Aliased, _Extra, _Private, _PostInit])
+class _Root(RootModel[int]):
+    pass
+
+
+@pytest.mark.parametrize("cls", [_Aliased, _Extra, _Private, _PostInit, _Root])
 def test_construct_refuses_models_outside_its_fast_path(cls: type[BaseModel]) -> None:
     with pytest.raises(TypeError, match="construct"):
         construct(cls)

@@ -19,6 +19,7 @@ the node classes and never list a class's children by hand.
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import (
@@ -30,7 +31,6 @@ from typing import (
     Union,
     get_args,
     get_origin,
-    get_type_hints,
     overload,
 )
 
@@ -357,7 +357,7 @@ def child_fields(cls: type[Node]) -> _ChildFields:
     """The fields of ``cls`` that hold nodes, in order, each with whether it holds a tuple."""
     found = _CHILD_FIELDS.get(cls)
     if found is None:
-        hints = get_type_hints(cls)  # resolves the forward references in the unions
+        hints = _field_types(cls)
         found = _CHILD_FIELDS[cls] = tuple(
             (name, many)
             for name in cls.model_fields
@@ -367,11 +367,40 @@ def child_fields(cls: type[Node]) -> _ChildFields:
     return found
 
 
+_EVALUATED: dict[tuple[str, str], object] = {}
+
+
+def _field_types(cls: type[Node]) -> dict[str, object]:
+    """The annotations of ``cls``'s fields, evaluated (they are strings, and name unions
+    defined after the classes that use them).
+
+    Like ``typing.get_type_hints``, but only over the node classes of the MRO, and each
+    distinct annotation evaluated once: this runs at every start-up.
+    """
+    out: dict[str, object] = {}
+    for klass in reversed(cls.__mro__):
+        if not (isinstance(klass, type) and issubclass(klass, Node)):
+            continue
+        module = klass.__module__
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            if not isinstance(annotation, str):
+                out[name] = annotation
+                continue
+            key = (module, annotation)
+            if key not in _EVALUATED:
+                # As typing.get_type_hints does: our own annotations, in their module.
+                _EVALUATED[key] = eval(annotation, vars(sys.modules[module]))
+            out[name] = _EVALUATED[key]
+    return out
+
+
 def _holds_nodes(tp: object) -> tuple[bool, bool]:
     """(does a field of type ``tp`` hold nodes, is it a tuple of them)."""
     if isinstance(tp, type):
         return issubclass(tp, Node), False
     origin, args = get_origin(tp), get_args(tp)
+    if origin is Annotated:
+        return _holds_nodes(args[0])
     if origin is tuple:
         return _holds_nodes(args[0])[0], True
     if origin is Union or origin is types.UnionType:

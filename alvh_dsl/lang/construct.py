@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 from collections.abc import Callable
 from typing import TypeVar, cast
 
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -86,7 +87,10 @@ def _plan(cls: type[BaseModel]) -> _Plan:
 
 
 def _unsupported(cls: type[BaseModel]) -> str | None:
-    if issubclass(cls, RootModel):
+    # Importing pydantic.RootModel builds a schema (tens of milliseconds at start-up);
+    # a root model cannot exist unless its module was imported, so look it up instead.
+    root_model = sys.modules.get("pydantic.root_model")
+    if root_model is not None and issubclass(cls, root_model.RootModel):
         return "is a root model"
     if cls.model_config.get("extra") == "allow":
         return 'allows extra fields (extra="allow")'
