@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from alvh_dsl.dryrun.engine import dryrun  # noqa: E402
-from alvh_dsl.market.history import default_history, load_history  # noqa: E402
+from alvh_dsl.market.history import load_history  # noqa: E402
+from alvh_dsl.market.synth import default_history  # noqa: E402
 
 BOOK = ROOT / "rulebooks" / "alvh_core.alvh"
 SHARED = Path(os.environ.get("ALVH_SHARED", ROOT.parent / "shared"))

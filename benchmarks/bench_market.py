@@ -150,8 +150,7 @@ def bench_history(repeat: int) -> None:
 
 
 def bench_synthetic(repeat: int) -> None:
-    from alvh_dsl.market.history import default_history
-    from alvh_dsl.market.synth import synthesize
+    from alvh_dsl.market.synth import default_history, synthesize
 
     cold = best_of(default_history, 1)
     cached = best_of(default_history, repeat)

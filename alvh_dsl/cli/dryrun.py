@@ -56,7 +56,8 @@ def _date(value: str | None, option: str) -> dt.date | None:
 def _load_history(path: str | None, gaps: str | None) -> History:
     """The history to replay: a file, or the built-in synthetic one; bad data exits 1 with
     every ``file:row:column`` problem."""
-    from ..market.history import DataError, default_history, load_history
+    from ..market.history import DataError, load_history
+    from ..market.synth import default_history
 
     if path is None:
         if gaps is not None:

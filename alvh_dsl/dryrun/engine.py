@@ -742,7 +742,8 @@ def dryrun(
     is called as ``progress(label, day, days)``. ``capture`` lists dates whose
     state the main run keeps in ``result.run.states`` (see :func:`run_book`).
     """
-    from ..market.history import History, default_history, load_history
+    from ..market.history import History, load_history
+    from ..market.synth import default_history
 
     config = config or DryRunConfig()
     main_book = _load_book(book, params)

@@ -3,13 +3,14 @@
 Modules, one per concern (imported lazily: ``import alvh_dsl.market`` is cheap):
 
 - :mod:`~alvh_dsl.market.history` — :class:`History`, :func:`load_history`,
-  :func:`write_history`, :func:`default_history`, :class:`DataError` (E601 diagnostics at
+  :func:`write_history`, :class:`DataError` (E601 diagnostics at
   ``file:row:column``);
 - :mod:`~alvh_dsl.market.sources` — :func:`merge` of Cboe / Yahoo / futures files;
 - :mod:`~alvh_dsl.market.calendars` — SPX and VIX expiries, ``month N`` resolution;
 - :mod:`~alvh_dsl.market.termstructure` — the daily VIX futures curve, measured or modelled;
 - :mod:`~alvh_dsl.market.pricing` — vectorised BSM and Black-76 prices and greeks;
-- :mod:`~alvh_dsl.market.synth` — the seeded synthetic history generator.
+- :mod:`~alvh_dsl.market.synth` — the seeded synthetic history generator, and
+  :func:`default_history`, the built-in history it generates.
 
 The names below are re-exported here for convenience.
 """
@@ -32,13 +33,12 @@ if TYPE_CHECKING:  # pragma: no cover
         DataError,
         History,
         Provenance,
-        default_history,
         load_history,
         write_history,
     )
     from .pricing import (
-        Greeks,
         MarketInputs,
+        PriceGreeks,
         PricingConfig,
         black76,
         bsm,
@@ -49,14 +49,14 @@ if TYPE_CHECKING:  # pragma: no cover
         vix_future,
     )
     from .sources import merge
-    from .synth import SynthConfig, synthesize
+    from .synth import SynthConfig, default_history, synthesize
     from .termstructure import TermStructure, TermStructureConfig, model_futures, term_structure
 
 _LAZY = {
     "DataError": "history",
     "History": "history",
     "Provenance": "history",
-    "default_history": "history",
+    "default_history": "synth",
     "load_history": "history",
     "write_history": "history",
     "merge": "sources",
@@ -66,7 +66,7 @@ _LAZY = {
     "spx_expiries": "calendars",
     "vix_expiries": "calendars",
     "trading_days": "calendars",
-    "Greeks": "pricing",
+    "PriceGreeks": "pricing",
     "PricingConfig": "pricing",
     "black76": "pricing",
     "bsm": "pricing",
@@ -86,9 +86,9 @@ _LAZY = {
 
 __all__ = [
     "DataError",
-    "Greeks",
     "History",
     "MarketInputs",
+    "PriceGreeks",
     "PricingConfig",
     "Provenance",
     "SynthConfig",

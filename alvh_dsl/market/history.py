@@ -1,4 +1,4 @@
-"""The daily market history a dry-run replays: model, loader, writer and the built-in default.
+"""The daily market history a dry-run replays: model, loader and writer.
 
 A :class:`History` is a pandas DataFrame indexed by date (a sorted, unique
 ``DatetimeIndex`` named ``date``) plus :class:`Provenance` (source files with the sha256 of
@@ -15,7 +15,8 @@ Entry points:
 - :func:`load_history` reads our CSV / Parquet format, validates it and applies a gap
   policy; problems raise one :class:`DataError` listing every ``file:row:column: message``.
 - :func:`alvh_dsl.market.sources.merge` builds a history from Cboe / Yahoo downloads.
-- :func:`default_history` is the built-in synthetic history (no data needed).
+- :func:`alvh_dsl.market.synth.default_history` is the built-in synthetic history (no
+  data needed).
 - :func:`write_history` writes CSV or Parquet atomically (Parquet keeps the provenance).
 """
 
@@ -66,7 +67,6 @@ __all__ = [
     "Provenance",
     "Source",
     "ZeroPolicy",
-    "default_history",
     "load_history",
     "write_history",
 ]
@@ -163,7 +163,7 @@ class History:
         raw = RawFile(source, "", "frame", cells, np.arange(1, len(cells) + 1, dtype=np.int64), 0)
         table = _table_from_raw(raw, gaps=gaps, futures_zero="error")
         prov = provenance or Provenance(sources=(Source(source, "", "frame"),))
-        return cls(_finish(table.frame), prov.with_notes(*table.notes))
+        return cls(canonical_frame(table.frame), prov.with_notes(*table.notes))
 
     # ----------------------------------------------------------------- accessors
     @property
@@ -272,7 +272,7 @@ def load_history(
                 prov = prov.with_notes(f"built from {inputs}")
     else:
         prov = Provenance(sources=(source,), notes=tuple(table.notes))
-    return History(_finish(table.frame), prov)
+    return History(canonical_frame(table.frame), prov)
 
 
 def _table_from_raw(raw: RawFile, *, gaps: GapPolicy, futures_zero: ZeroPolicy) -> Table:
@@ -321,7 +321,7 @@ def _table_from_raw(raw: RawFile, *, gaps: GapPolicy, futures_zero: ZeroPolicy) 
     return table
 
 
-def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+def canonical_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Canonical column order and dtypes."""
     ordered = [c for c in COLUMN_ORDER if c in frame.columns]
     out = frame[ordered].copy()
@@ -360,18 +360,3 @@ def write_history(history: History, path: str | Path) -> None:
             meta = dict(table.schema.metadata or {})
             meta[b"alvh"] = history.provenance.to_json().encode()
             pq.write_table(table.replace_schema_metadata(meta), tmp_name)
-
-
-# ----------------------------------------------------------------------- default
-
-
-def default_history() -> History:
-    """The built-in synthetic history: :func:`~alvh_dsl.market.synth.synthesize` with its
-    defaults (seed 7, 20 years of NYSE trading days), generated once per process.
-
-    Each call returns a fresh copy of the frame, so a caller cannot alter the cached one.
-    """
-    from .synth import default_synthetic
-
-    cached = default_synthetic()
-    return History(cached.frame.copy(), cached.provenance)

@@ -39,8 +39,8 @@ __all__ = [
     "SPX_MULTIPLIER",
     "VIX_FUTURE_MULTIPLIER",
     "VIX_OPTION_MULTIPLIER",
-    "Greeks",
     "MarketInputs",
+    "PriceGreeks",
     "PricingConfig",
     "black76",
     "bsm",
@@ -70,7 +70,7 @@ MIN_TOTAL_VOL = 1e-12
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-class Greeks(NamedTuple):
+class PriceGreeks(NamedTuple):
     """Price and greeks of one or many options (arrays of a common shape).
 
     Per unit of underlying: ``delta`` per point of the underlying, ``gamma`` per point²,
@@ -184,7 +184,7 @@ def bsm(
     dividend: npt.ArrayLike = 0.0,
     *,
     call: npt.ArrayLike = True,
-) -> Greeks:
+) -> PriceGreeks:
     """Black–Scholes–Merton price and greeks of European options with a dividend yield.
 
     ``call`` is a boolean (array): ``True`` for calls, ``False`` for puts. All arguments
@@ -224,7 +224,7 @@ def bsm(
         live = sd > MIN_TOTAL_VOL
         alive = (price, delta, _full(shape, gamma), _full(shape, vega), theta)
         if live.all():
-            return Greeks(*(_full(shape, a) for a in alive))
+            return PriceGreeks(*(_full(shape, a) for a in alive))
         # Expired or zero vol: the option is worth its (discounted) forward intrinsic.
         moneyness = sign * (sq - kr)
         itm = _step(moneyness)
@@ -233,7 +233,7 @@ def bsm(
         dead_delta = sign * df_q * itm
         dead_theta = np.where(tc > 0, sign * itm * (q * sq - r * kr) / DAYS_PER_YEAR, 0.0)
         merged = _merge(live, dead, alive, (dead_price, dead_delta, dead_theta))
-        return Greeks(*(_full(shape, a) for a in merged))
+        return PriceGreeks(*(_full(shape, a) for a in merged))
 
 
 def black76(
@@ -244,7 +244,7 @@ def black76(
     rate: npt.ArrayLike = 0.0,
     *,
     call: npt.ArrayLike = True,
-) -> Greeks:
+) -> PriceGreeks:
     """Black-76 price and greeks of European options on a future (VIX options).
 
     Greeks are with respect to the future price ``forward``; vega per vol point, theta per
@@ -279,7 +279,7 @@ def black76(
         live = sd > MIN_TOTAL_VOL
         alive = (price, delta, _full(shape, gamma), _full(shape, vega), theta)
         if live.all():
-            return Greeks(*(_full(shape, a) for a in alive))
+            return PriceGreeks(*(_full(shape, a) for a in alive))
         moneyness = sign * (f - k)
         itm = _step(moneyness)
         dead = (tc <= 0) | (sd <= MIN_TOTAL_VOL)
@@ -287,7 +287,7 @@ def black76(
         dead_delta = df * sign * itm
         dead_theta = np.where(tc > 0, r * dead_price / DAYS_PER_YEAR, 0.0)
         merged = _merge(live, dead, alive, (dead_price, dead_delta, dead_theta))
-        return Greeks(*(_full(shape, a) for a in merged))
+        return PriceGreeks(*(_full(shape, a) for a in merged))
 
 
 def _merge(
@@ -295,12 +295,12 @@ def _merge(
     dead: npt.NDArray[np.bool_],
     alive: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
     expired: tuple[FloatArray, FloatArray, FloatArray],
-) -> Greeks:
+) -> PriceGreeks:
     # Cells that are neither live nor dead had a NaN input: they stay NaN.
     zero = np.where(dead, 0.0, np.nan)
     price, delta, gamma, vega, theta = alive
     dead_price, dead_delta, dead_theta = expired
-    return Greeks(
+    return PriceGreeks(
         np.where(live, price, np.where(dead, dead_price, np.nan)),
         np.where(live, delta, np.where(dead, dead_delta, np.nan)),
         np.where(live, gamma, zero),
@@ -309,14 +309,16 @@ def _merge(
     )
 
 
-def vix_future(forward: npt.ArrayLike) -> Greeks:
-    """A VIX future as a :class:`Greeks`: price = the future, delta 1, other greeks 0."""
+def vix_future(forward: npt.ArrayLike) -> PriceGreeks:
+    """A VIX future as a :class:`PriceGreeks`: price = the future, delta 1, other greeks 0."""
     f = np.asarray(forward, dtype=np.float64)
     zeros = np.zeros_like(f)
-    return Greeks(f, np.where(np.isnan(f), np.nan, 1.0), zeros, zeros.copy(), zeros.copy())
+    return PriceGreeks(f, np.where(np.isnan(f), np.nan, 1.0), zeros, zeros.copy(), zeros.copy())
 
 
-def dollar_greeks(greeks: Greeks, multiplier: float, quantity: npt.ArrayLike = 1.0) -> Greeks:
+def dollar_greeks(
+    greeks: PriceGreeks, multiplier: float, quantity: npt.ArrayLike = 1.0
+) -> PriceGreeks:
     """Scale per-unit greeks to dollars for ``quantity`` contracts (negative = short).
 
     ``multiplier`` is :data:`SPX_MULTIPLIER`, :data:`VIX_OPTION_MULTIPLIER` or
@@ -324,7 +326,7 @@ def dollar_greeks(greeks: Greeks, multiplier: float, quantity: npt.ArrayLike = 1
     underlying, gamma in $ per point², vega in $ per vol point, theta in $ per day.
     """
     scale = np.asarray(quantity, dtype=np.float64) * multiplier
-    return Greeks(*(np.asarray(g) * scale for g in greeks))
+    return PriceGreeks(*(np.asarray(g) * scale for g in greeks))
 
 
 def iv_from_vix(

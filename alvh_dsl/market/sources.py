@@ -29,7 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import DataError
-from .history import History, Provenance, Source, _finish
+from .history import History, Provenance, Source, canonical_frame
 from .validation import (
     EXPIRY_COLUMNS,
     FUTURES_MONTHS,
@@ -272,4 +272,4 @@ def merge(
     apply_gap_policy(table, gaps, collector)
     collector.raise_if_any()
     provenance = Provenance(sources=tuple(s.source() for s in inputs), notes=tuple(table.notes))
-    return History(_finish(table.frame), provenance)
+    return History(canonical_frame(table.frame), provenance)

@@ -1,7 +1,7 @@
 """Seeded synthetic daily history: SPX, VIX, VVIX, VIX futures, rates and breadth.
 
 The built-in default for demos and tests when the user has no data (``alvh data synth
---years 20 --seed 7 -o synth.parquet``; :func:`~alvh_dsl.market.history.default_history`).
+--years 20 --seed 7 -o synth.parquet``; :func:`default_history`).
 It is *plausible*, not calibrated to any period: the point is to exercise rules on calm
 stretches, slow grinds, sudden VIX spikes, contango and backwardation.
 
@@ -45,7 +45,14 @@ from .calendars import nth_expiries, to_days, trading_days
 from .history import History, Provenance, Source
 from .termstructure import TermStructureConfig, model_futures
 
-__all__ = ["DEFAULT_SEED", "DEFAULT_START", "DEFAULT_YEARS", "SynthConfig", "synthesize"]
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_START",
+    "DEFAULT_YEARS",
+    "SynthConfig",
+    "default_history",
+    "synthesize",
+]
 
 DEFAULT_SEED = 7
 DEFAULT_YEARS = 20
@@ -193,6 +200,15 @@ def synthesize(
     frame = pd.DataFrame(
         columns, index=pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date")
     )
+    provenance = _provenance(years, seed, first, cfg)
+    # Validated like any loaded file, so a generator change cannot yield bad data quietly.
+    return History.from_frame(frame, source=f"synthetic:seed={seed}", provenance=provenance)
+
+
+def _provenance(
+    years: float, seed: int, first: npt.NDArray[np.datetime64], cfg: SynthConfig
+) -> Provenance:
+    """Marked synthetic, with the call that regenerates it."""
     generator = (
         f"alvh_dsl.market.synth.synthesize(years={years!r}, seed={seed!r}, "
         f"start='{np.datetime_as_string(first)}')"
@@ -200,17 +216,24 @@ def synthesize(
     non_default = {k: v for k, v in asdict(cfg).items() if getattr(SynthConfig(), k) != v}
     if non_default:
         generator += f" with {non_default}"
-    provenance = Provenance(
+    return Provenance(
         sources=(Source(f"synthetic:seed={seed}", "", "synthetic"),),
         notes=("synthetic history: generated, not market data",),
         synthetic=True,
         generator=generator,
     )
-    # Validated like any loaded file, so a generator change cannot yield bad data quietly.
-    return History.from_frame(frame, source=f"synthetic:seed={seed}", provenance=provenance)
+
+
+def default_history() -> History:
+    """The built-in synthetic history: :func:`synthesize` with its defaults (seed 7, 20
+    years of NYSE trading days), generated once per process.
+
+    Each call returns a fresh copy of the frame, so a caller cannot alter the cached one.
+    """
+    cached = _default_synthetic()
+    return History(cached.frame.copy(), cached.provenance)
 
 
 @lru_cache(maxsize=1)
-def default_synthetic() -> History:
-    """The default synthetic history, generated once per process (see ``default_history``)."""
+def _default_synthetic() -> History:
     return synthesize()

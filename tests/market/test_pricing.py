@@ -14,7 +14,7 @@ from alvh_dsl.market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
-    Greeks,
+    PriceGreeks,
     PricingConfig,
     black76,
     bsm,
@@ -109,10 +109,10 @@ PRINTED = [
     ("haug_black_delta_put", "delta", -0.3566, 0.00005),
 ]
 
-FIELDS = Greeks._fields
+FIELDS = PriceGreeks._fields
 
 
-def _value(case: tuple) -> Greeks:  # type: ignore[type-arg]
+def _value(case: tuple) -> PriceGreeks:  # type: ignore[type-arg]
     _, model, x, k, t, vol, r, q, call, _ = case
     if model == "bsm":
         return bsm(x, k, t, vol, r, q, call=call)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from alvh_dsl.market.calendars import nth_expiries, trading_days
-from alvh_dsl.market.history import History, default_history
-from alvh_dsl.market.synth import DEFAULT_SEED, SynthConfig, synthesize
+from alvh_dsl.market.history import History
+from alvh_dsl.market.synth import DEFAULT_SEED, SynthConfig, default_history, synthesize
 from alvh_dsl.market.termstructure import term_structure
 
 
