@@ -20,18 +20,21 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from alvh_dsl.dryrun import report, report_html
-from alvh_dsl.dryrun.engine import DryRunResult, dryrun
-from alvh_dsl.dryrun.report import (
+from alvh_dsl.api import dryrun
+from alvh_dsl.dryrun.engine import DryRunResult
+from alvh_dsl.dryrun.report import chart, document, files
+from alvh_dsl.dryrun.report import html as report_html
+from alvh_dsl.dryrun.report import text as report_text
+from alvh_dsl.dryrun.report.files import (
     BASELINE_FILES,
     RUN_FILES,
     TRADE_COLUMNS,
-    RunDirectoryError,
     check_run_directory,
     jsonable,
-    summary_table,
     write_run,
 )
+from alvh_dsl.dryrun.report.text import summary_table
+from alvh_dsl.errors import RunDirectoryError
 from alvh_dsl.lang.state import load_state
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,19 +176,19 @@ def test_report_html_shows_the_figures_and_the_book(result: DryRunResult, run_di
     book, base = result.run.summary, result.baseline.summary  # type: ignore[union-attr]
     assert "<h1>ALVH core 1.0</h1>" in page
     for value in (
-        report_html.format_value(book["total_pnl"], "money"),
-        report_html.format_value(base["total_pnl"], "money"),
-        report_html.format_value(book["max_drawdown"], "money"),
-        report_html.format_value(book["worst_day"], "money"),
-        report_html.format_value(book["near_expiry_peak_eff_gamma"], "gamma"),
-        report_html.format_value(base["near_expiry_peak_eff_gamma"], "gamma"),
-        report_html.format_value(book["hedge_premium_paid"], "money"),
+        report_text.format_value(book["total_pnl"], "money"),
+        report_text.format_value(base["total_pnl"], "money"),
+        report_text.format_value(book["max_drawdown"], "money"),
+        report_text.format_value(book["worst_day"], "money"),
+        report_text.format_value(book["near_expiry_peak_eff_gamma"], "gamma"),
+        report_text.format_value(base["near_expiry_peak_eff_gamma"], "gamma"),
+        report_text.format_value(book["hedge_premium_paid"], "money"),
     ):
         assert html.escape(value) in page, value
     ratio = result.summary["comparison"]["near_expiry_peak_eff_gamma_ratio"]
     assert f"a ratio of {ratio:.2f}" in page
     if "near_expiry_peak_short_eff_gamma" in book:  # the short side, where the engine has it
-        short = report_html.format_value(book["near_expiry_peak_short_eff_gamma"], "gamma")
+        short = report_text.format_value(book["near_expiry_peak_short_eff_gamma"], "gamma")
         assert (
             f'<td>Near-expiry peak short effective gamma (DTE ≤ 7)</td><td class="n">{short}'
             in page
@@ -261,7 +264,7 @@ def test_an_interrupted_first_write_leaves_nothing(
     def boom(*args: Any, **kwargs: Any) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report, "trades_csv", boom)
+    monkeypatch.setattr(files, "trades_csv", boom)
     with pytest.raises(KeyboardInterrupt):
         write_run(result, tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
@@ -334,9 +337,9 @@ def test_figure_has_its_panels_and_markers(result: DryRunResult) -> None:
     assert rolls > 0 and "roll applied" in labels
     (markers,) = [c for c in gamma_ax.collections if c.get_label() == "roll applied"]
     assert len(markers.get_offsets()) == len(  # type: ignore[arg-type]
-        {a["date"] for a in report.applied_actions(result.run, ["roll_condor"])}
+        {a["date"] for a in document.applied_actions(result.run, ["roll_condor"])}
     )
-    assert report_html.figure_png(result) == report_html.figure_png(result)
+    assert chart.figure_png(result) == chart.figure_png(result)
 
 
 def test_summary_table_plain_and_rich(result: DryRunResult) -> None:
@@ -346,14 +349,14 @@ def test_summary_table_plain_and_rich(result: DryRunResult) -> None:
     assert "\x1b[" not in text
     assert text.startswith("ALVH core 1.0 — 2010-01-04 .. 2011-06-30")
     assert "baseline: no hedge" in text
-    pnl = report_html.format_value(result.run.summary["total_pnl"], "money")
+    pnl = report_text.format_value(result.run.summary["total_pnl"], "money")
     assert pnl in text
     for label in ("P&L", "Max drawdown", "Rolls", "Hedge migrations", "Near-expiry peak"):
         assert label in text
     assert "Near expiry (front condor DTE ≤ 7" in text
     with open(os.devnull, "w") as sink:
         console = Console(record=True, width=100, file=sink)
-        console.print(report.summary_rich(result))
+        console.print(report_text.summary_rich(result))
     rendered = console.export_text()
     assert pnl in rendered and "vs baseline" in rendered
 
@@ -385,9 +388,9 @@ def _fake(ratio: float | None, days: int, label: str = "baseline: no hedge") -> 
 def test_gamma_finding_says_what_the_data_says(
     ratio: float | None, days: int, expected: str
 ) -> None:
-    assert expected in report_html.gamma_finding(_fake(ratio, days))
+    assert expected in report_text.gamma_finding(_fake(ratio, days))
 
 
 def test_gamma_finding_against_another_book_makes_no_claim() -> None:
-    text = report_html.gamma_finding(_fake(0.5, 30, "baseline: other.alvh"))
+    text = report_text.gamma_finding(_fake(0.5, 30, "baseline: other.alvh"))
     assert "for the baseline (other.alvh)" in text and "claim" not in text

@@ -1,7 +1,4 @@
-"""Turning a dry-run result into outputs a risk desk signs off: the run directory and
-what goes in it (files, provenance, hashes). The presentation — the summary's text, the
-figure and the HTML page — is :mod:`alvh_dsl.dryrun.report_html`; :func:`figure`,
-:func:`summary_table` and :func:`summary_rich` here are its public entry points.
+"""The run directory: what each file holds, byte for byte, and writing it atomically.
 
 :func:`write_run` writes one directory::
 
@@ -35,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import math
@@ -43,19 +39,16 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RunDirectoryError
-from ..lang.diagnostics import data_span, error
+from ...errors import RunDirectoryError
+from ...lang.diagnostics import data_span, error
+from .document import summary_document
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
-    from rich.table import Table
-
-    from ..lang.evaluate import Book
-    from .engine import DryRunResult, RunResult
+    from ...lang.evaluate import Book
+    from ..engine import DryRunResult, RunResult
 
 __all__ = [
     "BASELINE_FILES",
@@ -63,15 +56,15 @@ __all__ = [
     "TRADE_COLUMNS",
     "RunDirectoryError",
     "check_run_directory",
-    "figure",
-    "rule_counts",
-    "summary_document",
-    "summary_rich",
-    "summary_table",
+    "daily_parquet",
+    "decisions_jsonl",
+    "dumps",
+    "jsonable",
+    "state_json",
+    "trades_csv",
     "write_run",
 ]
 
-FORMAT = "alvh-dryrun/1"
 RUN_FILES = ("report.html", "summary.json", "daily.parquet", "trades.csv", "decisions.jsonl")
 BASELINE_FILES = ("daily.parquet", "trades.csv", "decisions.jsonl")
 TRADE_COLUMNS = (
@@ -90,7 +83,6 @@ TRADE_COLUMNS = (
     "multiplier",
     "cash_flow",
 )
-PNG_DPI = 100
 
 
 def _not_a_run_directory(path: Path, message: str) -> RunDirectoryError:
@@ -194,188 +186,6 @@ def state_json(state: Any) -> bytes:
     return (text + "\n").encode()
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-# ------------------------------------------------------------- provenance
-
-
-def book_info(book: Book) -> dict[str, Any]:
-    """Name, version, description, files with their hashes, and params of a loaded book."""
-    from ..lang.printer import format_quantity
-
-    program = book.program
-    header = program.header
-    params = {}
-    for name, number in book.params.items():
-        params[name] = {
-            "value": format_quantity(number),
-            "overridden": number.span.file == "<param>",
-        }
-    return {
-        "name": book.name,
-        "version": header.version if header is not None else None,
-        "description": program.description,
-        "file": program.root,
-        "files": {path: _sha256(text) for path, text in sorted(program.sources.items())},
-        "params": params,
-        "rules": book.rule_ids,
-    }
-
-
-def history_info(result: DryRunResult) -> dict[str, Any]:
-    """Where the history came from, as recorded by the loader (and the span replayed)."""
-    prov = result.history_provenance
-    daily = result.run.daily_rows
-    return {
-        "sha256": result.history_sha256 or None,
-        "synthetic": bool(getattr(prov, "synthetic", False)),
-        "generator": getattr(prov, "generator", None),
-        "sources": [
-            {"path": s.path, "sha256": s.sha256 or None, "role": s.role}
-            for s in getattr(prov, "sources", ())
-        ],
-        "notes": list(getattr(prov, "notes", ())),
-        "start": daily[0]["date"] if daily else None,
-        "end": daily[-1]["date"] if daily else None,
-        "days": len(daily),
-    }
-
-
-def summary_document(result: DryRunResult, baseline_book: Book | None = None) -> dict[str, Any]:
-    """What ``summary.json`` holds: ``result.summary`` (``book``, ``baseline``,
-    ``comparison``) plus ``run``: the book and its hashes, the baseline, the history's
-    provenance, the config, the model notes, and the rule counts."""
-    from .. import __version__
-
-    base = result.baseline
-    baseline: dict[str, Any] | None = None
-    if base is not None:
-        baseline = {"label": base.label, "name": base.book_name}
-        if baseline_book is not None:
-            baseline["book"] = book_info(baseline_book)
-    doc = dict(result.summary)
-    doc["run"] = {
-        "format": FORMAT,
-        "alvh_version": __version__,
-        "book": {**book_info(result.book), "sha256": result.book_sha256},
-        "baseline": baseline,
-        "history": history_info(result),
-        "config": result.config.model_dump(mode="json"),
-        "notes": list(result.notes),
-        "rules": rule_counts(result),
-        "captured_states": sorted(d.isoformat() for d in result.run.states),
-    }
-    return doc
-
-
-@dataclass(frozen=True)
-class RuleCount:
-    """How often one rule fired in one run: days it fired, days it changed the book
-    (at least one action applied), and days it was a near miss."""
-
-    fired: int = 0
-    applied: int = 0
-    near_misses: int = 0
-
-
-def _counts(run: RunResult | None) -> dict[str, RuleCount]:
-    if run is None:
-        return {}
-    fired: dict[str, int] = {}
-    applied: dict[str, int] = {}
-    near: dict[str, int] = {}
-    for d in run.decisions:
-        rule = d["rule"]
-        if d["status"] == "fired":
-            fired[rule] = fired.get(rule, 0) + 1
-            if any(a.get("status") == "apply" for a in d.get("actions", ())):
-                applied[rule] = applied.get(rule, 0) + 1
-        elif d["status"] == "near_miss":
-            near[rule] = near.get(rule, 0) + 1
-    rules = set(fired) | set(near)
-    return {r: RuleCount(fired.get(r, 0), applied.get(r, 0), near.get(r, 0)) for r in rules}
-
-
-def rule_counts(result: DryRunResult) -> list[dict[str, Any]]:
-    """One row per rule of the book, in file order: title, priority, and how often it
-    fired / applied actions / nearly fired, in the book run and in the baseline.
-
-    In a no-hedge baseline a hedge rule still *fires* (its condition holds) but its
-    actions are disabled, so it never applies and never starts its cooldown.
-    """
-    book_counts, base_counts = _counts(result.run), _counts(result.baseline)
-    by_id = {cr.rule.id: cr.rule for cr in result.book.rules}
-    rows = []
-    for rule_id in result.book.rule_ids:
-        rule = by_id[rule_id]
-        b, s = book_counts.get(rule_id, RuleCount()), base_counts.get(rule_id, RuleCount())
-        row: dict[str, Any] = {
-            "rule": rule_id,
-            "title": rule.title,
-            "priority": rule.priority,
-            "fired": b.fired,
-            "applied": b.applied,
-            "near_misses": b.near_misses,
-        }
-        if result.baseline is not None:
-            row["baseline_fired"] = s.fired
-            row["baseline_applied"] = s.applied
-            row["baseline_near_misses"] = s.near_misses
-        rows.append(row)
-    return rows
-
-
-def applied_actions(run: RunResult, kinds: Iterable[str]) -> list[dict[str, Any]]:
-    """Every action of one of ``kinds`` that a fired rule applied: date, rule, kind, text,
-    fill."""
-    wanted = set(kinds)
-    out = []
-    for d in run.decisions:
-        if d["status"] != "fired":
-            continue
-        for a in d.get("actions", ()):
-            if a.get("status") == "apply" and a["kind"] in wanted:
-                out.append(
-                    {
-                        "date": d["date"],
-                        "rule": d["rule"],
-                        "kind": a["kind"],
-                        "text": a["text"],
-                        "fill": a.get("fill", ""),
-                    }
-                )
-    return out
-
-
-# ------------------------------------------------ presentation (report_html)
-
-
-def figure(result: DryRunResult) -> Figure:
-    """A matplotlib Figure (Agg canvas, no pyplot state): equity and drawdown (book and
-    baseline), the book's greeks, and effective gamma as the rules saw it, with markers for
-    applied rolls and hedge migrations. See :func:`alvh_dsl.dryrun.report_html.figure`."""
-    from .report_html import figure as make
-
-    return make(result)
-
-
-def summary_table(result: DryRunResult) -> str:
-    """The terminal summary as plain text: key figures, book vs baseline, and the finding
-    on near-expiry effective gamma."""
-    from .report_html import summary_table as make
-
-    return make(result)
-
-
-def summary_rich(result: DryRunResult) -> Table:
-    """The terminal summary as a :class:`rich.table.Table`, for a rich Console."""
-    from .report_html import summary_rich as make
-
-    return make(result)
-
-
 # --------------------------------------------------------------- writing
 
 
@@ -448,7 +258,8 @@ def _fsync_dir(path: Path) -> None:
 
 def _write_contents(result: DryRunResult, root: Path, baseline_book: Book | None) -> None:
     """Every output file, in ``root`` (the temporary directory)."""
-    from .report_html import figure_png, render_html
+    from .chart import figure_png
+    from .html import render_html
 
     run = result.run
     _write(root / "decisions.jsonl", decisions_jsonl(run.decisions))
