@@ -473,7 +473,7 @@ def names_in(node: Node) -> Iterator[Name]:
             yield n
 
 
-def expiry_expr(ref: ExpiryRef) -> Expr:
+def expiry_expr(ref: ExpiryRef) -> ExprNode:
     """The expression an expiry reference carries: the month index or the target days."""
     return ref.month if isinstance(ref, ByMonth) else ref.days
 
@@ -506,15 +506,13 @@ def statement_exprs(stmt: StatementNode) -> list[ExprNode]:
     return out
 
 
-_SPAN_FIELDS = frozenset({"span", "name_span", "id_span", "path_span"})
-
 Plain = str | int | float | bool | None | list["Plain"] | dict[str, "Plain"]
 
 
-def strip_spans(value: BaseModel | tuple[object, ...] | object) -> Plain:
+def strip_spans(value: object) -> Plain:
     """A plain-data copy of a node with every span removed: for comparing meaning."""
     if isinstance(value, BaseModel):
-        return {k: strip_spans(v) for k, v in value.__dict__.items() if k not in _SPAN_FIELDS}
+        return {k: strip_spans(v) for k, v in value.__dict__.items() if not isinstance(v, Span)}
     if isinstance(value, tuple | list):
         return [strip_spans(v) for v in value]
     assert value is None or isinstance(value, str | int | float)
