@@ -112,7 +112,8 @@ def _bench_inline_vs_tree(text: str, runs: int) -> None:
     transformer) against building Lark's parse tree first, same grammar, same text."""
     from lark import Lark
 
-    from alvh_dsl.lang.parse import _Lines, grammar_path, parse
+    from alvh_dsl.lang.parse import grammar_path, parse
+    from alvh_dsl.lang.postlex import PostLexer
     from alvh_dsl.lang.transform import CTX, ParseContext
     from alvh_dsl.perf import paused_gc
 
@@ -120,7 +121,7 @@ def _bench_inline_vs_tree(text: str, runs: int) -> None:
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         lexer="basic",
-        postlex=_Lines(),
+        postlex=PostLexer(),
         propagate_positions=True,
         maybe_placeholders=False,
     )

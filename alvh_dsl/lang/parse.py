@@ -481,8 +481,3 @@ class _RuleAcc:
         return construct(
             A.Rule, id=derived_rule_id(draft), id_span=first_line, named=False, **fields
         )
-
-
-# benchmarks/bench_language.py imports the post-lexer by its old name; kept until it
-# imports alvh_dsl.lang.postlex.PostLexer.
-_Lines = PostLexer
