@@ -2,14 +2,17 @@
 
 One module per stage, in pipeline order:
 
-- :mod:`.parse` (with :mod:`.transform`): text → :mod:`.ast` nodes, syntax diagnostics;
+- :mod:`.parse` (with :mod:`.postlex`, the line joiner, :mod:`.transform`, the
+  inline AST builder, and :mod:`.syntax_errors`): text → :mod:`.ast` nodes;
 - :mod:`.loader`: files → a :class:`~.program.Program` (includes, param overrides);
-- :mod:`.check` (with :mod:`.types`): every diagnostic of a program;
+- :mod:`.check` (with :mod:`.types`, inference of types and units, and
+  :mod:`.targets`, what an action supersedes): every diagnostic of a program;
 - :mod:`.printer` and :mod:`.fmt`: AST → canonical text;
 - :mod:`.compiler`, :mod:`.runtime` and :mod:`.evaluate`: a program → a
   :class:`~.evaluate.Book` that evaluates a :class:`~.state.State`;
 - :mod:`.explain`: rules and decisions in words;
-- :mod:`.diagnostics`: the problems found, and the one renderer.
+- :mod:`.diagnostics`: the problems found, and the one renderer;
+- :mod:`.construct`: models built from values valid by construction (AST, state).
 
 Nothing here imports numpy or pandas (a test asserts it), nor any later stage:
 :mod:`alvh_dsl.api` chains these stages, and the array computations of
