@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import RulebookError
 from .lang.check import Analysis, run_checks
@@ -29,8 +29,16 @@ from .lang.program import Program
 from .perf import paused_gc
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .dryrun.engine import DryRunResult
+    import datetime as dt
+    from collections.abc import Callable, Collection
+    from typing import Literal
+
+    from .dryrun.config import DryRunConfig
+    from .dryrun.engine import Baseline
+    from .dryrun.result import DryRunResult
     from .lang.evaluate import Book
+    from .market.history import History
+    from .market.validation import GapPolicy
 
 __all__ = [
     "CheckReport",
@@ -186,12 +194,109 @@ def check_paths(
 
 # ---------------------------------------------------------------- dry-run
 
+if TYPE_CHECKING:  # pragma: no cover
+    BookLike = Book | str | os.PathLike[str]
+    HistoryLike = History | str | os.PathLike[str] | None
 
-def dryrun(book: Any, history: Any = None, config: Any = None, **options: Any) -> DryRunResult:
+
+def dryrun(
+    book: BookLike,
+    history: HistoryLike = None,
+    config: DryRunConfig | None = None,
+    *,
+    baseline: BookLike | Baseline | Literal["no-hedge"] | None = "no-hedge",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    params: Mapping[str, ParamValue] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    capture: Collection[str | dt.date] = (),
+) -> DryRunResult:
     """Replay a rulebook over market history, with a baseline on the same data.
 
-    See :func:`alvh_dsl.dryrun.engine.dryrun` for the arguments.
+    ``book`` is a path (loaded with ``params``) or a loaded
+    :class:`~alvh_dsl.lang.evaluate.Book`; ``history`` is what :func:`dryrun_history`
+    takes (default: the built-in synthetic history), restricted to ``start``..``end``
+    (inclusive). ``baseline`` is ``"no-hedge"`` (the same book with every hedge action
+    disabled), another book (a path or a loaded Book), a
+    :class:`~alvh_dsl.dryrun.engine.Baseline`, or ``None``. ``progress`` is called as
+    ``progress(label, day, days)``. ``capture`` lists dates whose state the main run
+    keeps in ``result.run.states``, with the recent history, so that
+    ``alvh eval --state`` can replay that day.
     """
-    from .dryrun.engine import dryrun as run
+    import datetime as dt
 
-    return run(book, history, config, **options)
+    from .dryrun.engine import run_dryrun
+
+    main = _dryrun_book(book, params)
+    hist = dryrun_history(history, start=start, end=end)
+    wanted = {dt.date.fromisoformat(d) if isinstance(d, str) else d for d in capture}
+    return run_dryrun(
+        main, hist, config, baseline=_baseline(baseline), progress=progress, capture=wanted
+    )
+
+
+def dryrun_history(
+    history: HistoryLike = None,
+    *,
+    gaps: GapPolicy | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+) -> History:
+    """The history a dry-run replays, restricted to ``start``..``end`` (inclusive, either
+    optional).
+
+    ``history`` is ``None`` for the built-in synthetic history, a
+    :class:`~alvh_dsl.market.history.History`, or a file (CSV or Parquet in our format,
+    docs/data.md) read with the ``gaps`` policy (``"error"``, the default, ``"ffill"``
+    or ``"keep"``). Raises :class:`~alvh_dsl.errors.DataError` for an invalid file, and
+    ``ValueError`` for ``gaps`` without a file, a start after the end, or a window
+    without trading days.
+    """
+    from .market.history import History, load_history
+    from .market.synth import default_history
+
+    if history is None or isinstance(history, History):
+        if gaps is not None:
+            raise ValueError("gaps applies when loading a history file")
+        hist = default_history() if history is None else history
+    else:
+        hist = load_history(os.fspath(history), gaps=gaps or "error")
+    if start is None and end is None:
+        return hist
+    import pandas as pd
+
+    if start is not None and end is not None and pd.Timestamp(start) > pd.Timestamp(end):
+        raise ValueError(f"the start {start} is after the end {end}")
+    try:
+        return hist.between(start, end)
+    except ValueError:
+        span = f"{hist.start.date()} .. {hist.end.date()}"
+        raise ValueError(
+            f"no trading days between {start or 'the start'} and {end or 'the end'} "
+            f"(the history spans {span})"
+        ) from None
+
+
+def _dryrun_book(book: BookLike, params: Mapping[str, ParamValue] | None) -> Book:
+    from .lang.evaluate import Book
+
+    if isinstance(book, Book):
+        if params:
+            raise ValueError("params apply when loading a book: pass a path, or load it yourself")
+        return book
+    return load(book, params)
+
+
+def _baseline(baseline: BookLike | Baseline | Literal["no-hedge"] | None) -> Baseline | None:
+    from .dryrun.engine import NO_HEDGE, Baseline
+    from .lang.evaluate import Book
+
+    if baseline is None or isinstance(baseline, Baseline):
+        return baseline
+    if baseline == "no-hedge":
+        return NO_HEDGE
+    if isinstance(baseline, Book):
+        return Baseline(baseline, baseline.name)
+    from pathlib import Path
+
+    return Baseline(load(baseline), Path(baseline).name)

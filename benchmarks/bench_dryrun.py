@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alvh_dsl.dryrun.engine import dryrun  # noqa: E402
+from alvh_dsl.api import dryrun  # noqa: E402
 from alvh_dsl.market.history import load_history  # noqa: E402
 from alvh_dsl.market.synth import default_history  # noqa: E402
 

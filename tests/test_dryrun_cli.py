@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from alvh_dsl.cli.main import cli
-from alvh_dsl.dryrun.engine import DryRunConfig, load_config
-from alvh_dsl.dryrun.report import BASELINE_FILES, RUN_FILES
+from alvh_dsl.dryrun.config import DryRunConfig, load_config
+from alvh_dsl.dryrun.report.files import BASELINE_FILES, RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = str(ROOT / "rulebooks" / "alvh_core.alvh")
@@ -302,20 +302,20 @@ def test_a_second_run_replaces_the_first(tmp_path: Path) -> None:
 
 
 def test_progress_callback() -> None:
-    from alvh_dsl.cli.dryrun import _progress
+    from alvh_dsl.cli.dryrun import progress_bar
 
-    with _progress(True) as tick:  # what a terminal gets (drawn only if stderr is one)
+    with progress_bar(True) as tick:  # what a terminal gets (drawn only if stderr is one)
         assert tick is not None
         for day in range(50):
             tick("book", day, 50)
-    with _progress(False) as none:
+    with progress_bar(False) as none:
         assert none is None
 
 
 def test_alvh_check_does_not_import_the_dry_run_stack() -> None:
     code = (
         "import sys, alvh_dsl.cli.main\n"
-        "heavy = {'alvh_dsl.cli.dryrun', 'alvh_dsl.dryrun.report', 'alvh_dsl.dryrun.report_html',\n"
+        "heavy = {'alvh_dsl.cli.dryrun', 'alvh_dsl.dryrun.report', 'alvh_dsl.dryrun.config',\n"
         "         'alvh_dsl.dryrun.engine', 'matplotlib', 'pandas', 'rich.progress', 'pyarrow'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_dsl.dryrun.engine import ConfigError, DryRunConfig, dryrun, load_config
+from alvh_dsl.api import dryrun
+from alvh_dsl.dryrun.config import DryRunConfig, RiskSection, load_config
+from alvh_dsl.errors import ConfigError
 from alvh_dsl.market.calendars import nth_expiries, trading_days
 from alvh_dsl.market.history import History
 from alvh_dsl.market.pricing import bsm
@@ -306,10 +308,11 @@ def test_unfilled_actions_do_not_start_a_cooldown(tmp_path: Path) -> None:
 
 
 def test_effective_gamma_of_futures_needs_a_convex_vix_response() -> None:
-    from alvh_dsl.dryrun.valuation import MarketData, RiskConfig, value_future
+    from alvh_dsl.dryrun.market_data import MarketData
+    from alvh_dsl.dryrun.valuation import value_future
 
     history = flat_history(end="2024-01-10")
-    flat = MarketData.build(history, risk=RiskConfig(beta_down=0.0, beta_up=0.0))
+    flat = MarketData.build(history, risk=RiskSection(beta_down=0.0, beta_up=0.0))
     assert np.allclose(value_future(flat, 0, np.datetime64("2024-02-14"), 22.0).diff2, 0.0)
     market = MarketData.build(history)
     diff2 = value_future(market, 0, np.datetime64("2024-02-14"), 22.0).diff2

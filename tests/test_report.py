@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 
 from alvh_dsl.api import dryrun
-from alvh_dsl.dryrun.engine import DryRunResult
 from alvh_dsl.dryrun.report import chart, document, files
 from alvh_dsl.dryrun.report import html as report_html
 from alvh_dsl.dryrun.report import text as report_text
@@ -34,6 +33,7 @@ from alvh_dsl.dryrun.report.files import (
     write_run,
 )
 from alvh_dsl.dryrun.report.text import summary_table
+from alvh_dsl.dryrun.result import DryRunResult
 from alvh_dsl.errors import RunDirectoryError
 from alvh_dsl.lang.state import load_state
 

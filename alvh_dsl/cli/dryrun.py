@@ -1,8 +1,9 @@
 """`alvh dryrun`: replay a rulebook over market history and write the run directory.
 
-A thin layer: it parses options, loads the book, the history and the config with the
-same error reporting as the other commands, calls :func:`alvh_dsl.dryrun.engine.dryrun` and
-:func:`alvh_dsl.dryrun.report.write_run`, and prints the summary. Registered lazily by
+A thin layer: it parses options, loads the book, the config and (through
+:func:`alvh_dsl.api.dryrun_history`) the history with the same error reporting as the
+other commands, calls :func:`alvh_dsl.api.dryrun` and
+:func:`alvh_dsl.dryrun.report.files.write_run`, and prints the summary. Registered lazily by
 :mod:`alvh_dsl.cli.main`, so nothing here is imported by ``alvh check``.
 
 Exit codes: 0 ok; 1 a book with errors, an invalid history or config file, an output
@@ -33,6 +34,8 @@ from .common import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..dryrun.engine import Baseline
+    from ..dryrun.result import DryRunResult
     from ..market.history import History
 
 _GAPS_HELP = (
@@ -56,15 +59,13 @@ def _date(value: str | None, option: str) -> dt.date | None:
 def _load_history(path: str | None, gaps: str | None) -> History:
     """The history to replay: a file, or the built-in synthetic one; bad data exits 1 with
     every ``file:row:column`` problem."""
-    from ..market.history import DataError, load_history
-    from ..market.synth import default_history
+    from ..api import dryrun_history
+    from ..errors import DataError
 
-    if path is None:
-        if gaps is not None:
-            raise click.UsageError("--gaps applies to a --history file")
-        return default_history()
+    if path is None and gaps is not None:
+        raise click.UsageError("--gaps applies to a --history file")
     try:
-        return load_history(path, gaps=gaps or "error")  # type: ignore[arg-type]
+        return dryrun_history(path, gaps=gaps)  # type: ignore[arg-type]
     except DataError as exc:
         if any("gap" in d.message for d in exc.diagnostics):
             exc.hint = (
@@ -75,19 +76,14 @@ def _load_history(path: str | None, gaps: str | None) -> History:
 
 
 def _restrict(history: History, start: dt.date | None, end: dt.date | None) -> History:
+    from ..api import dryrun_history
+
     if start is not None and end is not None and start > end:
         raise click.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
-    if start is None and end is None:
-        return history
     try:
-        return history.between(start, end)
-    except ValueError:
-        span = f"{history.start.date()} .. {history.end.date()}"
-        raise click.BadParameter(
-            f"no trading days between {start or 'the start'} and {end or 'the end'} "
-            f"(the history spans {span})",
-            param_hint="--from/--to",
-        ) from None
+        return dryrun_history(history, start=start, end=end)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--from/--to") from None
 
 
 def _capture_dates(history: History, values: Sequence[str]) -> list[dt.date]:
@@ -112,7 +108,7 @@ def _capture_dates(history: History, values: Sequence[str]) -> list[dt.date]:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
     """A rich progress bar on stderr, one task per run (book, baseline); nothing when
     stderr is not a terminal."""
     if not enabled:
@@ -209,35 +205,22 @@ def dryrun(
     \b
     Exit codes: 0 ok, 1 invalid book, history or config, 2 usage error.
     """
-    from ..dryrun.engine import DryRunConfig, load_config
-    from ..dryrun.engine import dryrun as run_dryrun
-    from ..dryrun.report import check_run_directory, dumps, write_run
+    from ..api import dryrun as run_dryrun
+    from ..dryrun.config import DryRunConfig, load_config
+    from ..dryrun.report.files import check_run_directory, dumps, write_run
 
     first, last = _date(start, "--from"), _date(end, "--to")
     out_dir = Path(out) if out is not None else Path("runs") / Path(book).stem
     check_run_directory(out_dir)
     config = DryRunConfig() if config_path is None else load_config(config_path)
     loaded = load_book(book, params)
-    base: Any = None
-    base_book = None
-    if baseline == "no-hedge":
-        base = "no-hedge"
-    elif baseline != "none":
-        if not Path(baseline).is_file():
-            raise click.BadParameter(
-                f"expected no-hedge, none or a rulebook file; no such file: {baseline}",
-                param_hint="--baseline",
-            )
-        base_book = load_book(baseline, (), "--baseline")  # report its errors like BOOK's
-        # The engine labels a baseline by its path ("baseline: NAME.alvh"); given a loaded
-        # Book it would print the object's repr, so it gets the path and loads it again.
-        base = baseline
+    base = _baseline(baseline)
     history = _restrict(_load_history(history_path, gaps), first, last)
     capture = _capture_dates(history, dump_state)
-    with _progress(sys.stderr.isatty()) as tick:
+    with progress_bar(sys.stderr.isatty()) as tick:
         result = run_dryrun(loaded, history, config, baseline=base, progress=tick, capture=capture)
     try:
-        written = write_run(result, out_dir, baseline_book=base_book)
+        written = write_run(result, out_dir, baseline_book=result.baseline_book)
     except OSError as exc:
         fail(f"cannot write {out_dir}: {exc}")
     report = written / "report.html"
@@ -257,8 +240,25 @@ def dryrun(
     click.echo(f"report: {report}")
 
 
-def _print_summary(result: Any, color: str) -> None:
-    from ..dryrun.report import summary_rich, summary_table
+def _baseline(option: str) -> Baseline | None:
+    """``--baseline``: no-hedge, none, or a rulebook loaded here (its errors reported like
+    BOOK's) and labelled by its file name."""
+    from ..dryrun.engine import NO_HEDGE, Baseline
+
+    if option == "no-hedge":
+        return NO_HEDGE
+    if option == "none":
+        return None
+    if not Path(option).is_file():
+        raise click.BadParameter(
+            f"expected no-hedge, none or a rulebook file; no such file: {option}",
+            param_hint="--baseline",
+        )
+    return Baseline(load_book(option, (), "--baseline"), Path(option).name)
+
+
+def _print_summary(result: DryRunResult, color: str) -> None:
+    from ..dryrun.report.text import summary_rich, summary_table
 
     if use_color(color, sys.stdout):
         from rich.console import Console

@@ -1,71 +1,51 @@
-"""The simulated book: positions, fills, settlement, and the state the rules see.
+"""The simulated book: cash, positions, fills, settlement and the trade log.
 
 Positions carry a :class:`~alvh_dsl.dryrun.valuation.Valuation` computed when they open, so
-marking the book on a day is a sum of a few precomputed numbers. Every trade
-changes cash by exactly its recorded cash flow, and
+marking the book on a day is a sum of a few precomputed numbers
+(:func:`alvh_dsl.dryrun.book_state.mark`). Every trade changes cash by exactly its
+recorded cash flow, and
 
     equity = cash + Σ position values (model mid marks)
 
 holds every day (tests reconcile it to the cent).
 
 Fills: model mid plus slippage per contract and leg (paid on both open and
-close), and a commission per contract and leg. Expiries settle at intrinsic
+close), and a commission per contract and leg, both from the config's
+:class:`~alvh_dsl.dryrun.config.CostsSection`. Expiries settle at intrinsic
 value (SPX at the expiry day's open when the history has it, VIX futures and
-options at VIX), with no slippage or commission.
-
-Action semantics (``docs/dryrun.md``): a roll is one close-and-open with the net
-credit or debit recorded; ``close P%`` rounds the contracts half up (at least
-one); ``shift P% hedge from A to B`` closes P% of each layer in month A and
-opens the same notional in month B (futures by notional, call spreads with the
-same strikes); ``sell`` futures first reduce long layers of that month, then
-open a short one (``buy`` mirrors it).
+options at VIX), with no slippage or commission. What each action does with
+these operations is :mod:`alvh_dsl.dryrun.actions`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..lang.ast import new
-from ..lang.state import Condor as StateCondor
-from ..lang.state import Greeks, HedgeLayer, Market, State
-from ..market.calendars import nearest_expiries, nth_expiry
 from ..market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
     strike_for_delta,
 )
+from .config import CostsSection
+from .market_data import MarketData
 from .valuation import (
-    MarketData,
     Valuation,
     call_prices,
     condor_leg_prices,
-    effective_gamma,
     value_call_spread,
     value_condor,
     value_future,
 )
 
+__all__ = ["LEG_NAMES", "LEG_SIGNS", "CondorPos", "Fill", "HedgePos", "Simulator"]
+
 LEG_NAMES = ("long put", "short put", "short call", "long call")
 LEG_SIGNS = (1, -1, -1, 1)
-
-
-@dataclass(frozen=True)
-class Costs:
-    """Slippage (points per contract and leg) and commissions ($ per contract and leg)."""
-
-    spx_option_slippage: float = 0.05
-    vix_option_slippage: float = 0.02
-    vix_future_slippage: float = 0.02
-    spx_option_commission: float = 0.65
-    vix_option_commission: float = 0.65
-    vix_future_commission: float = 1.50
 
 
 @dataclass(eq=False)
@@ -116,31 +96,10 @@ class Fill:
     disabled: bool = False  # not carried out because the run disables it (baseline)
 
 
-@dataclass
-class Risk:
-    """The book's risk at one moment of a day."""
-
-    equity: float
-    cash: float
-    delta: float
-    gamma: float
-    vega: float
-    theta: float
-    eff_gamma: float  # at the current level
-    eff_gamma_max: float  # largest |gamma| on the grid
-    eff_gamma_min: float  # most negative gamma on the grid
-    front_dte: float  # NaN when flat
-    condors: int
-    layers: int
-    hedge_notional: float
-    condor_value: float
-    hedge_value: float
-
-
 class Simulator:
     """One run's book: cash, open positions, trade log."""
 
-    def __init__(self, market: MarketData, costs: Costs, starting_equity: float) -> None:
+    def __init__(self, market: MarketData, costs: CostsSection, starting_equity: float) -> None:
         self.market = market
         self.costs = costs
         self.cash = float(starting_equity)
@@ -156,7 +115,8 @@ class Simulator:
         self._ids += 1
         return f"{prefix}{self._ids}"
 
-    def _trade_id(self) -> str:
+    def new_trade_id(self) -> str:
+        """A new trade id: the legs of one action (a roll's close and open) share one."""
         self._trade_ids += 1
         return f"T{self._trade_ids}"
 
@@ -252,7 +212,7 @@ class Simulator:
             valuation=value_condor(m, day, expiry, strikes),
             rule=rule,
         )
-        trade = trade or self._trade_id()
+        trade = trade or self.new_trade_id()
         fill = Fill(summary=f"opened {quantity} × {_strikes_text(strikes)} {expiry} "
                     f"for {credit:.2f} credit")  # fmt: skip
         for name, sign, k, mid in zip(LEG_NAMES, LEG_SIGNS, strikes, mids, strict=True):
@@ -278,7 +238,7 @@ class Simulator:
         mids = condor_leg_prices(m, day, pos.expiry, pos.strikes)
         slip = self.costs.spx_option_slippage
         comm = self.costs.spx_option_commission * quantity
-        trade = trade or self._trade_id()
+        trade = trade or self.new_trade_id()
         fill = Fill()
         cost = 0.0
         for name, sign, k, mid in zip(LEG_NAMES, LEG_SIGNS, pos.strikes, mids, strict=True):
@@ -328,7 +288,7 @@ class Simulator:
         m = self.market
         expiry = self.vix_expiry(day, month)
         price = float(m.curve.price[day, month - 1])
-        trade = trade or self._trade_id()
+        trade = trade or self.new_trade_id()
         fill = Fill()
         remaining = quantity
         for pos in [h for h in self.hedges if h.kind == "future" and h.expiry == expiry]:
@@ -442,7 +402,7 @@ class Simulator:
                 rule=rule,
             )
             self.hedges.append(pos)
-        trade = trade or self._trade_id()
+        trade = trade or self.new_trade_id()
         comm = self.costs.vix_option_commission * count
         fill = Fill(summary=f"bought {count} × {lower:g}/{upper:g} VIX call spread {expiry} "
                     f"for {debit:.2f}")  # fmt: skip
@@ -480,7 +440,7 @@ class Simulator:
     ) -> Fill:
         """Close ``quantity`` contracts (a positive number) of a layer."""
         m = self.market
-        trade = trade or self._trade_id()
+        trade = trade or self.new_trade_id()
         fill = Fill()
         if pos.kind == "future":
             price = float(m.futures_price(np.array([day], dtype=np.intp), pos.expiry)[0])
@@ -513,7 +473,7 @@ class Simulator:
         out: list[dict[str, Any]] = []
         for pos in [c for c in self.condors if c.expiry <= today]:
             s = float(m.spx_settle[day])
-            trade = self._trade_id()
+            trade = self.new_trade_id()
             for name, sign, k in zip(LEG_NAMES, LEG_SIGNS, pos.strikes, strict=True):
                 intrinsic = max(k - s, 0.0) if "put" in name else max(s - k, 0.0)
                 out.append(
@@ -525,7 +485,7 @@ class Simulator:
             self.settled += 1
         for hpos in [h for h in self.hedges if h.expiry <= today]:
             v = float(m.vix_settle[day])
-            trade = self._trade_id()
+            trade = self.new_trade_id()
             if hpos.kind == "future":
                 out.append(
                     self._record(day, trade, "", "settle", hpos.id, "VIX future", None,
@@ -546,151 +506,6 @@ class Simulator:
             self.settled += 1
         return out
 
-    # ----------------------------------------------------------- marking
-    def risk(self, day: int) -> Risk:
-        """Marks, dollar greeks and effective gamma of the whole book on ``day``."""
-        centre = self.market.risk.centre
-        delta = gamma = vega = theta = condor_value = hedge_value = notional = 0.0
-        diff2: Any = 0.0
-        positions: list[CondorPos | HedgePos] = [*self.condors, *self.hedges]
-        for p in positions:
-            v = p.valuation
-            r = v.row(day)
-            q = p.quantity
-            delta += v.delta[r] * q  # VIX positions carry zeros: no SPX delta or gamma
-            gamma += v.gamma[r] * q
-            vega += v.vega[r] * q
-            theta += v.theta[r] * q
-            diff2 = diff2 + v.diff2[r] * q
-            if isinstance(p, CondorPos):
-                condor_value += v.value[r] * q
-                continue
-            h = p
-            hedge_value += v.value[r] * q
-            if h.kind == "future":
-                notional += abs(q) * VIX_FUTURE_MULTIPLIER * v.mark[r]
-            else:
-                f = self.market.futures_price(np.array([day], dtype=np.intp), h.expiry)[0]
-                notional += abs(q) * VIX_OPTION_MULTIPLIER * f
-        eff, eff_max, eff_min = (
-            effective_gamma(diff2, centre) if isinstance(diff2, np.ndarray) else (0.0, 0.0, 0.0)
-        )
-        front = self.front()
-        dte = (
-            float((front.expiry - self.market.dates[day]).astype(np.int64))
-            if front is not None
-            else math.nan
-        )
-        return Risk(
-            equity=self.cash + condor_value + hedge_value,
-            cash=self.cash,
-            delta=delta,
-            gamma=gamma,
-            vega=vega,
-            theta=theta,
-            eff_gamma=eff,
-            eff_gamma_max=eff_max,
-            eff_gamma_min=eff_min,
-            front_dte=dte,
-            condors=len(self.condors),
-            layers=len(self.hedges),
-            hedge_notional=notional,
-            condor_value=condor_value,
-            hedge_value=hedge_value,
-        )
-
-    # ------------------------------------------------------------- state
-    def state(self, day: int, risk: Risk, last_fired: dict[str, dt.date]) -> State:
-        """The :class:`~alvh_dsl.lang.state.State` the rules see (built without validation: the
-        simulator's numbers are right by construction, and this runs every day)."""
-        m = self.market
-        condors = []
-        for c in self.condors:
-            v = c.valuation
-            r = v.row(day)
-            p = v.points
-            condors.append(
-                new(
-                    StateCondor,
-                    id=c.id,
-                    expiry=_date(c.expiry),
-                    quantity=c.quantity,
-                    long_put=c.strikes[0],
-                    short_put=c.strikes[1],
-                    short_call=c.strikes[2],
-                    long_call=c.strikes[3],
-                    credit=c.credit,
-                    mark=float(v.mark[r]),
-                    pnl=None,
-                    entry_date=m.pydates[c.opened],
-                    target_delta=c.target_delta,
-                    greeks=new(
-                        Greeks,
-                        delta=float(p["delta"][r]),
-                        gamma=float(p["gamma"][r]),
-                        theta=float(p["theta"][r]),
-                        vega=float(p["vega"][r]),
-                    ),
-                )
-            )
-        hedges = []
-        for h in self.hedges:
-            r = h.valuation.row(day)
-            hedges.append(
-                new(
-                    HedgeLayer,
-                    id=h.id,
-                    kind=h.kind,
-                    quantity=h.quantity,
-                    expiry=_date(h.expiry),
-                    month=None,
-                    lower=h.lower,
-                    upper=h.upper,
-                    entry_price=h.entry_price,
-                    mark=float(h.valuation.mark[r]),
-                    notional=None,
-                    entry_date=m.pydates[h.opened],
-                )
-            )
-        vvix = float(m.vvix[day])
-        market = new(
-            Market,
-            SPX=float(m.spx[day]),
-            VIX=float(m.vix[day]),
-            VVIX=vvix if math.isfinite(vvix) else None,
-            futures=m.quotes(day),
-        )
-        return new(
-            State,
-            date=m.pydates[day],
-            market=market,
-            history=None,
-            condors=condors,
-            hedges=hedges,
-            greeks=new(
-                Greeks, delta=risk.delta, gamma=risk.gamma, theta=risk.theta, vega=risk.vega
-            ),
-            equity=risk.equity,
-            cash=risk.cash,
-            last_fired=last_fired,
-        )
-
-
-def _date(value: np.datetime64) -> dt.date:
-    out = value.astype("datetime64[D]").item()
-    assert isinstance(out, dt.date)
-    return out
-
 
 def _strikes_text(strikes: tuple[float, float, float, float]) -> str:
     return "/".join(f"{k:g}" for k in strikes)
-
-
-def resolve_expiry(day_date: np.datetime64, args: Mapping[str, Any]) -> np.datetime64:
-    """The SPX monthly expiry an ``open``/``roll`` action names (month N, or near D days)."""
-    if "month" in args:
-        found = nth_expiry(day_date, int(args["month"]), "spx")
-    else:
-        found = nearest_expiries(day_date, round(float(args["near_days"])), "spx").item()
-    expiry: np.datetime64 = np.datetime64(found, "D")
-    return expiry

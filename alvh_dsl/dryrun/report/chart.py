@@ -15,7 +15,7 @@ from .text import title
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from ..engine import DryRunResult, RunResult
+    from ..result import DryRunResult, RunResult
 
 __all__ = ["PNG_DPI", "figure", "figure_png"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...lang.evaluate import Book
-    from ..engine import DryRunResult, RunResult
+    from ..result import DryRunResult, RunResult
 
 __all__ = [
     "FORMAT",

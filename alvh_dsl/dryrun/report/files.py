@@ -48,7 +48,7 @@ from .document import summary_document
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...lang.evaluate import Book
-    from ..engine import DryRunResult, RunResult
+    from ..result import DryRunResult, RunResult
 
 __all__ = [
     "BASELINE_FILES",

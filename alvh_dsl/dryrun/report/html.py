@@ -20,7 +20,7 @@ from .text import gamma_finding, summary_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...lang.evaluate import Book
-    from ..engine import DryRunResult
+    from ..result import DryRunResult
 
 __all__ = ["render_html"]
 

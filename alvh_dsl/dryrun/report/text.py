@@ -13,7 +13,7 @@ from .document import book_info
 if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
 
-    from ..engine import DryRunResult
+    from ..result import DryRunResult
 
 __all__ = [
     "METRICS",

@@ -1,0 +1,206 @@
+"""The day loop: one book replayed over every day of the market data.
+
+Each day:
+
+1. settle what expired (at intrinsic value) and mark the book;
+2. build the :class:`~alvh_dsl.lang.state.State` the rules see and record the book's
+   risk as the rules saw it;
+3. evaluate the rulebook (indicators come from one
+   :class:`~alvh_dsl.series.SeriesSource` over the whole history, computed
+   once, vectorised: the loop only moves its index);
+4. apply the fired rules' actions in execution order (fills, trades);
+5. record the risk after the actions, and the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Collection
+from typing import Any
+
+from ..lang.evaluate import Book, Decision, ResolvedAction
+from ..lang.state import State
+from ..perf import paused_gc
+from ..series import SeriesSource
+from .actions import apply, is_hedge
+from .book_state import BookRisk, mark, rules_state, with_history
+from .config import DryRunConfig
+from .market_data import MarketData
+from .result import RunResult
+from .simulate import Simulator
+from .summary import summarise
+
+__all__ = ["run_book"]
+
+
+def run_book(
+    book: Book,
+    market: MarketData,
+    source: SeriesSource,
+    config: DryRunConfig,
+    *,
+    label: str = "book",
+    no_hedge: bool = False,
+    progress: Callable[[int], None] | None = None,
+    capture: Collection[dt.date] = (),
+) -> RunResult:
+    """Replay ``book`` over every day of ``market``.
+
+    ``capture``: dates whose state (as the rules saw it) is kept in
+    ``RunResult.states``, with the recent history included, so that
+    ``alvh eval --state`` can replay that day's decisions.
+    """
+    sim = Simulator(market, config.costs, config.starting_equity)
+    last_fired: dict[str, dt.date] = {}
+    rows: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
+    counts = {"rolls": 0, "migrations": 0, "alerts": 0, "opens": 0, "closes": 0, "hedge_trades": 0}
+    fired_by_rule: dict[str, int] = dict.fromkeys(book.rule_ids, 0)
+    prev_equity = config.starting_equity
+    states: dict[dt.date, State] = {}
+    # Tens of thousands of small, acyclic trace records live until the end of the run.
+    with paused_gc():
+        wanted = set(capture)
+        for day in range(len(market)):
+            trades_today = len(sim.trades)  # settlements count as the day's trades
+            sim.settle(day)
+            before = mark(sim, day)
+            state = rules_state(sim, day, before, last_fired)
+            source.index = day
+            evaluation = book.evaluate(state, trace=True, source=source)
+            date = state.date
+            if date in wanted:
+                states[date] = with_history(state, source, day)
+            for d in evaluation.decisions:
+                if d.fired:
+                    decisions.append(_fired_record(sim, day, d, no_hedge, counts, last_fired, date))
+                    fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
+                elif d.near_miss is not None:
+                    decisions.append(_near_miss_record(date, d))
+            after = mark(sim, day)
+            rows.append(
+                _daily_row(market, day, before, after, prev_equity, len(sim.trades) - trades_today)
+            )
+            prev_equity = after.equity
+            if progress is not None:
+                progress(day)
+    summary = summarise(rows, sim, counts, fired_by_rule, config)
+    return RunResult(label, book.name, rows, decisions, sim.trades, summary, states)
+
+
+def _daily_row(
+    market: MarketData,
+    day: int,
+    before: BookRisk,
+    after: BookRisk,
+    prev_equity: float,
+    trades: int,
+) -> dict[str, Any]:
+    """One row of ``daily.parquet``: greeks as the rules saw them, and after the actions
+    (``_after``); positions, cash and equity at the end of the day; the day's trades."""
+    return {
+        "date": market.pydates[day].isoformat(),
+        "spx": float(market.spx[day]),
+        "vix": float(market.vix[day]),
+        "front_dte": None if math.isnan(before.front_dte) else before.front_dte,
+        "condors": after.condors,
+        "layers": after.layers,
+        "cash": round(after.cash, 2),
+        "condor_value": round(after.condor_value, 2),
+        "hedge_value": round(after.hedge_value, 2),
+        "equity": round(after.equity, 2),
+        "pnl": round(after.equity - prev_equity, 2),
+        "hedge_notional": round(after.hedge_notional, 2),
+        "delta": before.delta,
+        "gamma": before.gamma,
+        "vega": before.vega,
+        "theta": before.theta,
+        "eff_gamma": before.eff_gamma,
+        "eff_gamma_max": before.eff_gamma_max,
+        "eff_gamma_min": before.eff_gamma_min,
+        "delta_after": after.delta,
+        "gamma_after": after.gamma,
+        "vega_after": after.vega,
+        "theta_after": after.theta,
+        "eff_gamma_after": after.eff_gamma,
+        "eff_gamma_max_after": after.eff_gamma_max,
+        "eff_gamma_min_after": after.eff_gamma_min,
+        "trades": trades,
+    }
+
+
+def _fired_record(
+    sim: Simulator,
+    day: int,
+    d: Decision,
+    no_hedge: bool,
+    counts: dict[str, int],
+    last_fired: dict[str, dt.date],
+    date: dt.date,
+) -> dict[str, Any]:
+    """A fired rule's ``decisions.jsonl`` record, applying its actions on the way."""
+    actions = []
+    applied = False
+    for a in d.actions:
+        rec = a.to_dict()
+        if a.status == "apply":
+            fill = apply(sim, day, d.rule, a, no_hedge)
+            rec["fill"] = fill.summary
+            rec["trades"] = sorted({t["trade_id"] for t in fill.trades}, key=_trade_number)
+            if fill.done:
+                applied = True
+                _count(a, counts)
+            else:
+                rec["status"] = "disabled" if fill.disabled else "unfilled"
+        actions.append(rec)
+    if applied:
+        last_fired[d.rule] = date
+    out: dict[str, Any] = {
+        "date": date.isoformat(),
+        "rule": d.rule,
+        "title": d.title,
+        "priority": d.priority,
+        "status": "fired",
+        "actions": actions,
+    }
+    if d.trace is not None:
+        out["trace"] = d.trace.to_dict()
+    if d.unless_trace is not None:
+        out["unless_trace"] = d.unless_trace.to_dict()
+    return out
+
+
+def _trade_number(trade_id: str) -> int:
+    return int(trade_id.lstrip("T"))
+
+
+def _near_miss_record(date: dt.date, d: Decision) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "date": date.isoformat(),
+        "rule": d.rule,
+        "title": d.title,
+        "priority": d.priority,
+        "status": "near_miss",
+        "near_miss": d.near_miss,
+        "reason": f"only `{d.near_miss}` failed",
+    }
+    if d.trace is not None:
+        out["trace"] = d.trace.to_dict()
+    return out
+
+
+def _count(a: ResolvedAction, counts: dict[str, int]) -> None:
+    kind = a.kind
+    if kind == "roll_condor":
+        counts["rolls"] += 1
+    elif kind == "shift_hedge":
+        counts["migrations"] += 1
+    elif kind == "alert":
+        counts["alerts"] += 1
+    elif kind == "open_condor":
+        counts["opens"] += 1
+    elif kind == "close":
+        counts["closes"] += 1
+    if is_hedge(a):
+        counts["hedge_trades"] += 1

@@ -1,0 +1,107 @@
+"""What a dry-run returns: each run's records, and the run with its baseline.
+
+:class:`RunResult` is one replay of one book (daily rows, decisions, trades, summary);
+:class:`DryRunResult` holds the book's run and its baseline with everything a report
+needs (the book, the config, the history's provenance, hashes, model notes), and the
+frames, summary, figure and run directory as properties and methods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..lang.evaluate import Book
+from ..lang.state import State
+from .config import DryRunConfig
+from .summary import compare
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = ["DryRunResult", "RunResult"]
+
+
+@dataclass
+class RunResult:
+    """One replay of one book: daily rows, decisions, trades, summary figures."""
+
+    label: str
+    book_name: str
+    daily_rows: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    trades: list[dict[str, Any]]
+    summary: dict[str, Any]
+    states: dict[dt.date, State] = field(default_factory=dict)  # captured on request
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.daily_rows)
+        if not frame.empty:
+            frame["date"] = pd.to_datetime(frame["date"])
+            frame = frame.set_index("date")
+        return frame
+
+
+@dataclass
+class DryRunResult:
+    """The outcome of :func:`dryrun`: the run, its baseline, and everything to report them."""
+
+    run: RunResult
+    baseline: RunResult | None
+    book: Book
+    config: DryRunConfig
+    history_provenance: Any
+    history_sha256: str
+    book_sources: dict[str, str]
+    book_sha256: str
+    notes: list[str] = field(default_factory=list)
+    baseline_book: Book | None = None  # when the baseline is another book
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        """One row per trading day: marks, greeks (before and after the day's actions),
+        effective gamma, equity."""
+        return self.run.daily
+
+    @property
+    def decisions(self) -> pd.DataFrame:
+        """Fired rules and near misses, one row per decision."""
+        import pandas as pd
+
+        return pd.DataFrame(self.run.decisions)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """Every fill and settlement, one row per leg."""
+        import pandas as pd
+
+        return pd.DataFrame(self.run.trades)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The figures a trader checks first, with the baseline side by side."""
+        out: dict[str, Any] = {"book": self.run.summary}
+        if self.baseline is not None:
+            out["baseline"] = self.baseline.summary
+            out["comparison"] = compare(self.run.summary, self.baseline.summary)
+        return out
+
+    def plot(self) -> Figure:
+        """A matplotlib figure: equity, drawdown, greeks and effective gamma over time."""
+        from .report.chart import figure
+
+        return figure(self)
+
+    def write(self, directory: str | os.PathLike[str]) -> Path:
+        """Write the run directory (decisions.jsonl, daily.parquet, trades.csv,
+        summary.json, report.html), each file atomically."""
+        from .report.files import write_run
+
+        return write_run(self, Path(directory), baseline_book=self.baseline_book)
