@@ -51,7 +51,8 @@ class RunResult:
 
 @dataclass
 class DryRunResult:
-    """The outcome of :func:`dryrun`: the run, its baseline, and everything to report them."""
+    """The outcome of :func:`alvh_dsl.api.dryrun`: the run, its baseline, and everything to
+    report them."""
 
     run: RunResult
     baseline: RunResult | None
