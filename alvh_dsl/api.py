@@ -45,6 +45,7 @@ __all__ = [
     "check",
     "check_paths",
     "dryrun",
+    "dryrun_history",
     "find_books",
     "format_source",
     "load",

@@ -63,7 +63,7 @@ def test_a_history_file_gives_e601_at_row_and_column(tmp_path: Path) -> None:
 
 
 def test_a_config_file_gives_e602_at_its_key(tmp_path: Path) -> None:
-    from alvh_dsl.dryrun.engine import load_config
+    from alvh_dsl.dryrun.config import load_config
 
     path = tmp_path / "c.toml"
     path.write_text("starting_equity = -5\n")
@@ -75,7 +75,7 @@ def test_a_config_file_gives_e602_at_its_key(tmp_path: Path) -> None:
 
 
 def test_an_output_path_that_is_not_a_run_directory_gives_e603(tmp_path: Path) -> None:
-    from alvh_dsl.dryrun.report import check_run_directory
+    from alvh_dsl.dryrun.report.files import check_run_directory
 
     (tmp_path / "precious.txt").write_text("keep me")
     exc = raised(lambda: check_run_directory(tmp_path))

@@ -517,7 +517,3 @@ def strip_spans(value: object) -> Plain:
         return [strip_spans(v) for v in value]
     assert value is None or isinstance(value, str | int | float)
     return value
-
-
-# Kept for alvh_dsl.dryrun until it imports alvh_dsl.lang.construct.construct directly.
-new = construct
