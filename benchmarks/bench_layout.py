@@ -1,0 +1,68 @@
+"""Whole commands of two source trees, interleaved (A B A B …), medians.
+
+Run: ``python benchmarks/bench_layout.py OLD_TREE [NEW_TREE]`` (NEW_TREE defaults
+to this checkout). Each tree is imported through ``PYTHONPATH``, so both run in the
+same environment, with the same interpreter, on the same inputs, one command after
+the other: a user's whole wait (start-up, imports, work, output written).
+Used to check that a change of layout changes no figure (issue 7).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+COMMANDS = {
+    "alvh --version": ["--version"],
+    "alvh check rulebooks/": ["check", "rulebooks"],
+    "alvh eval core --explain": [
+        "eval",
+        "rulebooks/alvh_core.alvh",
+        "--state",
+        "examples/state_near_expiry.json",
+        "--explain",
+    ],
+    "alvh dryrun core (20 y + baseline)": ["dryrun", "rulebooks/alvh_core.alvh", "--out", "{out}"],
+}
+
+
+def run(tree: Path, args: list[str], out: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
+    argv = [a.replace("{out}", str(out)) for a in args]
+    start = time.perf_counter()
+    subprocess.run([*cmd, *argv], cwd=tree, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    old = Path(sys.argv[1]).resolve()
+    new = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else HERE
+    reps = int(os.environ.get("REPS", "7"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, args in COMMANDS.items():
+            n = reps if "dryrun" not in label else max(3, reps // 2)
+            times: dict[str, list[float]] = {"old": [], "new": []}
+            for i in range(n + 1):  # the first pair warms the disk cache and is dropped
+                for side, tree in (("old", old), ("new", new)):
+                    out = Path(tmp) / f"{side}{i}"
+                    t = run(tree, args, out)
+                    if i:
+                        times[side].append(t)
+                    shutil.rmtree(out, ignore_errors=True)
+            a, b = statistics.median(times["old"]), statistics.median(times["new"])
+            print(
+                f"{label:38s} old {a * 1000:8.0f} ms   new {b * 1000:8.0f} ms   "
+                f"new/old {b / a:5.2f}  (medians of {n} interleaved pairs)"
+            )
+
+
+if __name__ == "__main__":
+    main()
