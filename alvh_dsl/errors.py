@@ -7,15 +7,11 @@ config) to a row and column or a key path. ``str(error)`` is the rendered
 diagnostics; :func:`alvh_dsl.lang.diagnostics.render` is the one renderer, and
 the CLI maps the family to exit codes in one place (``alvh_dsl.cli.common.AlvhGroup``).
 
-=====================  ========================================  ====
-error                  raised when                               exit
-=====================  ========================================  ====
-:class:`RulebookError`  a book (or a ``--param``) has errors        1
-:class:`StateError`     a state file cannot be read or is invalid   1
-:class:`DataError`      a market history file is invalid            1
-:class:`ConfigError`    a dry-run config file is invalid            1
-:class:`RunDirectoryError`  an output path is not a run directory   2
-=====================  ========================================  ====
+- :class:`RulebookError`: a book (or a ``--param``) has errors (exit 1);
+- :class:`StateError`: a state file cannot be read or is invalid (exit 1);
+- :class:`DataError`: a market history file is invalid (exit 1);
+- :class:`ConfigError`: a dry-run config file is invalid (exit 1);
+- :class:`RunDirectoryError`: an output path is not a dry-run directory (exit 2).
 """
 
 from __future__ import annotations

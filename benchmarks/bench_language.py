@@ -7,7 +7,10 @@ in the same process (the targets come from issue 2):
     (target: at most 2x);
 (b) parse + check of a generated 5,000-rule book (target: under 2 s);
 (c) ``Book.evaluate`` on the core book against a hand-written Python function
-    with the same logic (target: within 3x with traces off).
+    with the same logic (target: within 3x with traces off);
+(d) :func:`alvh_dsl.lang.construct.construct` against pydantic's ``model_construct``
+    rebuilding every node of the 5,000-rule book, interleaved (the parser's cost of
+    making a node).
 
 Options: ``--quick`` runs fewer repetitions.
 """
@@ -264,6 +267,36 @@ def bench_evaluate(loops: int) -> None:
     )
 
 
+def bench_construct(runs: int) -> None:
+    from alvh_dsl.lang import ast as A
+    from alvh_dsl.lang.construct import construct
+    from alvh_dsl.lang.parse import parse
+
+    book = parse(generated_book(5000), "big.alvh").book
+    nodes = [(type(n), dict(n.__dict__)) for s in book.statements for n in A.walk(s)]
+
+    def ours() -> None:
+        for cls, fields in nodes:
+            construct(cls, **fields)
+
+    def pydantic() -> None:
+        for cls, fields in nodes:
+            cls.model_construct(**fields)
+
+    times: dict[str, list[float]] = {"ours": [], "pydantic": []}
+    for _ in range(runs):  # A B A B: both sides see the same machine state
+        for name, fn in (("ours", ours), ("pydantic", pydantic)):
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    a, b = statistics.median(times["ours"]), statistics.median(times["pydantic"])
+    print(f"(d) building {len(nodes):,} AST nodes without validation")
+    print(
+        f"    construct {a * 1000:7.1f} ms   model_construct {b * 1000:7.1f} ms   "
+        f"ratio {a / b:.2f}x (medians of {runs} interleaved runs)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -273,6 +306,7 @@ def main() -> None:
     bench_startup(runs)
     bench_big_book(2 if args.quick else 3)
     bench_evaluate(200 if args.quick else 2000)
+    bench_construct(3 if args.quick else 7)
 
 
 if __name__ == "__main__":

@@ -84,9 +84,13 @@ def print_diagnostics(diags: Sequence[Any], sources: dict[str, str], color: bool
     from ..lang.diagnostics import render
 
     if diags:
-        # color= stops click from stripping the escapes when stderr is not a
-        # terminal (`--color always` piped into a pager or a CI log).
-        click.echo(render(diags, sources, color=color), err=True, nl=False, color=color)
+        _echo_err(render(diags, sources, color=color), color)
+
+
+def _echo_err(text: str, color: bool) -> None:
+    # color= stops click from stripping the escapes when stderr is not a
+    # terminal (`--color always` piped into a pager or a CI log).
+    click.echo(text, err=True, nl=False, color=color)
 
 
 def read_source(path: str, color: str) -> str | None:
@@ -119,11 +123,7 @@ def report_error(exc: AlvhError, ctx: click.Context | None) -> NoReturn:
     closing ``alvh: …`` line; exit 1 for bad input, 2 for a usage error."""
     choice = ctx.meta.get(COLOR_KEY, "auto") if ctx is not None else "auto"
     color = use_color(choice, sys.stderr)
-    text = exc.render(color=color)
-    if text:
-        # color= stops click from stripping the escapes when stderr is not a
-        # terminal (`--color always` piped into a pager or a CI log).
-        click.echo(text, err=True, nl=False, color=color)
+    _echo_err(exc.render(color=color), color)
     fail(exc.summary, exc.exit_code)
 
 

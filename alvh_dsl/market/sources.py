@@ -125,7 +125,7 @@ def load_series(path: PathLike, role: Role, *, collector: Collector | None = Non
     except DataError as error:  # unreadable as a whole: report with the other files
         if own:
             raise
-        collector.extend(error.diagnostics)
+        collector.extend(error)
         empty = np.empty(0, dtype=np.int64)
         return SeriesFile(str(path), role, "", pd.DataFrame(), {}, empty)
     names = normalized_columns(raw)

@@ -87,18 +87,22 @@ class Collector:
         self._cells: set[tuple[str, int, str]] = set()
 
     def add(self, file: str, row: int, column: str, message: str) -> None:
-        self._cells.add((file, int(row), column))
+        self._keep(issue(file, row, column, message))
+
+    def extend(self, error: DataError) -> None:
+        """Report another file's :class:`DataError` with these: its problems as they are,
+        and the ones it had already left out."""
+        for d in error.diagnostics:
+            self._keep(d)
+        self.omitted += error.omitted
+
+    def _keep(self, d: Diagnostic) -> None:
+        if isinstance(d.span, DataSpan) and d.span.row is not None:
+            self._cells.add((d.span.file, d.span.row, d.span.column))
         if len(self.issues) < self.cap:
-            self.issues.append(issue(file, row, column, message))
+            self.issues.append(d)
         else:
             self.omitted += 1
-
-    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
-        """Add problems already made as diagnostics (another file's :class:`DataError`)."""
-        for d in diagnostics:
-            span = d.span
-            if isinstance(span, DataSpan) and span.row is not None:
-                self.add(span.file, span.row, span.column, d.message)
 
     def reported(self, file: str, row: int, column: str) -> bool:
         """Whether an issue was already raised for this cell (so it is not reported twice,

@@ -147,6 +147,21 @@ def test_an_unreadable_file_is_reported_with_the_others(
     assert [(i.file, i.row) for i in problems(info.value)] == [(str(empty), 1), (str(vix), 4)]
 
 
+def test_an_unreadable_file_keeps_its_count_of_problems_left_out(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    # 60 columns named X: 59 duplicates, more than one error lists (50).
+    spx = tmp_path / "spx_dupes.csv"
+    spx.write_text("Date," + ",".join(["X"] * 60) + "\n01/03/2017" + ",1" * 60 + "\n")
+    vix = tmp_path / "vix_bad.csv"
+    vix.write_text(CBOE_VIX.replace("12.85", "?"))
+    with pytest.raises(DataError) as info:
+        merge(spx=spx, vix=vix)
+    found = problems(info.value)
+    assert len(found) == 50 and all(p.file == str(spx) for p in found)
+    assert info.value.omitted == 59 - 50 + 1  # spx's 9 left out, and vix's one problem
+
+
 def test_value_errors_name_the_source_file_and_its_column(
     tmp_path: Path, files: dict[str, Path]
 ) -> None:
