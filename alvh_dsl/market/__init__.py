@@ -9,6 +9,8 @@ Modules, one per concern (imported lazily: ``import alvh_dsl.market`` is cheap):
 - :mod:`~alvh_dsl.market.calendars` — SPX and VIX expiries, ``month N`` resolution;
 - :mod:`~alvh_dsl.market.termstructure` — the daily VIX futures curve, measured or modelled;
 - :mod:`~alvh_dsl.market.pricing` — vectorised BSM and Black-76 prices and greeks;
+- :mod:`~alvh_dsl.market.calibration` — the dry-run's spot–vol betas, futures responses and
+  VIX option vols, fitted from a history (:func:`calibrate`) or the documented defaults;
 - :mod:`~alvh_dsl.market.synth` — the seeded synthetic history generator, and
   :func:`default_history`, the built-in history it generates.
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
         trading_days,
         vix_expiries,
     )
+    from .calibration import DEFAULT_CALIBRATION, Calibration, Fit, calibrate
     from .history import (
         DataError,
         History,
@@ -53,6 +56,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .termstructure import TermStructure, TermStructureConfig, model_futures, term_structure
 
 _LAZY = {
+    "DEFAULT_CALIBRATION": "calibration",
+    "Calibration": "calibration",
+    "Fit": "calibration",
+    "calibrate": "calibration",
     "DataError": "history",
     "History": "history",
     "Provenance": "history",
@@ -85,7 +92,10 @@ _LAZY = {
 }
 
 __all__ = [
+    "DEFAULT_CALIBRATION",
+    "Calibration",
     "DataError",
+    "Fit",
     "History",
     "MarketInputs",
     "PriceGreeks",
@@ -96,6 +106,7 @@ __all__ = [
     "TermStructureConfig",
     "black76",
     "bsm",
+    "calibrate",
     "default_history",
     "dollar_greeks",
     "iv_from_vix",
