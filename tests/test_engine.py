@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from alvh_dsl.api import dryrun
-from alvh_dsl.dryrun.config import DryRunConfig, RiskSection, load_config
+from alvh_dsl.dryrun.config import DryRunConfig, load_config
 from alvh_dsl.errors import ConfigError
 from alvh_dsl.market.calendars import nth_expiries, trading_days
 from alvh_dsl.market.history import History
@@ -212,7 +212,7 @@ def test_runs_are_deterministic() -> None:
 
 def test_summary_figures(core_run: object) -> None:
     s = core_run.summary  # type: ignore[attr-defined]
-    book, base, cmp = s["book"], s["baseline"], s["comparison"]
+    book, cmp = s["book"], s["comparison"]
     assert book["days"] == len(core_run.daily)  # type: ignore[attr-defined]
     assert book["final_equity"] == pytest.approx(core_run.daily["equity"].iloc[-1])  # type: ignore[attr-defined]
     assert book["rolls"] == sum(
@@ -220,10 +220,12 @@ def test_summary_figures(core_run: object) -> None:
         for a in d["actions"] if a["kind"] == "roll_condor" and a["status"] == "apply"
     )  # fmt: skip
     assert book["near_expiry_dte"] == 7
-    if base["near_expiry_peak_eff_gamma"]:
-        assert cmp["near_expiry_peak_eff_gamma_ratio"] == pytest.approx(
-            book["near_expiry_peak_eff_gamma"] / base["near_expiry_peak_eff_gamma"], rel=1e-9
-        )
+    # The headline pairs book and baseline on the same near-expiry days.
+    scenario = cmp["scenario"]
+    assert scenario["days"] == book["near_expiry_days"]
+    assert [m["move"] for m in scenario["moves"]] == list(core_run.config.risk.scenario_moves)
+    for move, mine in zip(scenario["moves"], book["near_expiry_scenario"], strict=True):
+        assert move["book"] == {k: mine[k] for k in ("worst", "mean", "cvar5")}
     assert set(book["rules_fired"]) == {
         "open_condor", "roll_forward", "migrate", "layer_up", "take_profit", "stop_loss"
     }  # fmt: skip
@@ -305,22 +307,6 @@ def test_unfilled_actions_do_not_start_a_cooldown(tmp_path: Path) -> None:
     )
     r = dryrun(book, flat_history(end="2024-01-10"), baseline=None)
     assert sum(d["rule"] == "tiny" for d in r.run.decisions) == len(r.daily)
-
-
-def test_effective_gamma_of_futures_needs_a_convex_vix_response() -> None:
-    from alvh_dsl.dryrun.market_data import MarketData
-    from alvh_dsl.dryrun.valuation import value_future
-
-    history = flat_history(end="2024-01-10")
-    flat = MarketData.build(history, risk=RiskSection(beta_down=0.0, beta_up=0.0))
-    assert np.allclose(value_future(flat, 0, np.datetime64("2024-02-14"), 22.0).diff2, 0.0)
-    market = MarketData.build(history)
-    diff2 = value_future(market, 0, np.datetime64("2024-02-14"), 22.0).diff2
-    centre = market.risk.centre - 1
-    # A long future gains more as VIX jumps on a fall than it loses on a rally: convex,
-    # most of all at the kink where the response switches from beta_up to beta_down.
-    assert (diff2 > 0).all()
-    assert diff2[0, centre] == diff2[0].max()
 
 
 # ------------------------------------------------------------------- config

@@ -24,8 +24,8 @@ from ..lang.state import Condor as StateCondor
 from ..lang.state import Greeks, HedgeLayer, Market, State
 from ..market.pricing import VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
 from ..series import SeriesSource
+from .moves import GridRisk, grid_risk
 from .simulate import CondorPos, HedgePos, Simulator
-from .valuation import effective_gamma
 
 __all__ = ["HISTORY_FOR_STATE", "BookRisk", "mark", "rules_state", "with_history"]
 
@@ -42,23 +42,23 @@ class BookRisk:
     gamma: float
     vega: float
     theta: float
-    eff_gamma: float  # at the current level
-    eff_gamma_max: float  # largest |gamma| on the grid
-    eff_gamma_min: float  # most negative gamma on the grid
+    risk: GridRisk  # effective gamma and scenario P&L (full revaluation under SPX moves)
     front_dte: float  # NaN when flat
+    front_expiry: str | None  # the front condor's expiry (ISO date)
     condors: int
     layers: int
     hedge_notional: float
     condor_value: float
     hedge_value: float
+    notional_by_month: tuple[float, ...]  # $ hedge notional in VIX months 1..9
 
 
 def mark(sim: Simulator, day: int) -> BookRisk:
     """Marks, dollar greeks and effective gamma of the whole book on ``day``."""
     market = sim.market
-    centre = market.risk.centre
     delta = gamma = vega = theta = condor_value = hedge_value = notional = 0.0
-    diff2: Any = 0.0
+    values: Any = 0.0
+    by_month = [0.0] * market.curve.price.shape[1]
     positions: list[CondorPos | HedgePos] = [*sim.condors, *sim.hedges]
     for p in positions:
         v = p.valuation
@@ -68,19 +68,25 @@ def mark(sim: Simulator, day: int) -> BookRisk:
         gamma += v.gamma[r] * q
         vega += v.vega[r] * q
         theta += v.theta[r] * q
-        diff2 = diff2 + v.diff2[r] * q
+        values = values + v.grid[r] * q
         if isinstance(p, CondorPos):
             condor_value += v.value[r] * q
             continue
         h = p
         hedge_value += v.value[r] * q
         if h.kind == "future":
-            notional += abs(q) * VIX_FUTURE_MULTIPLIER * v.mark[r]
+            n = abs(q) * VIX_FUTURE_MULTIPLIER * v.mark[r]
         else:
             f = market.futures_price(np.array([day], dtype=np.intp), h.expiry)[0]
-            notional += abs(q) * VIX_OPTION_MULTIPLIER * f
-    eff, eff_max, eff_min = (
-        effective_gamma(diff2, centre) if isinstance(diff2, np.ndarray) else (0.0, 0.0, 0.0)
+            n = abs(q) * VIX_OPTION_MULTIPLIER * f
+        notional += n
+        month = sim.hedge_month(day, h)
+        if month is not None:
+            by_month[month - 1] += n
+    risk = (
+        grid_risk(values, market.moves, float(market.spx[day]))
+        if isinstance(values, np.ndarray)
+        else GridRisk(0.0, 0.0, 0.0, (0.0,) * len(market.moves.scenario))  # nothing open
     )
     front = sim.front()
     dte = (
@@ -95,15 +101,15 @@ def mark(sim: Simulator, day: int) -> BookRisk:
         gamma=gamma,
         vega=vega,
         theta=theta,
-        eff_gamma=eff,
-        eff_gamma_max=eff_max,
-        eff_gamma_min=eff_min,
+        risk=risk,
         front_dte=dte,
+        front_expiry=str(front.expiry) if front is not None else None,
         condors=len(sim.condors),
         layers=len(sim.hedges),
         hedge_notional=notional,
         condor_value=condor_value,
         hedge_value=hedge_value,
+        notional_by_month=tuple(by_month),
     )
 
 

@@ -10,8 +10,10 @@ refuses unknown keys, so a typo in a config file is an error, not a silent defau
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,18 +25,23 @@ from ..market.pricing import PricingConfig
 from ..market.termstructure import TermStructureConfig
 
 __all__ = [
+    "DEFAULT_SCENARIO_MOVES",
     "ConfigError",
     "CostsSection",
     "DryRunConfig",
     "PricingSection",
     "RiskSection",
+    "StressWindow",
     "TermStructureSection",
     "load_config",
     "model_notes",
+    "response_notes",
 ]
 
 _PRICING = PricingConfig()
 _CURVE = TermStructureConfig()
+# The SPX moves of the scenario P&L, the headline of a dry-run (docs/dryrun.md).
+DEFAULT_SCENARIO_MOVES = (-0.10, -0.07, -0.05, -0.03, 0.03, 0.05)
 
 
 class _Section(BaseModel):
@@ -58,7 +65,8 @@ class PricingSection(_Section):
     rate: float = _PRICING.rate
     dividend_yield: float = _PRICING.dividend_yield
     skew: float = _PRICING.skew
-    vix_option_vol: float = Field(_PRICING.vix_option_vol, gt=0)
+    # Fixes the VIX option vol on days without VVIX; None: each month's realised vol.
+    vix_option_vol: float | None = Field(None, gt=0, le=10)
     strike_grid: float = Field(_PRICING.strike_grid, gt=0)
 
     def market_config(self) -> PricingConfig:
@@ -66,7 +74,7 @@ class PricingSection(_Section):
             rate=self.rate,
             dividend_yield=self.dividend_yield,
             skew=self.skew,
-            vix_option_vol=self.vix_option_vol,
+            vix_option_vol=self.vix_option_vol or _PRICING.vix_option_vol,
             strike_grid=self.strike_grid,
         )
 
@@ -82,22 +90,32 @@ class TermStructureSection(_Section):
 
 
 class RiskSection(_Section):
-    """The effective-gamma grid and the spot–vol response (see docs/dryrun.md and
-    :mod:`alvh_dsl.dryrun.valuation`); ``near_expiry_dte`` bounds the summary's
-    near-expiry figures."""
+    """How the dry-run measures risk (see docs/dryrun.md and
+    :mod:`alvh_dsl.dryrun.valuation`): the SPX scenario moves of the headline, the
+    spot–vol response every repricing uses, the effective-gamma stencil and profile grid,
+    near-expiry days, and the bootstrap of the paired statistics.
 
+    ``beta_down``, ``beta_up``, ``futures_dampening`` left out (None) are fitted from the
+    history (:mod:`alvh_dsl.market.calibration`); a value here fixes them.
+    """
+
+    scenario_moves: list[float] = Field(default_factory=lambda: list(DEFAULT_SCENARIO_MOVES))
+    headline_move: float = -0.05
+    gamma_step: float = Field(0.001, gt=0, le=0.01)
     grid_low: float = -0.05
     grid_high: float = 0.05
     grid_step: float = Field(0.01, gt=0)
-    beta_down: float = Field(6.0, ge=0)
-    beta_up: float = Field(3.0, ge=0)
-    futures_dampening: list[float] | None = None  # one weight per month 1..9; None: exp(−κτ)
+    beta_down: float | None = Field(None, ge=0, le=50)
+    beta_up: float | None = Field(None, ge=0, le=50)
+    futures_dampening: list[float] | None = None  # one weight per month 1..9; None: fitted
     near_expiry_dte: int = Field(7, ge=0)
+    bootstrap_resamples: int = Field(2000, ge=100, le=100_000)
+    bootstrap_seed: int = Field(0, ge=0)
 
     @model_validator(mode="after")
-    def _grid_spans_zero(self) -> RiskSection:
-        # A grid that misses 0, or has no move on one side, would make every second
-        # difference meaningless (or silently zero): refuse it when the config loads.
+    def _consistent(self) -> RiskSection:
+        # A grid that misses 0, or has no move on one side, would make the profile
+        # meaningless: refuse it when the config loads.
         if not self.grid_low < 0 < self.grid_high:
             raise ValueError("the grid must span 0: grid_low < 0 < grid_high")
         if self.grid_step > min(-self.grid_low, self.grid_high) + 1e-12:
@@ -105,15 +123,26 @@ class RiskSection(_Section):
                 f"grid_step {self.grid_step:g} leaves no move on one side of 0 "
                 f"(grid {self.grid_low:g} .. {self.grid_high:g})"
             )
+        if (self.grid_high - self.grid_low) / self.grid_step > 400:
+            raise ValueError("the grid has more than 400 points: widen grid_step")
+        if self.grid_step < self.gamma_step - 1e-12:
+            raise ValueError(f"grid_step must be at least gamma_step ({self.gamma_step:g})")
         if self.futures_dampening is not None and (
             not self.futures_dampening or any(not 0 <= w <= 2 for w in self.futures_dampening)
         ):
             raise ValueError("futures_dampening: one weight per month, each between 0 and 2")
+        moves = self.scenario_moves
+        if not moves or len(moves) > 20 or any(not -0.5 <= m <= 0.5 or m == 0 for m in moves):
+            raise ValueError("scenario_moves: 1 to 20 SPX moves, each non-zero, within ±50 %")
+        if len(set(moves)) != len(moves):
+            raise ValueError("scenario_moves: each move once")
+        if not any(abs(m - self.headline_move) < 1e-12 for m in moves):
+            raise ValueError(f"headline_move {self.headline_move:g} is not in scenario_moves")
         return self
 
     @property
     def moves(self) -> npt.NDArray[np.float64]:
-        """The SPX moves of the grid, always including 0."""
+        """The SPX moves of the gamma-profile grid, always including 0."""
         n_down = round(-self.grid_low / self.grid_step)
         n_up = round(self.grid_high / self.grid_step)
         return np.arange(-n_down, n_up + 1, dtype=np.float64) * self.grid_step
@@ -123,11 +152,19 @@ class RiskSection(_Section):
         """The index of the move 0 in :attr:`moves`."""
         return round(-self.grid_low / self.grid_step)
 
-    def vix_factor(self) -> npt.NDArray[np.float64]:
-        """VIX′ / VIX for each grid move."""
-        m = self.moves
-        beta = np.where(m < 0, self.beta_down, self.beta_up)
-        return np.asarray(np.exp(-beta * m), dtype=np.float64)
+
+class StressWindow(_Section):
+    """A named stretch of days whose P&L and drawdown the report shows, book vs baseline."""
+
+    name: str = Field(min_length=1, max_length=80)
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StressWindow:
+        if self.end < self.start:
+            raise ValueError(f"stress window {self.name!r} ends before it starts")
+        return self
 
 
 class DryRunConfig(_Section):
@@ -138,6 +175,7 @@ class DryRunConfig(_Section):
     pricing: PricingSection = PricingSection()
     term_structure: TermStructureSection = TermStructureSection()
     risk: RiskSection = RiskSection()
+    stress_windows: list[StressWindow] = Field(default_factory=list, max_length=100)
 
 
 def load_config(path: str | os.PathLike[str]) -> DryRunConfig:
@@ -176,20 +214,54 @@ def _config_error(
 
 
 def model_notes(config: DryRunConfig) -> list[str]:
-    """The model choices of ``config`` in words, for the report's notes."""
+    """The model choices of ``config`` in words, for the report's notes (the fitted
+    responses are :func:`response_notes`)."""
     r, p, c = config.risk, config.pricing, config.costs
+    moves = ", ".join(
+        f"{m:+.0%}" if m * 100 == round(m * 100) else f"{m:+.1%}" for m in r.scenario_moves
+    )
     return [
         "SPX options: Black–Scholes–Merton, implied vol VIX / 100"
         + (f" with skew {p.skew:g} per unit log-moneyness" if p.skew else " (no skew)"),
-        "VIX options: Black-76 on the future of their expiry, vol VVIX / 100 "
-        f"(else {p.vix_option_vol:g})",
+        "VIX options: Black-76 on the future of their expiry, vol = the month's fitted "
+        "scale × VVIX / 100, else "
+        + (f"{p.vix_option_vol:g}" if p.vix_option_vol is not None else "the month's realised vol"),
         f"fills at model mid ± slippage (SPX {c.spx_option_slippage:g}, VIX options "
         f"{c.vix_option_slippage:g}, VIX futures {c.vix_future_slippage:g} points per contract "
-        f"and leg); commissions ${c.spx_option_commission:g} / ${c.vix_option_commission:g} / "
-        f"${c.vix_future_commission:g} per contract and leg",
-        f"effective gamma: SPX moves {r.grid_low:+.0%} … {r.grid_high:+.0%} in "
-        f"{r.grid_step:.0%} steps; ln(VIX′/VIX) = −β·m with β = {r.beta_down:g} down, "
-        f"{r.beta_up:g} up; futures move exp(−κτ) times as much in log terms"
-        + (f" (dampening {r.futures_dampening})" if r.futures_dampening else ""),
-        f"near expiry: front condor DTE ≤ {r.near_expiry_dte}",
+        f"and leg), never below zero; commissions ${c.spx_option_commission:g} / "
+        f"${c.vix_option_commission:g} / ${c.vix_future_commission:g} per contract and leg",
+        f"scenario P&L: full revaluation at SPX moves {moves}; ln(VIX′/VIX) = −β·m, "
+        "ln(F′/F) = w·ln(VIX′/VIX) per futures month, VIX option vols unchanged",
+        f"effective gamma: one-sided second-order stencils of {r.gamma_step:.2%} on each side "
+        f"of the current level; profile sampled every {r.grid_step:.2%} from "
+        f"{r.grid_low:+.0%} to {r.grid_high:+.0%} (daily.parquet only)",
+        f"near expiry: front condor DTE ≤ {r.near_expiry_dte} before the day's actions; "
+        f"paired bootstrap over expiry cycles, {r.bootstrap_resamples} resamples, "
+        f"seed {r.bootstrap_seed}",
     ]
+
+
+def response_notes(fits: dict[str, Any]) -> list[str]:
+    """The market responses a run used, each with where it came from (fitted from the
+    history with its sample size and standard error, a default constant, or the config)."""
+
+    def one(name: str, f: dict[str, Any]) -> str:
+        value = f"{f['value']:.3g}"
+        if f["source"] == "fitted":
+            se = f", SE {f['se']:.2g}" if f.get("se") is not None else ""
+            return f"{name} {value} (fitted: n = {f['n']:,}{se})"
+        if f["source"] == "config":
+            return f"{name} {value} (config)"
+        return f"{name} {value} (default constant: the history cannot support a fit)"
+
+    out = [one("spot–vol beta_down", fits["beta_down"]), one("spot–vol beta_up", fits["beta_up"])]
+    for key, label in (
+        ("futures_response", "futures response w"),
+        ("option_vol_scale", "VIX option vol / (VVIX/100)"),
+        ("option_vol", "VIX option vol without VVIX"),
+    ):
+        out.append(
+            f"{label} by month: "
+            + "; ".join(one(f"M{k}", f) for k, f in enumerate(fits.get(key, ()), 1))
+        )
+    return out

@@ -23,10 +23,11 @@ from typing import Any
 
 from ..lang.evaluate import Book
 from ..market.history import History
-from .config import DryRunConfig, model_notes
+from .config import DryRunConfig, model_notes, response_notes
 from .loop import run_book
 from .market_data import MarketData, series_source
 from .result import DryRunResult, RunResult
+from .summary import compare, windows
 
 __all__ = ["NO_HEDGE", "Baseline", "run_dryrun"]
 
@@ -68,6 +69,7 @@ def run_dryrun(
         config.pricing.market_config(),
         config.term_structure.market_config(),
         config.risk,
+        vix_option_vol=config.pricing.vix_option_vol,
     )
     source = series_source(market)
     runs: list[tuple[str, Book, bool]] = [("book", book, False)]
@@ -92,6 +94,7 @@ def run_dryrun(
             )
         )  # fmt: skip
     sources = dict(book.program.sources)
+    base_run = results[1] if len(results) > 1 else None
     return DryRunResult(
         run=results[0],
         baseline=results[1] if len(results) > 1 else None,
@@ -101,8 +104,11 @@ def run_dryrun(
         history_sha256=history.provenance.sha256,
         book_sources=sources,
         book_sha256=_sha256_text(sources),
-        notes=_notes(market, history, results, config),
+        notes=_notes(market, history, results, config) + response_notes(market.responses.fits),
         baseline_book=runs[1][1] if len(runs) > 1 and runs[1][1] is not book else None,
+        comparison=compare(results[0], base_run, config) if base_run is not None else None,
+        stress_windows=windows(results[0], base_run, config),
+        calibration=market.responses.fits,
     )
 
 

@@ -27,6 +27,7 @@ from .actions import apply, is_hedge
 from .book_state import BookRisk, mark, rules_state, with_history
 from .config import DryRunConfig
 from .market_data import MarketData
+from .moves import scenario_column
 from .result import RunResult
 from .simulate import Simulator
 from .summary import summarise
@@ -58,6 +59,8 @@ def run_book(
     counts = {"rolls": 0, "migrations": 0, "alerts": 0, "opens": 0, "closes": 0, "hedge_trades": 0}
     fired_by_rule: dict[str, int] = dict.fromkeys(book.rule_ids, 0)
     prev_equity = config.starting_equity
+    cash_by_side = {"condor": 0.0, "hedge": 0.0}  # running Σ cash flows of SPX / VIX trades
+    columns = [scenario_column(m) for m in market.moves.scenario_moves]
     states: dict[dt.date, State] = {}
     # Tens of thousands of small, acyclic trace records live until the end of the run.
     with paused_gc():
@@ -79,9 +82,20 @@ def run_book(
                 elif d.near_miss is not None:
                     decisions.append(_near_miss_record(date, d))
             after = mark(sim, day)
-            rows.append(
-                _daily_row(market, day, before, after, prev_equity, len(sim.trades) - trades_today)
+            for t in sim.trades[trades_today:]:
+                side = "condor" if t["instrument"].startswith("SPX") else "hedge"
+                cash_by_side[side] += t["cash_flow"]
+            row = _daily_row(
+                market, day, before, after, prev_equity, len(sim.trades) - trades_today
             )
+            row["condor_pnl"] = round(cash_by_side["condor"] + after.condor_value, 2)
+            row["hedge_pnl"] = round(cash_by_side["hedge"] + after.hedge_value, 2)
+            for name, b, a in zip(columns, before.risk.scenario, after.risk.scenario, strict=True):
+                row[name] = b
+                row[name + "_after"] = a
+            for k, n in enumerate(after.notional_by_month, 1):
+                row[f"hedge_notional_m{k}"] = round(n, 2)
+            rows.append(row)
             prev_equity = after.equity
             if progress is not None:
                 progress(day)
@@ -99,11 +113,13 @@ def _daily_row(
 ) -> dict[str, Any]:
     """One row of ``daily.parquet``: greeks as the rules saw them, and after the actions
     (``_after``); positions, cash and equity at the end of the day; the day's trades."""
+    b, a = before.risk, after.risk
     return {
         "date": market.pydates[day].isoformat(),
         "spx": float(market.spx[day]),
         "vix": float(market.vix[day]),
         "front_dte": None if math.isnan(before.front_dte) else before.front_dte,
+        "front_expiry": before.front_expiry,
         "condors": after.condors,
         "layers": after.layers,
         "cash": round(after.cash, 2),
@@ -116,16 +132,20 @@ def _daily_row(
         "gamma": before.gamma,
         "vega": before.vega,
         "theta": before.theta,
-        "eff_gamma": before.eff_gamma,
-        "eff_gamma_max": before.eff_gamma_max,
-        "eff_gamma_min": before.eff_gamma_min,
+        "eff_gamma_down": b.gamma_down,
+        "eff_gamma_up": b.gamma_up,
+        "eff_gamma_short": b.short,
+        "eff_gamma_long": b.long,
+        "eff_gamma_profile_min": b.profile_min,
         "delta_after": after.delta,
         "gamma_after": after.gamma,
         "vega_after": after.vega,
         "theta_after": after.theta,
-        "eff_gamma_after": after.eff_gamma,
-        "eff_gamma_max_after": after.eff_gamma_max,
-        "eff_gamma_min_after": after.eff_gamma_min,
+        "eff_gamma_down_after": a.gamma_down,
+        "eff_gamma_up_after": a.gamma_up,
+        "eff_gamma_short_after": a.short,
+        "eff_gamma_long_after": a.long,
+        "eff_gamma_profile_min_after": a.profile_min,
         "trades": trades,
     }
 

@@ -23,10 +23,63 @@ from ..market.pricing import PricingConfig, market_inputs
 from ..market.termstructure import TermStructure, TermStructureConfig, term_structure
 from ..series import SeriesSource
 from .config import RiskSection
+from .moves import FloatArray, MoveSet
 
-__all__ = ["FloatArray", "MarketData", "series_source"]
+__all__ = ["FloatArray", "MarketData", "Responses", "series_source"]
 
-FloatArray = npt.NDArray[np.float64]
+
+@dataclass(frozen=True)
+class Responses:
+    """The market's response to an SPX move, as every repricing of the run uses it.
+
+    ``futures``, ``option_vol_scale`` and ``option_vol`` hold one value per VIX futures
+    month (index 0 = month 1). ``fits`` says where each value came from, for the report:
+    ``{"value", "n", "se", "source"}`` with source ``fitted``, ``default`` or ``config``.
+    """
+
+    beta_down: float
+    beta_up: float
+    futures: FloatArray
+    option_vol_scale: FloatArray
+    option_vol: FloatArray
+    fits: dict[str, Any]
+
+    @classmethod
+    def resolve(cls, history: History, risk: RiskSection, pricing_vol: float | None) -> Responses:
+        """Fitted from ``history`` (:func:`alvh_dsl.market.calibration.calibrate`), each
+        value the config fixes replaced by it."""
+        from ..market.calibration import calibrate
+
+        fitted = calibrate(history).to_dict()
+        fits: dict[str, Any] = {k: fitted[k] for k in fitted}
+
+        def fixed(value: float) -> dict[str, Any]:
+            return {"value": value, "n": 0, "se": None, "source": "config"}
+
+        if risk.beta_down is not None:
+            fits["beta_down"] = fixed(risk.beta_down)
+        if risk.beta_up is not None:
+            fits["beta_up"] = fixed(risk.beta_up)
+        months = len(fits["futures_response"])
+        if risk.futures_dampening is not None:
+            weights = list(risk.futures_dampening)
+            # A shorter list: its last weight stands for the further months.
+            weights += [weights[-1]] * (months - len(weights))
+            fits["futures_response"] = [fixed(w) for w in weights[:months]]
+        if pricing_vol is not None:
+            fits["option_vol"] = [fixed(pricing_vol) for _ in range(months)]
+
+        def values(key: str) -> FloatArray:
+            return np.array([f["value"] for f in fits[key]], dtype=np.float64)
+
+        return cls(
+            beta_down=float(fits["beta_down"]["value"]),
+            beta_up=float(fits["beta_up"]["value"]),
+            futures=values("futures_response"),
+            option_vol_scale=values("option_vol_scale"),
+            option_vol=values("option_vol"),
+            fits=fits,
+        )
 
 
 @dataclass(eq=False)
@@ -42,10 +95,11 @@ class MarketData:
     vvix: FloatArray
     rate: FloatArray
     dividend: FloatArray
-    vix_option_vol: FloatArray
     curve: TermStructure
     pricing: PricingConfig
     risk: RiskSection
+    responses: Responses
+    moves: MoveSet
     notes: list[str] = field(default_factory=list)
     # Per-day objects shared by the book and its baseline, built on first use.
     _quotes: dict[int, list[Any]] = field(default_factory=dict)
@@ -86,7 +140,10 @@ class MarketData:
         pricing: PricingConfig | None = None,
         curve_config: TermStructureConfig | None = None,
         risk: RiskSection | None = None,
+        vix_option_vol: float | None = None,
     ) -> MarketData:
+        """Arrays for ``history``. ``vix_option_vol`` fixes the VIX option vol on days
+        without VVIX (default: each month's fitted realised vol)."""
         pricing = pricing or PricingConfig()
         risk = risk or RiskSection()
         frame = history.frame
@@ -115,10 +172,18 @@ class MarketData:
         for flag, what, value in (
             (inputs.rate_from_config, "the risk-free rate", pricing.rate),
             (inputs.dividend_from_config, "the SPX dividend yield", pricing.dividend_yield),
-            (inputs.vix_option_vol_from_config, "the VIX option vol", pricing.vix_option_vol),
         ):
             if flag.any():
                 notes.append(f"{what}: config constant {value:g} on {int(flag.sum())} day(s)")
+        responses = Responses.resolve(history, risk, vix_option_vol)
+        missing_vvix = int((~np.isfinite(vvix)).sum())
+        if missing_vvix:
+            what = (
+                f"config constant {vix_option_vol:g}"
+                if vix_option_vol is not None
+                else "each month's realised vol (calibration)"
+            )
+            notes.append(f"VIX option vol without VVIX: {what} on {missing_vvix} day(s)")
         curve = term_structure(history, curve_config)
         notes.extend(curve.notes())
         return cls(
@@ -131,26 +196,48 @@ class MarketData:
             vvix=vvix,
             rate=inputs.rate,
             dividend=inputs.dividend_yield,
-            vix_option_vol=inputs.vix_option_vol,
             curve=curve,
             pricing=pricing,
             risk=risk,
+            responses=responses,
+            moves=MoveSet.build(tuple(risk.scenario_moves), risk.gamma_step, risk.moves),
             notes=notes,
         )
 
     def __len__(self) -> int:
         return len(self.dates)
 
+    def vix_factor(self) -> FloatArray:
+        """VIX′ / VIX under each of :attr:`moves`: ``exp(−β·m)``, β by the move's side."""
+        m = self.moves.moves
+        r = self.responses
+        beta = np.where(m < 0, r.beta_down, r.beta_up)
+        return np.asarray(np.exp(-beta * m), dtype=np.float64)
+
+    def month_slot(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> npt.NDArray[np.intp]:
+        """Which futures month (0 = month 1) the contract expiring on ``expiry`` is on each
+        of ``rows``, clipped to the curve's months."""
+        slots = (self.curve.expiry[rows] < expiry).sum(axis=1)
+        clipped: npt.NDArray[np.intp] = np.clip(slots, 0, self.curve.expiry.shape[1] - 1).astype(
+            np.intp
+        )
+        return clipped
+
     def dampening(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> FloatArray:
-        """Per-day weight of a futures month in the VIX response (``w`` above)."""
-        if self.risk.futures_dampening is not None:
-            # Which month slot the contract occupies each day (1 = front).
-            slots = (self.curve.expiry[rows] < expiry).sum(axis=1)
-            weights = np.asarray(self.risk.futures_dampening, dtype=np.float64)
-            picked: FloatArray = weights[np.clip(slots, 0, len(weights) - 1)]
-            return picked
-        tau = np.maximum((expiry - self.dates[rows]).astype(np.float64), 0.0) / 365.0
-        return np.asarray(np.exp(-self.curve.config.kappa * tau), dtype=np.float64)
+        """Per-day weight ``w`` of the contract in the VIX response: its month's."""
+        weights: FloatArray = self.responses.futures[self.month_slot(rows, expiry)]
+        return weights
+
+    def option_vol(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> FloatArray:
+        """Black-76 vol of VIX options on the future expiring on ``expiry``: the month's
+        fitted scale × VVIX / 100, or the month's realised vol on days without VVIX."""
+        slot = self.month_slot(rows, expiry)
+        r = self.responses
+        vvix = self.vvix[rows]
+        vol = np.where(
+            np.isfinite(vvix), r.option_vol_scale[slot] * vvix / 100.0, r.option_vol[slot]
+        )
+        return np.asarray(vol, dtype=np.float64)
 
     def futures_price(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> FloatArray:
         """The price of the VIX future expiring on ``expiry`` on each of ``rows`` (NaN if

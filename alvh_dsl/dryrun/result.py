@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from ..lang.evaluate import Book
 from ..lang.state import State
 from .config import DryRunConfig
-from .summary import compare
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -64,6 +63,9 @@ class DryRunResult:
     book_sha256: str
     notes: list[str] = field(default_factory=list)
     baseline_book: Book | None = None  # when the baseline is another book
+    comparison: dict[str, Any] | None = None  # book vs baseline, paired by date
+    stress_windows: list[dict[str, Any]] = field(default_factory=list)
+    calibration: dict[str, Any] = field(default_factory=dict)  # the responses the run used
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -87,11 +89,17 @@ class DryRunResult:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """The figures a trader checks first, with the baseline side by side."""
-        out: dict[str, Any] = {"book": self.run.summary}
+        """The figures a trader checks first, with the baseline side by side: ``book``,
+        ``baseline``, ``comparison`` (paired by date), ``stress_windows`` and
+        ``calibration`` (the fitted market responses with their sample sizes)."""
+        out: dict[str, Any] = {
+            "book": self.run.summary,
+            "stress_windows": self.stress_windows,
+            "calibration": self.calibration,
+        }
         if self.baseline is not None:
             out["baseline"] = self.baseline.summary
-            out["comparison"] = compare(self.run.summary, self.baseline.summary)
+            out["comparison"] = self.comparison
         return out
 
     def plot(self) -> Figure:

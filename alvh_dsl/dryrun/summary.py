@@ -1,8 +1,11 @@
 """The summary figures of one run, and how a book compares with its baseline.
 
 :func:`summarise` turns the day rows and the trade log into the figures a trader
-checks first (P&L, drawdown, trade counts, peak and near-expiry effective gamma);
-:func:`compare` gives the book-to-baseline ratios. Both are plain JSON data.
+checks first (P&L, drawdown, trade counts, hedge cost, near-expiry scenario P&L and
+effective gamma); :func:`compare` pairs the book with its baseline day by day: the
+scenario-P&L reduction with its bootstrap interval (the headline), short gamma on the
+same days, the stress windows. Both are plain JSON data; the statistics themselves are
+:mod:`alvh_dsl.dryrun.statistics`.
 """
 
 from __future__ import annotations
@@ -10,14 +13,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..lang.evaluate import clean
 from .config import DryRunConfig
+from .moves import scenario_column
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .result import RunResult
     from .simulate import Simulator
 
-__all__ = ["compare", "summarise"]
+__all__ = [
+    "compare",
+    "condor_credit",
+    "near_expiry",
+    "scenario_matrix",
+    "summarise",
+    "windows",
+]
 
 
 def summarise(
@@ -28,6 +41,7 @@ def summarise(
     config: DryRunConfig,
 ) -> dict[str, Any]:
     """The summary figures of one run."""
+    # Long: one flat table of figures, each a line; splitting it would scatter the keys.
     start = config.starting_equity
     equity = np.array([r["equity"] for r in rows], dtype=np.float64)
     pnl = np.array([r["pnl"] for r in rows], dtype=np.float64)
@@ -35,12 +49,11 @@ def summarise(
     drawdown = peak - equity
     worst = int(np.argmin(pnl)) if len(pnl) else 0
     dd_at = int(np.argmax(drawdown)) if len(drawdown) else 0
-    eff = np.array([abs(r["eff_gamma_max"]) for r in rows])
-    eff_after = np.array([abs(r["eff_gamma_max_after"]) for r in rows])
-    short = np.array([max(0.0, -r["eff_gamma_min"]) for r in rows])
-    gamma = np.array([abs(r["gamma"]) for r in rows])
-    dte = np.array([np.nan if r["front_dte"] is None else r["front_dte"] for r in rows])
-    near = dte <= config.risk.near_expiry_dte
+    short = np.array([r["eff_gamma_short"] for r in rows], dtype=np.float64)
+    short_after = np.array([r["eff_gamma_short_after"] for r in rows], dtype=np.float64)
+    long_ = np.array([r["eff_gamma_long"] for r in rows], dtype=np.float64)
+    gamma = np.array([abs(r["gamma"]) for r in rows], dtype=np.float64)
+    near = near_expiry(rows, config.risk.near_expiry_dte)
     hedge_pnl = sum(t["cash_flow"] for t in sim.trades if t["instrument"].startswith("VIX")) + (
         rows[-1]["hedge_value"] if rows else 0.0
     )
@@ -49,12 +62,21 @@ def summarise(
         for t in sim.trades
         if t["instrument"] == "VIX call" and t["action"] != "settle" and t["cash_flow"] < 0
     )
+    credit = condor_credit(sim.trades)
     final = float(equity[-1]) if len(equity) else start
     years = len(rows) / 252.0
 
-    def peak_of(values: Any, mask: Any = None) -> float:
+    def peak_of(values: Any, mask: Any = None) -> float | None:
         vals = values if mask is None else values[mask]
-        return float(np.nanmax(vals)) if len(vals) else 0.0
+        return clean(float(np.nanmax(vals))) if len(vals) else None  # no days: no figure
+
+    def mean_of(values: Any, mask: Any) -> float | None:
+        return clean(float(values[mask].mean())) if mask.any() else None
+
+    def per_year(value: float) -> float | None:
+        return clean(round(value / years, 2)) if years > 0 else None
+
+    scenario = _near_expiry_scenarios(rows, near, config)
 
     return {
         "start": rows[0]["date"] if rows else None,
@@ -84,34 +106,157 @@ def summarise(
         "hedge_premium_paid": clean(round(hedge_premium, 2)),
         "commissions": clean(round(sum(t["commission"] for t in sim.trades), 2)),
         "trades": len(sim.trades),
-        "peak_eff_gamma": clean(peak_of(eff)),
-        "peak_eff_gamma_after": clean(peak_of(eff_after)),
         "near_expiry_dte": config.risk.near_expiry_dte,
         "near_expiry_days": int(near.sum()),
-        "near_expiry_peak_eff_gamma": clean(peak_of(eff, near)),
-        "near_expiry_mean_eff_gamma": clean(float(eff[near].mean())) if near.any() else None,
-        "peak_short_eff_gamma": clean(peak_of(short)),
-        "near_expiry_peak_short_eff_gamma": clean(peak_of(short, near)),
-        "peak_model_gamma": clean(peak_of(gamma)),
-        "near_expiry_peak_model_gamma": clean(peak_of(gamma, near)),
+        "peak_short_eff_gamma": peak_of(short),
+        "peak_short_eff_gamma_after": peak_of(short_after),
+        "near_expiry_peak_short_eff_gamma": peak_of(short, near),
+        "near_expiry_mean_short_eff_gamma": mean_of(short, near),
+        "peak_long_eff_gamma": peak_of(long_),
+        "near_expiry_peak_long_eff_gamma": peak_of(long_, near),
+        "peak_model_gamma": peak_of(gamma),
+        "near_expiry_peak_model_gamma": peak_of(gamma, near),
+        "near_expiry_scenario": scenario,
+        "condor_pnl": clean(rows[-1]["condor_pnl"]) if rows else 0.0,
+        "condor_credit": clean(round(credit, 2)),
+        "condor_credit_per_year": per_year(credit),
+        "hedge_premium_per_year": per_year(hedge_premium),
+        "hedge_pnl_per_year": per_year(hedge_pnl),
+        "hedge_premium_pct_of_credit": clean(round(100.0 * hedge_premium / credit, 2))
+        if credit > 0
+        else None,
+        "expiries_settled_late": len(getattr(sim, "late_settlements", ())),
         "rules_fired": fired_by_rule,
     }
 
 
-def compare(book: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    """Ratios of the book's figures to the baseline's (None where undefined)."""
+def near_expiry(rows: list[dict[str, Any]], dte: int) -> npt.NDArray[np.bool_]:
+    """The days whose front condor, as the rules saw it, was at most ``dte`` days out."""
+    front = np.array(
+        [np.nan if r["front_dte"] is None else r["front_dte"] for r in rows], dtype=np.float64
+    )
+    with np.errstate(invalid="ignore"):
+        return np.asarray(front <= dte, dtype=np.bool_)
 
-    def ratio(key: str) -> float | None:
-        a, b = book.get(key), base.get(key)
-        if a is None or b is None or not b:
-            return None
-        value: float = clean(float(a) / float(b))
-        return value
 
+def condor_credit(trades: list[dict[str, Any]]) -> float:
+    """$ received opening condors (rolls' new legs included), after slippage and
+    commissions: the opening trade of each condor position."""
+    opened: dict[str, str] = {}
+    total = 0.0
+    for t in trades:
+        pos = t["position"]
+        if not pos.startswith("C") or t["action"] == "settle":
+            continue
+        first = opened.setdefault(pos, t["trade_id"])
+        if first == t["trade_id"]:
+            total += float(t["cash_flow"])
+    return total
+
+
+def scenario_matrix(rows: list[dict[str, Any]], config: DryRunConfig, *, after: bool) -> Any:
+    """[days, moves] $ scenario P&L of the daily rows, before or after the day's actions."""
+    suffix = "_after" if after else ""
+    names = [scenario_column(m) + suffix for m in config.risk.scenario_moves]
+    return np.array([[r[n] for n in names] for r in rows], dtype=np.float64).reshape(
+        len(rows), len(names)
+    )
+
+
+def _near_expiry_scenarios(
+    rows: list[dict[str, Any]], near: npt.NDArray[np.bool_], config: DryRunConfig
+) -> list[dict[str, Any]]:
+    """Worst, mean and CVaR 5 % of the scenario P&L (before actions) over near-expiry days."""
+    from .statistics import cvar
+
+    pnl = scenario_matrix(rows, config, after=False)[near]
+    out = []
+    for k, move in enumerate(config.risk.scenario_moves):
+        col = pnl[:, k]
+        out.append(
+            {
+                "move": move,
+                "worst": clean(float(col.min())) if len(col) else None,
+                "mean": clean(float(col.mean())) if len(col) else None,
+                "cvar5": clean(cvar(col, 0.05)) if len(col) else None,
+            }
+        )
+    return out
+
+
+def compare(book: RunResult, base: RunResult, config: DryRunConfig) -> dict[str, Any]:
+    """How the book compares with its baseline, paired by date: the scenario P&L over the
+    book's near-expiry days with bootstrap intervals (the headline), the short effective
+    gamma on the same days, the hedge's cost, and P&L / drawdown."""
+    from .statistics import paired_bootstrap, scenario_statistics
+
+    risk = config.risk
+    a, b = book.summary, base.summary
+    rows, base_rows = book.daily_rows, base.daily_rows
+    near = near_expiry(rows, risk.near_expiry_dte)
+    dates = [r["date"] for r in rows]
+    clusters = np.array([r["front_expiry"] or "" for r in rows], dtype=object)
+    moves = list(risk.scenario_moves)
+    scen = {}
+    # The headline is the book as it stood when the day began (before its actions): the
+    # exposure a move would hit before any rule could act, near-expiry condor included.
+    for key, after in (("scenario", False), ("scenario_after_actions", True)):
+        scen[key] = scenario_statistics(
+            dates, moves, scenario_matrix(rows, config, after=after),
+            scenario_matrix(base_rows, config, after=after), near, clusters,
+            headline_move=risk.headline_move, n_resamples=risk.bootstrap_resamples,
+            seed=risk.bootstrap_seed, near_expiry_dte=risk.near_expiry_dte,
+        )  # fmt: skip
+    short = np.array([r["eff_gamma_short"] for r in rows], dtype=np.float64)
+    base_short = np.array([r["eff_gamma_short"] for r in base_rows], dtype=np.float64)
+    # Short gamma is a size, a loss in waiting: its negative reads like a P&L.
+    gamma = (
+        paired_bootstrap(
+            -short[near], -base_short[near], "mean", clusters=clusters[near],
+            n_resamples=risk.bootstrap_resamples, seed=risk.bootstrap_seed,
+        ).to_dict()
+        if near.any()
+        else None
+    )  # fmt: skip
     return {
-        "near_expiry_peak_eff_gamma_ratio": ratio("near_expiry_peak_eff_gamma"),
-        "near_expiry_peak_short_eff_gamma_ratio": ratio("near_expiry_peak_short_eff_gamma"),
-        "peak_eff_gamma_ratio": ratio("peak_eff_gamma"),
-        "total_pnl_difference": clean(book["total_pnl"] - base["total_pnl"]),
-        "max_drawdown_ratio": ratio("max_drawdown"),
+        **scen,
+        "near_expiry_short_eff_gamma": {
+            "days": int(near.sum()),
+            "book_mean": a["near_expiry_mean_short_eff_gamma"],
+            "baseline_mean": clean(float(base_short[near].mean())) if near.any() else None,
+            "reduction": gamma,
+        },
+        "hedge_cost": {
+            "premium_paid": a["hedge_premium_paid"],
+            "premium_per_year": a["hedge_premium_per_year"],
+            "hedge_pnl": a["hedge_pnl"],
+            "hedge_pnl_per_year": a["hedge_pnl_per_year"],
+            "condor_credit_per_year": a["condor_credit_per_year"],
+            "premium_pct_of_credit": a["hedge_premium_pct_of_credit"],
+        },
+        "total_pnl_difference": clean(a["total_pnl"] - b["total_pnl"]),
+        "max_drawdown_ratio": clean(a["max_drawdown"] / b["max_drawdown"])
+        if b["max_drawdown"]
+        else None,
     }
+
+
+def windows(book: RunResult, base: RunResult | None, config: DryRunConfig) -> list[dict[str, Any]]:
+    """P&L and drawdown, book vs baseline, in each stress window the run covers."""
+    from .statistics import DEFAULT_STRESS_WINDOWS, stress_windows
+
+    named = [*DEFAULT_STRESS_WINDOWS] + [
+        (w.name, w.start.isoformat(), w.end.isoformat()) for w in config.stress_windows
+    ]
+    dates = [r["date"] for r in book.daily_rows]
+    equity = np.array([r["equity"] for r in book.daily_rows], dtype=np.float64)
+    base_equity = (
+        np.array([r["equity"] for r in base.daily_rows], dtype=np.float64)
+        if base is not None
+        else None
+    )
+    start = config.starting_equity
+    found: list[dict[str, Any]] = stress_windows(
+        dates, equity, base_equity, named, start_equity_book=start, start_equity_base=start
+    )
+    return found

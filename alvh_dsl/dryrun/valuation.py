@@ -1,28 +1,35 @@
-"""Vectorised position valuations for the dry-run, effective gamma included.
+"""Vectorised position valuations for the dry-run: marks, greeks, scenario values.
 
 A position's marks and greeks depend only on market data and its own terms, so
 they are computed once, when it opens, for every remaining day of its life in
-one vectorised call (legs × days, and legs × days × scenarios for the
-effective-gamma grid). The day loop then only sums a few precomputed numbers
-per open position (see :mod:`alvh_dsl.dryrun.simulate`).
+one vectorised call (legs × days × SPX moves). The day loop then only sums a few
+precomputed numbers per open position (see :mod:`alvh_dsl.dryrun.simulate`).
 
-**Effective gamma** (``docs/dryrun.md``): the book is repriced on a grid of SPX
-moves ``m`` (default −5 % … +5 % in 1 % steps) in which
+**Full revaluation under SPX moves** (``docs/dryrun.md``). Every position is valued
+at a set of SPX moves ``m`` (:class:`MoveSet`: the scenario moves, the effective-gamma
+stencils and the gamma-profile grid) in which
 
 - SPX moves to ``S·(1 + m)``;
 - VIX responds log-linearly and asymmetrically, ``ln(VIX′/VIX) = −β·m`` with
-  ``β = beta_down`` for ``m < 0`` and ``beta_up`` otherwise (VIX jumps more on a
-  fall than it drops on a rally), and SPX implied vols follow VIX′ / 100;
-- each VIX futures month moves less than spot, the further the month the less:
-  ``ln(F′/F) = w·ln(VIX′/VIX)`` with ``w = exp(−κ·τ)``, the same weight as the
-  term-structure model (:mod:`alvh_dsl.market.termstructure`), unless
-  ``futures_dampening`` gives one weight per month;
-- VIX options are repriced on F′ at an unchanged vol; time does not pass.
+  ``β = beta_down`` for ``m < 0`` and ``beta_up`` otherwise, and SPX implied vols
+  follow VIX′ / 100 (with the configured skew);
+- each VIX futures month ``k`` moves ``ln(F′/F) = w_k·ln(VIX′/VIX)``;
+- VIX options are repriced by Black-76 on F′ at their month's vol (the model has no
+  vol-of-vol response); time does not pass.
 
-The second differences of that P&L, ``(P[k+1] − 2·P[k] + P[k−1]) / (ΔS)²`` with
-``ΔS`` the grid step in SPX points, are the gamma the book really has, VIX hedges
-included. A linear VIX response would give a futures hedge exactly zero
-effective gamma, which is why the response is convex and asymmetric.
+β and ``w_k`` are fitted from the history unless the config fixes them
+(:mod:`alvh_dsl.market.calibration`).
+
+**Effective gamma** is the second derivative of that P&L in SPX points. The response
+switches β at ``m = 0``, so P is kinked there: a centred stencil across 0 grows as
+1 / step. The down-side and up-side gammas are therefore one-sided, second-order
+stencils that never cross the kink::
+
+    Γ↓ = (2·P(0) − 5·P(−h) + 4·P(−2h) − P(−3h)) / (h·S)²      (and Γ↑ with +h)
+
+with ``h = gamma_step`` (0.1 % by default): small enough that the figure has converged
+(tests/test_gamma.py), and independent of the profile grid. The profile samples Γ at the
+grid's moves with centred stencils of the same ``h`` (none of them crosses 0).
 """
 
 from __future__ import annotations
@@ -46,7 +53,6 @@ __all__ = [
     "Valuation",
     "call_prices",
     "condor_leg_prices",
-    "effective_gamma",
     "value_call_spread",
     "value_condor",
     "value_future",
@@ -60,7 +66,8 @@ class Valuation:
     Row ``d`` is the ``d``-th day from the opening day. Dollar figures are for one
     unit (one condor, one future, one spread); ``points`` greeks are per unit in
     the broker's convention (condors only). ``grid`` holds the $ value of one unit
-    under each effective-gamma scenario, ``diff2`` its second differences.
+    at each move of the run's :class:`~alvh_dsl.dryrun.moves.MoveSet`
+    (``grid[:, moves.zero] == value``).
     """
 
     start: int
@@ -71,7 +78,7 @@ class Valuation:
     vega: FloatArray  # $ per 1-point rise in VIX
     theta: FloatArray  # $ per day
     points: dict[str, FloatArray]  # per-unit greeks in points (condors)
-    diff2: FloatArray  # [days, grid-2] second differences of the grid value, $ per point²
+    grid: FloatArray  # [days, moves] $ value of one unit under each SPX move
 
     def __len__(self) -> int:
         return len(self.value)
@@ -86,15 +93,6 @@ def _rows(market: MarketData, start: int, expiry: np.datetime64) -> npt.NDArray[
     return np.arange(start, max(end, start + 1), dtype=np.intp)
 
 
-def _second_differences(grid_value: FloatArray, spx: FloatArray, step: float) -> FloatArray:
-    ds = (spx * step)[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(
-            (grid_value[:, 2:] - 2.0 * grid_value[:, 1:-1] + grid_value[:, :-2]) / (ds * ds),
-            dtype=np.float64,
-        )
-
-
 def value_condor(
     market: MarketData,
     start: int,
@@ -107,16 +105,16 @@ def value_condor(
     k = np.array([lp, sp, sc, lc], dtype=np.float64)[:, None, None]
     is_call = np.array([False, False, True, True])[:, None, None]
     sign = np.array([1.0, -1.0, -1.0, 1.0])[:, None, None]  # + long, − short
-    risk = market.risk
-    spot = market.spx[rows][None, :, None] * (1.0 + risk.moves)[None, None, :]
-    vix = market.vix[rows][None, :, None] * risk.vix_factor()[None, None, :]
+    moves = market.moves
+    spot = market.spx[rows][None, :, None] * (1.0 + moves.moves)[None, None, :]
+    vix = market.vix[rows][None, :, None] * market.vix_factor()[None, None, :]
     t = ((expiry - market.dates[rows]).astype(np.float64) / 365.0)[None, :, None]
     r = market.rate[rows][None, :, None]
     q = market.dividend[rows][None, :, None]
     pricing = market.pricing
     vol = iv_from_vix(vix, k, spot, skew=pricing.skew, floor=pricing.vol_floor)
     g = bsm(spot, k, t, vol, r, q, call=is_call)
-    c = risk.centre
+    c = moves.zero
     legs = {name: (sign * getattr(g, name)).sum(axis=0) for name in g._fields}  # [days, grid]
     # Per unit, in points: the broker's convention for `condor.delta` and friends.
     points = {name: legs[name][:, c] for name in ("delta", "gamma", "theta", "vega")}
@@ -131,7 +129,7 @@ def value_condor(
         vega=points["vega"] * dollars,  # SPX vega per vol point ≈ per VIX point
         theta=points["theta"] * dollars,
         points=points,
-        diff2=_second_differences(value_points * dollars, market.spx[rows], risk.grid_step),
+        grid=value_points * dollars,
     )
 
 
@@ -140,13 +138,12 @@ def value_future(
 ) -> Valuation:
     """One long VIX future bought at ``entry_price`` (short positions: negative quantity)."""
     rows = _rows(market, start, expiry)
-    risk = market.risk
     price = market.futures_price(rows, expiry)
     w = market.dampening(rows, expiry)
-    scen = price[:, None] * np.exp(w[:, None] * np.log(risk.vix_factor())[None, :])
+    scen = price[:, None] * np.exp(w[:, None] * np.log(market.vix_factor())[None, :])
     value = (scen - entry_price) * VIX_FUTURE_MULTIPLIER
     zeros = np.zeros(len(rows))
-    c = risk.centre
+    c = market.moves.zero
     return Valuation(
         start=start,
         value=value[:, c],
@@ -157,7 +154,7 @@ def value_future(
         vega=VIX_FUTURE_MULTIPLIER * w * price / market.vix[rows],
         theta=zeros,
         points={},
-        diff2=_second_differences(value, market.spx[rows], risk.grid_step),
+        grid=value,
     )
 
 
@@ -166,20 +163,19 @@ def value_call_spread(
 ) -> Valuation:
     """One long VIX call spread (long ``lower``, short ``upper``) on the future of ``expiry``."""
     rows = _rows(market, start, expiry)
-    risk = market.risk
     forward = market.futures_price(rows, expiry)
     w = market.dampening(rows, expiry)
-    f = (forward[:, None] * np.exp(w[:, None] * np.log(risk.vix_factor())[None, :]))[None]
+    f = (forward[:, None] * np.exp(w[:, None] * np.log(market.vix_factor())[None, :]))[None]
     k = np.array([lower, upper], dtype=np.float64)[:, None, None]
     sign = np.array([1.0, -1.0])[:, None, None]
     t = ((expiry - market.dates[rows]).astype(np.float64) / 365.0)[None, :, None]
-    vol = market.vix_option_vol[rows][None, :, None]
+    vol = market.option_vol(rows, expiry)[None, :, None]
     r = market.rate[rows][None, :, None]
     g = black76(f, k, t, vol, r, call=True)
-    price = (sign * g.price).sum(axis=0)  # [days, grid]
-    delta_f = (sign * g.delta).sum(axis=0)[:, risk.centre]
-    theta = (sign * g.theta).sum(axis=0)[:, risk.centre]
-    c = risk.centre
+    price = (sign * g.price).sum(axis=0)  # [days, moves]
+    c = market.moves.zero
+    delta_f = (sign * g.delta).sum(axis=0)[:, c]
+    theta = (sign * g.theta).sum(axis=0)[:, c]
     zeros = np.zeros(len(rows))
     return Valuation(
         start=start,
@@ -190,7 +186,7 @@ def value_call_spread(
         vega=VIX_OPTION_MULTIPLIER * delta_f * w * forward / market.vix[rows],
         theta=theta * VIX_OPTION_MULTIPLIER,
         points={},
-        diff2=_second_differences(price * VIX_OPTION_MULTIPLIER, market.spx[rows], risk.grid_step),
+        grid=price * VIX_OPTION_MULTIPLIER,
     )
 
 
@@ -218,17 +214,8 @@ def call_prices(
         forward,
         np.array(strikes, dtype=np.float64),
         t,
-        market.vix_option_vol[day],
+        market.option_vol(np.array([day], dtype=np.intp), expiry)[0],
         market.rate[day],
         call=True,
     )
     return np.asarray(g.price, dtype=np.float64)
-
-
-def effective_gamma(diff2: FloatArray, centre: int) -> tuple[float, float, float]:
-    """From the book's summed second differences: (gamma at the current level, largest
-    |gamma| on the grid, most negative gamma on the grid — the short gamma that blows up)."""
-    if diff2.size == 0:
-        return 0.0, 0.0, 0.0
-    mid = centre - 1  # diff2 has one fewer point on each side
-    return float(diff2[mid]), float(np.max(np.abs(diff2))), float(np.min(diff2))
