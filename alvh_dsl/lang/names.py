@@ -58,6 +58,7 @@ def _state_names() -> dict[str, StateName]:
         StateName("condor.vega", "number", "the front condor's vega per contract"),
         StateName("condor.pnl", "dollars", "the front condor's open P&L"),
         StateName("condor.credit", "dollars", "the credit received for the front condor"),
+        StateName("condor.max_loss", "dollars", "the front condor's maximum loss"),
         StateName("condor.width", "points", "the wing width of the front condor"),
         StateName("condor.quantity", "count", "the number of contracts of the front condor"),
         StateName("condor.count", "count", "the number of open condors"),

@@ -283,6 +283,8 @@ def _condor_attr(attr: str, label: str | None = None) -> Any:
             return pnl if pnl is not None else Unknown("condor.pnl is unknown: no mark or pnl")
         if attr == "credit":
             return c.credit * SPX_MULTIPLIER * c.quantity
+        if attr == "max_loss":  # spec/domain.md: W − credit per unit, the wider wing
+            return (c.width - c.credit) * SPX_MULTIPLIER * c.quantity
         if attr == "width":
             return c.width
         if attr == "quantity":
@@ -374,7 +376,8 @@ GETTERS: dict[str, Any] = {
     "equity": lambda s: s.equity,
     "cash": lambda s: s.cash if s.cash is not None else s.equity,
 }
-for _attr in ("DTE", "delta", "gamma", "theta", "vega", "pnl", "credit", "width", "quantity"):
+_CONDOR_ATTRS = "DTE delta gamma theta vega pnl credit max_loss width quantity".split()
+for _attr in _CONDOR_ATTRS:
     GETTERS[f"condor.{_attr}"] = _condor_attr(_attr)
 # Getters of the front condor's values that take the front condor as an argument.
 CONDOR_GETTERS: dict[str, Any] = {
