@@ -80,20 +80,18 @@ def bench_write(result: Any) -> None:
 
 
 def bench_real(repeat: int) -> None:
-    path = SHARED / "data" / "history_2004_2017.csv"
+    path = SHARED / "data" / "history_2004_2023.csv"
     if not path.is_file():
         print("real history: ../shared/data is not here, skipped")
         return
-    seconds_load, hist = _best(lambda: load_history(path, gaps="ffill"), repeat)
+    seconds_load, hist = _best(lambda: load_history(path, gaps="keep"), repeat)
     seconds, result = _best(lambda: dryrun(BOOK, hist), repeat)
     s = result.summary
-    print(f"real 2004-2017 history ({len(hist)} days): load {seconds_load:.2f} s, "
+    print(f"real 2004-2023 history ({len(hist)} days): load {seconds_load:.2f} s, "
           f"dry-run {seconds:.2f} s")  # fmt: skip
     cmp = s["comparison"]
     print(f"  book P&L {s['book']['total_pnl']:,.0f}, baseline {s['baseline']['total_pnl']:,.0f}")
-    print(f"  near-expiry peak |effective gamma| hedged/unhedged: "
-          f"{cmp['near_expiry_peak_eff_gamma_ratio']}; peak short effective gamma: "
-          f"{cmp['near_expiry_peak_short_eff_gamma_ratio']}")  # fmt: skip
+    print(f"  {cmp['scenario']['finding']}")
 
 
 def profile() -> None:
