@@ -225,7 +225,7 @@ def test_summary_figures(core_run: object) -> None:
     assert scenario["days"] == book["near_expiry_days"]
     assert [m["move"] for m in scenario["moves"]] == list(core_run.config.risk.scenario_moves)
     for move, mine in zip(scenario["moves"], book["near_expiry_scenario"], strict=True):
-        assert move["book"] == {k: mine[k] for k in ("worst", "mean", "cvar5")}
+        assert move["book"] == {k: mine[k] for k in ("worst", "mean", "mean_loss", "cvar5")}
     assert set(book["rules_fired"]) == {
         "open_condor", "roll_forward", "migrate", "layer_up", "take_profit", "stop_loss"
     }  # fmt: skip

@@ -257,15 +257,16 @@ def test_the_near_expiry_figures_and_the_finding() -> None:
     assert head["book"]["worst"] == pytest.approx(0.6 * -197.0)
     assert head["baseline"]["cvar5"] == pytest.approx(-(197 + 196 + 195) / 3)
     for row, reduction in zip(out["moves"], (0.5, 0.4, -0.2), strict=True):
-        for name in ("mean", "cvar5"):
+        for name in ("mean", "mean_loss", "cvar5"):
             interval = row["reduction"][name]
             assert interval["value"] == pytest.approx(reduction)
             assert interval["low"] == pytest.approx(reduction)
             assert (interval["n"], interval["clusters"], interval["seed"]) == (60, 20, 3)
         assert row["reduction"]["worst"] == pytest.approx(reduction)
     assert out["finding"] == (
-        f"On 60 near-expiry days (20 expiry cycles), the hedged book's mean P&L under a -5% "
-        f"SPX move was -${0.6 * -mean_base:,.0f} against -${-mean_base:,.0f} unhedged on the "
+        f"On 60 near-expiry days (20 expiry cycles), the hedged book's expected loss under a "
+        "-5% SPX move (the mean of its losses, a gain counting as none) was "
+        f"-${0.6 * -mean_base:,.0f} against -${-mean_base:,.0f} unhedged on the "
         "same days: 40% less (95% interval 40% to 40% less, paired bootstrap over expiry "
         "cycles)."
     )
@@ -323,7 +324,11 @@ def test_no_near_expiry_days_at_all() -> None:
     assert json.loads(json.dumps(out, allow_nan=False)) == out
     assert (out["days"], out["clusters"], out["meaningful"], out["first"]) == (0, 0, False, None)
     for row in out["moves"]:
-        assert row["book"] == row["baseline"] == {"mean": None, "worst": None, "cvar5": None}
+        assert (
+            row["book"]
+            == row["baseline"]
+            == {"mean": None, "mean_loss": None, "worst": None, "cvar5": None}
+        )
         assert row["reduction"]["mean"]["value"] is None
         assert row["reduction"]["cvar5"]["reason"] == "no near-expiry days"
         assert row["reduction"]["worst"] is None
@@ -337,7 +342,7 @@ def test_a_baseline_that_did_not_lose_is_said_so() -> None:
     dates, clusters, near, book, base = _book_and_base((0.5, 0.6, 1.2))
     out = scenario_statistics(dates, MOVES, -book, -base, near, clusters)
     assert out["moves"][1]["reduction"]["mean"]["value"] is None
-    assert "the unhedged book did not lose on average under a -5% SPX move" in out["finding"]
+    assert "the unhedged book lost on no day under a -5% SPX move" in out["finding"]
     assert "no loss for the hedge to reduce" in out["finding"]
 
 
@@ -448,3 +453,13 @@ def test_the_named_windows_are_in_the_real_history(shared_dir: Path) -> None:
         "2020 COVID crash": 34,
     }
     assert not any(w["partial"] for w in out)
+
+
+def test_the_expected_loss_counts_a_gain_as_none() -> None:
+    # Mean P&L nets the gain against the loss (−2.5 vs −5: 50 %); the expected loss does
+    # not (−5 vs −10: also 50 % here, but −5/+20 against −10/+10 shows the difference).
+    book, base = np.array([-5.0, 20.0]), np.array([-10.0, 10.0])
+    loss = paired_bootstrap(book, base, "mean_loss", n_resamples=200)
+    assert loss.value == pytest.approx(0.5)
+    mean = paired_bootstrap(book, base, "mean", n_resamples=200)
+    assert mean.value is None  # the baseline's mean is 0: nothing to reduce

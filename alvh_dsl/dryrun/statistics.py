@@ -40,8 +40,10 @@ __all__ = [
 
 Floats = NDArray[np.float64]
 
-STATISTICS = ("mean", "worst", "cvar5")
-"""The statistics :func:`paired_bootstrap` knows; ``cvar5`` is :func:`cvar` at 5 %."""
+STATISTICS = ("mean", "mean_loss", "worst", "cvar5")
+"""The statistics :func:`paired_bootstrap` knows: ``mean_loss`` is the mean of
+``min(P&L, 0)`` (the expected loss, a gain counting as none), ``cvar5`` is :func:`cvar`
+at 5 %."""
 
 DEFAULT_STRESS_WINDOWS: tuple[tuple[str, str, str], ...] = (
     ("Lehman / 2008 crash", "2008-09-15", "2008-11-20"),
@@ -152,6 +154,9 @@ def _statistic_rows(x: Floats, weights: NDArray[Any], statistic: str) -> Floats:
     """One statistic of ``x`` under each row of ``weights``."""
     if statistic == "mean":
         result: Floats = (weights @ x) / weights.sum(axis=1)
+        return result
+    if statistic == "mean_loss":
+        result = (weights @ np.minimum(x, 0.0)) / weights.sum(axis=1)
         return result
     if statistic == "worst":
         result = np.where(weights > 0, x, np.inf).min(axis=1)
@@ -379,7 +384,9 @@ def scenario_statistics(
     labels = None if clusters is None or n == 0 else np.asarray(clusters)[picked]
     codes, k = _cluster_codes(labels, n)
     draws = (
-        _reduction_draws(book, base, ("mean", "cvar5"), codes, k, n_resamples, seed) if n else {}
+        _reduction_draws(book, base, ("mean", "mean_loss", "cvar5"), codes, k, n_resamples, seed)
+        if n
+        else {}
     )
     meta = _meta(n, k, n_resamples, level, seed)
     rows = [_move_row(float(m), book, base, j, draws, meta) for j, m in enumerate(move_values)]
@@ -416,7 +423,12 @@ def _move_row(
     """One move's figures: book, baseline and their reductions (None without days)."""
     if len(book) == 0:
         none = Interval(None, None, None, **meta, reason="no near-expiry days").to_dict()
-        reduction = {"mean": none, "cvar5": {**none, "statistic": "cvar5"}, "worst": None}
+        reduction = {
+            "mean": none,
+            "mean_loss": {**none, "statistic": "mean_loss"},
+            "cvar5": {**none, "statistic": "cvar5"},
+            "worst": None,
+        }
         empty = dict.fromkeys(STATISTICS)
         return {"move": move, "book": empty, "baseline": dict(empty), "reduction": reduction}
     points = {s: _point(book[:, j], base[:, j], s) for s in STATISTICS}
@@ -427,6 +439,9 @@ def _move_row(
         "baseline": {s: _clean(points[s][1]) for s in STATISTICS},
         "reduction": {
             "mean": _interval(*points["mean"], draws["mean"][:, j], "mean", meta).to_dict(),
+            "mean_loss": _interval(
+                *points["mean_loss"], draws["mean_loss"][:, j], "mean_loss", meta
+            ).to_dict(),
             "cvar5": _interval(*points["cvar5"], draws["cvar5"][:, j], "cvar5", meta).to_dict(),
             "worst": _clean(1.0 - worst_book / worst_base) if worst_base < 0 else None,
         },
@@ -434,7 +449,10 @@ def _move_row(
 
 
 def _finding(row: dict[str, Any], n: int, k: int, wording: dict[str, Any]) -> str:
-    """The headline sentence: the mean under the headline move, hedged vs unhedged."""
+    """The headline sentence: the expected loss under the headline move, hedged vs
+    unhedged. The expected loss (the mean of ``min(P&L, 0)``) rather than the mean P&L:
+    a blowup is a loss, and a mean that nets gains on some days against losses on others
+    can sit near zero, where a ratio means nothing."""
     move = f"a {_signed_pct(row['move'])} SPX move"
     dte = f"front condor DTE ≤ {wording['dte']}" if wording["dte"] is not None else ""
     if n == 0:
@@ -445,17 +463,17 @@ def _finding(row: dict[str, Any], n: int, k: int, wording: dict[str, Any]) -> st
     cycles = f"{k:,} expiry cycle{'s' if k != 1 else ''}" if wording["clustered"] else ""
     notes = "; ".join(part for part in (dte, cycles) if part)
     where = f"On {n:,} near-expiry day{'s' if n != 1 else ''}" + (f" ({notes})" if notes else "")
-    hedged, unhedged = row["book"]["mean"], row["baseline"]["mean"]
-    interval = row["reduction"]["mean"]
+    hedged, unhedged = row["book"]["mean_loss"], row["baseline"]["mean_loss"]
+    interval = row["reduction"]["mean_loss"]
     if unhedged >= 0:
         text = (
-            f"{where}, the unhedged book did not lose on average under {move} (mean P&L "
-            f"{_money(unhedged)}; hedged {_money(hedged)}), so there was no loss for the "
-            "hedge to reduce."
+            f"{where}, the unhedged book lost on no day under {move} (hedged expected "
+            f"loss {_money(hedged)}), so there was no loss for the hedge to reduce."
         )
     else:
         text = (
-            f"{where}, the hedged book's mean P&L under {move} was {_money(hedged)} against "
+            f"{where}, the hedged book's expected loss under {move} (the mean of its "
+            f"losses, a gain counting as none) was {_money(hedged)} against "
             f"{_money(unhedged)} unhedged on the same days: {_change(interval['value'])} "
             f"({_bounds(interval, wording['clustered'])})."
         )

@@ -166,7 +166,8 @@ def scenario_matrix(rows: list[dict[str, Any]], config: DryRunConfig, *, after: 
 def _near_expiry_scenarios(
     rows: list[dict[str, Any]], near: npt.NDArray[np.bool_], config: DryRunConfig
 ) -> list[dict[str, Any]]:
-    """Worst, mean and CVaR 5 % of the scenario P&L (before actions) over near-expiry days."""
+    """Worst, mean, expected loss and CVaR 5 % of the scenario P&L (before actions) over
+    near-expiry days."""
     from .statistics import cvar
 
     pnl = scenario_matrix(rows, config, after=False)[near]
@@ -178,6 +179,7 @@ def _near_expiry_scenarios(
                 "move": move,
                 "worst": clean(float(col.min())) if len(col) else None,
                 "mean": clean(float(col.mean())) if len(col) else None,
+                "mean_loss": clean(float(np.minimum(col, 0.0).mean())) if len(col) else None,
                 "cvar5": clean(cvar(col, 0.05)) if len(col) else None,
             }
         )
