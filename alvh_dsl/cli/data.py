@@ -66,7 +66,10 @@ _INPUT = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--spx", type=_INPUT, required=True, help="SPX closes: Yahoo ^GSPC.csv, Cboe or our format."
 )
 @click.option(
-    "--vix", type=_INPUT, required=True, help="VIX closes: Cboe VIX_History.csv, Yahoo or ours."
+    "--vix",
+    type=_INPUT,
+    required=True,
+    help="VIX closes, and opens as vix_open: Cboe VIX_History.csv, Yahoo or ours.",
 )
 @click.option(
     "--vvix", type=_INPUT, help="VVIX closes: Cboe VVIX_History.csv (DATE,VVIX) or similar."

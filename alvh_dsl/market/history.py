@@ -5,10 +5,12 @@ A :class:`History` is a pandas DataFrame indexed by date (a sorted, unique
 their bytes, notes on anything done to the data, and whether it is synthetic).
 
 Columns (see ``docs/data.md``): required ``spx`` and ``vix`` closes; optional
-``spx_open/high/low``, ``vvix``, ``vx1``…``vx9`` (VIX futures settlements by calendar-month
-slot: ``vxk`` is the contract expiring k-1 months after month 1), ``vx1_expiry``…
-``vx9_expiry`` (their final settlement dates), ``rate`` and ``dividend_yield`` (decimals,
-continuously compounded), ``advances`` and ``declines`` (NYSE issue counts).
+``spx_open/high/low``, ``vix_open``, ``vvix``, ``vx1``…``vx9`` (VIX futures settlements by
+calendar-month slot: ``vxk`` is the contract expiring k-1 months after month 1),
+``vx1_expiry``… ``vx9_expiry`` (their final settlement dates), ``spx_settlement`` and
+``vix_settlement`` (the final settlement value of an expiry on that row's date or in the gap
+since the previous row), ``rate`` and ``dividend_yield`` (decimals, continuously
+compounded), ``advances`` and ``declines`` (NYSE issue counts).
 
 Entry points:
 
@@ -40,6 +42,7 @@ from .validation import (
     FUTURES_COLUMNS,
     NUMERIC_COLUMNS,
     REQUIRED_COLUMNS,
+    SETTLEMENT_COLUMNS,
     Collector,
     GapPolicy,
     Origin,
@@ -61,6 +64,7 @@ __all__ = [
     "EXPIRY_COLUMNS",
     "FUTURES_COLUMNS",
     "REQUIRED_COLUMNS",
+    "SETTLEMENT_COLUMNS",
     "DataError",
     "GapPolicy",
     "History",

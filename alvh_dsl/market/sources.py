@@ -10,6 +10,10 @@
 - for futures: ``date`` plus ``vx1``…``vx9`` or ``M1``…``M9`` settlement columns (and
   optionally ``vx1_expiry``…), as in the public ``8_m_settle.csv``.
 
+Besides the closes, the SPX file's open, high and low are kept, and the VIX file's open
+(Cboe ``OPEN``, Yahoo ``Open``, or our ``vix_open``) becomes ``vix_open``, the price VIX
+expiries settle at when the history has no ``vix_settlement``.
+
 The SPX file defines the trading days. The merged span is where both the SPX and the VIX
 files have data (narrowed by ``start`` / ``end``); rows outside it are dropped and the
 notes say so. Inside it, a day without a VIX close is a gap (see the gap policy), and
@@ -91,11 +95,16 @@ def _value_columns(
         mapping = {role: role}
         if role == "spx":
             mapping.update({c: c for c in _OHLC.values() if c in names})
+        if role == "vix" and "vix_open" in names:
+            mapping["vix_open"] = "vix_open"
         return mapping
     if "close" in names:
         mapping = {role: "close"}
         if role == "spx":
             mapping.update({canon: key for key, canon in _OHLC.items() if key in names})
+        if role == "vix" and "open" in names:
+            # The open is what VIX expiries settle at when no vix_settlement is given.
+            mapping["vix_open"] = "open"
         return mapping
     values = [k for k in names if k not in _DATE_NAMES]
     if len(values) == 1:

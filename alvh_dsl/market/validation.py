@@ -40,22 +40,32 @@ FUTURES_COLUMNS = tuple(f"vx{k}" for k in range(1, FUTURES_MONTHS + 1))
 EXPIRY_COLUMNS = tuple(f"vx{k}_expiry" for k in range(1, FUTURES_MONTHS + 1))
 RATE_COLUMNS = ("rate", "dividend_yield")
 BREADTH_COLUMNS = ("advances", "declines")
+#: Final settlement values (SPX SOQ, VIX VRO) of an expiry on the row's date or in the gap
+#: since the previous row; empty on other rows (docs/data.md).
+SETTLEMENT_COLUMNS = ("spx_settlement", "vix_settlement")
 #: Every column a history may carry, in the order a written file uses.
 COLUMN_ORDER = (
     *OHLC_COLUMNS,
     *REQUIRED_COLUMNS,
+    "vix_open",
     "vvix",
     *FUTURES_COLUMNS,
     *EXPIRY_COLUMNS,
+    *SETTLEMENT_COLUMNS,
     *RATE_COLUMNS,
     *BREADTH_COLUMNS,
 )
 NUMERIC_COLUMNS = tuple(c for c in COLUMN_ORDER if c not in EXPIRY_COLUMNS)
 #: Columns that hold prices and so must be strictly positive.
-PRICE_COLUMNS = (*OHLC_COLUMNS, *REQUIRED_COLUMNS, "vvix", *FUTURES_COLUMNS)
+PRICE_COLUMNS = (
+    *OHLC_COLUMNS, *REQUIRED_COLUMNS, "vix_open", "vvix", *FUTURES_COLUMNS, *SETTLEMENT_COLUMNS
+)  # fmt: skip
 #: Columns the gap policy applies to. Futures slots are not among them: an empty slot means
 #: "that contract month was not listed"; the term structure models and flags it instead.
-GAP_COLUMNS = tuple(c for c in NUMERIC_COLUMNS if c not in FUTURES_COLUMNS)
+#: Nor are settlement columns, which are empty on every row without an expiry.
+GAP_COLUMNS = tuple(
+    c for c in NUMERIC_COLUMNS if c not in FUTURES_COLUMNS and c not in SETTLEMENT_COLUMNS
+)
 
 MAX_ISSUES = 50
 MISSING_TOKENS = frozenset({"", "na", "nan", "null", "none", "n/a", "#n/a", "-"})
@@ -85,6 +95,7 @@ class Collector:
         self.issues: list[Diagnostic] = []
         self.omitted = 0
         self._cells: set[tuple[str, int, str]] = set()
+        self._rows: set[tuple[str, int]] = set()
 
     def add(self, file: str, row: int, column: str, message: str) -> None:
         self._keep(issue(file, row, column, message))
@@ -99,14 +110,18 @@ class Collector:
     def _keep(self, d: Diagnostic) -> None:
         if isinstance(d.span, DataSpan) and d.span.row is not None:
             self._cells.add((d.span.file, d.span.row, d.span.column))
+            self._rows.add((d.span.file, d.span.row))
         if len(self.issues) < self.cap:
             self.issues.append(d)
         else:
             self.omitted += 1
 
-    def reported(self, file: str, row: int, column: str) -> bool:
-        """Whether an issue was already raised for this cell (so it is not reported twice,
-        e.g. an unreadable number that is also, now, an empty cell)."""
+    def reported(self, file: str, row: int, column: str | None) -> bool:
+        """Whether an issue was already raised for this cell, or for any cell of the row
+        when ``column`` is None (so it is not reported twice, e.g. an unreadable number
+        that is also, now, an empty cell)."""
+        if column is None:
+            return (file, int(row)) in self._rows
         return (file, int(row), column) in self._cells
 
     def __bool__(self) -> bool:
@@ -527,9 +542,13 @@ def apply_gap_policy(table: Table, policy: GapPolicy, collector: Collector) -> N
             continue
         required = column in REQUIRED_COLUMNS
         origin = table.origins[column]
-        # Cells already reported (unreadable numbers) are not gaps on top of that.
+        # Cells already reported (unreadable numbers) are not gaps on top of that, nor is
+        # a row its file lacks and an earlier column already reported (vix, then vix_open).
         reported = np.array(
-            [collector.reported(origin.file, row, origin.column) for row in origin.lines],
+            [
+                collector.reported(origin.file, row, None if absent else origin.column)
+                for row, absent in zip(origin.lines, ~origin.present, strict=True)
+            ],
             dtype=bool,
         )
         filled = np.flatnonzero(~missing)

@@ -82,12 +82,14 @@ def test_merge_builds_a_history_from_public_formats(files: dict[str, Path]) -> N
         "spx_low",
         "spx",
         "vix",
+        "vix_open",
         "vvix",
         "vx1",
         "vx2",
         "vx3",
     ]
     assert frame.loc["2017-01-03", "spx"] == 2257.83  # float noise rounded away
+    assert frame.loc["2017-01-03", "vix_open"] == 14.07  # Cboe's OPEN
     assert frame.loc["2017-01-03", "spx_open"] == 2251.57
     assert frame.loc["2017-01-04", "vvix"] == 85.1  # forward-filled
     assert np.isnan(frame.loc["2017-01-03", "vx3"])  # a zero settlement read as missing
