@@ -355,7 +355,8 @@ def test_starting_equity_and_costs_change_the_result(tmp_path: Path) -> None:
 
 def test_repeated_partial_shifts_do_not_multiply_layers(tmp_path: Path) -> None:
     # Half the front-month hedge moves every day of its last week: the moved halves
-    # join one month-2 layer instead of opening a new layer each time.
+    # join one month-2 position of the same layer instead of opening a new one each
+    # time, and the layer, now in two months, is still one layer.
     book = _book(
         tmp_path,
         "rule seed\n  when hedge.layers == 0\n  then buy 8 VIX futures month 1\n"
@@ -366,7 +367,7 @@ def test_repeated_partial_shifts_do_not_multiply_layers(tmp_path: Path) -> None:
     r = dryrun(book, flat_history(end="2024-01-16"), baseline=None)
     shifts = [d for d in r.run.decisions if d["rule"] == "migrate"]
     assert len(shifts) >= 3
-    assert r.daily["layers"].max() == 2
+    assert r.daily["layers"].max() == 1
     bought = r.trades[(r.trades.quantity > 0) & (r.trades.expiry == "2024-02-14")]
     assert bought.position.nunique() == 1
     _reconcile(r, 250_000.0)

@@ -2,10 +2,12 @@
 
 Action semantics (``docs/dryrun.md``): a roll is one close-and-open under one trade
 id, with the net credit or debit recorded; ``close P%`` rounds the contracts half up
-(at least one); ``shift P% hedge from A to B`` closes P% of each layer in month A and
-opens the same notional in month B (futures by notional, call spreads with the same
-strikes); ``sell`` futures first reduce long layers of that month, then open a short
-one (``buy`` mirrors it, see :meth:`~alvh_dsl.dryrun.simulate.Simulator.trade_future`).
+(at least one); ``shift P% hedge from A to B`` closes P% of each position in month A and
+opens the same notional in month B (futures by notional, with the same sign; call
+spreads with the same strikes) in the same layer: a layer keeps its identity, and its
+count in ``hedge.layers``, however much of it moves; ``sell`` futures first reduce long
+positions of that month, then open a short layer (``buy`` mirrors it, see
+:meth:`~alvh_dsl.dryrun.simulate.Simulator.trade_future`).
 In a no-hedge baseline every hedge action is disabled (:func:`is_hedge`).
 """
 
@@ -144,31 +146,29 @@ def _shift(sim: Simulator, day: int, rule: str, a: ResolvedAction) -> Fill:
     args = a.args
     src, dst = int(args["from_month"]), int(args["to_month"])
     fraction = float(args["fraction"])
-    layers = [h for h in sim.hedges if sim.hedge_month(day, h) == src]
-    if not layers:
+    positions = [h for h in sim.hedges if sim.hedge_month(day, h) == src]
+    if not positions:
         return Fill(summary=f"no hedge in VIX month {src}", done=False)
     curve = sim.market.curve
     f_src, f_dst = float(curve.price[day, src - 1]), float(curve.price[day, dst - 1])
     trade = sim.new_trade_id()
     fills: list[Fill] = []
-    for h in layers:
+    for h in positions:
         qty = _share(h.quantity, fraction)
+        # Read before closing: closing the whole position leaves a quantity of zero.
+        side = int(np.sign(h.quantity))
         src_price = float(h.valuation.mark[h.valuation.row(day)]) if h.kind == "future" else f_src
         fills.append(sim.close_hedge(day, h, qty, rule, a.text, trade))
         if h.kind == "future":
             # Same notional: qty × $1,000 × F(A) = n × $1,000 × F(B).
             n = max(1, round(qty * src_price / f_dst))
-            fills.append(
-                sim.trade_future(
-                    day, dst, n * int(np.sign(h.quantity)), rule, a.text, trade, merge=True
-                )
-            )
+            fills.append(sim.trade_future(day, dst, n * side, rule, a.text, trade, layer=h.layer))
         else:
             assert h.lower is not None and h.upper is not None
             n = max(1, round(qty * f_src / f_dst))
             fills.append(
                 sim.buy_call_spread(
-                    day, dst, h.lower, h.upper, n, None, rule, a.text, trade, merge=True
+                    day, dst, h.lower, h.upper, n, None, rule, a.text, trade, layer=h.layer
                 )
             )
     trades = [t for f in fills for t in f.trades]

@@ -105,7 +105,7 @@ def mark(sim: Simulator, day: int) -> BookRisk:
         front_dte=dte,
         front_expiry=str(front.expiry) if front is not None else None,
         condors=len(sim.condors),
-        layers=len(sim.hedges),
+        layers=len({h.layer for h in sim.hedges}),  # a layer may span months
         hedge_notional=notional,
         condor_value=condor_value,
         hedge_value=hedge_value,
@@ -152,6 +152,7 @@ def rules_state(sim: Simulator, day: int, risk: BookRisk, last_fired: dict[str, 
             construct(
                 HedgeLayer,
                 id=h.id,
+                layer=h.layer,
                 kind=h.kind,
                 quantity=h.quantity,
                 expiry=_date(h.expiry),

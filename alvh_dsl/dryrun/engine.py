@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..lang.evaluate import Book
-from ..market.history import History
+from ..market.history import SETTLEMENT_COLUMNS, History
 from .config import DryRunConfig, model_notes, response_notes
 from .loop import run_book
 from .market_data import MarketData, series_source
@@ -116,12 +116,24 @@ def _notes(
     market: MarketData, history: History, results: list[RunResult], config: DryRunConfig
 ) -> list[str]:
     """What the report must say about the data and the model: modelled inputs, a
-    synthetic history, equity below zero, and every model choice."""
+    synthetic history, where settlement prices came from, every settlement booked late
+    (its expiry fell in a gap of the history), equity below zero, and every model choice."""
     notes = list(market.notes)
     if history.synthetic:
         generator = history.provenance.generator or "built-in generator"
         notes.insert(0, f"history is synthetic ({generator})")
+    for column in SETTLEMENT_COLUMNS:
+        if history.has(column):
+            days = int(history.frame[column].notna().sum())
+            notes.append(f"{column}: the exchange's final settlement, given on {days} day(s)")
     for r in results:
+        for s in r.late_settlements:
+            index = "SPX" if s["kind"] == "condor" else "VIX"
+            notes.append(
+                f"{r.label}: {s['position']} ({s['kind']}) expiring {s['expiry']}, a day with "
+                f"no row in the history, settled at {index} {s['price']:.2f} ({s['source']}, "
+                f"{s['date_used']}), booked on {s['booked']}: {s['cash_flow']:,.2f}"
+            )
         if r.summary["min_equity"] < 0:
             notes.append(
                 f"{r.label}: equity fell below zero ({r.summary['min_equity']:,.2f} on "

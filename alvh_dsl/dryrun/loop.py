@@ -100,7 +100,9 @@ def run_book(
             if progress is not None:
                 progress(day)
     summary = summarise(rows, sim, counts, fired_by_rule, config)
-    return RunResult(label, book.name, rows, decisions, sim.trades, summary, states)
+    return RunResult(
+        label, book.name, rows, decisions, sim.trades, summary, states, sim.late_settlements
+    )
 
 
 def _daily_row(

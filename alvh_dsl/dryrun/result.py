@@ -36,6 +36,9 @@ class RunResult:
     trades: list[dict[str, Any]]
     summary: dict[str, Any]
     states: dict[dt.date, State] = field(default_factory=dict)  # captured on request
+    #: Positions settled after an expiry that fell in a gap of the history
+    #: (``late_settlements`` of :class:`~alvh_dsl.dryrun.simulate.Simulator`).
+    late_settlements: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def daily(self) -> pd.DataFrame:

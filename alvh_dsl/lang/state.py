@@ -127,9 +127,14 @@ class Condor(_Model):
 
 
 class HedgeLayer(_Model):
-    """A VIX hedge layer: long (or short) futures, or a long call spread, on one VIX month."""
+    """A VIX hedge position: long (or short) futures, or a long call spread, on one VIX
+    month. Positions sharing a ``layer`` are one layer (what one trade opened, part of
+    it moved to another month); without ``layer`` each position is its own."""
 
     id: str | None = None
+    layer: str | None = Field(
+        default=None, description="the layer it belongs to; hedge.layers counts distinct ones"
+    )
     kind: Literal["future", "call_spread"]
     quantity: int = Field(description="contracts; negative for short futures")
     expiry: dt.date | None = None
@@ -367,7 +372,9 @@ GETTERS: dict[str, Any] = {
     "DTE": _condor_attr("DTE", "DTE"),  # the reason names what the book wrote
     "condor.count": lambda s: float(len(s.condors)),
     "hedge.notional": _hedge_notional,
-    "hedge.layers": lambda s: float(len(s.hedges)),
+    "hedge.layers": lambda s: float(
+        len({h.layer or h.id or f"#{i}" for i, h in enumerate(s.hedges)})
+    ),
     "hedge.DTE": _hedge_dte,
     "book.delta": lambda s: s.greeks.delta,
     "book.gamma": lambda s: s.greeks.gamma,

@@ -73,6 +73,7 @@ TRADE_COLUMNS = (
     "rule",
     "action",
     "position",
+    "layer",
     "instrument",
     "strike",
     "expiry",
