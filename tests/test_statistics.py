@@ -14,15 +14,14 @@ import numpy as np
 import pytest
 
 from alvh_dsl.dryrun.statistics import (
-    DEFAULT_STRESS_WINDOWS,
     STATISTICS,
     Interval,
     cvar,
     paired_bootstrap,
     resample_weights,
     scenario_statistics,
-    stress_windows,
 )
+from alvh_dsl.dryrun.stress import DEFAULT_STRESS_WINDOWS, stress_windows
 
 # ------------------------------------------------------------------------ cvar
 

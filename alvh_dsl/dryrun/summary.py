@@ -245,7 +245,7 @@ def compare(book: RunResult, base: RunResult, config: DryRunConfig) -> dict[str,
 
 def windows(book: RunResult, base: RunResult | None, config: DryRunConfig) -> list[dict[str, Any]]:
     """P&L and drawdown, book vs baseline, in each stress window the run covers."""
-    from .statistics import DEFAULT_STRESS_WINDOWS, stress_windows
+    from .stress import DEFAULT_STRESS_WINDOWS, stress_windows
 
     named = [*DEFAULT_STRESS_WINDOWS] + [
         (w.name, w.start.isoformat(), w.end.isoformat()) for w in config.stress_windows
