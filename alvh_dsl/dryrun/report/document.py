@@ -21,6 +21,7 @@ __all__ = [
     "applied_actions",
     "book_info",
     "history_info",
+    "late_settlements",
     "rule_counts",
     "summary_document",
 ]
@@ -178,3 +179,34 @@ def applied_actions(run: RunResult, kinds: Iterable[str]) -> list[dict[str, Any]
                     }
                 )
     return out
+
+
+def late_settlements(run: RunResult) -> list[dict[str, Any]]:
+    """Every settlement booked after its position's expiry — the expiry fell in a gap of
+    the history, so the loop first saw it on a later row — one entry per settlement:
+    ``trade_id``, ``position``, ``instrument``, ``expiry``, ``date`` (booked), ``days``
+    (calendar days late) and ``cash_flow`` ($). Read from the trade log, so it does not
+    depend on how the engine words its notes."""
+    import datetime as dt
+
+    out: dict[str, dict[str, Any]] = {}
+    for t in run.trades:
+        if t.get("action") != "settle" or not t.get("expiry"):
+            continue
+        booked, expiry = str(t["date"]), str(t["expiry"])
+        if booked <= expiry:  # ISO dates compare as text
+            continue
+        entry = out.setdefault(
+            str(t["trade_id"]),
+            {
+                "trade_id": str(t["trade_id"]),
+                "position": str(t["position"]),
+                "instrument": str(t["instrument"]).split(" ")[0],
+                "expiry": expiry,
+                "date": booked,
+                "days": (dt.date.fromisoformat(booked) - dt.date.fromisoformat(expiry)).days,
+                "cash_flow": 0.0,
+            },
+        )
+        entry["cash_flow"] += float(t["cash_flow"])
+    return list(out.values())

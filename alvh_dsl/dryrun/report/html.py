@@ -15,14 +15,28 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from . import document, text
 from .document import applied_actions
-from .text import gamma_finding, summary_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...lang.evaluate import Book
     from ..result import DryRunResult
 
-__all__ = ["render_html"]
+__all__ = ["PLOT_ALT", "PLOT_NOTE", "render_html"]
+
+PLOT_ALT = (
+    "near-expiry scenario P&L book vs baseline; hedge notional by VIX month; P&L of "
+    "condors and hedge; SPX and VIX with trades; equity; drawdown; effective gamma"
+)
+PLOT_NOTE = (
+    "Top left: each near-expiry day's P&L under the headline SPX move, hedged (up) against "
+    "unhedged (across) on the same day, and the two expected losses (the mean of "
+    "min(P&L, 0)); above the diagonal the hedge lost less. Top right: "
+    "the same days' CVaR 5 % (bars) and expected loss (dots) under every move. On SPX: ▼ roll, "
+    "× close; on VIX: ▲ hedge bought or sold, ◆ hedge migration. Effective gamma: the "
+    "extremes of each week (or month, over long runs), long Γ above zero, short Γ below, "
+    "on a symmetric-log axis; shaded: near-expiry days. “no data”: nothing to draw."
+)
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1f24;
@@ -40,6 +54,7 @@ h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
 table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; vertical-align: top; }
 th { background: #f6f8fa; text-align: left; }
+tr.flag td { background: #fff8c5; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code, pre, .hash { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .hash { font-size: .8rem; word-break: break-all; }
@@ -56,16 +71,22 @@ def _e(value: Any) -> str:
 
 
 def _table(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    numeric: Sequence[int] = (),
+    classes: Sequence[str] = (),
 ) -> str:
+    """A table of escaped text; ``numeric`` columns right-aligned, ``classes`` one CSS
+    class per row (empty for none)."""
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = []
-    for row in rows:
+    for k, row in enumerate(rows):
         cells = "".join(
             f'<td class="n">{_e(c)}</td>' if i in numeric else f"<td>{_e(c)}</td>"
             for i, c in enumerate(row)
         )
-        body.append(f"<tr>{cells}</tr>")
+        css = classes[k] if k < len(classes) else ""
+        body.append(f'<tr class="{css}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -106,24 +127,185 @@ def _header(result: DryRunResult, doc: dict[str, Any]) -> str:
     )
 
 
-def _summary(result: DryRunResult) -> str:
+def _finding(result: DryRunResult) -> str:
+    """The answer first: the headline finding, then scenario P&L by move (before the
+    day's actions; after them collapsed), how to read a reduction, short gamma."""
+    has_base = result.baseline is not None and bool(result.summary.get("comparison"))
+    caption = (
+        "Over the near-expiry days (front condor DTE ≤ "
+        f"{result.config.risk.near_expiry_dte} before the day's actions), the whole book "
+        "revalued at each SPX move as it stood when the day began"
+        + (", book and baseline paired by day" if has_base else "")
+        + "; * marks the headline move."
+    )
+    numeric = range(1, len(text.scenario_header(result)))
+    parts = [
+        "<h2>Finding</h2>",
+        f'<div class="finding">{_e(text.headline_finding(result))}</div>',
+        f'<h3>Near-expiry scenario P&amp;L ($)</h3><p class="sub">{_e(caption)}</p>',
+        _table(text.scenario_header(result), text.scenario_rows(result), numeric=numeric),
+    ]
+    notes = [text.REDUCTION_KEY] if has_base else []
+    notes += _interval_reasons(result)
+    gamma = text.short_gamma_sentence(result)
+    if gamma:
+        notes.append(gamma)
+    parts += [f'<p class="sub">{_e(n)}</p>' for n in notes]
+    if has_base:
+        parts.append(
+            "<details><summary>The same after the day's actions (a roll near expiry "
+            "shows here)</summary>"
+            + _table(
+                text.scenario_header(result),
+                text.scenario_rows(result, after=True),
+                numeric=numeric,
+            )
+            + "</details>"
+        )
+    return "".join(parts)
+
+
+def _interval_reasons(result: DryRunResult) -> list[str]:
+    """Why a reduction or its interval is missing from the headline table, once per
+    distinct reason, naming the moves and statistics it applies to."""
+    scenario = (result.summary.get("comparison") or {}).get("scenario") or {}
+    seen: dict[str, list[str]] = {}
+    for row in scenario.get("moves") or ():
+        for stat, label in text.SCENARIO_STATISTICS:
+            red = (row.get("reduction") or {}).get(stat)
+            if not isinstance(red, dict):  # the worst day's reduction has no interval
+                continue
+            if red.get("reason") and (red.get("low") is None or red.get("high") is None):
+                where = f"{text.format_move(row['move'])} {label}"
+                seen.setdefault(str(red["reason"]), []).append(where)
+    return [f"{', '.join(w)}: {why}." for why, w in seen.items()]
+
+
+def _figures(result: DryRunResult) -> str:
     has_base = result.baseline is not None
     header = ["", "book"]
     if has_base:
         assert result.baseline is not None
         header += [result.baseline.label, "book vs baseline"]
-    rows = [r if has_base else r[:2] for r in summary_rows(result)]
+    rows = [r if has_base else r[:2] for r in text.summary_rows(result)]
     note = (
         '<p class="sub">Effective gamma is in $ per SPX point², as the rules saw it (before '
-        "each day's actions) unless marked “after actions”; “vs baseline” is a difference "
-        "for P&amp;L and a ratio (book ÷ baseline) elsewhere. |Effective gamma| is the largest "
-        "|Γ| on the spot–vol grid; <em>short</em> effective gamma the size of the most "
-        "negative Γ on it (0 when the book is long gamma everywhere), the side that loses on "
-        "a large move. Model gamma is the sum of the condors' Black–Scholes gammas: it shows "
-        "a VIX hedge as zero.</p>"
+        "each day's actions) unless marked “after actions”, from the whole book (VIX hedges "
+        "included) revalued a little below and above the current level. <em>Short</em> "
+        "effective gamma is the size of the more negative one-sided Γ (0 when neither side "
+        "is short): what loses money on a large move, the blowup figure. <em>Long</em> "
+        "effective gamma is the larger positive side (what a hedge adds). Model gamma is "
+        "the sum of the condors' Black–Scholes gammas: it shows a VIX hedge as zero. “vs "
+        "baseline” is a difference for P&amp;L and a ratio (book ÷ baseline) elsewhere; "
+        "“no data” marks a figure the run could not measure (no near-expiry day, nothing "
+        "to divide by).</p>"
     )
-    finding = f'<div class="finding">{_e(gamma_finding(result))}</div>'
-    return "<h2>Summary</h2>" + finding + _table(header, rows, numeric=range(1, len(header))) + note
+    return "<h2>Summary figures</h2>" + _table(header, rows, numeric=range(1, len(header))) + note
+
+
+_RESPONSES = (
+    ("futures_response", "VIX futures response w (ln F′/F per ln VIX′/VIX)"),
+    ("option_vol_scale", "VIX option vol ÷ (VVIX / 100)"),
+    ("option_vol", "VIX option vol without VVIX"),
+)
+
+
+def _fit_row(name: str, month: str, fit: dict[str, Any]) -> list[Any]:
+    value, se, n = fit.get("value"), fit.get("se"), fit.get("n")
+    return [
+        name,
+        month,
+        text.NO_DATA if value is None else f"{value:.3g}",
+        text.NO_DATA if n is None else f"{n:,}",
+        text.NO_DATA if se is None else f"{se:.2g}",
+        fit.get("source") or text.NO_DATA,
+        fit.get("reason") or "",
+    ]
+
+
+def _responses(result: DryRunResult) -> str:
+    """The market responses the scenarios and VIX option prices used, with what each
+    rests on; defaults and config values flagged."""
+    cal = result.summary.get("calibration") or {}
+    rows: list[list[Any]] = []
+    for key, name in (("beta_down", "beta_down (VIX on SPX falls)"),
+                      ("beta_up", "beta_up (VIX on SPX rallies)")):  # fmt: skip
+        if isinstance(cal.get(key), dict):
+            rows.append(_fit_row(name, "", cal[key]))
+    for key, name in _RESPONSES:
+        for k, fit in enumerate(cal.get(key) or (), 1):
+            rows.append(_fit_row(name, str(k), fit))
+    head = "<h2>Market responses</h2>"
+    if not rows:
+        return head + f"<p>{text.NO_DATA}: the run recorded no market responses.</p>"
+    sources = [r[5] for r in rows]
+    counts = ", ".join(f"{sources.count(s)} {s}" for s in dict.fromkeys(sources))
+    lead = (
+        f"<p>The responses the scenario P&amp;L, effective gamma and VIX option prices used "
+        f"({_e(counts)}). <em>fitted</em>: estimated on this run's history (n observations, "
+        "standard error SE); <strong>default</strong>: the documented constant, used where "
+        "the history cannot support a fit; <strong>config</strong>: fixed by the config "
+        "file. Rows not fitted on this history are highlighted.</p>"
+    )
+    classes = ["" if r[5] == "fitted" else "flag" for r in rows]
+    header = ["response", "VIX month", "value", "n", "SE", "source", "note"]
+    return head + lead + _table(header, rows, numeric=(1, 2, 3, 4), classes=classes)
+
+
+def _stress(result: DryRunResult) -> str:
+    windows = result.summary.get("stress_windows") or []
+    head = "<h2>Stress windows</h2>"
+    if not windows:
+        return head + "<p>No named stress window falls inside this run's span.</p>"
+    has_base = result.baseline is not None
+    header = ["window", "from", "to", "trading days", "book P&L", "book max drawdown"]
+    if has_base:
+        header += ["baseline P&L", "baseline max drawdown"]
+    rows = []
+    for w in windows:
+        days = f"{w['days']:,}"
+        if w.get("partial"):
+            days += f" (partial: the window is {w['window'][0]} .. {w['window'][1]})"
+        row = [w["name"], w["start"], w["end"], days]
+        for side in ("book", "baseline") if has_base else ("book",):
+            figures = w.get(side) or {}
+            row += [
+                text.format_value(figures.get("pnl"), "money"),
+                text.format_value(figures.get("max_drawdown"), "money"),
+            ]
+        rows.append(row)
+    lead = (
+        '<p class="sub">The named market windows this run covers, from their first to their '
+        "last trading day in the history. P&amp;L from the close before the first day to the "
+        "close of the last; drawdown from the running peak inside the window, that first "
+        "close included. <em>partial</em>: the window runs past the history.</p>"
+    )
+    return head + lead + _table(header, rows, numeric=range(4, len(header)))
+
+
+def _late(result: DryRunResult) -> str:
+    head = "<h2>Late settlements</h2>"
+    runs = [r for r in (result.run, result.baseline) if r is not None]
+    rows = [
+        [r.label, e["position"], e["instrument"], e["expiry"], e["date"], e["days"],
+         text.format_value(e["cash_flow"], "money")]
+        for r in runs for e in document.late_settlements(r)
+    ]  # fmt: skip
+    notes = text.late_settlement_notes(result)
+    if not rows and not notes:
+        return (
+            head
+            + "<p>None: every position settled on a day of the history at or before its expiry.</p>"
+        )
+    lead = (
+        "<p>Positions whose expiry fell in a gap of the history were settled on the first "
+        "day after it; the price used is in the notes below (and in "
+        "<code>trades.csv</code>).</p>"
+    )
+    header = ["run", "position", "kind", "expiry", "settled on", "days late", "cash flow"]
+    items = "".join(f"<li>{_e(n)}</li>" for n in notes)
+    table = _table(header, rows, numeric=(5, 6)) if rows else ""
+    return head + lead + table + (f"<ul>{items}</ul>" if items else "")
 
 
 def _rules(doc: dict[str, Any], has_base: bool) -> str:
@@ -203,11 +385,11 @@ def _book_text(title: str, book: Book, info: dict[str, Any]) -> str:
         ],
     )
     files = []
-    for path, text in sorted(book.program.sources.items()):
+    for path, source in sorted(book.program.sources.items()):
         files.append(
             f"<h3><code>{_e(path)}</code></h3>"
             f'<p class="sub">sha256 <span class="hash">{_e(info["files"][path])}</span></p>'
-            f"<pre>{_e(text)}</pre>"
+            f"<pre>{_e(source)}</pre>"
         )
     combined = (
         f'<p class="sub">sha256 of all files <span class="hash">{_e(info["sha256"])}</span></p>'
@@ -237,9 +419,11 @@ def render_html(
     png: bytes,
     baseline_book: Book | None = None,
 ) -> str:
-    """The page: title, summary book vs baseline, the finding on near-expiry effective
-    gamma, the figure, rules fired, actions applied, model notes and config, data
-    provenance, and the text and hash of every rulebook file. ``doc`` is
+    """The page, the answer first: title; the finding (paired near-expiry scenario P&L
+    with its interval, and the hedge's cost) and scenario P&L by move; the figure; the
+    summary figures book vs baseline; stress windows; the market responses used; late
+    settlements; rules fired, actions applied, model notes and config, data provenance,
+    and the text and hash of every rulebook file. ``doc`` is
     :func:`~alvh_dsl.dryrun.report.document.summary_document`'s output, ``png`` the figure."""
     run = doc["run"]
     has_base = result.baseline is not None
@@ -251,12 +435,14 @@ def render_html(
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         _header(result, doc),
-        _summary(result),
+        _finding(result),
         "<h2>Plots</h2>",
-        f'<img class="plot" alt="equity, drawdown, greeks and effective gamma over time" '
-        f'src="data:image/png;base64,{image}">',
-        '<p class="sub">Markers: ▼ roll applied, ◆ hedge migration applied; shaded: days '
-        "with the front condor near expiry.</p>",
+        f'<img class="plot" alt="{_e(PLOT_ALT)}" src="data:image/png;base64,{image}">',
+        f'<p class="sub">{_e(PLOT_NOTE)}</p>',
+        _figures(result),
+        _stress(result),
+        _responses(result),
+        _late(result),
         _rules(doc, has_base),
         _actions(result),
         _model(result, doc),
