@@ -1,27 +1,30 @@
 """The run directory, report.html, the figure and the terminal summary.
 
-One short dry-run (18 months of the synthetic history) is shared by the module; each
-test writes where it needs to.
+One short dry-run (18 months of the synthetic history) and one without a baseline are
+shared by the module; each test writes where it needs to. Figures the engine did not
+measure are made by replacing parts of a real result (``dataclasses.replace``), so every
+page is rendered by the real code. The real-history test skips without ../shared.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import html
 import json
 import os
 import re
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 import pytest
 
 from alvh_dsl.api import dryrun
-from alvh_dsl.dryrun.report import chart, document, files
+from alvh_dsl.dryrun.moves import scenario_column
+from alvh_dsl.dryrun.report import chart, chart_panels, document, files
 from alvh_dsl.dryrun.report import html as report_html
 from alvh_dsl.dryrun.report import text as report_text
 from alvh_dsl.dryrun.report.files import (
@@ -46,6 +49,11 @@ CAPTURED = "2010-02-12"
 @pytest.fixture(scope="module")
 def result() -> DryRunResult:
     return dryrun(str(CORE), start=START, end=END, capture=[CAPTURED])
+
+
+@pytest.fixture(scope="module")
+def solo() -> DryRunResult:
+    return dryrun(str(CORE), start=START, end=END, baseline=None)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +106,9 @@ def test_daily_parquet_reads_back_as_the_daily_frame(result: DryRunResult, run_d
     frame = pd.read_parquet(run_dir / "daily.parquet")
     pd.testing.assert_frame_equal(frame, result.daily)
     assert list(frame.columns) == list(result.daily.columns)
-    assert {"equity", "eff_gamma_max", "eff_gamma_max_after", "front_dte"} <= set(frame.columns)
+    headline = scenario_column(result.config.risk.headline_move)
+    wanted = {"equity", "eff_gamma_short", "eff_gamma_long_after", "front_dte", headline}
+    assert wanted | {"condor_pnl", "hedge_pnl", "hedge_notional_m1"} <= set(frame.columns)
     assert result.baseline is not None
     base = pd.read_parquet(run_dir / "baseline" / "daily.parquet")
     pd.testing.assert_frame_equal(base, result.baseline.daily)
@@ -180,21 +190,21 @@ def test_report_html_shows_the_figures_and_the_book(result: DryRunResult, run_di
         report_text.format_value(base["total_pnl"], "money"),
         report_text.format_value(book["max_drawdown"], "money"),
         report_text.format_value(book["worst_day"], "money"),
-        report_text.format_value(book["near_expiry_peak_eff_gamma"], "gamma"),
-        report_text.format_value(base["near_expiry_peak_eff_gamma"], "gamma"),
         report_text.format_value(book["hedge_premium_paid"], "money"),
+        report_text.format_value(book["condor_pnl"], "money"),
     ):
         assert html.escape(value) in page, value
-    ratio = result.summary["comparison"]["near_expiry_peak_eff_gamma_ratio"]
-    assert f"a ratio of {ratio:.2f}" in page
-    if "near_expiry_peak_short_eff_gamma" in book:  # the short side, where the engine has it
-        short = report_text.format_value(book["near_expiry_peak_short_eff_gamma"], "gamma")
-        assert (
-            f'<td>Near-expiry peak short effective gamma (DTE ≤ 7)</td><td class="n">{short}'
-            in page
+    for key in ("near_expiry_peak_short_eff_gamma", "near_expiry_mean_short_eff_gamma"):
+        label = {
+            "near_expiry_peak_short_eff_gamma": "peak",
+            "near_expiry_mean_short_eff_gamma": "mean",
+        }
+        cells = "".join(
+            f'<td class="n">{report_text.format_value(s[key], "gamma")}</td>' for s in (book, base)
         )
-    for label in ("Rolls", "Hedge migrations", "Near-expiry peak |effective gamma|"):
-        assert html.escape(label) in page
+        assert f"<td>Near-expiry {label[key]} short effective gamma (DTE ≤ 7)</td>{cells}" in page
+    for label in ("Rolls", "Hedge migrations", "Peak long effective gamma", "Peak |model gamma|"):
+        assert f"<td>{html.escape(label)}</td>" in page
     for path, text in result.book_sources.items():
         assert html.escape(text) in page
         assert hashlib.sha256(text.encode()).hexdigest() in page
@@ -205,6 +215,209 @@ def test_report_html_shows_the_figures_and_the_book(result: DryRunResult, run_di
     for rule in result.book.rule_ids:
         assert f"<td>{rule}</td>" in page
     assert "synthetic history" in page
+
+
+def _page(result: DryRunResult) -> str:
+    """report.html of ``result`` (the figure left out: these tests read the text)."""
+    return report_html.render_html(result, document.summary_document(result), b"png")
+
+
+def _section(page: str, heading: str) -> str:
+    """The HTML from ``<h2>heading</h2>`` to the next ``<h2>``."""
+    start = page.index(f"<h2>{heading}</h2>")
+    end = page.find("<h2>", start + 1)
+    return page[start : end if end >= 0 else len(page)]
+
+
+def test_the_finding_is_at_the_top_of_report_html(result: DryRunResult, run_dir: Path) -> None:
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    body = page[page.index("<body>") :]
+    finding = report_text.headline_finding(result)
+    scenario = result.summary["comparison"]["scenario"]
+    assert finding.startswith(scenario["finding"])
+    cost = result.summary["comparison"]["hedge_cost"]
+    per_year = report_text.format_value(cost["premium_per_year"], "dollars")
+    assert f"The hedge cost {per_year} a year in premium (" in finding
+    assert f"{cost['premium_pct_of_credit']:.0f}% of the condors' credit" in finding
+    at = body.index(f'<div class="finding">{html.escape(finding)}</div>')
+    # Before every table and the figure: the first thing after the title.
+    assert at < body.index("<table") < body.index("<img")
+    assert body.index("<h2>") == body.index("<h2>Finding</h2>")
+    # Then the scenario table, the headline move first, its reduction with the interval.
+    table = body[body.index("<table", at) : body.index("</table>", at)]
+    rows = re.findall(r"<tr><td>([^<]*)</td>", table)
+    moves = [report_text.format_move(m["move"]) for m in scenario["moves"]]
+    assert rows[0] == report_text.format_move(scenario["headline_move"]) + " *"
+    assert sorted(r.removesuffix(" *") for r in rows) == sorted(moves)
+    head = next(m for m in scenario["moves"] if m["move"] == scenario["headline_move"])
+    reduction = report_text.format_reduction(head["reduction"]["cvar5"])
+    assert html.escape(reduction) in table
+    assert body.index("Short effective gamma on the same") < body.index("<img")
+
+
+def test_the_finding_is_at_the_top_of_the_terminal_summary(result: DryRunResult) -> None:
+    from rich.console import Console
+
+    text = summary_table(result)
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0] == report_text.title(result) + " — synthetic history"
+    assert paragraphs[1] == report_text.headline_finding(result)  # one line, verbatim
+    assert paragraphs[2].startswith("Near-expiry scenario P&L")
+    assert "\n-5% *  " in paragraphs[2]  # the headline move is the first row
+    assert text.index("\nP&L  ") > text.index("Near-expiry scenario P&L")
+    with open(os.devnull, "w") as sink:
+        console = Console(record=True, width=100, file=sink)
+        console.print(report_text.summary_rich(result))
+    rendered = " ".join(console.export_text().split())
+    finding = " ".join(report_text.headline_finding(result).split())
+    assert finding in rendered
+    assert (
+        rendered.index(finding)
+        < rendered.index("Near-expiry scenario")
+        < rendered.index("Max drawdown")
+    )
+
+
+def _without_figures(result: DryRunResult) -> DryRunResult:
+    """``result`` as if the run had had no near-expiry day: those figures are None."""
+    summary = dict(result.run.summary)
+    for key in list(summary):
+        if key.startswith("near_expiry") and key not in ("near_expiry_dte", "near_expiry_days"):
+            summary[key] = None
+    summary["near_expiry_days"] = 0
+    summary["hedge_premium_pct_of_credit"] = None
+    return dataclasses.replace(
+        result, run=dataclasses.replace(result.run, summary=summary), baseline=None
+    )
+
+
+def test_figures_with_no_data_say_no_data(result: DryRunResult) -> None:
+    for kind in ("money", "dollars", "pct", "int", "gamma", "ratio"):
+        assert report_text.format_value(None, kind) == "no data"
+        assert report_text.format_value(float("nan"), kind) == "no data"
+    assert report_text.format_value(0.0, "gamma") == "0.000"  # a measured zero stays one
+    empty = {"value": None, "low": None, "high": None, "n": 0}
+    assert report_text.format_reduction(empty) == "no data"
+    assert report_text.format_reduction({**empty, "n": 12}) == "n/a"
+    assert report_text.format_reduction({**empty, "n": 12, "value": 0.5}) == "50% [–]"
+    full = {"value": 0.456, "low": -0.1, "high": 0.71, "n": 12}
+    assert report_text.format_reduction(full) == "46% [-10%, 71%]"
+    blank = _without_figures(result)
+    rows = {r[0]: r[1] for r in report_text.summary_rows(blank)}
+    assert rows["Near-expiry peak short effective gamma (DTE ≤ 7)"] == "no data"
+    assert rows["Near-expiry mean short effective gamma (DTE ≤ 7)"] == "no data"
+    assert rows["Hedge premium, % of condor credit"] == "no data"
+    text = summary_table(blank)
+    assert "no near-expiry days" in text and "no data" in text and "0.000" not in text
+    assert "no condor credit to set it against" in report_text.hedge_cost_sentence(blank)
+    page = _page(blank)
+    assert '<td class="n">no data</td>' in page and "0.000" not in page
+
+
+def _fit_cells(fit: dict[str, Any]) -> str:
+    se = "no data" if fit["se"] is None else f"{fit['se']:.2g}"
+    return (
+        f'<td class="n">{fit["value"]:.3g}</td><td class="n">{fit["n"]:,}</td>'
+        f'<td class="n">{se}</td><td>{fit["source"]}</td>'
+        f"<td>{html.escape(fit.get('reason') or '')}</td>"
+    )
+
+
+def test_the_market_responses_table(result: DryRunResult) -> None:
+    calibration = result.summary["calibration"]
+    section = _section(_page(result), "Market responses")
+    names = {
+        "beta_down": "beta_down (VIX on SPX falls)",
+        "beta_up": "beta_up (VIX on SPX rallies)",
+        "futures_response": "VIX futures response w (ln F′/F per ln VIX′/VIX)",
+        "option_vol_scale": "VIX option vol ÷ (VVIX / 100)",
+        "option_vol": "VIX option vol without VVIX",
+    }
+    sources = []
+    for key, name in names.items():
+        fits = calibration[key] if isinstance(calibration[key], list) else [calibration[key]]
+        for month, fit in enumerate(fits, 1):
+            flag = ' class="flag"' if fit["source"] != "fitted" else ""
+            where = str(month) if key not in ("beta_down", "beta_up") else ""
+            row = f'<tr{flag}><td>{name}</td><td class="n">{where}</td>{_fit_cells(fit)}</tr>'
+            assert row in section, row
+            sources.append(fit["source"])
+    assert section.count("<tr") == len(sources) + 1  # and the header
+    assert "fitted" in sources  # 18 months: most fits hold, some fall back to defaults
+    # Defaults and config values are flagged, with the reason.
+    calibration = dict(result.calibration)
+    calibration["beta_up"] = {"value": 3.0, "n": 0, "se": None, "source": "config"}
+    months = list(calibration["option_vol"])
+    months[8] = {"value": 0.27, "n": 0, "se": None, "source": "default", "reason": "no vx9 data"}
+    calibration["option_vol"] = months
+    section = _section(
+        _page(dataclasses.replace(result, calibration=calibration)), "Market responses"
+    )
+    assert (
+        '<tr class="flag"><td>beta_up (VIX on SPX rallies)</td><td class="n"></td>'
+        '<td class="n">3</td><td class="n">0</td><td class="n">no data</td><td>config</td>'
+    ) in section
+    assert (
+        '<tr class="flag"><td>VIX option vol without VVIX</td><td class="n">9</td>'
+        '<td class="n">0.27</td><td class="n">0</td><td class="n">no data</td><td>default</td>'
+        "<td>no vx9 data</td></tr>"
+    ) in section
+    defaults = section.count("<td>default</td>")
+    assert "1 config" in section and f"{defaults} default" in section
+    empty = _section(_page(dataclasses.replace(result, calibration={})), "Market responses")
+    assert "no data" in empty and "<table" not in empty
+
+
+def test_the_stress_windows_table(result: DryRunResult, solo: DryRunResult) -> None:
+    (window,) = result.summary["stress_windows"]  # 2010-01 .. 2011-06: the flash crash
+    assert window["name"] == "2010 flash crash"
+    section = _section(_page(result), "Stress windows")
+    cells = [
+        window["name"], window["start"], window["end"], str(window["days"]),
+        report_text.format_value(window["book"]["pnl"], "money"),
+        report_text.format_value(window["book"]["max_drawdown"], "money"),
+        report_text.format_value(window["baseline"]["pnl"], "money"),
+        report_text.format_value(window["baseline"]["max_drawdown"], "money"),
+    ]  # fmt: skip
+    flat = re.sub(r"(<[^>]+>)+", "|", section)
+    assert flat.count("|" + "|".join(html.escape(c) for c in cells) + "|") == 1
+    assert "baseline max drawdown" in section
+    alone = _section(_page(solo), "Stress windows")
+    assert "2010 flash crash" in alone and "baseline P&amp;L" not in alone
+    none = _section(_page(dataclasses.replace(result, stress_windows=[])), "Stress windows")
+    assert "No named stress window" in none and "<table" not in none
+
+
+def test_late_settlements_are_listed(result: DryRunResult) -> None:
+    assert document.late_settlements(result.run) == []  # every synthetic day is a row
+    assert "None: every position settled" in _section(_page(result), "Late settlements")
+    leg = {
+        "date": "2005-09-19", "trade_id": "T99", "rule": "", "action": "settle",
+        "position": "C12", "instrument": "SPX call", "strike": 1220.0,
+        "expiry": "2005-06-17", "quantity": 1, "mid": 17.91, "fill": 17.91,
+        "commission": 0.0, "multiplier": 100.0, "cash_flow": -1791.0,
+    }  # fmt: skip
+    on_time = {**leg, "trade_id": "T98", "position": "C11", "date": "2005-06-17"}
+    trades = [*result.run.trades, on_time, leg, {**leg, "instrument": "SPX put", "cash_flow": 0.0}]
+    late = dataclasses.replace(
+        result,
+        run=dataclasses.replace(result.run, trades=trades),
+        notes=[*result.notes, "book: C12 settled at SPX 1190.50, the last close before 2005-06-17"],
+    )
+    assert document.late_settlements(late.run) == [
+        {
+            "trade_id": "T99", "position": "C12", "instrument": "SPX", "expiry": "2005-06-17",
+            "date": "2005-09-19", "days": 94, "cash_flow": -1791.0,
+        }
+    ]  # fmt: skip
+    section = _section(_page(late), "Late settlements")
+    assert (
+        "<tr><td>book</td><td>C12</td><td>SPX</td><td>2005-06-17</td><td>2005-09-19</td>"
+        '<td class="n">94</td><td class="n">-$1,791.00</td></tr>'
+    ) in section
+    assert "<li>book: C12 settled at SPX 1190.50, the last close before 2005-06-17</li>" in section
+    assert "Settlements booked after the expiry" in summary_table(late)
+    assert "Settlements booked after the expiry" not in summary_table(result)
 
 
 def test_report_html_escapes_all_text(tmp_path: Path) -> None:
@@ -226,8 +439,8 @@ def test_report_html_escapes_all_text(tmp_path: Path) -> None:
     assert "# a comment with &lt;tags&gt; &amp; ampersands" in page
 
 
-def test_report_without_baseline(tmp_path: Path) -> None:
-    res = dryrun(str(CORE), start="2010-01-01", end="2010-06-30", baseline=None)
+def test_report_without_baseline(solo: DryRunResult, tmp_path: Path) -> None:
+    res = solo
     out = write_run(res, tmp_path / "solo")
     assert not (out / "baseline").exists()
     doc = json.loads((out / "summary.json").read_text())
@@ -235,6 +448,18 @@ def test_report_without_baseline(tmp_path: Path) -> None:
     page = (out / "report.html").read_text()
     assert "no baseline" in page and "No baseline was run" in page
     assert "vs baseline" not in summary_table(res)
+    finding = report_text.headline_finding(res)
+    assert f'<div class="finding">{html.escape(finding)}</div>' in page
+    assert (
+        "the book's expected loss (the mean of its losses, a gain counting as none) under a "
+        "-5% SPX move was" in finding
+    )
+    table = _section(page, "Finding")
+    assert (
+        "<th>SPX move</th><th>expected loss</th><th>CVaR 5%</th><th>mean</th><th>worst</th>"
+        in table
+    )
+    assert "book vs baseline" not in table
 
 
 # --------------------------------------------------------------- atomicity
@@ -316,30 +541,111 @@ def test_result_write_is_write_run(result: DryRunResult, run_dir: Path, tmp_path
 
 # ------------------------------------------------------- figure and summary
 
+TITLES = [
+    "Near-expiry P&L under a -5% SPX move, paired by day",
+    "Near-expiry P&L by SPX move: CVaR 5 % and expected loss",
+    "Hedge notional by VIX futures month (after each day's actions)",
+    "Cumulative P&L: condors vs hedge",
+    "SPX and VIX, with the trades applied",
+    "Equity",
+    "Drawdown from the running peak",
+    "Effective gamma, weekly extremes (whole-book revaluation, VIX hedges included)",
+]
 
-def test_figure_has_its_panels_and_markers(result: DryRunResult) -> None:
+
+def _axes(fig: Any) -> dict[str, Any]:
+    return {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left")}
+
+
+def _texts(ax: Any) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_figure_has_its_panels(result: DryRunResult) -> None:
     import matplotlib.pyplot as plt
+    import numpy as np
 
     before = plt.get_fignums()
     fig = result.plot()
     assert plt.get_fignums() == before  # no pyplot state
-    titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert titles[:4] == [
-        "Equity",
-        "Drawdown from the running peak",
-        "Book model greeks, as the rules saw them",
-        "Effective gamma as the rules saw it (spot–vol grid, VIX hedges included)",
-    ]
-    gamma_ax = fig.axes[3]
-    labels = gamma_ax.get_legend_handles_labels()[1]
-    assert "baseline: no hedge: largest |Γ|" in labels
-    rolls = result.run.summary["rolls"]
-    assert rolls > 0 and "roll applied" in labels
-    (markers,) = [c for c in gamma_ax.collections if c.get_label() == "roll applied"]
-    assert len(markers.get_offsets()) == len(  # type: ignore[arg-type]
-        {a["date"] for a in document.applied_actions(result.run, ["roll_condor"])}
-    )
+    axes = _axes(fig)
+    assert list(axes) == TITLES
+    # (a) one dot per near-expiry day, book (y) against baseline (x), paired by date.
+    scatter = axes[TITLES[0]]
+    book, base = chart_panels.scenario_pairs(result)
+    (dots,) = [c for c in scatter.collections if c.get_label().startswith("a day")]
+    np.testing.assert_array_equal(dots.get_offsets(), np.column_stack([base, book]))
+    assert len(book) == result.summary["comparison"]["scenario"]["days"]
+    # (b) the notional by month, stacked; (c) condors, hedge, total.
+    labels = axes[TITLES[2]].get_legend_handles_labels()[1]
+    assert labels and all(label.startswith("VIX month ") for label in labels)
+    labels = axes[TITLES[3]].get_legend_handles_labels()[1]
+    assert labels == ["book: total", "book: condors", "book: hedge", "baseline: no hedge: total"]
+    # (d) SPX and VIX on their own axes, trade markers on the day they were applied.
+    market = axes[TITLES[4]]
+    (vix,) = [ax for ax in fig.axes if ax.get_ylabel() == "VIX"]
+    assert vix is not market and market.get_ylabel() == "SPX"
+    rolls = {a["date"] for a in document.applied_actions(result.run, ["roll_condor"])}
+    moves = {a["date"] for a in document.applied_actions(result.run, ["shift_hedge"])}
+    assert rolls and moves
+    (roll,) = [c for c in market.collections if c.get_label().startswith("roll (")]
+    (shift,) = [c for c in vix.collections if c.get_label().startswith("hedge migration (")]
+    assert (len(roll.get_offsets()), len(shift.get_offsets())) == (len(rolls), len(moves))
+    # (f) effective gamma as weekly extremes: one step per week, not one per day.
+    gamma = axes[TITLES[7]]
+    (line,) = [ln for ln in gamma.get_lines() if ln.get_label() == "baseline: no hedge: long Γ"]
+    days = chart_panels.dates(result.run)
+    weeks = np.unique(days - ((days.astype(np.int64) - 4) % 7).astype("timedelta64[D]"))
+    assert len(line.get_xdata()) == len(weeks) + 1 < len(days)
+    assert not any(_texts(ax) for ax in fig.axes)  # every panel has data
     assert chart.figure_png(result) == chart.figure_png(result)
+
+
+def test_figure_panels_without_data_say_so(solo: DryRunResult) -> None:
+    axes = _axes(solo.plot())
+    assert list(axes) == TITLES
+    assert _texts(axes[TITLES[0]]) == ["no data\n(no baseline to pair with)"]
+    assert _texts(axes[TITLES[1]]) == []  # the book's own figures, without a baseline
+    assert solo.run.summary["near_expiry_days"] > 0
+    axes = _axes(_without_figures(solo).plot())
+    assert _texts(axes[TITLES[1]]) == ["no data\n(no near-expiry day)"]
+    no_hedge = dataclasses.replace(
+        solo,
+        run=dataclasses.replace(
+            solo.run,
+            daily_rows=[
+                {k: (0.0 if k.startswith("hedge_notional") else v) for k, v in r.items()}
+                for r in solo.run.daily_rows
+            ],
+        ),
+    )
+    axes = _axes(no_hedge.plot())
+    assert _texts(axes[TITLES[2]]) == ["no data\n(no hedge held)"]
+
+
+def test_extremes_bin_by_week_and_by_month() -> None:
+    import numpy as np
+
+    # Fri 2010-01-01, Mon 4, Wed 6, Fri 8, Mon 11, Tue 2 Feb.
+    days = np.array(
+        ["2010-01-01", "2010-01-04", "2010-01-06", "2010-01-08", "2010-01-11", "2010-02-02"],
+        dtype="datetime64[D]",
+    )
+    values = np.array([1.0, 3.0, np.nan, 2.0, -1.0, 5.0])
+    edges, peaks = chart_panels.extremes(days, values, "max", "week")
+    assert edges.astype(str).tolist() == [
+        "2009-12-28", "2010-01-04", "2010-01-11", "2010-02-01", "2010-02-08",
+    ]  # fmt: skip
+    assert peaks.tolist() == [1.0, 3.0, -1.0, 5.0, 5.0]  # NaN ignored; the last repeated
+    edges, lows = chart_panels.extremes(days, values, "min", "month")
+    assert edges.astype(str).tolist() == ["2010-01-01", "2010-02-01", "2010-03-01"]
+    assert lows.tolist() == [-1.0, 5.0, 5.0]
+
+
+def test_long_runs_bin_gamma_by_month(result: DryRunResult) -> None:
+    assert chart_panels.gamma_bin(result.run) == "week"
+    rows = [{"date": f"{y}-01-02"} for y in range(2000, 2008)]  # 7 years: 365 weeks
+    assert chart_panels.gamma_bin(dataclasses.replace(result.run, daily_rows=rows)) == "month"
 
 
 def test_summary_table_plain_and_rich(result: DryRunResult) -> None:
@@ -351,9 +657,10 @@ def test_summary_table_plain_and_rich(result: DryRunResult) -> None:
     assert "baseline: no hedge" in text
     pnl = report_text.format_value(result.run.summary["total_pnl"], "money")
     assert pnl in text
-    for label in ("P&L", "Max drawdown", "Rolls", "Hedge migrations", "Near-expiry peak"):
+    for label in ("P&L", "Max drawdown", "Rolls", "Hedge migrations", "Near-expiry peak short"):
         assert label in text
-    assert "Near expiry (front condor DTE ≤ 7" in text
+    tables = [line for line in text.splitlines() if "  " in line]  # sentences: one line each
+    assert len(tables) > 15 and max(len(line) for line in tables) <= 100
     with open(os.devnull, "w") as sink:
         console = Console(record=True, width=100, file=sink)
         console.print(report_text.summary_rich(result))
@@ -361,36 +668,55 @@ def test_summary_table_plain_and_rich(result: DryRunResult) -> None:
     assert pnl in rendered and "vs baseline" in rendered
 
 
-def _fake(ratio: float | None, days: int, label: str = "baseline: no hedge") -> Any:
-    book = {"near_expiry_dte": 7, "near_expiry_days": days, "near_expiry_peak_eff_gamma": 1.0}
-    base = {"near_expiry_peak_eff_gamma": 2.0}
-    return SimpleNamespace(
-        run=SimpleNamespace(summary=book),
-        baseline=SimpleNamespace(summary=base, label=label),
-        summary={"comparison": {"near_expiry_peak_eff_gamma_ratio": ratio}},
-    )
+def _with_cost(result: DryRunResult, **cost: Any) -> DryRunResult:
+    comparison = dict(result.comparison or {})
+    comparison["hedge_cost"] = {**comparison["hedge_cost"], **cost}
+    return dataclasses.replace(result, comparison=comparison)
 
 
 @pytest.mark.parametrize(
-    ("ratio", "days", "expected"),
+    ("cost", "expected"),
     [
-        (0.5, 30, "50% lower than the baseline. The ALVH claim under test is 40–60% less"),
-        (0.5, 30, "shows a reduction within that range."),
-        (0.25, 30, "shows a larger reduction than claimed."),
-        (0.8, 30, "shows a smaller reduction than claimed."),
-        (6.23, 30, "523% higher than the baseline"),
-        (6.23, 30, "shows no reduction: the hedged book carries more"),
-        (0.5, 3, "The figure rests on 3 day(s) only."),
-        (None, 0, "no near-expiry days, so the ratio cannot be measured"),
-        (None, 5, "the ratio is undefined"),
+        (
+            {"premium_per_year": 8473.74, "premium_pct_of_credit": 62.15,
+             "condor_credit_per_year": 13634.03, "hedge_pnl_per_year": -210.31},
+            "The hedge cost $8,474 a year in premium (62% of the condors' credit of $13,634 a "
+            "year); its P&L was -$210 a year.",
+        ),
+        (
+            {"premium_per_year": 0.0, "premium_pct_of_credit": None, "hedge_pnl_per_year": 0.0},
+            "The hedge cost $0 a year in premium (no condor credit to set it against); its P&L "
+            "was $0 a year.",
+        ),
+        ({"premium_per_year": None}, "The hedge's cost a year: no data."),
     ],
-)
-def test_gamma_finding_says_what_the_data_says(
-    ratio: float | None, days: int, expected: str
-) -> None:
-    assert expected in report_text.gamma_finding(_fake(ratio, days))
+)  # fmt: skip
+def test_the_hedge_cost_sentence(result: DryRunResult, cost: dict[str, Any], expected: str) -> None:
+    changed = _with_cost(result, **cost)
+    assert report_text.hedge_cost_sentence(changed) == expected
+    assert report_text.headline_finding(changed).endswith(" " + expected)
 
 
-def test_gamma_finding_against_another_book_makes_no_claim() -> None:
-    text = report_text.gamma_finding(_fake(0.5, 30, "baseline: other.alvh"))
-    assert "for the baseline (other.alvh)" in text and "claim" not in text
+# ------------------------------------------------------------- real history
+
+
+def test_the_report_on_real_history(shared_dir: Path, tmp_path: Path) -> None:
+    from alvh_dsl.market.history import load_history
+
+    history = load_history(shared_dir / "data" / "history_2004_2023.csv", gaps="keep")
+    res = dryrun(str(CORE), history, start="2004-04-19", end="2008-12-31")
+    page = (write_run(res, tmp_path / "real") / "report.html").read_text(encoding="utf-8")
+    body = page[page.index("<body>") :]
+    assert body.index('<div class="finding">') < body.index("<table")
+    assert "market history" in page
+    responses = _section(page, "Market responses")
+    assert "<td>fitted</td>" in responses
+    stress = _section(page, "Stress windows")
+    assert "Lehman / 2008 crash" in stress
+    # The early file has gaps of weeks: an expiry inside one settles on the next row.
+    late = document.late_settlements(res.run)
+    assert late and all(e["date"] > e["expiry"] for e in late)
+    section = _section(page, "Late settlements")
+    for e in late:
+        assert f"<td>{e['position']}</td>" in section
+    assert list(_axes(res.plot())) == TITLES  # 4.7 years: still weekly
