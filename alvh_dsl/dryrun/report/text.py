@@ -83,6 +83,7 @@ METRICS = (
     Metric("Rolls", "rolls", "int", short=True),
     Metric("Closes", "closes", "int"),
     Metric("Expiries settled", "expiries_settled", "int"),
+    Metric("Expiries settled late", "expiries_settled_late", "int"),
     Metric("Hedge migrations", "migrations", "int", short=True),
     Metric("Hedge trades", "hedge_trades", "int"),
     Metric("Hedge premium paid", "hedge_premium_paid", "money"),
