@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "E007": "clause outside a rule",
     "E008": "rulebook header misplaced",
     "E009": "invalid number",
+    "E010": "fmt cannot reproduce a statement",
     # names
     "E101": "unknown name",
     "E102": "name used before it is defined",

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import ast as A
+from .diagnostics import error
 from .printer import (
     MAX_WIDTH,
     Line,
@@ -32,6 +34,9 @@ from .printer import (
     rule_lines,
 )
 from .transform import Comment
+
+if TYPE_CHECKING:
+    from .parse import ParseResult
 
 __all__ = ["MAX_WIDTH", "format_book", "format_source"]
 
@@ -217,7 +222,8 @@ def format_source(text: str, file: str = "<string>") -> str:
     """Format rulebook text canonically.
 
     Raises :class:`~alvh_dsl.errors.RulebookError` when the text has
-    syntax errors: a formatter must never guess at broken code.
+    syntax errors (a formatter must never guess at broken code), and with E010
+    when the output would not parse back to the same statements.
     """
     from ..errors import RulebookError
     from .parse import parse
@@ -225,4 +231,34 @@ def format_source(text: str, file: str = "<string>") -> str:
     result = parse(text, file)
     if not result.ok:
         raise RulebookError([d for d in result.diagnostics if d.is_error], {file: text})
-    return format_book(result.book, result.comments, text)
+    out = format_book(result.book, result.comments, text)
+    # The printer is trusted only as far as its output reads back to the same
+    # statements: a book it cannot reproduce is refused, never rewritten into one
+    # that means something else or does not parse (issue 10).
+    span = _first_unfaithful(result.book, parse(out, file))
+    if span is not None:
+        raise RulebookError(
+            [
+                error(
+                    "E010",
+                    "`alvh fmt` cannot print this statement back as written: the file is "
+                    "left as it is",
+                    span,
+                    help="run `alvh check` on it: its errors may be the cause; "
+                    "otherwise please report this as a bug",
+                )
+            ],
+            {file: text},
+        )
+    return out
+
+
+def _first_unfaithful(book: A.Rulebook, again: ParseResult) -> A.Span | None:
+    """Where the formatted text stops meaning what ``book`` means (``None``: nowhere)."""
+    after = again.book.statements if again.ok else ()
+    for i, stmt in enumerate(book.statements):
+        if i >= len(after) or A.strip_spans(stmt) != A.strip_spans(after[i]):
+            return stmt.span
+    if len(after) != len(book.statements) or not again.ok:
+        return book.span
+    return None

@@ -123,6 +123,12 @@ def _include(
             )
         )
         return
+    if "\0" in raw:
+        # No file can have such a name, and os.path raises ValueError on it.
+        program.diagnostics.append(
+            error("E408", "include path contains a NUL character", span, help="remove it")
+        )
+        return
     display = os.path.normpath(os.path.join(os.path.dirname(includer), raw))
     target = Path(display)
     real = os.path.realpath(target)
@@ -158,19 +164,9 @@ def _include(
         )
         program.diagnostics.append(error("E405", f"includes go {limit}", span))
         return
-    if not target.is_file():
-        siblings = []
-        if target.parent.is_dir():
-            siblings = [p.name for p in target.parent.iterdir() if p.suffix == ".alvh"]
-        guess = suggest(target.name, siblings)
-        program.diagnostics.append(
-            error(
-                "E401",
-                f"included file `{display}` does not exist",
-                span,
-                help=f"did you mean `{guess}`?" if guess else None,
-            )
-        )
+    problem = _not_a_book(target, display, span)
+    if problem is not None:
+        program.diagnostics.append(problem)
         return
     text, problem = read_source(target, display, span)
     if problem is not None:
@@ -178,6 +174,31 @@ def _include(
         return
     assert text is not None
     _load_file(program, target, display, text, root_dir, chain, loaded)
+
+
+def _not_a_book(target: Path, display: str, span: A.Span) -> Diagnostic | None:
+    """E401 (with a did-you-mean) or E408 when an included path is no file to read."""
+    try:
+        is_file = target.is_file()
+    except OSError as exc:  # a name too long (ENAMETOOLONG), a permission denied, …
+        return error("E408", f"cannot read `{_short(display)}`: {exc.strerror or exc}", span)
+    if is_file:
+        return None
+    siblings = []
+    if target.parent.is_dir():
+        siblings = [p.name for p in target.parent.iterdir() if p.suffix == ".alvh"]
+    guess = suggest(target.name, siblings)
+    return error(
+        "E401",
+        f"included file `{display}` does not exist",
+        span,
+        help=f"did you mean `{guess}`?" if guess else None,
+    )
+
+
+def _short(path: str, limit: int = 80) -> str:
+    """A path cut to ``limit`` characters for a message (names can be 4096 long)."""
+    return path if len(path) <= limit else path[: limit - 1] + "…"
 
 
 # ------------------------------------------------------------------ overrides

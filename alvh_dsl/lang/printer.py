@@ -119,7 +119,9 @@ def _arg(e: A.ExprNode) -> str:
 
 def _restricted(e: A.ExprNode, *, allow_percent: bool = False, allow_number: bool = False) -> str:
     """Arguments the grammar limits to a literal or a name; anything else goes in parentheses."""
-    if isinstance(e, A.Name):
+    if isinstance(e, A.Name) and e.name != "VIX":
+        # `VIX` is a keyword where a count or a fraction stands (`buy VIX VIX
+        # futures` does not parse): it keeps the parentheses it was written with.
         return e.name
     if isinstance(e, A.Number) and e.value >= 0:
         if allow_percent and e.unit == "percent":
@@ -136,11 +138,13 @@ def _month(e: A.ExprNode) -> str:
 
 
 def _strike(e: A.ExprNode) -> str:
+    # The grammar takes any unit number as a strike (`25d` too): the checker refuses
+    # the wrong unit (E206), but an unnamed rule's ID is derived before it runs.
     if isinstance(e, A.Name) or (
-        isinstance(e, A.Number) and e.value >= 0 and e.unit in ("bare", "points")
+        isinstance(e, A.Number) and e.value >= 0 and e.unit in ("bare", "points", "days")
     ):
         return format_expr(e)
-    raise ValueError("a strike must be a number, a points quantity or a param name")
+    raise ValueError("a strike must be a number, a unit quantity or a param name")
 
 
 def _expiry(ref: A.ByMonth | A.NearDays) -> str:

@@ -240,7 +240,8 @@ class Builder(Transformer[Token, Any]):
     def priority(self, c: list[Any]) -> tuple[int, A.Span]:
         tok = c[-1]
         number = float(tok)
-        if number != int(number) or number > MAX_NUMBER:
+        # The size first: `int()` of an overlong literal (float infinity) raises.
+        if number > MAX_NUMBER or number != int(number):
             # Refused rather than silently truncated (`priority 1.5` ran as 1).
             CTX.get().diagnostics.append(
                 error(
@@ -341,6 +342,10 @@ class Builder(Transformer[Token, Any]):
 
     def paren(self, c: list[Any]) -> A.ExprNode:
         inner: A.ExprNode = c[1]
+        # Parentheses leave no node, but they count towards the depth limit:
+        # 10,000 of them around one name passed it (issue 10).
+        depth = CTX.get().depth
+        depth[id(inner)] = depth.get(id(inner), 1) + 1
         return inner
 
     def literal(self, c: list[Any]) -> A.Number:

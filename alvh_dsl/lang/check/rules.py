@@ -56,6 +56,13 @@ def check_rules(an: Analysis) -> Iterable[Diagnostic]:
             )
 
 
+# Ten years: longer than any history a dry-run replays, and far from the calendar's
+# end (a cooldown of 3,000,000 days passed the check, then overflowed the date
+# arithmetic of `alvh eval` and `alvh dryrun`; `near 3000000 days` ran past the
+# expiry calendar). Cooldowns and `near` expiries are both bounded by it.
+MAX_DAYS = 3650
+
+
 def check_actions(an: Analysis) -> Iterable[Diagnostic]:
     """E305–E311, E208, W203: the arguments of every action make sense."""
     for rule in an.program.rules:
@@ -67,6 +74,14 @@ def check_actions(an: Analysis) -> Iterable[Diagnostic]:
             v = an.const(rule.cooldown)
             if v is not None and v < 0:
                 yield error("E311", "cooldown cannot be negative", rule.cooldown.span)
+            elif v is not None and v > MAX_DAYS:
+                yield error(
+                    "E311",
+                    f"cooldown {format_expr(rule.cooldown)} is longer than {MAX_DAYS} days",
+                    rule.cooldown.span,
+                    help="a cooldown is at most ten years; to fire once, test a state value "
+                    "in `when` instead",
+                )
 
 
 def _check_action(an: Analysis, action: A.ActionNode) -> Iterator[Diagnostic]:
@@ -74,8 +89,7 @@ def _check_action(an: Analysis, action: A.ActionNode) -> Iterator[Diagnostic]:
         case A.OpenCondor():
             yield from _check_open(an, action)
         case A.RollCondor():
-            if isinstance(action.to, A.ByMonth):
-                yield from _check_month(an, action.to.month)
+            yield from _check_expiry(an, action.to)
         case A.Close():
             yield from _check_month(an, action.month)
             yield from _check_fraction(an, action.fraction, "closing")
@@ -110,8 +124,7 @@ def _check_open(an: Analysis, action: A.OpenCondor) -> Iterator[Diagnostic]:
             action.span,
             help="e.g. `open iron condor month 1 short delta 0.16 wings 50 points`",
         )
-    if isinstance(action.expiry, A.ByMonth):
-        yield from _check_month(an, action.expiry.month)
+    yield from _check_expiry(an, action.expiry)
     if action.short_delta is not None:
         v = an.const(action.short_delta)
         if v is not None and not 0 < v < 1:
@@ -163,6 +176,21 @@ def _check_spread(an: Analysis, action: A.BuyCallSpread) -> Iterator[Diagnostic]
             action.span,
             help="`costing` sizes the count from the budget",
         )
+
+
+def _check_expiry(an: Analysis, ref: A.ByMonth | A.NearDays | None) -> Iterator[Diagnostic]:
+    """E208 for `month N`; E311 for `near D days` beyond :data:`MAX_DAYS`."""
+    if isinstance(ref, A.ByMonth):
+        yield from _check_month(an, ref.month)
+    elif isinstance(ref, A.NearDays):
+        v = an.const(ref.days)
+        if v is not None and v > MAX_DAYS:
+            yield error(
+                "E311",
+                f"near {format_expr(ref.days)} is further out than {MAX_DAYS} days",
+                ref.days.span,
+                help="condors are opened at most ten years out, e.g. `near 45 days`",
+            )
 
 
 def _check_month(an: Analysis, expr: A.ExprNode | None) -> Iterator[Diagnostic]:
