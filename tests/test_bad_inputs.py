@@ -131,7 +131,52 @@ BOOKS = [
     ),
 ]
 
-CASES = BOOKS
+
+def _with(path: tuple[str | int, ...], value: object) -> str:
+    """The example state with one value replaced (at a key path), as JSON text."""
+    data = json.loads(json.dumps(EXAMPLE_STATE))
+    here = data
+    for key in path[:-1]:
+        here = here[key]
+    here[path[-1]] = value
+    return json.dumps(data)
+
+
+BOOK = "rule r\n  when VIX > 3\n  then close condor\n  cooldown 10 days\n"
+
+
+def state_case(id: str, text: str, where: str, book: str = BOOK) -> Case:
+    """A state row: `alvh eval --state s.json` must refuse it with E504 at a JSON path."""
+    return Case(
+        f"state-{id}",
+        {"b.alvh": book, "s.json": text},
+        ("eval", "b.alvh", "--state", "s.json", "--explain"),
+        "E504",
+        f"s.json: {where}",
+    )
+
+
+_DUPLICATE = json.dumps(EXAMPLE_STATE)[:-1] + ', "equity": 1.0}'
+STATES = [
+    state_case("nested-5000-deep", '{"market": ' + "[" * 5000 + "]" * 5000 + "}", "$"),
+    state_case("nan-credit", _with(("condors", 0, "credit"), float("nan")), "$.condors[0].credit"),
+    state_case("infinite-equity", _with(("equity",), float("inf")), "$.equity"),
+    state_case(
+        "quantity-400-digits", _with(("condors", 0, "quantity"), 10**400), "$.condors[0].quantity"
+    ),
+    state_case("price-as-string", _with(("market", "SPX"), "5150.5"), "$.market.SPX"),
+    state_case("price-as-true", _with(("market", "SPX"), True), "$.market.SPX"),
+    state_case("duplicate-key", _DUPLICATE, "$.equity"),
+    state_case("unix-date", _with(("date",), 1710374400), "$.date"),
+    state_case(
+        "expired-condor", _with(("condors", 0, "expiry"), "2000-01-01"), "$.condors[0].expiry"
+    ),
+    state_case(
+        "last-fired-year-9999", _with(("last_fired",), {"r": "9999-12-30"}), "$.last_fired.r"
+    ),
+]
+
+CASES = BOOKS + STATES
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:

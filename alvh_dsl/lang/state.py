@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -413,22 +414,115 @@ def _invalid(file: str, issues: list[tuple[str, str]]) -> StateError:
     return StateError(diagnostics, subject=file)
 
 
+# Every number of a state file is below this in magnitude, as in a book (E009): far
+# above any real price, quantity or amount, and far from a float's or a date's range.
+MAX_STATE_NUMBER = 1e15
+# Dates a book can meet: the cooldown arithmetic (at most 3650 days, E311) stays
+# inside Python's calendar, which ends in 9999.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2199, 12, 31)
+
+
 def parse_state(text: str, file: str = "<state>") -> State:
-    """Validate state JSON text."""
+    """Validate state JSON text.
+
+    Strict (issue 10): a number must be a JSON number, finite and below
+    :data:`MAX_STATE_NUMBER` (not a string, not ``true``, not ``NaN``); a date an ISO
+    string from :data:`FIRST_DATE` to :data:`LAST_DATE` (not a Unix time); a key
+    appears once in its object; no condor or hedge has expired before the state's
+    date. Every problem is an E504 at its JSON path.
+    """
     try:
-        json.loads(text)
+        data = json.loads(text, object_pairs_hook=_Object)
     except json.JSONDecodeError as exc:
         raise _invalid(
             file, [("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
         ) from None
+    except RecursionError:
+        raise _invalid(file, [("$", "nested too deeply to be a state")]) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise _invalid(file, [("$", f"not a valid state: {exc}")]) from None
+    issues = _json_issues(data)
+    if issues:
+        raise _invalid(file, issues)
     try:
-        return State.model_validate_json(text)
+        state = State.model_validate_json(text, strict=True)
     except ValidationError as exc:
         issues = []
         for err in exc.errors():
             path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
             issues.append((path, err["msg"]))
         raise _invalid(file, issues) from None
+    issues = _date_issues(state)
+    if issues:
+        raise _invalid(file, issues)
+    return state
+
+
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once."""
+
+    __slots__ = ("repeated",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.repeated: list[str] = []
+        for key, value in pairs:
+            if key in self:
+                self.repeated.append(key)
+            self[key] = value
+
+
+def _json_issues(data: Any) -> list[tuple[str, str]]:
+    """Repeated keys and numbers out of range, at their JSON paths (iterative: any depth)."""
+    issues: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(data, "$")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _Object):
+            for key in value.repeated:
+                issues.append((f"{path}.{key}", "the key is given more than once"))
+            stack.extend((v, f"{path}.{k}") for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, float) and not math.isfinite(value):
+            issues.append(
+                (path, f"{json.dumps(value)} is not a number: JSON has no NaN or Infinity")
+            )
+        elif isinstance(value, int | float) and abs(value) >= MAX_STATE_NUMBER:
+            issues.append((path, "the number is too large: numbers must be below 1e15"))
+    return issues
+
+
+def _date_issues(state: State) -> list[tuple[str, str]]:
+    """Dates outside FIRST_DATE … LAST_DATE; condors and hedges expired before the date."""
+    issues: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(state, "$")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, BaseModel):
+            stack.extend((getattr(value, k), f"{path}.{k}") for k in type(value).model_fields)
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in value.items())
+        elif isinstance(value, dt.date) and not FIRST_DATE <= value <= LAST_DATE:
+            issues.append((path, f"{value} is outside {FIRST_DATE} … {LAST_DATE}"))
+    expiries: list[tuple[str, str, dt.date | None]]
+    expiries = [(f"$.condors[{i}].expiry", "condor", c.expiry) for i, c in enumerate(state.condors)]
+    expiries += [(f"$.hedges[{i}].expiry", "hedge", h.expiry) for i, h in enumerate(state.hedges)]
+    for path, what, expiry in expiries:
+        if expiry is not None and expiry < state.date:
+            issues.append(
+                (
+                    path,
+                    f"the {what} expired on {expiry}, before the state's date {state.date}: "
+                    "settle it and leave it out",
+                )
+            )
+    return sorted(issues)
 
 
 def state_schema() -> dict[str, Any]:
