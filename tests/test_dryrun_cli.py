@@ -157,9 +157,14 @@ def test_baseline_another_book(tmp_path: Path) -> None:
     assert base_rules & {"gamma_guard", "delta_breach", "expiry_exit", "hedge_backwardation"}
 
 
+# A window of the built-in history with a roll and a hedge layer in it.
+DUMP_WINDOW = ["--from", "2009-06-01", "--to", "2010-06-30"]
+
+
 def test_dump_state_then_eval_reproduces_the_fired_rules(tmp_path: Path) -> None:
     first = tmp_path / "first"
-    assert alvh("dryrun", CORE, *WINDOW, "--baseline", "none", "--out", str(first)).exit_code == 0
+    args = [*DUMP_WINDOW, "--baseline", "none"]
+    assert alvh("dryrun", CORE, *args, "--out", str(first)).exit_code == 0
     fired_on: dict[str, set[str]] = {}
     for d in decisions(first / "decisions.jsonl"):
         if d["status"] == "fired":
@@ -174,7 +179,7 @@ def test_dump_state_then_eval_reproduces_the_fired_rules(tmp_path: Path) -> None
     )
     out = tmp_path / "run"
     dump = [arg for day in (roll, layer, quiet) for arg in ("--dump-state", day)]
-    result = alvh("dryrun", CORE, *WINDOW, "--baseline", "none", *dump, "--out", str(out))
+    result = alvh("dryrun", CORE, *args, *dump, "--out", str(out))
     assert result.exit_code == 0, result.output
     for day in (roll, layer, quiet):
         state = out / f"state-{day}.json"
