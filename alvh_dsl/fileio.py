@@ -1,9 +1,11 @@
-"""Writing files so that an interrupted run never leaves one half-written."""
+"""Writing files so that an interrupted run never leaves one half-written; reading
+input files (books, states, histories) with a bound on what is read."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,3 +63,49 @@ def atomic_open(
             yield f
             f.flush()
             os.fsync(f.fileno())
+
+
+class NotRegularFileError(OSError):
+    """An input path that is a FIFO, a device, a socket or a directory, not a file."""
+
+
+class FileTooLargeError(OSError):
+    """An input file with more bytes than the reader's limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit} bytes")
+        self.limit = limit
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file (symlinks followed), at most ``limit`` of them.
+
+    A FIFO, device or directory raises :class:`NotRegularFileError` (a FIFO would
+    block forever, ``/dev/zero`` never ends); more than ``limit`` bytes raises
+    :class:`FileTooLargeError`. The bound is on bytes actually read, never on
+    ``stat``'s size (0 for ``/dev/zero``, stale for a growing file).
+    """
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "something else")
+            raise NotRegularFileError(f"it is {kind}, not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb", closefd=True) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(limit)
+    return data

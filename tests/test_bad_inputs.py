@@ -12,6 +12,7 @@ through it too.
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from alvh_dsl.lang.parse import parse
 from .conftest import ROOT
 
 EXAMPLE_STATE = json.loads((ROOT / "examples" / "state_near_expiry.json").read_text())
-SECONDS = 30  # far above any row's run time; a hang fails the row
+SECONDS = 20  # far above any row's run time; a hang fails the row
 
 
 def state(**changes: object) -> str:
@@ -41,16 +42,36 @@ def state(**changes: object) -> str:
 
 
 @dataclass(frozen=True)
+class Special:
+    """A file that is not a regular file: a FIFO, or a symbolic link to /dev/zero."""
+
+    kind: str
+
+
+FIFO = Special("fifo")
+ZERO = Special("zero")
+
+
+@dataclass(frozen=True)
 class Case:
     """One hostile input: the files to lay out, the command, what it must say."""
 
     id: str
-    files: dict[str, str | bytes]
+    files: dict[str, str | bytes | Special]
     argv: tuple[str, ...]
     code: str
-    where: str  # printed as `WHERE: CODE` (a book's file:line:col, a state's `file: $.path`)
+    # Printed as `WHERE: CODE` (a book's file:line:col, a state's `file: $.path`, a
+    # history's `file:row`); a book that cannot be read at all has no place inside
+    # it: `CODE cannot read `FILE``.
+    where: str
     exit_code: int = 1
     api: bool = False  # also through alvh_dsl.load (the book is argv[1])
+
+    @property
+    def marker(self) -> str:
+        if self.where.startswith("`"):
+            return f"{self.code} cannot read {self.where}"
+        return f"{self.where}: {self.code} "
 
 
 COOLDOWN_BOOK = "rule r\n  when VIX > 3\n  then close condor\n  cooldown 3000000 days\n"
@@ -176,7 +197,65 @@ STATES = [
     ),
 ]
 
-CASES = BOOKS + STATES
+GOOD = "rule r\n  when VIX > 3\n  then close condor\n"
+FILES = [
+    Case("check-fifo", {"f.alvh": FIFO}, ("check", "f.alvh"), "E408", "`f.alvh`", api=True),
+    Case("fmt-fifo", {"f.alvh": FIFO}, ("fmt", "f.alvh"), "E408", "`f.alvh`"),
+    Case(
+        "check-dir-with-a-fifo-book",
+        {"d/ok.alvh": GOOD, "d/x.alvh": FIFO},
+        ("check", "d"),
+        "E408",
+        "`d/x.alvh`",
+    ),
+    Case("check-dev-zero", {"z.alvh": ZERO}, ("check", "z.alvh"), "E408", "`z.alvh`", api=True),
+    Case(
+        "include-fifo",
+        {"a.alvh": 'include "f.alvh"\n', "f.alvh": FIFO},
+        ("check", "a.alvh"),
+        "E408",
+        "a.alvh:1:9",
+        api=True,
+    ),
+    Case(
+        "include-directory",
+        {"a.alvh": 'include "lib.alvh"\n', "lib.alvh/x.txt": ""},
+        ("check", "a.alvh"),
+        "E408",
+        "a.alvh:1:9",
+        api=True,
+    ),
+    Case(
+        "state-dev-zero",
+        {"b.alvh": GOOD, "z.json": ZERO},
+        ("eval", "b.alvh", "--state", "z.json"),
+        "E504",
+        "z.json: $",
+    ),
+    Case(
+        "state-fifo",
+        {"b.alvh": GOOD, "f.json": FIFO},
+        ("eval", "b.alvh", "--state", "f.json"),
+        "E504",
+        "f.json: $",
+    ),
+    Case(
+        "history-dev-zero",
+        {"b.alvh": GOOD, "z.csv": ZERO},
+        ("dryrun", "b.alvh", "--history", "z.csv"),
+        "E601",
+        "z.csv:0",
+    ),
+    Case(
+        "history-fifo",
+        {"b.alvh": GOOD, "f.csv": FIFO},
+        ("dryrun", "b.alvh", "--history", "f.csv"),
+        "E601",
+        "f.csv:0",
+    ),
+]
+
+CASES = BOOKS + STATES + FILES
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -187,13 +266,17 @@ def _snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+class Hung(Exception):
+    """A row that did not answer in time (not an OSError: readers catch those)."""
+
+
 def _timeout(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError(f"no answer in {SECONDS} s")
+    raise Hung(f"no answer in {SECONDS} s")
 
 
 @pytest.fixture
 def alarm() -> Iterator[None]:
-    """Fail (TimeoutError) instead of hanging the suite on a read that never ends."""
+    """Fail (:class:`Hung`) instead of hanging the suite on a read that never ends."""
     previous = signal.signal(signal.SIGALRM, _timeout)
     signal.alarm(SECONDS)
     try:
@@ -203,11 +286,15 @@ def alarm() -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _lay_out(root: Path, files: dict[str, str | bytes]) -> None:
+def _lay_out(root: Path, files: dict[str, str | bytes | Special]) -> None:
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if content == FIFO:
+            os.mkfifo(path)
+        elif content == ZERO:
+            path.symlink_to("/dev/zero")
+        elif isinstance(content, bytes):
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
@@ -244,7 +331,7 @@ def test_bad_input_cli(
         result.exception
     )
     assert "Traceback" not in text
-    assert f"{case.where}: {case.code} " in result.stderr, result.stderr[-2000:]
+    assert case.marker in result.stderr, result.stderr[-2000:]
     assert result.exit_code == case.exit_code, result.stderr[-2000:]
     assert out.written == []
 

@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..fileio import FileTooLargeError, read_regular_file
 from . import ast as A
 from .construct import construct
 from .diagnostics import Diagnostic, error, note
@@ -34,17 +35,16 @@ def read_source(
 ) -> tuple[str | None, Diagnostic | None]:
     """A book's text, or the diagnostic (E401/E406/E408…) that says why it cannot be read."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, error(
-                "E406",
-                f"`{display}` is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
-                span,
-                help="split it into included files",
-            )
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_FILE_BYTES)
+    except FileTooLargeError:
+        return None, error(
+            "E406",
+            f"`{_short(display)}` is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+            span,
+            help="split it into included files",
+        )
     except OSError as exc:
-        return None, error("E408", f"cannot read `{display}`: {exc.strerror or exc}", span)
+        return None, error("E408", f"cannot read `{_short(display)}`: {exc.strerror or exc}", span)
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -177,13 +177,17 @@ def _include(
 
 
 def _not_a_book(target: Path, display: str, span: A.Span) -> Diagnostic | None:
-    """E401 (with a did-you-mean) or E408 when an included path is no file to read."""
+    """E401 (with a did-you-mean) or E408 when an included path is no file to read.
+
+    A regular file is left to :func:`read_source` (``None``)."""
     try:
         is_file = target.is_file()
     except OSError as exc:  # a name too long (ENAMETOOLONG), a permission denied, …
         return error("E408", f"cannot read `{_short(display)}`: {exc.strerror or exc}", span)
     if is_file:
         return None
+    if target.exists():  # a directory, a FIFO, a device: it exists, but is no book
+        return read_source(target, display, span)[1]
     siblings = []
     if target.parent.is_dir():
         siblings = [p.name for p in target.parent.iterdir() if p.suffix == ".alvh"]

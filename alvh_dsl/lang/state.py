@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import StateError
+from ..fileio import FileTooLargeError, read_regular_file
 from .diagnostics import Diagnostic, data_span, error
 
 SPX_MULTIPLIER = 100.0
@@ -396,11 +397,17 @@ for _m in range(1, 10):
     GETTERS[f"hedge.M{_m}.notional"] = _hedge_month_notional(_m)
 
 
+# A state is a few kilobytes; the history it may carry, a few hundred rows.
+MAX_STATE_BYTES = 8 * 2**20
+
+
 def load_state(path: str | Path) -> State:
     """Read and validate a state JSON file; :class:`StateError` names each bad JSON path."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_regular_file(path, MAX_STATE_BYTES).decode("utf-8")
+    except FileTooLargeError:
+        raise _invalid(file, [("$", f"larger than {MAX_STATE_BYTES // 2**20} MiB")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _invalid(file, [("$", f"cannot read the file: {exc}")]) from None
     return parse_state(text, file)

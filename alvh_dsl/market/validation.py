@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import DataError
+from ..fileio import FileTooLargeError, NotRegularFileError, read_regular_file
 from ..lang.diagnostics import DataSpan, Diagnostic, data_span, error
 
 GapPolicy = Literal["error", "ffill", "keep"]
@@ -174,11 +175,20 @@ class Table:
             yield int(pos), origin.file, int(origin.lines[pos]), origin.column
 
 
+# Twenty years of daily rows are under 1 MiB; this leaves room for centuries and
+# wide files, and stops a device or a runaway file long before memory does.
+MAX_HISTORY_BYTES = 256 * 2**20
+
+
 def read_file(path: str | Path, label: str | None = None) -> RawFile:
     """Read a CSV or Parquet file (chosen by suffix) into raw cells, hashing its bytes."""
     path = Path(path)
     label = label or str(path)
-    data = path.read_bytes()
+    try:
+        data = read_regular_file(path, MAX_HISTORY_BYTES)
+    except (FileTooLargeError, NotRegularFileError) as exc:
+        # Bounded by the bytes read, not stat's size: /dev/zero read until MemoryError.
+        raise DataError([issue(label, 0, "", f"cannot read the file: {exc}")]) from None
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(data, label, digest)
