@@ -5,6 +5,11 @@ to this checkout). Each tree is imported through ``PYTHONPATH``, so both run in 
 same environment, with the same interpreter, on the same inputs, one command after
 the other: a user's whole wait (start-up, imports, work, output written).
 Used to check that a change of layout changes no figure (issue 7).
+
+With ``SHARED`` real history beside the checkout, one more command replays the same book file
+(the OLD tree's ``rulebooks/alvh_core.alvh``, which both trees accept) over the real 2004–2023
+history: what the full scenario revaluation and the one-sided gamma stencils of issue 8 cost a
+user, the same book on the same days (the new tree computes more figures from them).
 """
 
 from __future__ import annotations
@@ -46,8 +51,15 @@ def main() -> None:
     old = Path(sys.argv[1]).resolve()
     new = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else HERE
     reps = int(os.environ.get("REPS", "7"))
+    commands = dict(COMMANDS)
+    real = HERE.parent / "shared" / "data" / "history_2004_2023.csv"
+    if real.is_file():
+        commands["alvh dryrun real 2004-2023 (same book)"] = [
+            "dryrun", str(old / "rulebooks" / "alvh_core.alvh"), "--history", str(real),
+            "--gaps", "keep", "--out", "{out}",
+        ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        for label, args in COMMANDS.items():
+        for label, args in commands.items():
             n = reps if "dryrun" not in label else max(3, reps // 2)
             times: dict[str, list[float]] = {"old": [], "new": []}
             for i in range(n + 1):  # the first pair warms the disk cache and is dropped
