@@ -7,7 +7,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -86,14 +86,33 @@ _KINDS = (
 )
 
 
-def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
+# Twenty years of daily rows are under 1 MiB: room for centuries and wide files, and a
+# device or a runaway file is stopped long before memory is.
+HISTORY_LIMIT = 256 * 2**20
+
+
+def read_regular_file(
+    path: str | os.PathLike[str],
+    limit: int,
+    refuse: Callable[[str], Exception] | None = None,
+) -> bytes:
     """The bytes of a regular file (symlinks followed), at most ``limit`` of them.
 
     A FIFO, device or directory raises :class:`NotRegularFileError` (a FIFO would
     block forever, ``/dev/zero`` never ends); more than ``limit`` bytes raises
     :class:`FileTooLargeError`. The bound is on bytes actually read, never on
-    ``stat``'s size (0 for ``/dev/zero``, stale for a growing file).
+    ``stat``'s size (0 for ``/dev/zero``, stale for a growing file). With ``refuse``,
+    those two raise ``refuse("cannot read the file: …")`` instead (the caller's error).
     """
+    try:
+        return _read_bounded(path, limit)
+    except (NotRegularFileError, FileTooLargeError) as exc:
+        if refuse is None:
+            raise
+        raise refuse(f"cannot read the file: {exc}") from None
+
+
+def _read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import DataError
-from ..fileio import FileTooLargeError, NotRegularFileError, read_regular_file
+from ..fileio import HISTORY_LIMIT, read_regular_file
 from ..lang.diagnostics import DataSpan, Diagnostic, data_span, error
 
 GapPolicy = Literal["error", "ffill", "keep"]
@@ -175,20 +175,11 @@ class Table:
             yield int(pos), origin.file, int(origin.lines[pos]), origin.column
 
 
-# Twenty years of daily rows are under 1 MiB; this leaves room for centuries and
-# wide files, and stops a device or a runaway file long before memory does.
-MAX_HISTORY_BYTES = 256 * 2**20
-
-
 def read_file(path: str | Path, label: str | None = None) -> RawFile:
     """Read a CSV or Parquet file (chosen by suffix) into raw cells, hashing its bytes."""
     path = Path(path)
     label = label or str(path)
-    try:
-        data = read_regular_file(path, MAX_HISTORY_BYTES)
-    except (FileTooLargeError, NotRegularFileError) as exc:
-        # Bounded by the bytes read, not stat's size: /dev/zero read until MemoryError.
-        raise DataError([issue(label, 0, "", f"cannot read the file: {exc}")]) from None
+    data = read_regular_file(path, HISTORY_LIMIT, lambda m: DataError([issue(label, 0, "", m)]))
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(data, label, digest)
