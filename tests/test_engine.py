@@ -380,3 +380,19 @@ def test_a_grid_that_misses_zero_is_refused() -> None:
         DryRunConfig.model_validate({"risk": {"grid_low": 0.01}})
     with pytest.raises(ValidationError, match="no move on one side"):
         DryRunConfig.model_validate({"risk": {"grid_step": 0.2}})
+
+
+def test_implausible_equity_is_flagged_in_the_notes(tmp_path: Path) -> None:
+    book = _book(
+        tmp_path,
+        "rule huge\n  when condor.count == 0\n"
+        "  then open iron condor month 2 short delta 0.16 wings 50 quantity 1000000\n",
+    )
+    r = dryrun(book, flat_history(), baseline=None)
+    assert any("not plausible" in n for n in r.notes)
+    small = _book(
+        tmp_path,
+        "rule one\n  when condor.count == 0\n"
+        "  then open iron condor month 2 short delta 0.16 wings 50\n",
+    )
+    assert not any("not plausible" in n for n in dryrun(small, flat_history(), baseline=None).notes)

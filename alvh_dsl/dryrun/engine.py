@@ -29,7 +29,9 @@ from .market_data import MarketData, series_source
 from .result import DryRunResult, RunResult
 from .summary import compare, windows
 
-__all__ = ["NO_HEDGE", "Baseline", "run_dryrun"]
+__all__ = ["IMPLAUSIBLE_EQUITY", "NO_HEDGE", "Baseline", "run_dryrun"]
+
+IMPLAUSIBLE_EQUITY = 100  # |equity| beyond this many times the start is flagged in the notes
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,15 @@ def _notes(
             notes.append(
                 f"{r.label}: equity fell below zero ({r.summary['min_equity']:,.2f} on "
                 f"{r.summary['min_equity_date']}); the dry-run models no margin calls"
+            )
+        # A figure no desk could trade (a 10^12-lot quantity, a budget of 1000 % of
+        # equity) still runs; the report must not let it pass as a result.
+        extreme = max((abs(row["equity"]) for row in r.daily_rows), default=config.starting_equity)
+        if extreme > IMPLAUSIBLE_EQUITY * config.starting_equity:
+            notes.append(
+                f"{r.label}: equity reached {extreme:,.0f}, more than {IMPLAUSIBLE_EQUITY}× "
+                f"the starting {config.starting_equity:,.0f}: check the book's quantities "
+                "and budgets, the figures are not plausible"
             )
     notes.extend(model_notes(config))
     return notes
