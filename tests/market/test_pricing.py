@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from alvh_dsl.market.pricing import (
@@ -272,6 +272,9 @@ def test_greeks_are_derivatives_of_the_price(
     rates,
     st.booleans(),
 )
+# The ill-conditioned regime hypothesis once found (σ√t ≈ 3e-8): kept as fixed cases.
+@example(1.0, 1.0, 1e-5, 1e-5, 0.0, 0.0, True)
+@example(1.0, 1.0000001, 1e-5, 1e-5, 0.05, 0.0, False)
 def test_vectorised_equals_scalar_reference_everywhere(
     spot: float, moneyness: float, t: float, vol: float, r: float, q: float, call: bool
 ) -> None:
