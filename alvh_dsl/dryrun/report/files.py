@@ -10,12 +10,19 @@
       decisions.jsonl    fired rules (actions, fills, trade ids, traces) and near misses
       state-DATE.json    the state the rules saw on each captured date (``--dump-state``)
       baseline/          daily.parquet, trades.csv, decisions.jsonl of the baseline run
+      .alvh-run.json     the manifest: the format and every file above that was written
 
 **Nothing half-written.** The whole directory is built beside the target (a hidden
-``.NAME.*.tmp`` directory in the same parent, hence on the same file system), every file
-fsynced, and renamed into place; an existing run directory is first renamed aside and
-removed only once the new one stands. An interrupted run leaves the old outputs or none,
-never a mix. A directory that is not a dry-run's (it holds other files) is never replaced.
+``.NAME.PID.XXXXXXXX.tmp`` directory in the same parent, hence on the same file system),
+every file fsynced, and renamed into place; an existing run directory is first renamed
+aside (``.NAME.PID.XXXXXXXX.old``) and removed only once the new one stands. An
+interrupted run leaves the old outputs or none, never a mix.
+
+**Only a run directory is replaced.** A directory is a run directory when its manifest
+(:data:`MANIFEST`, written last) lists exactly the files it holds; a directory with no
+manifest, or holding anything the manifest does not list, is never replaced, however
+run-like its file names. Hidden ``.tmp`` / ``.old`` directories of the same target left
+by a killed run (their PID is no live process) are removed by the next run.
 
 **Deterministic.** Two runs with the same inputs give byte-identical files: no
 timestamps or output paths are written; JSON has sorted keys and Python's shortest
@@ -36,6 +43,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -52,10 +60,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "BASELINE_FILES",
+    "MANIFEST",
+    "MANIFEST_FORMAT",
     "RUN_FILES",
     "TRADE_COLUMNS",
     "RunDirectoryError",
     "check_run_directory",
+    "clean_leftovers",
     "daily_parquet",
     "decisions_jsonl",
     "dumps",
@@ -65,7 +76,19 @@ __all__ = [
     "write_run",
 ]
 
-RUN_FILES = ("report.html", "summary.json", "daily.parquet", "trades.csv", "decisions.jsonl")
+MANIFEST = ".alvh-run.json"
+MANIFEST_FORMAT = "alvh-run/1"
+RUN_FILES = (
+    "report.html",
+    "summary.json",
+    "daily.parquet",
+    "trades.csv",
+    "decisions.jsonl",
+    MANIFEST,
+)
+# A manifest lists a few dozen names (one per captured state); anything far larger is
+# not ours, and is not read whole.
+_MANIFEST_LIMIT = 1 << 20
 BASELINE_FILES = ("daily.parquet", "trades.csv", "decisions.jsonl")
 TRADE_COLUMNS = (
     "date",
@@ -200,12 +223,60 @@ def _is_state_file(name: str) -> bool:
     return True
 
 
+def _run_like(name: str) -> bool:
+    """A path (relative, ``/``-separated) that a dry-run may write."""
+    if name.startswith("baseline/"):
+        return name[len("baseline/") :] in BASELINE_FILES
+    return name in RUN_FILES or _is_state_file(name)
+
+
+def _held_files(path: Path) -> list[str] | None:
+    """Every regular file under ``path`` (relative names, sorted), or None when it holds
+    anything else: a symbolic link, a special file, or a directory other than a
+    ``baseline`` of regular files."""
+    held = []
+    for entry in path.iterdir():
+        if entry.is_symlink():
+            return None
+        if entry.is_file():
+            held.append(entry.name)
+        elif entry.name == "baseline" and entry.is_dir():
+            for sub in entry.iterdir():
+                if sub.is_symlink() or not sub.is_file():
+                    return None
+                held.append(f"baseline/{sub.name}")
+        else:
+            return None
+    return sorted(held)
+
+
+def _manifest_files(path: Path) -> list[str] | None:
+    """The files a run directory's manifest lists, or None when it has no valid one."""
+    manifest = path / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file():
+        return None
+    try:
+        with open(manifest, "rb") as f:
+            data = f.read(_MANIFEST_LIMIT + 1)
+        doc = json.loads(data) if len(data) <= _MANIFEST_LIMIT else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
+        return None
+    files = doc.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return sorted(files)
+
+
 def check_run_directory(directory: str | os.PathLike[str]) -> None:
     """Refuse an output path that :func:`write_run` must not replace.
 
-    It may not exist yet, or be an empty directory, or a directory holding only what a
-    dry-run writes (a previous run). Anything else raises :class:`RunDirectoryError`, so
-    that ``--out ~`` can never remove a home directory.
+    It may not exist yet, or be an empty directory, or a run directory: one whose
+    manifest (:data:`MANIFEST`) lists exactly the files it holds, each a name a dry-run
+    writes. Anything else raises :class:`RunDirectoryError`, so that ``--out ~`` can
+    never remove a home directory, nor ``--out`` a directory of the user's own
+    ``summary.json`` and ``trades.csv``.
     """
     path = Path(directory)
     if path.is_symlink():
@@ -214,30 +285,66 @@ def check_run_directory(directory: str | os.PathLike[str]) -> None:
         return
     if not path.is_dir():
         raise _not_a_run_directory(path, "exists and is not a directory")
-    foreign = []
-    for entry in sorted(path.iterdir()):
-        name = entry.name
-        if (
-            entry.is_file()
-            and not entry.is_symlink()
-            and (name in RUN_FILES or _is_state_file(name))
-        ):
+    held = _held_files(path)
+    if held == []:
+        return
+    listed = _manifest_files(path)
+    if (
+        held is not None
+        and listed is not None
+        and held == sorted([*listed, MANIFEST])
+        and all(_run_like(name) for name in held)
+    ):
+        return
+    names = sorted(e.name for e in path.iterdir())
+    shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+    why = "no manifest" if listed is None else f"files its {MANIFEST} does not list"
+    raise _not_a_run_directory(
+        path,
+        f"exists and is not a dry-run directory (it holds {shown}; {why}); "
+        "choose another output directory or remove it",
+    )
+
+
+def _leftover_pattern(target: Path) -> re.Pattern[str]:
+    # mkdtemp's random part is 8 characters of [a-z0-9_].
+    return re.compile(rf"\.{re.escape(target.name)}\.([0-9]+)\.[a-z0-9_]{{8}}\.(?:tmp|old)")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another write_run of this process (a thread) may own it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's live process, or unknowable: keep it
+    return True
+
+
+def clean_leftovers(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the hidden ``.tmp`` / ``.old`` directories of ``target`` that a killed
+    run left beside it (their PID names no live process); return what was removed.
+
+    Only directories named the way :func:`write_run` names them are touched; one whose
+    PID is alive (or was reused by another process) is kept, to be removed later.
+    """
+    target = Path(target)
+    parent = target.parent
+    if os.name != "posix" or not parent.is_dir():
+        return []  # the liveness check is POSIX's os.kill(pid, 0)
+    pattern = _leftover_pattern(target)
+    removed = []
+    for entry in sorted(parent.iterdir()):
+        match = pattern.fullmatch(entry.name)
+        if match is None or entry.is_symlink() or not entry.is_dir():
             continue
-        if (
-            name == "baseline"
-            and entry.is_dir()
-            and not entry.is_symlink()
-            and all(e.is_file() and e.name in BASELINE_FILES for e in entry.iterdir())
-        ):
+        if _alive(int(match.group(1))):
             continue
-        foreign.append(name)
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
-        raise _not_a_run_directory(
-            path,
-            f"exists and is not a dry-run directory (it holds {shown}); "
-            "choose another output directory or remove it",
-        )
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -279,6 +386,10 @@ def _write_contents(result: DryRunResult, root: Path, baseline_book: Book | None
     _write(root / "summary.json", (dumps(doc, indent=2) + "\n").encode())
     html = render_html(result, doc, figure_png(result), baseline_book)
     _write(root / "report.html", html.encode())
+    # Last, so that a directory with a manifest holds everything the manifest lists.
+    files = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+    manifest = {"format": MANIFEST_FORMAT, "files": sorted(files)}
+    _write(root / MANIFEST, (dumps(manifest, indent=2) + "\n").encode())
     _fsync_dir(root)
 
 
@@ -295,12 +406,16 @@ def write_run(
     behind but the previous outputs. ``baseline_book``: the loaded baseline book, when
     the baseline is another rulebook, so that its text and hashes are reported too.
     Raises :class:`RunDirectoryError` if ``directory`` exists and is not a dry-run's.
+    Leftovers of killed runs of the same target are removed first
+    (:func:`clean_leftovers`).
     """
     target = Path(directory)
     check_run_directory(target)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    clean_leftovers(target)
+    prefix = f".{target.name}.{os.getpid()}."  # the owner, for clean_leftovers
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
     old: Path | None = None
     try:
         _write_contents(result, tmp, baseline_book)
@@ -308,7 +423,7 @@ def write_run(
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run dir is not
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+            old = Path(tempfile.mkdtemp(prefix=prefix, suffix=".old", dir=parent))
             os.rmdir(old)  # only the unique name is wanted
             os.rename(target, old)
         try:
