@@ -270,7 +270,7 @@ def render(
         if isinstance(d.span, Span) and d.span.file in sources:
             src_lines = lines_cache.get(d.span.file)
             if src_lines is None:
-                src_lines = lines_cache[d.span.file] = sources[d.span.file].splitlines()
+                src_lines = lines_cache[d.span.file] = _source_lines(sources[d.span.file])
             snippet = _snippet(d.span, src_lines, paint, d.severity)
             out.extend(snippet)
             if snippet:
@@ -283,11 +283,29 @@ def render(
     return "\n".join(out)
 
 
+def _source_lines(text: str) -> list[str]:
+    """The lines as the parser counts them: ended by ``\n`` (or ``\r\n``) alone.
+
+    ``str.splitlines`` also splits at a form feed, a vertical tab, ``\x1c``–``\x1e``,
+    ``\x85``, U+2028 and U+2029; one of those in a comment would shift the line shown
+    under every later diagnostic.
+    """
+    lines = text.split("\n")
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _visible(ch: str) -> str:
+    # One cell for one character, so that the caret's columns still line up.
+    return ch if ch == "\t" or ch.isprintable() else "\ufffd"
+
+
 def _snippet(span: Span, src_lines: list[str], paint: object, severity: str) -> list[str]:
     assert callable(paint)
     if not 1 <= span.line <= len(src_lines):
         return []
-    raw = src_lines[span.line - 1]
+    # Control characters and line separators inside the line are shown as U+FFFD: raw,
+    # a form feed or a lone CR would move the terminal's cursor.
+    raw = "".join(_visible(ch) for ch in src_lines[span.line - 1])
     line = raw.expandtabs(4)
     # Map the span's character columns onto display columns of the tab-expanded line.
     prefix = raw[: max(span.column - 1, 0)].expandtabs(4)

@@ -188,8 +188,10 @@ def _unexpected_character(exc: UnexpectedCharacters, file: str, lines: Sequence[
     # Two-character spellings first (`&&`, `||`), then the single character.
     hints = {"&&": "use `and`", "||": "use `or`", "&": "use `and`", "|": "use `or`"}
     hints["!"] = "use `not` (or `!=`)"
+    hints["\r"] = "a carriage return alone does not end a line: save the file with \\n line ends"
     hint = hints.get(rest) or hints.get(ch)
-    return error("E002", f"unexpected character `{ch}`", span, help=hint)
+    shown = ch if ch.isprintable() else ch.encode("unicode_escape").decode()  # never raw
+    return error("E002", f"unexpected character `{shown}`", span, help=hint)
 
 
 def _unexpected_token(
