@@ -123,19 +123,52 @@ def _date_option(value: str | None, name: str) -> Any:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
 
 
+def _synth_years(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    from ..market.limits import SYNTH_MAX_YEARS, SYNTH_MIN_YEARS
+
+    # Spelled out rather than a FloatRange: `nan` compares false with both bounds.
+    if not SYNTH_MIN_YEARS <= value <= SYNTH_MAX_YEARS:
+        raise click.BadParameter(
+            f"{value:g} is not between 1/12 (a month) and {SYNTH_MAX_YEARS:g} years",
+            param_hint="--years",
+        )
+    return value
+
+
 @data.command()
 @click.option(
-    "--years", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True
+    "--years",
+    type=float,
+    default=20.0,
+    show_default=True,
+    callback=_synth_years,
+    help="Length in years, 1/12 .. 100.",
 )
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--start", default="2005-01-03", show_default=True, help="First day (YYYY-MM-DD).")
+@click.option("--seed", type=click.IntRange(min=0), default=7, show_default=True)
+@click.option(
+    "--start",
+    default="2005-01-03",
+    show_default=True,
+    help="First day (YYYY-MM-DD), from 1985-01-01; the history must end by 2098-12-31.",
+)
 @click.option("-o", "--output", required=True, help="Output file (.parquet or .csv).")
 def synth(years: float, seed: int, start: str, output: str) -> None:
     """Generate a synthetic, seeded daily history (SPX, VIX, VVIX, VIX futures)."""
     out = _output_path(output)
+    import pandas as pd
+
+    from ..market.limits import synth_start_window
     from ..market.synth import synthesize
 
-    history = synthesize(years=years, seed=seed, start=_date_option(start, "--start"))
+    first = _date_option(start, "--start")
+    lo, hi = synth_start_window(years)
+    if not lo <= pd.Timestamp(first) <= hi:
+        raise click.BadParameter(
+            f"{first} is not between {lo.date()} and {hi.date()} "
+            f"(a {years:g}-year history must end by 2098-12-31)",
+            param_hint="--start",
+        )
+    history = synthesize(years=years, seed=seed, start=first)
     _write(history, out)
 
 

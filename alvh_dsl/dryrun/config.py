@@ -45,7 +45,9 @@ DEFAULT_SCENARIO_MOVES = (-0.10, -0.07, -0.05, -0.03, 0.03, 0.05)
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: TOML spells `nan` and `inf`, and no field means either (a NaN
+    # threshold compares false everywhere; an infinite equity makes every ratio 0 or NaN).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CostsSection(_Section):
@@ -194,6 +196,8 @@ def load_config(path: str | os.PathLike[str]) -> DryRunConfig:
         raise _config_error(path, [(None, f"cannot read: {exc.strerror or exc}")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise _config_error(path, [(None, f"not valid TOML: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise _config_error(path, [(None, f"not UTF-8 text ({exc.reason})")]) from None
     try:
         return DryRunConfig.model_validate(data)
     except ValidationError as exc:

@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..fileio import atomic_path
+from .limits import FIRST_DAY, LAST_DAY, LAST_ROW_DAY, outside, range_message
 from .validation import (
     COLUMN_ORDER,
     EXPIRY_COLUMNS,
@@ -52,6 +53,7 @@ from .validation import (
     apply_gap_policy,
     check_date_order,
     check_values,
+    issue,
     normalized_columns,
     parse_dates,
     parse_numbers,
@@ -261,7 +263,7 @@ def load_history(
     """
     raw = read_file(path)
     table = _table_from_raw(raw, gaps=gaps, futures_zero=futures_zero)
-    stored = Provenance.from_json(raw.metadata) if raw.metadata else None
+    stored = _stored_provenance(raw)
     source = Source(str(path), raw.sha256, "history")
     if stored is not None:
         prov = Provenance(
@@ -277,6 +279,31 @@ def load_history(
     else:
         prov = Provenance(sources=(source,), notes=tuple(table.notes))
     return History(canonical_frame(table.frame), prov)
+
+
+def _stored_provenance(raw: RawFile) -> Provenance | None:
+    """The provenance a Parquet file we wrote carries, or an E601 naming the file when its
+    JSON object does not have our shape (a hand-edited or foreign ``alvh`` key)."""
+    if not raw.metadata:
+        return None
+    try:
+        stored = Provenance.from_json(raw.metadata)
+        for text in (*stored.notes, *(s.path + s.sha256 + s.role for s in stored.sources)):
+            if not isinstance(text, str):
+                raise TypeError(f"expected text, got {type(text).__name__}")
+    except (TypeError, ValueError, AttributeError) as exc:
+        message = f"`alvh` provenance metadata does not have the expected shape ({exc})"
+        raise DataError([issue(raw.label, 0, "", message)]) from None
+    return stored
+
+
+def _check_window(
+    raw: RawFile, column: str, days: Any, last: pd.Timestamp, collector: Collector
+) -> None:
+    """Report days outside FIRST_DAY .. ``last``: the expiry calendar cannot place them."""
+    for pos in np.flatnonzero(outside(days, FIRST_DAY, last)):
+        message = range_message(days[pos], FIRST_DAY, last)
+        collector.add(raw.label, raw.lines[pos], column, message)
 
 
 def _table_from_raw(raw: RawFile, *, gaps: GapPolicy, futures_zero: ZeroPolicy) -> Table:
@@ -301,6 +328,7 @@ def _table_from_raw(raw: RawFile, *, gaps: GapPolicy, futures_zero: ZeroPolicy) 
     collector.raise_if_any()
     ignored = sorted(c for c in names if c != "date" and c not in COLUMN_ORDER)
     dates = parse_dates(raw, names["date"], collector, required=True)
+    _check_window(raw, names["date"], dates, LAST_ROW_DAY, collector)
     check_date_order(raw, names["date"], dates, collector)
     columns: dict[str, Any] = {}
     for column in COLUMN_ORDER:
@@ -308,6 +336,7 @@ def _table_from_raw(raw: RawFile, *, gaps: GapPolicy, futures_zero: ZeroPolicy) 
             continue
         if column in EXPIRY_COLUMNS:
             columns[column] = parse_dates(raw, names[column], collector, required=False)
+            _check_window(raw, names[column], columns[column], LAST_DAY, collector)
         else:
             columns[column], _ = parse_numbers(raw, names[column], collector)
     frame = pd.DataFrame(columns, index=pd.DatetimeIndex(dates, name="date"))

@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..errors import DataError
 from .history import History, Provenance, Source, canonical_frame
+from .limits import FIRST_DAY, LAST_DAY, LAST_ROW_DAY, outside, range_message
 from .validation import (
     EXPIRY_COLUMNS,
     FUTURES_MONTHS,
@@ -210,6 +211,21 @@ def _round_index_levels(table: Table) -> None:
         )
 
 
+def _check_calendar_window(table: Table, collector: Collector) -> None:
+    """The merged history's days must lie where the expiry calendar can place them (source
+    files may reach further back: their rows outside the common span are dropped)."""
+    windows = [("spx", pd.DatetimeIndex(table.frame.index), LAST_ROW_DAY)]
+    for column in EXPIRY_COLUMNS:
+        if column in table.frame:
+            windows.append((column, pd.DatetimeIndex(table.frame[column]), LAST_DAY))
+    for column, days, last in windows:
+        origin = table.origins[column]
+        where = "" if column == "spx" else origin.column  # a row's date: the whole row
+        for pos in np.flatnonzero(outside(days, FIRST_DAY, last)):
+            message = range_message(days[pos], FIRST_DAY, last)
+            collector.add(origin.file, int(origin.lines[pos]), where, message)
+
+
 def merge(
     *,
     spx: PathLike,
@@ -275,6 +291,7 @@ def merge(
             if dropped:
                 notes.append(dropped)
     table = Table(pd.DataFrame(columns, index=index), origins, notes)
+    _check_calendar_window(table, collector)
     _round_index_levels(table)
     zeros_to_missing(table, futures_zero)
     check_values(table, collector)

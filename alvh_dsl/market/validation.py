@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,8 @@ import pandas as pd
 from ..errors import DataError
 from ..fileio import HISTORY_LIMIT, read_regular_file
 from ..lang.diagnostics import DataSpan, Diagnostic, data_span, error
+from .limits import READABLE_FIRST, READABLE_LAST, in_range_days, range_message
+from .parquet_reader import read_parquet
 
 GapPolicy = Literal["error", "ffill", "keep"]
 ZeroPolicy = Literal["error", "missing"]
@@ -182,26 +183,10 @@ def read_file(path: str | Path, label: str | None = None) -> RawFile:
     data = read_regular_file(path, HISTORY_LIMIT, lambda m: DataError([issue(label, 0, "", m)]))
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in (".parquet", ".pq"):
-        return _read_parquet(data, label, digest)
+        frame, metadata = read_parquet(data, label)
+        lines = np.arange(1, len(frame) + 1, dtype=np.int64)
+        return RawFile(label, digest, "parquet", frame, lines, 0, metadata)
     return _read_csv(data, label, digest)
-
-
-def _read_parquet(data: bytes, label: str, digest: str) -> RawFile:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(io.BytesIO(data))
-    except (pa.ArrowException, OSError) as exc:
-        raise DataError([issue(label, 0, "", f"not a readable Parquet file ({exc})")]) from None
-    meta = (table.schema.metadata or {}).get(b"alvh")
-    frame = table.to_pandas()
-    if isinstance(frame.index, pd.DatetimeIndex):
-        frame = frame.reset_index(names=frame.index.name or "date")
-    frame = frame.reset_index(drop=True)
-    lines = np.arange(1, len(frame) + 1, dtype=np.int64)
-    metadata = json.loads(meta) if meta else None
-    return RawFile(label, digest, "parquet", frame, lines, 0, metadata)
 
 
 def _read_csv(data: bytes, label: str, digest: str) -> RawFile:
@@ -307,9 +292,12 @@ def parse_dates(raw: RawFile, column: str, collector: Collector, *, required: bo
         parsed = pd.DatetimeIndex(series)
         if parsed.tz is not None:
             parsed = parsed.tz_localize(None)
-        result: npt.NDArray[Any] = parsed.as_unit("ns").normalize().to_numpy()
+        result, far = in_range_days(parsed.normalize())
+        for pos in np.flatnonzero(far):
+            message = range_message(parsed[pos], READABLE_FIRST, READABLE_LAST)
+            collector.add(raw.label, raw.lines[pos], column, message)
         if required:
-            for pos in np.flatnonzero(np.isnat(result)):
+            for pos in np.flatnonzero(np.isnat(result) & ~far):
                 collector.add(raw.label, raw.lines[pos], column, "missing date")
         return result
     text = _as_text(series)
@@ -328,9 +316,14 @@ def parse_dates(raw: RawFile, column: str, collector: Collector, *, required: bo
             fmt, shown = candidate, name
             break
     parsed_ok = pd.to_datetime(non_empty, format=fmt, errors="coerce")
-    values = pd.DatetimeIndex(parsed_ok).as_unit("ns").to_numpy()
+    values, far = in_range_days(pd.DatetimeIndex(parsed_ok))
     result[~missing] = values
+    for pos, value in zip(np.flatnonzero(~missing)[far], parsed_ok[far], strict=True):
+        message = range_message(value, READABLE_FIRST, READABLE_LAST)
+        collector.add(raw.label, raw.lines[pos], column, message)
     for pos in np.flatnonzero(~missing & np.isnat(result)):
+        if collector.reported(raw.label, raw.lines[pos], column):
+            continue
         collector.add(
             raw.label, raw.lines[pos], column, f"not a date: {text.iloc[pos]!r} (expected {shown})"
         )
