@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "E008": "rulebook header misplaced",
     "E009": "invalid number",
     "E010": "fmt cannot reproduce a statement",
+    "E011": "string literal too long",
     # names
     "E101": "unknown name",
     "E102": "name used before it is defined",

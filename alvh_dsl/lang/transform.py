@@ -24,6 +24,9 @@ from .construct import construct
 from .diagnostics import Diagnostic, error
 
 MAX_NUMBER = 1e15
+MAX_STRING_BYTES = 64 * 1024
+"""Longest string literal, quotes included, in characters (E011): titles, descriptions,
+alert messages and include paths are short, and a bound keeps one literal's cost small."""
 
 N = TypeVar("N", bound=A.Node)
 
@@ -141,6 +144,18 @@ _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 
 def string_value(tok: Token) -> str:
     raw = str(tok)
+    if len(raw) > MAX_STRING_BYTES:
+        CTX.get().diagnostics.append(
+            error(
+                "E011",
+                f"string literal of {len(raw)} characters is longer than "
+                f"{MAX_STRING_BYTES // 1024} KiB",
+                span_of(tok),
+                help="titles, descriptions and alert messages must be shorter; "
+                "put long text in a comment",
+            )
+        )
+        return ""
     body = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
     if "\\" not in body:
         return body
