@@ -48,7 +48,7 @@ def range_message(
     value: Any, first: pd.Timestamp = FIRST_DAY, last: pd.Timestamp = LAST_DAY
 ) -> str:
     """The E601 message for a date outside ``first .. last``."""
-    day = pd.Timestamp(value).date()
+    day = pd.Timestamp(value).isoformat().split("T")[0]  # .date() fails before year 1
     return f"date {day} is outside the supported range {first.date()} .. {last.date()}"
 
 

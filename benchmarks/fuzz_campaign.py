@@ -1,0 +1,295 @@
+"""The long fuzz run (issue 10). Run: ``python benchmarks/fuzz_campaign.py --seconds 900``.
+
+Mutates valid inputs of four kinds and feeds each, in this process, to the entry
+points a user reaches:
+
+- ``book``: the books under ``rulebooks/``, ``../shared/rulebooks/`` and
+  ``tests/golden/`` through :func:`alvh_dsl.api.check`,
+  :func:`alvh_dsl.lang.fmt.format_source` and, when the book checks clean,
+  :func:`alvh_dsl.api.load` and one ``Book.evaluate`` on the example state;
+- ``state``: ``examples/state_near_expiry.json`` through
+  :func:`alvh_dsl.lang.state.parse_state`;
+- ``history``: small CSVs (and slices of ``../shared/data/history_2004_2023.csv``)
+  written to a file and read by :func:`alvh_dsl.market.history.load_history`;
+- ``config``: ``examples/dryrun.toml`` through :func:`alvh_dsl.dryrun.config.load_config`.
+
+An input passes when it is accepted or refused with an :class:`alvh_dsl.errors.AlvhError`.
+Anything else is a failure: the input and its traceback are saved under
+``/tmp/fuzz-failures/``. Every input is timed (over 1 s is counted as slow) and
+watched by an alarm (``--hang`` seconds, a hang is a failure). A table of counts
+per kind is printed at the end. Options: ``--inputs N`` (stop after N inputs),
+``--seconds S`` (stop after S seconds), ``--seed K``. ``tests/test_fuzz_inputs.py``
+runs the kept corpus (``tests/fuzz_corpus/``) through :func:`run_input`: the
+bounded run CI does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+
+from alvh_dsl.api import check, load  # noqa: E402
+from alvh_dsl.dryrun.config import load_config  # noqa: E402
+from alvh_dsl.errors import AlvhError  # noqa: E402
+from alvh_dsl.lang.fmt import format_source  # noqa: E402
+from alvh_dsl.lang.state import parse_state  # noqa: E402
+from alvh_dsl.market.history import load_history  # noqa: E402
+
+KINDS = ("book", "state", "history", "config")
+SUFFIX = {"book": ".alvh", "state": ".json", "history": ".csv", "config": ".toml"}
+FAILURES = Path("/tmp/fuzz-failures")
+SLOW_SECONDS = 1.0
+
+# Tokens that reach many branches: hostile numbers and dates, keywords and units,
+# punctuation, line ends and the bytes a text reader trips on.
+NUMBERS = (
+    b"0 -1 1e308 1e999 nan inf -inf NaN Infinity 99999999999999999999 0.0000001 "
+    b"2099-12-31 1900-01-01 2300-01-01 9999-12-31 0000-00-00 02/30/2020 -1020-01-03"
+).split()
+WORDS = (
+    b"% $ d days pts when then rule param include and or not of crosses above below shift "
+    b"close open hedge condor SMA(VIX,20) RSI( ) ( [ ] { } \" ' , : = # \\ true null [] {} "
+    b'"" - + * / < >= == != .. e E'
+).split()
+BYTES = [b"\n", b"\r\n", b"\r", b"\t", b"  ", b"\x00", b"\xff", b"\xc3\xa9", b"\xe2\x80\xa8"]
+TOKENS = [*NUMBERS, *WORDS, *BYTES, b"\xef\xbb\xbf", b" days", b" pts"]
+
+
+# ----------------------------------------------------------------- the seeds
+
+
+def seeds() -> dict[str, list[bytes]]:
+    """The valid inputs every mutation starts from, per kind."""
+    books: list[bytes] = []
+    for folder in (ROOT / "rulebooks", SHARED / "rulebooks", ROOT / "tests" / "golden"):
+        if folder.is_dir():
+            books += [p.read_bytes() for p in sorted(folder.rglob("*.alvh"))]
+    histories = [
+        b"date,spx,vix\n2020-01-02,3000,15\n2020-01-03,3001,16\n2020-01-06,2990,17\n",
+        b"date,spx,vix,vx1,vx1_expiry\n2020-01-02,3000,15,16,2020-01-22\n"
+        b"2020-01-03,3001,16,17,2020-01-22\n",
+        b"date,spx,vix,vvix,rate,dividend_yield\n2020-01-02,3000,15,90,0.02,0.018\n"
+        b"2020-01-03,3010,14.5,88,0.02,0.018\n",
+    ]
+    real = SHARED / "data" / "history_2004_2023.csv"
+    if real.is_file():
+        lines = real.read_bytes().splitlines(keepends=True)
+        histories += [b"".join(lines[:1] + lines[i : i + 6]) for i in (1, 1000, 4000)]
+    return {
+        "book": books,
+        "state": [(ROOT / "examples" / "state_near_expiry.json").read_bytes()],
+        "history": histories,
+        "config": [(ROOT / "examples" / "dryrun.toml").read_bytes()],
+    }
+
+
+# ------------------------------------------------------------- the mutations
+
+
+def _span(rng: random.Random, data: bytes) -> tuple[int, int]:
+    start = rng.randrange(len(data) + 1)
+    return start, min(len(data), start + rng.randrange(1, 40))
+
+
+def mutate(data: bytes, rng: random.Random, others: list[bytes]) -> bytes:
+    """One to four byte-, token- and line-level edits of ``data``."""
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(9)
+        i, j = _span(rng, data)
+        if op == 0:  # delete a span
+            data = data[:i] + data[j:]
+        elif op == 1:  # insert a token
+            data = data[:i] + rng.choice(TOKENS) + data[i:]
+        elif op == 2:  # replace a span with a token
+            data = data[:i] + rng.choice(TOKENS) + data[j:]
+        elif op == 3:  # flip one byte
+            if data:
+                k = rng.randrange(len(data))
+                data = data[:k] + bytes([rng.randrange(256)]) + data[k + 1 :]
+        elif op == 4:  # duplicate a span (repeated keys, rows, rules)
+            data = data[:j] + data[i:j] * rng.randint(1, 3) + data[j:]
+        elif op in (5, 6):  # line edits: drop, repeat or swap lines
+            lines = data.splitlines(keepends=True)
+            if len(lines) > 1:
+                a, b = rng.randrange(len(lines)), rng.randrange(len(lines))
+                if op == 5:
+                    lines[a], lines[b] = lines[b], lines[a]
+                else:
+                    lines.insert(a, lines[b]) if rng.random() < 0.5 else lines.pop(a)
+                data = b"".join(lines)
+        elif op == 7:  # splice a piece of another seed
+            other = rng.choice(others)
+            k, m = _span(rng, other)
+            data = data[:i] + other[k:m] + data[j:]
+        else:  # change a number
+            digits = [k for k, c in enumerate(data) if 48 <= c <= 57]
+            if digits:
+                k = rng.choice(digits)
+                data = data[:k] + rng.choice(NUMBERS) + data[k + 1 :]
+    return data
+
+
+# ------------------------------------------------------------- entry points
+
+
+_STATE = parse_state((ROOT / "examples" / "state_near_expiry.json").read_text())
+
+
+def _book(data: bytes, workdir: Path) -> None:
+    text = data.decode("utf-8", errors="replace")
+    # in the golden folder, so that `include "lib.alvh"` finds the seed books' libraries
+    path = str(ROOT / "tests" / "golden" / "books" / "includes" / "fuzz.alvh")
+    check(path, text=text)
+    with suppress(AlvhError):  # a book with syntax errors is refused by fmt, checked by check
+        format_source(text, path)
+    book = load(path, text=text)
+    book.evaluate(_STATE)
+
+
+def _file(kind: str, data: bytes, workdir: Path) -> Path:
+    path = workdir / f"fuzz{SUFFIX[kind]}"
+    path.write_bytes(data)
+    return path
+
+
+ENTRY: dict[str, Callable[[bytes, Path], object]] = {
+    "book": _book,
+    "state": lambda data, _: parse_state(data.decode("utf-8", errors="replace")),
+    "history": lambda data, workdir: load_history(_file("history", data, workdir)),
+    "config": lambda data, workdir: load_config(_file("config", data, workdir)),
+}
+
+
+def run_input(kind: str, data: bytes, workdir: Path) -> str:
+    """Feed one input to its entry points: ``"accepted"`` or ``"refused"`` (an
+    :class:`AlvhError`). Any other exception propagates: that is a failure."""
+    try:
+        ENTRY[kind](data, workdir)
+    except AlvhError:
+        return "refused"
+    return "accepted"
+
+
+class Hang(Exception):
+    """An input ran past the alarm."""
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise Hang()
+
+
+@contextmanager
+def watched(seconds: int) -> Iterator[None]:
+    """Raise :class:`Hang` in the body after ``seconds``."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _save(kind: str, data: bytes, error: str) -> Path:
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    name = f"{kind}-{hashlib.sha256(data).hexdigest()[:16]}"
+    (FAILURES / (name + SUFFIX[kind])).write_bytes(data)
+    (FAILURES / (name + ".txt")).write_text(error)
+    return FAILURES / (name + SUFFIX[kind])
+
+
+# Long: one loop that mutates, runs, times, classifies and reports; split it and the
+# counters would travel between four functions.
+def campaign(inputs: int, seconds: float, seed: int, hang: int) -> Counter[tuple[str, str]]:
+    """Run the campaign; counts keyed by (kind, outcome)."""
+    rng = random.Random(seed)
+    pool = seeds()
+    everything = [d for kind in KINDS for d in pool[kind]]
+    counts: Counter[tuple[str, str]] = Counter()
+    slowest: dict[str, float] = dict.fromkeys(KINDS, 0.0)
+    failed: set[str] = set()
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        n = 0
+        while n < inputs and time.monotonic() - start < seconds:
+            kind = KINDS[n % len(KINDS)]
+            data = mutate(rng.choice(pool[kind]), rng, everything)
+            n += 1
+            t0 = time.perf_counter()
+            try:
+                with watched(hang):
+                    outcome = run_input(kind, data, workdir)
+            except Hang:
+                outcome = "hang"
+                _save(kind, data, f"no answer within {hang} s\n")
+            except Exception:  # any exception but AlvhError is the finding
+                outcome = "failure"
+                error = traceback.format_exc()
+                where = error.strip().splitlines()[-1]
+                if where not in failed:
+                    failed.add(where)
+                    print(f"{kind}: {where} -> {_save(kind, data, error)}", flush=True)
+            elapsed = time.perf_counter() - t0
+            slowest[kind] = max(slowest[kind], elapsed)
+            counts[(kind, outcome)] += 1
+            if elapsed > SLOW_SECONDS:
+                counts[(kind, "slow")] += 1
+                _save(kind, data, f"took {elapsed:.2f} s\n")
+            if n % 10_000 == 0:
+                print(f"{n} inputs, {time.monotonic() - start:.0f} s", flush=True)
+    for kind in KINDS:
+        counts[(kind, "slowest_ms")] = round(slowest[kind] * 1000)
+    return counts
+
+
+def table(counts: Counter[tuple[str, str]]) -> str:
+    """The closing table: one row per kind, and the totals."""
+    columns = ("accepted", "refused", "failure", "hang", "slow", "slowest_ms")
+    rows = [f"{'kind':<8} {'inputs':>9} " + " ".join(f"{c:>10}" for c in columns)]
+    for kind in (*KINDS, "total"):
+        kinds = KINDS if kind == "total" else (kind,)
+
+        def cell(c: str, kinds: tuple[str, ...] = kinds) -> int:
+            values = [counts[(k, c)] for k in kinds]
+            return max(values) if c == "slowest_ms" else sum(values)
+
+        total = sum(cell(c) for c in ("accepted", "refused", "failure", "hang"))
+        rows.append(f"{kind:<8} {total:>9} " + " ".join(f"{cell(c):>10}" for c in columns))
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run, print the table; exit 1 when anything failed, hung or was slow."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=float("inf"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hang", type=int, default=10, help="alarm per input, in seconds")
+    args = parser.parse_args(argv)
+    t0 = time.monotonic()
+    counts = campaign(args.inputs, args.seconds, args.seed, args.hang)
+    print(table(counts))
+    print(json.dumps({"seed": args.seed, "seconds": round(time.monotonic() - t0)}))
+    bad = sum(counts[(k, c)] for k in KINDS for c in ("failure", "hang", "slow"))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
