@@ -10,6 +10,7 @@ import tracemalloc
 
 import pytest
 
+from alvh_dsl.api import check
 from alvh_dsl.lang.parse import parse, parser
 from alvh_dsl.lang.transform import MAX_STRING_BYTES
 
@@ -58,3 +59,62 @@ def test_string_literals_longer_than_the_limit_are_E011(length: int, expected: l
             (d,) = result.diagnostics
             assert (d.span.line, d.span.column) == (2, 13)
             assert "64 KiB" in d.message
+
+
+def _rules(*rows: tuple[str, str]) -> str:
+    return "".join(
+        f"rule r{i}\n  when {when} then {action}\n" for i, (when, action) in enumerate(rows)
+    )
+
+
+_CLOSE, _ROLL = "close condor", "roll condor to month 2"
+
+
+@pytest.mark.parametrize(
+    ("book", "messages"),
+    [
+        (
+            _rules(("VIX > 30", _CLOSE), ("VIX > 20", _ROLL)),
+            ["rules `r0` and `r1` have the same priority (0) and both act on the condor"],
+        ),
+        (
+            _rules(("VIX > 30", _CLOSE), ("VIX > 20", _ROLL), ("VIX > 25", _CLOSE)),
+            ["rules `r0`, `r1` and `r2` have the same priority (0) and all act on the condor"],
+        ),
+        (
+            _rules(*[("VIX > 30", (_CLOSE, _ROLL)[i % 2]) for i in range(5)]),
+            ["rules `r0`, `r1`, `r2`, `r3` and `r4` have the same priority (0) and all act"],
+        ),
+        (
+            _rules(*[("VIX > 30", (_CLOSE, _ROLL)[i % 2]) for i in range(40)]),
+            ["rules `r0`, `r1`, `r2`, `r3`, `r4` and 35 more (40 in all) have the same"],
+        ),
+        # r0 and r2 cannot fire together, but both conflict with r1: one group of three.
+        (
+            _rules(("VIX > 30", _CLOSE), ("SPX > 1", _ROLL), ("VIX < 10", _CLOSE)),
+            ["rules `r0`, `r1` and `r2` have"],
+        ),
+        # Two groups that cannot fire together: two warnings, each at its first conflict.
+        (
+            _rules(
+                ("VIX > 30", _CLOSE), ("VIX > 31", _ROLL), ("VIX < 10", _CLOSE), ("VIX < 9", _ROLL)
+            ),
+            ["rules `r0` and `r1` have", "rules `r2` and `r3` have"],
+        ),
+        # Identical actions never conflict.
+        (_rules(*[("VIX > 30", _CLOSE) for _ in range(30)]), []),
+    ],
+    ids=["2", "3", "5", "40", "chain", "two-groups", "same-action"],
+)
+def test_W202_is_one_warning_per_group_of_conflicting_rules(book: str, messages: list[str]) -> None:
+    found = [d for d in check("t.alvh", text=book) if d.code == "W202"]
+    assert len(found) == len(messages)
+    for d, expected in zip(found, messages, strict=True):
+        assert d.message.startswith(expected)
+
+
+def test_W202_groups_keep_the_output_of_a_large_book_bounded() -> None:
+    rows = [(f"VIX > {10 + i % 7}", (_CLOSE, _ROLL)[i % 2]) for i in range(500)]
+    found = [d for d in check("t.alvh", text=_rules(*rows)) if d.code == "W202"]
+    assert len(found) == 1
+    assert "and 495 more (500 in all)" in found[0].message

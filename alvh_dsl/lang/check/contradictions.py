@@ -176,15 +176,45 @@ def _groups(an: Analysis) -> dict[tuple[int, str], dict[str, list[_Entry]]]:
     return groups
 
 
+_MAX_PAIR_TESTS = 64
+"""Earlier actions one action is looked at against, per (priority, target), the most recent
+of each other action text first: checking stays linear, and a book with fewer actions on
+one target than this is checked exactly."""
+
+_NAMED = 5
+"""Rules named in one W202; the rest are counted."""
+
+
+def _root(parent: dict[int, int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def _rule_list(ids: list[str]) -> str:
+    named = [f"`{r}`" for r in ids[:_NAMED]]
+    if len(ids) > _NAMED:
+        return f"{', '.join(named)} and {len(ids) - _NAMED} more ({len(ids)} in all)"
+    if len(named) == 2:
+        return " and ".join(named)
+    return f"{', '.join(named[:-1])} and {named[-1]}"
+
+
 def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     """W202: rules of the same priority act differently on the same target.
 
     Which runs first then depends only on file order. Rules whose conditions
     cannot both be true (by the same analysis as W201) are not reported.
 
-    Actions are grouped by (priority, target) and, within a group, by their
-    canonical text: identical actions never conflict, so a book of thousands of
-    rules that all `close condor` costs one comparison per rule, not one per pair.
+    One warning per *group*: the rules of one (priority, target) linked by conflicts
+    (a conflicts with b, b with c: one group of three), at the group's first conflict,
+    naming the first :data:`_NAMED` rules and counting the rest, so the output grows
+    with the number of groups, not of pairs. Actions are grouped by (priority, target)
+    and, within a group, by their canonical text: identical actions never conflict, so a
+    book of thousands of rules that all `close condor` costs one comparison per rule, not
+    one per pair; each action is compared with at most :data:`_MAX_PAIR_TESTS` earlier
+    ones (the most recent), so a conflict further back may go unseen in a huge book.
     """
     facts_of: dict[int, list[Fact]] = {}
 
@@ -196,42 +226,82 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
                 _atoms(an, rule.when, False, found)
         return found
 
-    # Candidates first; each pair of rules is then reported once, at the later rule's
-    # first conflicting action in source order (whatever the order of the groups).
-    found: list[tuple[tuple[int, int, int, int], A.Rule, A.ActionNode, A.Rule, A.ActionNode, str]]
-    found = []
+    # One group of candidate rules per component of the conflict graph of a (priority,
+    # target); a group is reported once even when it conflicts on several targets.
+    groups: list[tuple[tuple[int, int], list[_Entry], str]] = []
     for (_priority, target), by_text in _groups(an).items():
-        seen: dict[str, list[_Entry]] = {}
-        # Walk in file order, comparing each action with the earlier ones of other texts.
         entries = sorted(
             ((rule, action, text) for text, items in by_text.items() for rule, action in items),
             key=lambda e: (e[0].span.file, e[0].span.line, e[0].span.column),
         )
-        for rule, action, text in entries:
+        parent = {i: i for i in range(len(entries))}
+        first: dict[int, tuple[int, int]] = {}  # component root -> its first conflict (j, i)
+        seen: dict[str, list[int]] = {}
+        for i, (rule, _action, text) in enumerate(entries):
+            steps = 0
             for other_text, earlier in seen.items():
                 if other_text == text:
                     continue
-                for r1, a1 in earlier:
-                    if r1 is rule:
+                for j in reversed(earlier):
+                    steps += 1
+                    if steps > _MAX_PAIR_TESTS:
+                        break
+                    r1 = entries[j][0]
+                    if r1 is rule or _root(parent, j) == _root(parent, i):
                         continue
                     if _contradiction([*facts(r1), *facts(rule)]) is not None:
                         continue  # they cannot fire on the same day
-                    key = (action.span.line, action.span.column, a1.span.line, a1.span.column)
-                    found.append((key, r1, a1, rule, action, target))
-                    break
-            seen.setdefault(text, []).append((rule, action))
-    reported: set[tuple[str, str]] = set()
-    for _key, r1, a1, rule, action, target in sorted(found, key=lambda f: (f[0], f[5])):
-        if (r1.id, rule.id) in reported:
+                    ri, rj = _root(parent, i), _root(parent, j)
+                    pairs = [p for p in (first.pop(ri, None), first.pop(rj, None)) if p]
+                    parent[ri] = rj
+                    first[rj] = min([*pairs, (j, i)], key=lambda p: (p[1], p[0]))
+            seen.setdefault(text, []).append(i)
+        members: dict[int, list[int]] = {}
+        for i in range(len(entries)):
+            members.setdefault(_root(parent, i), []).append(i)
+        for root, (j, i) in first.items():
+            group = [entries[k][:2] for k in members[root]]
+            groups.append(((i, j), [entries[j][:2], entries[i][:2], *group], target))
+    reported: set[tuple[str, ...]] = set()
+    for _key, group, target in sorted(groups, key=lambda g: _order(g[1], g[2])):
+        a2 = group[1][1]
+        ids = list(dict.fromkeys(r.id for r, _ in sorted(group[2:], key=_entry_order)))
+        if tuple(ids) in reported:
             continue
-        reported.add((r1.id, rule.id))
-        noun = "the condor" if target == "condor" else f"the hedge in month {target[-1]}"
-        yield warning(
-            "W202",
-            f"rules `{r1.id}` and `{rule.id}` have the same priority ({r1.priority}) "
-            f"and both act on {noun}",
-            action.span,
-            help=f"give one a higher priority; as written `{r1.id}` runs first "
-            "(file order) and supersedes the other",
-            related=[note(a1.span, f"`{r1.id}` acts on it here")],
+        reported.add(tuple(ids))
+        yield _warning(ids, group[0], a2, target)
+
+
+def _warning(ids: list[str], first: _Entry, at: A.ActionNode, target: str) -> Diagnostic:
+    """The W202 of one group: at its first conflict (``at``, later than ``first``)."""
+    r1, a1 = first
+    noun = "the condor" if target == "condor" else f"the hedge in month {target[-1]}"
+    if len(ids) == 2:
+        verb = "both act"
+        help_text = (
+            f"give one a higher priority; as written `{ids[0]}` runs first "
+            "(file order) and supersedes the other"
         )
+    else:
+        verb = "all act"
+        help_text = (
+            "give them different priorities; as written they run in file order "
+            f"(`{ids[0]}` first) and each supersedes the later ones"
+        )
+    return warning(
+        "W202",
+        f"rules {_rule_list(ids)} have the same priority ({r1.priority}) and {verb} on {noun}",
+        at.span,
+        help=help_text,
+        related=[note(a1.span, f"`{r1.id}` acts on it here")],
+    )
+
+
+def _entry_order(e: _Entry) -> tuple[str, int, int]:
+    return (e[0].span.file, e[0].span.line, e[0].span.column)
+
+
+def _order(group: list[_Entry], target: str) -> tuple[int, int, int, int, str]:
+    """A group's first conflict in source order: the later action, then the earlier one."""
+    (_r1, a1), (_r2, a2) = group[0], group[1]
+    return (a2.span.line, a2.span.column, a1.span.line, a1.span.column, target)
