@@ -1,0 +1,121 @@
+"""`alvh check` on generated books of 10k–100k rules: whole commands, medians (issue 10).
+
+Run: ``python benchmarks/bench_scale.py [OLD_TREE]``. Books of 10,000 / 20,000 / 50,000 /
+100,000 rules are generated (seeded, so every run checks the same text) into a temporary
+directory, and ``alvh check BOOK`` is timed as a user waits for it: a new process,
+start-up, imports, parse, check, the report printed. Runs are interleaved (every size,
+then every size again, and with ``OLD_TREE`` old and new side by side as in
+benchmarks/bench_layout.py) and medians reported with the bytes of output.
+``SIZES=10000,20000 REPS=3`` chooses the sizes and the repetitions;
+``--write DIR`` only writes the books, e.g. to profile one.
+
+The book is what makes W202 (same-priority conflicts) grow: rules of few priorities,
+about half acting on the condor and half on the hedge's months, with conditions on a
+few names so most pairs can fire together.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+SIZES = [10_000, 20_000, 50_000, 100_000]
+
+_ACTIONS = [
+    "close condor",
+    "roll condor to month 2",
+    "roll condor to month 3 keeping delta",
+    "close hedge month 2",
+    "shift 50% hedge to month 2",
+    "shift 25% hedge to month 3",
+    'alert "look"',
+]
+_CONDITIONS = [
+    "VIX > {a}",
+    "VIX < {a}",
+    "VIX between {a} and {b}",
+    "condor.DTE < {d}d",
+    "hedge.DTE < {d}d",
+    "stressed and hedge.layers < 3",
+    "VIX.M1 > VIX.M2",
+]
+
+
+def generate(n: int, seed: int = 10) -> str:
+    """A book of ``n`` rules (and a param and a define), the same for the same seed.
+
+    Two lines a rule, so that 100,000 rules stay under the 8 MiB file limit (E406).
+    """
+    rng = random.Random(seed)
+    lines = [
+        f'rulebook "scale {n}" version "1.0"',
+        "param trigger = 22",
+        "define stressed = VIX > trigger or VIX.M1 > VIX.M2",
+        "",
+    ]
+    for i in range(n):
+        conds = []
+        for _ in range(rng.randint(1, 2)):
+            a = rng.randint(10, 40)
+            conds.append(
+                rng.choice(_CONDITIONS).format(a=a, b=a + rng.randint(1, 10), d=rng.randint(1, 30))
+            )
+        priority = rng.randint(0, 3)
+        head = f"rule r{i}" + (f" priority {priority}" if priority else "")
+        lines += [head, f"  when {' and '.join(conds)} then {rng.choice(_ACTIONS)}"]
+    return "\n".join(lines)
+
+
+def run(tree: Path, book: Path) -> tuple[float, int]:
+    """Seconds and bytes printed of one ``alvh check BOOK``."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()", "check", str(book)]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True)
+    return time.perf_counter() - start, len(done.stdout) + len(done.stderr)
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    sizes = [int(s) for s in os.environ.get("SIZES", ",".join(map(str, SIZES))).split(",")]
+    if args[:1] == ["--write"]:
+        out = Path(args[1])
+        out.mkdir(parents=True, exist_ok=True)
+        for n in sizes:
+            (out / f"scale_{n}.alvh").write_text(generate(n), encoding="utf-8")
+        return
+    trees = {"new": HERE}
+    if args:
+        trees = {"old": Path(args[0]).resolve(), "new": HERE}
+    reps = int(os.environ.get("REPS", "3"))
+    with tempfile.TemporaryDirectory() as tmp:
+        books = {n: Path(tmp) / f"scale_{n}.alvh" for n in sizes}
+        for n, path in books.items():
+            path.write_text(generate(n), encoding="utf-8")
+        times: dict[tuple[str, int], list[float]] = {}
+        output: dict[tuple[str, int], int] = {}
+        for i in range(reps + 1):  # the first round warms the disk cache and is dropped
+            for n, path in books.items():
+                for side, tree in trees.items():
+                    t, nbytes = run(tree, path)
+                    if i:
+                        times.setdefault((side, n), []).append(t)
+                    output[(side, n)] = nbytes
+        for n in sizes:
+            for side in trees:
+                key = (side, n)
+                print(
+                    f"alvh check, {n:7d} rules  {side}  {statistics.median(times[key]):7.2f} s"
+                    f"  output {output[key] / 1e6:7.2f} MB  (median of {reps})"
+                )
+
+
+if __name__ == "__main__":
+    main()
