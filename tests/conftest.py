@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -35,3 +38,26 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+HANG_SECONDS = 20  # far above any catalogue row's run time; a hang fails the row
+
+
+class Hung(Exception):
+    """A row that did not answer in time (not an OSError: readers catch those)."""
+
+
+def _timeout(signum: int, frame: FrameType | None) -> None:
+    raise Hung(f"no answer in {HANG_SECONDS} s")
+
+
+@pytest.fixture
+def alarm() -> Iterator[None]:
+    """Fail (:class:`Hung`) instead of hanging the suite on a read that never ends."""
+    previous = signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(HANG_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

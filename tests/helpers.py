@@ -129,3 +129,13 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 def relpath(path: str | os.PathLike[str], start: str | os.PathLike[str]) -> str:
     return os.path.relpath(os.fspath(path), os.fspath(start))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes (and empty directories), to show that a
+    refused command wrote nothing."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b"<not a file>"
+        for p in sorted(root.rglob("*"))
+        if not p.is_dir() or not any(p.iterdir())
+    }

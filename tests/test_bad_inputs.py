@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 import pytest
 from click.testing import CliRunner, Result
@@ -31,9 +28,9 @@ from alvh_dsl.lang.fmt import format_source
 from alvh_dsl.lang.parse import parse
 
 from .conftest import ROOT
+from .helpers import snapshot
 
 EXAMPLE_STATE = json.loads((ROOT / "examples" / "state_near_expiry.json").read_text())
-SECONDS = 20  # far above any row's run time; a hang fails the row
 
 
 def state(**changes: object) -> str:
@@ -258,34 +255,6 @@ FILES = [
 CASES = BOOKS + STATES + FILES
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b"<not a file>"
-        for p in sorted(root.rglob("*"))
-        if not p.is_dir() or not any(p.iterdir())
-    }
-
-
-class Hung(Exception):
-    """A row that did not answer in time (not an OSError: readers catch those)."""
-
-
-def _timeout(signum: int, frame: FrameType | None) -> None:
-    raise Hung(f"no answer in {SECONDS} s")
-
-
-@pytest.fixture
-def alarm() -> Iterator[None]:
-    """Fail (:class:`Hung`) instead of hanging the suite on a read that never ends."""
-    previous = signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _lay_out(root: Path, files: dict[str, str | bytes | Special]) -> None:
     for name, content in files.items():
         path = root / name
@@ -313,9 +282,9 @@ class Outcome:
 def _invoke(root: Path, case: Case, monkeypatch: pytest.MonkeyPatch) -> Outcome:
     _lay_out(root, case.files)
     monkeypatch.chdir(root)
-    before = _snapshot(root)
+    before = snapshot(root)
     result = _run(case.argv)
-    after = _snapshot(root)
+    after = snapshot(root)
     written = sorted(k for k in after.keys() | before.keys() if after.get(k) != before.get(k))
     return Outcome(result, written)
 

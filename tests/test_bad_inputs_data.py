@@ -1,21 +1,18 @@
 """The bad-input catalogue, part 2 (issue 10): hostile histories, configs and
 ``alvh data synth`` arguments, one row each.
 
-As in ``tests/test_bad_inputs.py`` (whose small helpers are copied here, not imported):
-every row runs through the CLI in a temporary working directory and must exit with the
-row's status, print the row's marker (``WHERE: CODE`` for a diagnostic, or click's usage
-message for a usage error), show no traceback, raise nothing but ``SystemExit``, and write
-nothing. An alarm turns a hang into a failure.
+As in ``tests/test_bad_inputs.py`` (the snapshot is tests/helpers.py's, the hang alarm
+conftest.py's): every row runs through the CLI in a temporary working directory and must
+exit with the row's status, print the row's marker (``WHERE: CODE`` for a diagnostic, or
+click's usage message for a usage error), show no traceback, raise nothing but
+``SystemExit``, and write nothing. An alarm turns a hang into a failure.
 """
 
 from __future__ import annotations
 
 import io
-import signal
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,7 +24,8 @@ from alvh_dsl.dryrun.config import load_config
 from alvh_dsl.errors import AlvhError
 from alvh_dsl.market.history import load_history
 
-SECONDS = 20  # far above any row's run time; a hang fails the row
+from .helpers import snapshot
+
 BOOK = "rule r\n  when VIX > 3\n  then close condor\n"
 
 
@@ -212,34 +210,6 @@ SYNTHS = [
 CASES = HISTORIES + CONFIGS + SYNTHS
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b"<not a file>"
-        for p in sorted(root.rglob("*"))
-        if not p.is_dir() or not any(p.iterdir())
-    }
-
-
-class Hung(Exception):
-    """A row that did not answer in time (not an OSError: readers catch those)."""
-
-
-def _timeout(signum: int, frame: FrameType | None) -> None:
-    raise Hung(f"no answer in {SECONDS} s")
-
-
-@pytest.fixture
-def alarm() -> Iterator[None]:
-    """Fail (:class:`Hung`) instead of hanging the suite on a read that never ends."""
-    previous = signal.signal(signal.SIGALRM, _timeout)
-    signal.alarm(SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _lay_out(root: Path, files: dict[str, str | bytes]) -> None:
     for name, content in files.items():
         path = root / name
@@ -259,7 +229,7 @@ def test_bad_input_cli(
 ) -> None:
     _lay_out(tmp_path, case.files)
     monkeypatch.chdir(tmp_path)
-    before = _snapshot(tmp_path)
+    before = snapshot(tmp_path)
     result = _run(case.argv)
     text = result.stdout + result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
@@ -268,7 +238,7 @@ def test_bad_input_cli(
     assert "Traceback" not in text
     assert case.marker in result.stderr, result.stderr[-2000:]
     assert result.exit_code == case.exit_code, result.stderr[-2000:]
-    assert _snapshot(tmp_path) == before
+    assert snapshot(tmp_path) == before
 
 
 API_HISTORIES = [c for c in HISTORIES if c.argv[:2] == ("data", "check")]
