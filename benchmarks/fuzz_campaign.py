@@ -4,9 +4,9 @@ Mutates valid inputs of four kinds and feeds each, in this process, to the entry
 points a user reaches:
 
 - ``book``: the books under ``rulebooks/``, ``../shared/rulebooks/`` and
-  ``tests/golden/`` through :func:`alvh_dsl.api.check`,
-  :func:`alvh_dsl.lang.fmt.format_source` and, when the book checks clean,
-  :func:`alvh_dsl.api.load` and one ``Book.evaluate`` on the example state;
+  ``tests/golden/`` through :func:`alvh_dsl.lang.fmt.format_source`,
+  :func:`alvh_dsl.api.load` (which runs every check of ``alvh check``) and, when
+  the book checks clean, one ``Book.evaluate`` on the example state;
 - ``state``: ``examples/state_near_expiry.json`` through
   :func:`alvh_dsl.lang.state.parse_state`;
 - ``history``: small CSVs (and slices of ``../shared/data/history_2004_2023.csv``)
@@ -17,10 +17,11 @@ An input passes when it is accepted or refused with an :class:`alvh_dsl.errors.A
 Anything else is a failure: the input and its traceback are saved under
 ``/tmp/fuzz-failures/``. Every input is timed (over 1 s is counted as slow) and
 watched by an alarm (``--hang`` seconds, a hang is a failure). A table of counts
-per kind is printed at the end. Options: ``--inputs N`` (stop after N inputs),
-``--seconds S`` (stop after S seconds), ``--seed K``. ``tests/test_fuzz_inputs.py``
-runs the kept corpus (``tests/fuzz_corpus/``) through :func:`run_input`: the
-bounded run CI does.
+per kind is printed at the end. Options: ``--inputs N`` (stop after N inputs in
+all), ``--seconds S`` (stop after S seconds), ``--seed K``, ``--jobs J`` (J processes,
+each with its own seed derived from K, sharing the inputs; the table sums them).
+``tests/test_fuzz_inputs.py`` runs the kept corpus (``tests/fuzz_corpus/``) through
+:func:`run_input`: the bounded run CI does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import random
 import signal
 import sys
@@ -44,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
-from alvh_dsl.api import check, load  # noqa: E402
+from alvh_dsl.api import load  # noqa: E402
 from alvh_dsl.dryrun.config import load_config  # noqa: E402
 from alvh_dsl.errors import AlvhError  # noqa: E402
 from alvh_dsl.lang.fmt import format_source  # noqa: E402
@@ -155,9 +157,10 @@ def _book(data: bytes, workdir: Path) -> None:
     text = data.decode("utf-8", errors="replace")
     # in the golden folder, so that `include "lib.alvh"` finds the seed books' libraries
     path = str(ROOT / "tests" / "golden" / "books" / "includes" / "fuzz.alvh")
-    check(path, text=text)
-    with suppress(AlvhError):  # a book with syntax errors is refused by fmt, checked by check
+    with suppress(AlvhError):  # a book with syntax errors is refused by fmt, checked by load
         format_source(text, path)
+    # `load` runs every check `alvh check` does and raises with the diagnostics, so a
+    # separate `check` call would only parse the book twice.
     book = load(path, text=text)
     book.evaluate(_STATE)
 
@@ -259,6 +262,15 @@ def campaign(inputs: int, seconds: float, seed: int, hang: int) -> Counter[tuple
     return counts
 
 
+def merge(parts: list[Counter[tuple[str, str]]]) -> Counter[tuple[str, str]]:
+    """The counts of several jobs as one: sums, except the slowest input, a maximum."""
+    total: Counter[tuple[str, str]] = Counter()
+    for part in parts:
+        for key, value in part.items():
+            total[key] = max(total[key], value) if key[1] == "slowest_ms" else total[key] + value
+    return total
+
+
 def table(counts: Counter[tuple[str, str]]) -> str:
     """The closing table: one row per kind, and the totals."""
     columns = ("accepted", "refused", "failure", "hang", "slow", "slowest_ms")
@@ -282,11 +294,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=float("inf"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hang", type=int, default=10, help="alarm per input, in seconds")
+    parser.add_argument("--jobs", type=int, default=1, help="processes, each its own seed")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
-    counts = campaign(args.inputs, args.seconds, args.seed, args.hang)
+    jobs = max(1, args.jobs)
+    if jobs == 1:
+        counts = campaign(args.inputs, args.seconds, args.seed, args.hang)
+    else:
+        shares = [args.inputs // jobs + (j < args.inputs % jobs) for j in range(jobs)]
+        tasks = [(n, args.seconds, args.seed * 1000 + j, args.hang) for j, n in enumerate(shares)]
+        with multiprocessing.Pool(jobs) as pool:
+            counts = merge(pool.starmap(campaign, tasks))
     print(table(counts))
-    print(json.dumps({"seed": args.seed, "seconds": round(time.monotonic() - t0)}))
+    print(json.dumps({"seed": args.seed, "jobs": jobs, "seconds": round(time.monotonic() - t0)}))
     bad = sum(counts[(k, c)] for k in KINDS for c in ("failure", "hang", "slow"))
     return 1 if bad else 0
 
