@@ -127,6 +127,8 @@ class CheckReport:
     files: int
     diagnostics: list[Diagnostic]
     sources: dict[str, str]
+    #: warnings fail the check (the project configuration's ``strict``), as ``--strict`` does
+    strict: bool = False
 
     @property
     def errors(self) -> int:

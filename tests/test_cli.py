@@ -132,8 +132,14 @@ def test_check_param_override_errors(books: Path) -> None:
     assert run("check", str(books / "clean.alvh"), "-p", "roll_dte=5").exit_code == 0
 
 
-def test_check_directory_without_books(tmp_path: Path) -> None:
-    result = run("check", str(tmp_path))
+@pytest.mark.parametrize(
+    "command", [("check",), ("fmt",), ("fmt", "--check")], ids=["check", "fmt", "fmt-check"]
+)
+def test_directory_without_books_fails_every_command(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    # issue 9: `fmt --check` on an empty directory passed CI while `check` failed it
+    result = run(*command, str(tmp_path))
     assert result.exit_code == 1
     assert "no rulebooks (*.alvh) found" in result.stderr
 

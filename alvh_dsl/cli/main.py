@@ -14,13 +14,17 @@ import importlib
 
 import click
 
-from . import lang
+from . import check, lang
 from .common import CONTEXT, AlvhGroup
 
 # name -> ("module:attribute", short help). Imported only when invoked.
 _LAZY: dict[str, tuple[str, str]] = {
     "dryrun": ("alvh_dsl.cli.dryrun:dryrun", "Replay a rulebook over market history."),
     "data": ("alvh_dsl.cli.data:data", "Merge, validate or synthesize market history."),
+    "test": ("alvh_dsl.cli.testing:test", "Run rulebook tests and report rule coverage."),
+    "why": ("alvh_dsl.cli.why:why", "Why a rule did or did not fire on a day of a run."),
+    "diff": ("alvh_dsl.cli.diff:diff", "What a change to a rulebook does over history."),
+    "examples": ("alvh_dsl.cli.examples:examples", "Copy the example books into a folder."),
 }
 
 
@@ -64,7 +68,7 @@ def cli() -> None:
     """
 
 
-for _command in (lang.check, lang.fmt, lang.parse, lang.explain, lang.eval_, lang.schema):
+for _command in (check.check, lang.fmt, lang.parse, lang.explain, lang.eval_, lang.schema):
     cli.add_command(_command)
 
 

@@ -147,6 +147,23 @@ class Related(BaseModel):
     message: str
 
 
+class Fix(BaseModel):
+    """A machine-applicable edit: replace the source text under ``span`` by ``replacement``.
+
+    Carried by did-you-mean diagnostics, so that an editor or ``alvh check --fix``
+    can apply the suggestion without parsing the help line.
+    """
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    span: Span
+    replacement: str
+
+
+def fix(span: Span, replacement: str) -> Fix:
+    """A :class:`Fix` (built without validation: the arguments are typed)."""
+    return Fix.model_construct(span=span, replacement=replacement)
+
+
 class Diagnostic(BaseModel):
     """One problem found in a rulebook, a param override or a data file."""
 
@@ -158,6 +175,7 @@ class Diagnostic(BaseModel):
     span: Span | DataSpan | None = None
     help: str | None = None
     related: tuple[Related, ...] = ()
+    fix: Fix | None = None
 
     @property
     def is_error(self) -> bool:
@@ -175,9 +193,10 @@ def error(
     span: Span | DataSpan | None,
     help: str | None = None,
     related: Sequence[Related] = (),
+    fix: Fix | None = None,
 ) -> Diagnostic:
     """An error diagnostic (code must start with ``E``)."""
-    return _diagnostic("error", code, message, span, help, related)
+    return _diagnostic("error", code, message, span, help, related, fix)
 
 
 def warning(
@@ -186,9 +205,10 @@ def warning(
     span: Span | DataSpan | None,
     help: str | None = None,
     related: Sequence[Related] = (),
+    fix: Fix | None = None,
 ) -> Diagnostic:
     """A warning diagnostic (code must start with ``W``)."""
-    return _diagnostic("warning", code, message, span, help, related)
+    return _diagnostic("warning", code, message, span, help, related, fix)
 
 
 def _diagnostic(
@@ -198,6 +218,7 @@ def _diagnostic(
     span: Span | DataSpan | None,
     help: str | None,
     related: Sequence[Related],
+    fix: Fix | None = None,
 ) -> Diagnostic:
     assert code in CODES and code[0] == severity[0].upper(), code
     # model_construct: the fields are right by construction, and validating would
@@ -209,6 +230,7 @@ def _diagnostic(
         span=span,
         help=help,
         related=tuple(related),
+        fix=fix,
     )
 
 
