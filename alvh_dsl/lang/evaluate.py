@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from . import ast as A
@@ -139,6 +139,7 @@ class Book:
         trace: bool = True,
         source: HistorySource | None = None,
         disabled: frozenset[str] = frozenset(),
+        overrides: Mapping[str, Value] | None = None,
     ) -> Evaluation:
         """Evaluate every rule against one state.
 
@@ -146,7 +147,9 @@ class Book:
         ``source`` supplies history (the dry-run passes one for the whole run,
         made by the book's series backend); by default the backend builds one
         from ``state.history``. Rules in ``disabled`` are reported as
-        ``not_met`` with a reason and never fire.
+        ``not_met`` with a reason and never fire. ``overrides`` replaces the
+        values of state names (what a rulebook test's ``set`` does): the rules
+        see them instead of the state's.
         """
         if source is None and self._history is not None:
             source = self._history(state)
@@ -157,6 +160,8 @@ class Book:
             front = state.front_condor()
             for name, get in self._condor_getters:
                 env[name] = get(state, front)
+        if overrides:
+            env.update(overrides)
         decisions: list[Decision] = []
         append = decisions.append
         consumed: dict[str, str] = {}
