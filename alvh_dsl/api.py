@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import RulebookError
@@ -129,6 +129,8 @@ class CheckReport:
     sources: dict[str, str]
     #: warnings fail the check (the project configuration's ``strict``), as ``--strict`` does
     strict: bool = False
+    #: each book's files (the book first, then what it includes), for per-file reports (JUnit)
+    members: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -155,9 +157,16 @@ def find_books(paths: Iterable[str]) -> list[str]:
 
 
 def check_paths(
-    paths: Iterable[str], params: Mapping[str, ParamValue] | None = None
+    paths: Iterable[str],
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    texts: Mapping[str, str] | None = None,
 ) -> CheckReport:
     """Check files and directories (``alvh check``).
+
+    ``texts`` maps a path named in ``paths`` to its content, read instead of the
+    file (which need not exist): ``alvh check -`` with ``--stdin-filename``, an
+    editor buffer. Its includes resolve relative to the path, as the file's would.
 
     Files found in a directory that another book there includes are library
     files: they are checked as part of the books that include them, not on
@@ -172,19 +181,21 @@ def check_paths(
         real = os.path.realpath(path)
         if real in included and real not in explicit:
             continue  # a library already checked as part of a book that includes it
-        program = load_checked(path, params)
+        program = load_checked(path, params, text=(texts or {}).get(path))
         programs.append(program)
         included.update(os.path.realpath(f) for f in program.files if f != program.root)
     seen: set[tuple[str, str, str]] = set()
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
     books: list[str] = []
+    members: dict[str, list[str]] = {}
     files: set[str] = set()
     for program in programs:
         real = os.path.realpath(program.root)
         if real in included and real not in explicit:
             continue
         books.append(program.root)
+        members[program.root] = list(program.files) or [program.root]
         sources.update(program.sources)
         files.update(os.path.realpath(f) for f in program.files)
         for d in program.diagnostics:
@@ -192,7 +203,7 @@ def check_paths(
             if key not in seen:
                 seen.add(key)
                 diagnostics.append(d)
-    return CheckReport(books, len(files), diagnostics, sources)
+    return CheckReport(books, len(files), diagnostics, sources, members=members)
 
 
 # ---------------------------------------------------------------- dry-run
