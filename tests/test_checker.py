@@ -168,6 +168,12 @@ PRODUCES = [
         "150% of equity is more than all of it",
     ),
     ("W204", "define a = VIX.term_slope > 5\nwhen a close condor", "reads as 500%"),
+    ("W104", "", "this book has no rules"),
+    ("W104", 'rulebook "cut short"\nparam p = 3', "is the file truncated?"),
+    ("W206", RULE + "open iron condor month 1 short delta 0.1 wings 50 quantity 100", "$500,000"),
+    ("W206", RULE + "buy 300 VIX call spread 25/35 month 2", "count × width"),
+    ("W206", RULE + "buy VIX call spread 25/35 month 2 costing $300000", "a budget ($300,000)"),
+    ("W206", "param n = 30\n" + RULE + "buy n VIX futures month 2", "$300,000"),
 ]
 
 
@@ -240,6 +246,11 @@ NEAR_MISSES = [
     ("W203", RULE + "buy VIX call spread 25/35 month 2 costing 2% of equity"),
     ("W203", "when condor.pnl <= -200% of condor.credit close condor"),
     ("W204", "when VIX.term_slope > 5% or VIX.term_slope < 0.05 close condor"),
+    ("W104", 'rulebook "a"\nwhen VIX > 1 close condor'),
+    ("W206", RULE + "open iron condor month 1 short delta 0.1 wings 50 quantity 50"),
+    ("W206", RULE + "buy 250 VIX call spread 25/35 month 2"),
+    ("W206", RULE + "buy VIX call spread 25/35 month 2 costing $250000"),
+    ("W206", RULE + "buy 25 VIX futures month 2"),
 ]
 
 
@@ -355,6 +366,10 @@ def test_absolute_include(tmp_path: Path) -> None:
     only(checked(tmp_path, {"main.alvh": 'include "~/x.alvh"\n'}), "E403")
 
 
+# a rule for the innermost file of an include chain, so the book is not empty (W104)
+LEAF_RULE = "rule r\n  when VIX > 1 then close condor\n"
+
+
 def test_include_escaping_the_root_with_dotdot(tmp_path: Path) -> None:
     write(tmp_path, {"outside.alvh": "param secret = 1\n"})
     d = only(checked(tmp_path / "books", {"main.alvh": 'include "../outside.alvh"\n'}), "E404")
@@ -365,7 +380,7 @@ def test_include_escaping_the_root_with_dotdot(tmp_path: Path) -> None:
         {
             "main.alvh": 'include "sub/a.alvh"\n',
             "sub/a.alvh": 'include "../b.alvh"\n',
-            "b.alvh": "",
+            "b.alvh": LEAF_RULE,
         },
     )
     assert ds == []
@@ -398,7 +413,7 @@ def test_include_depth_limit(tmp_path: Path) -> None:
     assert f"more than {MAX_INCLUDE_DEPTH} levels deep" in d.message
     # exactly at the limit is fine
     ok = {f"g{i}.alvh": f'include "g{i + 1}.alvh"\n' for i in range(MAX_INCLUDE_DEPTH)}
-    ok[f"g{MAX_INCLUDE_DEPTH}.alvh"] = ""
+    ok[f"g{MAX_INCLUDE_DEPTH}.alvh"] = LEAF_RULE
     assert checked(tmp_path, ok, "g0.alvh") == []
 
 

@@ -26,12 +26,11 @@ from ..market.history import SETTLEMENT_COLUMNS, History
 from .config import DryRunConfig, model_notes, response_notes
 from .loop import run_book
 from .market_data import MarketData, series_source
+from .plausibility import IMPLAUSIBLE_EQUITY, implausible_notes
 from .result import DryRunResult, RunResult
 from .summary import compare, windows
 
 __all__ = ["IMPLAUSIBLE_EQUITY", "NO_HEDGE", "Baseline", "run_dryrun"]
-
-IMPLAUSIBLE_EQUITY = 100  # |equity| beyond this many times the start is flagged in the notes
 
 
 @dataclass(frozen=True)
@@ -143,13 +142,7 @@ def _notes(
             )
         # A figure no desk could trade (a 10^12-lot quantity, a budget of 1000 % of
         # equity) still runs; the report must not let it pass as a result.
-        extreme = max((abs(row["equity"]) for row in r.daily_rows), default=config.starting_equity)
-        if extreme > IMPLAUSIBLE_EQUITY * config.starting_equity:
-            notes.append(
-                f"{r.label}: equity reached {extreme:,.0f}, more than {IMPLAUSIBLE_EQUITY}× "
-                f"the starting {config.starting_equity:,.0f}: check the book's quantities "
-                "and budgets, the figures are not plausible"
-            )
+        notes.extend(implausible_notes(r.label, r.daily_rows, r.trades, config.starting_equity))
     notes.extend(model_notes(config))
     return notes
 

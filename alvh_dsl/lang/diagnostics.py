@@ -98,11 +98,13 @@ CODES: dict[str, str] = {
     "W101": "unnamed rule",
     "W102": "unused param",
     "W103": "unused define",
+    "W104": "book has no rules",
     "W201": "rule can never fire",
     "W202": "same-priority rules conflict",
     "W203": "percentage above 100%",
     "W204": "bare number compared with a percentage",
     "W205": "included file has a header",
+    "W206": "size exceeds the account",
 }
 
 
@@ -302,6 +304,9 @@ def render(
             out.append(f"{pad}{paint('gutter', '=')} note: {rel.message} at {rel.span}")
         if d.help:
             out.append(f"{pad}{paint('gutter', '=')} {paint('help', 'help')}: {d.help}")
+        if d.fix is not None:
+            out.append(f"{pad}{paint('gutter', '=')} {paint('help', 'fix available')}: "
+                       f"{describe_fix(d.fix, sources)}")
         out.append("")
     return "\n".join(out)
 
@@ -361,10 +366,29 @@ def summary(diagnostics: Sequence[Diagnostic]) -> str:
     return ", ".join(parts)
 
 
+def describe_fix(f: Fix, sources: Mapping[str, str]) -> str:
+    """``replace `detla` with `delta``` (the text under the span when the source is known)."""
+    span = f.span
+    old = None
+    if span.file in sources and span.line == span.end_line:
+        lines = _source_lines(sources[span.file])
+        if 1 <= span.line <= len(lines):
+            old = lines[span.line - 1][span.column - 1 : span.end_column - 1]
+    new = f"`{f.replacement}`" if f.replacement else "nothing"
+    return f"replace `{old}` with {new}" if old else f"replace the text at {span} with {new}"
+
+
+#: the version of :func:`to_json`'s layout (``schema_version``); raised when a field
+#: changes meaning or goes away, never for a new field
+JSON_SCHEMA_VERSION = 1
+
+
 def to_json(diagnostics: Sequence[Diagnostic], **extra: object) -> str:
-    """Diagnostics as one JSON document: ``{"diagnostics": [...], "errors": n, "warnings": m}``."""
+    """Diagnostics as one JSON document: ``{"schema_version": 1, "diagnostics": [...],
+    "errors": n, "warnings": m, **extra}`` (``alvh schema --diagnostics`` prints its schema)."""
     errors = sum(d.is_error for d in diagnostics)
     doc = {
+        "schema_version": JSON_SCHEMA_VERSION,
         "diagnostics": [d.model_dump(mode="json") for d in diagnostics],
         "errors": errors,
         "warnings": len(diagnostics) - errors,

@@ -16,6 +16,7 @@ Passes, by module (see ``docs/diagnostics.md`` for every code):
   ranges, months, counts, strikes
 - :mod:`.contradictions`  conditions that can never be true; same-priority rules
   acting on the same target
+- :mod:`.plausibility`    a book with no rules; sizes and budgets beyond the account
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .analysis import Analysis, Pass, check_types
 from .contradictions import check_conflicts, check_contradictions
 from .depth import check_expanded_depth
 from .names import check_header, check_names, check_unused
+from .plausibility import check_empty, check_plausibility
 from .rules import check_actions, check_rules
 
 PASSES: tuple[Pass, ...] = (
@@ -39,6 +41,8 @@ PASSES: tuple[Pass, ...] = (
     check_unused,
     check_contradictions,
     check_conflicts,
+    check_empty,
+    check_plausibility,
 )
 
 
