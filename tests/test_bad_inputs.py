@@ -40,12 +40,13 @@ def state(**changes: object) -> str:
 
 @dataclass(frozen=True)
 class Special:
-    """A file that is not a regular file: a FIFO, or a symbolic link to /dev/zero."""
+    """A file laid out specially: a FIFO, a symbolic link to /dev/zero, a sparse big file."""
 
     kind: str
 
 
 FIFO = Special("fifo")
+BIG = Special("sparse file one byte over the 8 MiB limit")
 ZERO = Special("zero")
 
 
@@ -58,8 +59,8 @@ class Case:
     argv: tuple[str, ...]
     code: str
     # Printed as `WHERE: CODE` (a book's file:line:col, a state's `file: $.path`, a
-    # history's `file:row`); a book that cannot be read at all has no place inside
-    # it: `CODE cannot read `FILE``.
+    # history's `file:row`); a book that cannot be read at all is placed at its first
+    # line: `FILE:1:1: CODE cannot read `FILE``.
     where: str
     exit_code: int = 1
     api: bool = False  # also through alvh_dsl.load (the book is argv[1])
@@ -67,7 +68,7 @@ class Case:
     @property
     def marker(self) -> str:
         if self.where.startswith("`"):
-            return f"{self.code} cannot read {self.where}"
+            return f"{self.where.strip('`')}:1:1: {self.code} cannot read {self.where}"
         return f"{self.where}: {self.code} "
 
 
@@ -206,6 +207,9 @@ FILES = [
         "`d/x.alvh`",
     ),
     Case("check-dev-zero", {"z.alvh": ZERO}, ("check", "z.alvh"), "E408", "`z.alvh`", api=True),
+    # issue 10: E406 on the book named on the command line had no location
+    Case("check-too-large", {"big.alvh": BIG}, ("check", "big.alvh"), "E406", "big.alvh:1:1"),
+    Case("fmt-too-large", {"big.alvh": BIG}, ("fmt", "big.alvh"), "E406", "big.alvh:1:1"),
     Case(
         "include-fifo",
         {"a.alvh": 'include "f.alvh"\n', "f.alvh": FIFO},
@@ -263,6 +267,9 @@ def _lay_out(root: Path, files: dict[str, str | bytes | Special]) -> None:
             os.mkfifo(path)
         elif content == ZERO:
             path.symlink_to("/dev/zero")
+        elif content == BIG:
+            with open(path, "wb") as f:
+                f.truncate(8 * 1024 * 1024 + 1)  # sparse: cheap to create
         elif isinstance(content, bytes):
             path.write_bytes(content)
         else:

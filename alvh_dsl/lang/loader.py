@@ -19,9 +19,10 @@ from pathlib import Path
 from ..fileio import FileTooLargeError, read_regular_file
 from . import ast as A
 from .construct import construct
-from .diagnostics import Diagnostic, error, note
+from .diagnostics import Diagnostic, error, fix, note
 from .names import suggest
 from .parse import MAX_FILE_BYTES, parse
+from .printer import quote
 from .program import Program
 
 MAX_INCLUDE_DEPTH = 16
@@ -33,7 +34,14 @@ ParamValue = str | int | float
 def read_source(
     path: Path, display: str, span: A.Span | None
 ) -> tuple[str | None, Diagnostic | None]:
-    """A book's text, or the diagnostic (E401/E406/E408…) that says why it cannot be read."""
+    """A book's text, or the diagnostic (E401/E406/E408…) that says why it cannot be read.
+
+    ``span`` is where the book is named (an ``include`` line); ``None`` for a book named on
+    the command line, whose problem is then placed at its first line: the whole file is at
+    fault, and every output format (text, GitHub annotations, SARIF) needs a location.
+    """
+    if span is None:
+        span = construct(A.Span, file=display, line=1, column=1, end_line=1, end_column=1)
     try:
         data = read_regular_file(path, MAX_FILE_BYTES)
     except FileTooLargeError:
@@ -164,7 +172,7 @@ def _include(
         )
         program.diagnostics.append(error("E405", f"includes go {limit}", span))
         return
-    problem = _not_a_book(target, display, span)
+    problem = _not_a_book(target, display, span, raw)
     if problem is not None:
         program.diagnostics.append(problem)
         return
@@ -176,7 +184,7 @@ def _include(
     _load_file(program, target, display, text, root_dir, chain, loaded)
 
 
-def _not_a_book(target: Path, display: str, span: A.Span) -> Diagnostic | None:
+def _not_a_book(target: Path, display: str, span: A.Span, stmt_path: str) -> Diagnostic | None:
     """E401 (with a did-you-mean) or E408 when an included path is no file to read.
 
     A regular file is left to :func:`read_source` (``None``)."""
@@ -192,11 +200,16 @@ def _not_a_book(target: Path, display: str, span: A.Span) -> Diagnostic | None:
     if target.parent.is_dir():
         siblings = [p.name for p in target.parent.iterdir() if p.suffix == ".alvh"]
     guess = suggest(target.name, siblings)
+    raw = stmt_path
+    edit = None
+    if guess and raw.endswith(target.name):  # the path as written, with the name replaced
+        edit = fix(span, quote(raw[: len(raw) - len(target.name)] + guess))
     return error(
         "E401",
         f"included file `{display}` does not exist",
         span,
         help=f"did you mean `{guess}`?" if guess else None,
+        fix=edit,
     )
 
 
