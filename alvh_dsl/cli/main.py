@@ -11,11 +11,12 @@ Exit codes: 0 success, 1 problems found (errors, or warnings with
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
 from . import check, lang
-from .common import CONTEXT, AlvhGroup
+from .common import CONTEXT, AlvhGroup, fail
 
 # name -> ("module:attribute", short help). Imported only when invoked.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -41,6 +42,22 @@ class LazyGroup(AlvhGroup):
         command = getattr(importlib.import_module(module), attr)
         assert isinstance(command, click.Command)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # A light install (no `dryrun` extra): whatever needs NumPy & co. says in one line
+        # what to install, exit 2, instead of a traceback; wherever the import fails
+        # (a lazy command's module, inside a command, a book's indicators).
+        from ..extras import MissingExtraError, missing_message, missing_stack_module
+
+        try:
+            return super().invoke(ctx)
+        except ImportError as exc:
+            module = missing_stack_module(exc)
+            if module is None:
+                raise
+            if isinstance(exc, MissingExtraError):
+                fail(str(exc), 2)
+            fail(missing_message(f"`alvh {ctx.invoked_subcommand}`", module), 2)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # List lazy commands from their stored help so `alvh --help` imports nothing heavy.
