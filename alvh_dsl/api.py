@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dryrun.engine import Baseline
     from .dryrun.result import DryRunResult
     from .lang.evaluate import Book
+    from .lang.runtime import SeriesBackend
     from .market.history import History
     from .market.validation import GapPolicy
 
@@ -101,9 +102,21 @@ def load(
 
     if not reads_history(program):  # no indicators, no `crosses`: NumPy stays unloaded
         return compile_program(program, analysis)
-    from .series import BACKEND
+    return compile_program(program, analysis, series=_series_backend())
 
-    return compile_program(program, analysis, series=BACKEND)
+
+def _series_backend() -> SeriesBackend:
+    """NumPy's backend; on a light install (no ``dryrun`` extra) one that fails when read."""
+    from .extras import MissingSeriesBackend, missing_stack_module
+
+    try:
+        from .series import BACKEND
+    except ImportError as exc:
+        module = missing_stack_module(exc)
+        if module is None:
+            raise
+        return MissingSeriesBackend(module)
+    return BACKEND
 
 
 def check(
@@ -239,7 +252,10 @@ def dryrun(
     """
     import datetime as dt
 
-    from .dryrun.engine import run_dryrun
+    from .extras import needs_dryrun_stack
+
+    with needs_dryrun_stack("alvh_dsl.dryrun"):
+        from .dryrun.engine import run_dryrun
 
     main = _dryrun_book(book, params)
     hist = dryrun_history(history, start=start, end=end)
@@ -266,8 +282,11 @@ def dryrun_history(
     ``ValueError`` for ``gaps`` without a file, a start after the end, or a window
     without trading days.
     """
-    from .market.history import History, load_history
-    from .market.synth import default_history
+    from .extras import needs_dryrun_stack
+
+    with needs_dryrun_stack("alvh_dsl.api.dryrun_history"):
+        from .market.history import History, load_history
+        from .market.synth import default_history
 
     if history is None or isinstance(history, History):
         if gaps is not None:
