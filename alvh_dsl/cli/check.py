@@ -1,11 +1,15 @@
 """``alvh check``: every error and warning of the books named, in the format CI wants.
 
-A thin layer over :func:`alvh_dsl.api.check_paths`; it never imports numpy.
+A thin layer over :func:`alvh_dsl.api.check_paths`; the formats are
+:mod:`alvh_dsl.lang.formats` (github, sarif, junit) and
+:func:`alvh_dsl.lang.diagnostics.to_json`; ``--fix`` is :mod:`alvh_dsl.lang.fixes`.
+It never imports numpy.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,43 +17,177 @@ from .common import (
     CONTEXT,
     color_option,
     fail,
-    format_option,
     param_option,
     parse_params,
     print_diagnostics,
     use_color,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api import CheckReport
+
+STDIN_NAME = "<stdin>"
+#: passes of fix, re-check: a fix that overlapped another waits for the next pass
+MAX_FIX_PASSES = 10
+
 
 @click.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-@format_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "sarif", "junit"]),
+    default="text",
+    show_default=True,
+    help="Output format: text for people; json, github (workflow annotations), sarif "
+    "(code scanning), junit for CI.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the report to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    help="The name of the book read from `-` (its includes resolve relative to it).",
+)
+@click.option("--fix", "apply_fix", is_flag=True, help="Apply every available fix, then re-check.")
 @param_option
 @color_option
 def check(
-    paths: tuple[str, ...], strict: bool, fmt: str, params: tuple[str, ...], color: str
+    paths: tuple[str, ...],
+    strict: bool,
+    fmt: str,
+    output: str | None,
+    stdin_filename: str | None,
+    apply_fix: bool,
+    params: tuple[str, ...],
+    color: str,
 ) -> None:
-    """Check rulebooks (files, or directories searched for *.alvh).
+    """Check rulebooks (files, or directories searched for *.alvh). `-` reads stdin.
 
     Prints every error and warning with its location, a caret under the source
-    and a hint. Exit 0 when clean, 1 on errors (or warnings with --strict).
+    and a hint. Paths are shown relative to the working directory when under it.
+    Exit 0 when clean, 1 on errors (or warnings with --strict).
     """
     from ..api import check_paths
-    from ..lang.diagnostics import summary, to_json
+    from ..lang.formats import display_path
 
-    report = check_paths(paths, parse_params(params))
+    if paths.count("-") > 1:
+        raise click.UsageError("`-` (stdin) can be given once")
+    if stdin_filename is not None and "-" not in paths:
+        raise click.UsageError("--stdin-filename names the book read from `-`: give `-` too")
+    stdin_name = display_path(stdin_filename) if stdin_filename else STDIN_NAME
+    names = [stdin_name if p == "-" else display_path(p) for p in paths]
+    texts = {stdin_name: sys.stdin.read()} if "-" in paths else {}
+    values = parse_params(params)
+    report = check_paths(names, values, texts=texts)
     if not report.books:
         fail("no rulebooks (*.alvh) found", 1)
-    if fmt == "json":
-        click.echo(to_json(report.diagnostics, books=report.books))
-    else:
-        print_diagnostics(report.diagnostics, report.sources, use_color(color, sys.stderr))
-        n = len(report.books)
-        click.echo(
-            f"checked {n} book{'s' if n != 1 else ''} ({report.files} file"
-            f"{'s' if report.files != 1 else ''}): {summary(report.diagnostics)}",
-            err=True,
-        )
-    if report.errors or ((strict or report.strict) and report.warnings):
+    fixed = 0
+    if apply_fix:
+        report, fixed = _fix(report, names, values, texts, stdin_name)
+    if apply_fix and texts:
+        click.echo(texts[stdin_name], nl=False)  # the fixed book; the report goes to stderr
+    failing = strict or report.strict
+    _write(
+        report,
+        fmt,
+        output,
+        color,
+        strict=failing,
+        fixed=fixed if apply_fix else None,
+        stdout=not (apply_fix and texts),
+    )
+    if report.errors or (failing and report.warnings):
         sys.exit(1)
+
+
+def _fix(
+    report: CheckReport,
+    names: list[str],
+    params: dict[str, str],
+    texts: dict[str, str],
+    stdin_name: str,
+) -> tuple[CheckReport, int]:
+    """Apply fixes and re-check until none applies: the last report and the fixes applied.
+
+    A file is written (atomically) only when it still holds the text that was
+    checked; the book read from stdin is fixed in ``texts`` (never on disk).
+    """
+    from pathlib import Path
+
+    from ..api import check_paths
+    from ..fileio import atomic_write_text
+    from ..lang.fixes import fix_sources
+    from ..lang.loader import read_source
+
+    total = 0
+    for _ in range(MAX_FIX_PASSES):
+        applied = 0
+        for file, (new, n) in fix_sources(report.diagnostics, report.sources).items():
+            if file in texts:
+                if file != stdin_name:
+                    continue
+                texts[file] = new
+            else:
+                current, problem = read_source(Path(file), file, None)
+                if problem is not None or current != report.sources[file]:
+                    continue  # changed since it was checked: leave it to the user
+                atomic_write_text(file, new)
+            applied += n
+        if not applied:
+            break
+        total += applied
+        report = check_paths(names, params, texts=texts)
+    return report, total
+
+
+def _write(
+    report: CheckReport,
+    fmt: str,
+    output: str | None,
+    color: str,
+    *,
+    strict: bool,
+    fixed: int | None,
+    stdout: bool,
+) -> None:
+    """Print the report in ``fmt``: to ``output``, else stdout (stderr when stdout holds
+    the fixed book, and for text, which has always gone to stderr)."""
+    from .. import __version__
+    from ..fileio import atomic_write_text
+    from ..lang.diagnostics import render, summary, to_json
+    from ..lang.formats import docs_base, github, junit, sarif
+
+    n = len(report.books)
+    closing = (
+        f"checked {n} book{'s' if n != 1 else ''} ({report.files} file"
+        f"{'s' if report.files != 1 else ''}): {summary(report.diagnostics)}"
+    )
+    if fixed is not None:
+        closing = f"fixed {fixed} problem{'s' if fixed != 1 else ''}; {closing}"
+    to_file = output is not None and output != "-"
+    if fmt == "text" and not to_file:
+        print_diagnostics(report.diagnostics, report.sources, use_color(color, sys.stderr))
+        click.echo(closing, err=True)
+        return
+    if fmt == "text":
+        text = render(report.diagnostics, report.sources) + closing + "\n"
+    elif fmt == "json":
+        text = to_json(report.diagnostics, books=report.books) + "\n"
+    elif fmt == "github":
+        text = github(report.diagnostics)
+    elif fmt == "sarif":
+        text = sarif(report.diagnostics, report.sources, version=__version__, base=docs_base())
+    else:
+        text = junit(report.diagnostics, report.members, report.sources, strict=strict)
+    if to_file:
+        assert output is not None
+        atomic_write_text(output, text)
+        click.echo(closing, err=True)
+    else:
+        click.echo(text, nl=False, err=not stdout)

@@ -181,12 +181,25 @@ def eval_(
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout."
 )
-def schema(output: str | None) -> None:
+@click.option(
+    "--diagnostics",
+    "of_diagnostics",
+    is_flag=True,
+    help="The schema of `alvh check --format json` instead (docs/diagnostics.md).",
+)
+def schema(output: str | None, of_diagnostics: bool) -> None:
     """Print the JSON Schema of the evaluation state (what `alvh eval --state` reads)."""
     from ..fileio import atomic_write_text
-    from ..lang.state import state_schema
 
-    text = json.dumps(state_schema(), indent=2) + "\n"
+    if of_diagnostics:
+        from ..lang.formats import diagnostics_schema
+
+        doc = diagnostics_schema()
+    else:
+        from ..lang.state import state_schema
+
+        doc = state_schema()
+    text = json.dumps(doc, indent=2) + "\n"
     if output:
         atomic_write_text(output, text)
     else:

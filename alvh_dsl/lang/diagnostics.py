@@ -305,8 +305,10 @@ def render(
         if d.help:
             out.append(f"{pad}{paint('gutter', '=')} {paint('help', 'help')}: {d.help}")
         if d.fix is not None:
-            out.append(f"{pad}{paint('gutter', '=')} {paint('help', 'fix available')}: "
-                       f"{describe_fix(d.fix, sources)}")
+            out.append(
+                f"{pad}{paint('gutter', '=')} {paint('help', 'fix available')}: "
+                f"{describe_fix(d.fix, sources)}"
+            )
         out.append("")
     return "\n".join(out)
 

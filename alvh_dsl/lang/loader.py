@@ -184,8 +184,9 @@ def _include(
     _load_file(program, target, display, text, root_dir, chain, loaded)
 
 
-def _not_a_book(target: Path, display: str, span: A.Span, stmt_path: str) -> Diagnostic | None:
-    """E401 (with a did-you-mean) or E408 when an included path is no file to read.
+def _not_a_book(target: Path, display: str, span: A.Span, raw: str) -> Diagnostic | None:
+    """E401 (with a did-you-mean and its fix) or E408 when an included path (``raw``, as
+    written) is no file to read.
 
     A regular file is left to :func:`read_source` (``None``)."""
     try:
@@ -200,7 +201,6 @@ def _not_a_book(target: Path, display: str, span: A.Span, stmt_path: str) -> Dia
     if target.parent.is_dir():
         siblings = [p.name for p in target.parent.iterdir() if p.suffix == ".alvh"]
     guess = suggest(target.name, siblings)
-    raw = stmt_path
     edit = None
     if guess and raw.endswith(target.name):  # the path as written, with the name replaced
         edit = fix(span, quote(raw[: len(raw) - len(target.name)] + guess))

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from .. import ast as A
-from ..diagnostics import Diagnostic, error
+from ..construct import construct
+from ..diagnostics import Diagnostic, Fix, error, fix
 from ..names import FUNCTIONS, INDICATORS, UNIT_WORDS, suggest
 from ..printer import format_expr
 from .ty import ERROR, Ty, compatible, merge
@@ -48,6 +49,7 @@ def call_type(inf: Inferring, e: A.Call) -> Ty:
                 help=f"did you mean `{guess}`?"
                 if guess
                 else "indicators: " + ", ".join(INDICATORS),
+                fix=_rename(e, guess) if guess else None,
             )
         )
         return ERROR
@@ -74,6 +76,20 @@ def call_type(inf: Inferring, e: A.Call) -> Ty:
     if not ok:
         return ERROR
     return Ty("num", ind.unit or series_unit, series=True)
+
+
+def _rename(e: A.Call, name: str) -> Fix:
+    """The fix that renames the called function (its name starts the call's span)."""
+    s = e.span
+    where = construct(
+        A.Span,
+        file=s.file,
+        line=s.line,
+        column=s.column,
+        end_line=s.line,
+        end_column=s.column + len(e.func),
+    )
+    return fix(where, name)
 
 
 def _series(inf: Inferring, func: str, series_args: list[A.ExprNode]) -> tuple[str, bool]:
