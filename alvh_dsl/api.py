@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .lang.runtime import SeriesBackend
     from .market.history import History
     from .market.validation import GapPolicy
+    from .project import Project
 
 __all__ = [
     "CheckReport",
@@ -61,10 +62,16 @@ def _load(
     path: str | os.PathLike[str],
     params: Mapping[str, ParamValue] | None,
     text: str | None,
+    project: Project | None = None,
 ) -> tuple[Program, Analysis]:
     with paused_gc():  # a large book is hundreds of thousands of acyclic nodes
         program = load_program(path, text)
-        apply_overrides(program, params)
+        if project is None:
+            apply_overrides(program, params)
+        else:  # the project configuration's default params, under `params`
+            from .project import apply_params
+
+            apply_params(program, project, params)
         analysis = Analysis(program)
         if not has_errors(program.diagnostics) or program.files:
             program.diagnostics.extend(run_checks(analysis))
@@ -174,6 +181,8 @@ def check_paths(
     params: Mapping[str, ParamValue] | None = None,
     *,
     texts: Mapping[str, str] | None = None,
+    config: str | None = None,
+    isolated: bool = False,
 ) -> CheckReport:
     """Check files and directories (``alvh check``).
 
@@ -184,17 +193,43 @@ def check_paths(
     Files found in a directory that another book there includes are library
     files: they are checked as part of the books that include them, not on
     their own (so a shared params file does not warn that its params are
-    unused). Files named explicitly are always checked as books.
+    unused). A file named explicitly that books under its project root include
+    is checked through those books instead (pre-commit names the changed
+    files: a library change that breaks a book fails); any other file named is
+    checked as a book.
+
+    The project configuration (:mod:`alvh_dsl.project`) nearest each file
+    applies: ``exclude``, ``select``/``ignore``/``per-file-ignores``, default
+    ``params`` under ``params``, and ``strict`` (on the report). ``config`` names
+    one configuration file for every path; ``isolated`` ignores them. Inline
+    suppressions (:mod:`alvh_dsl.suppressions`) apply to warnings.
     """
+    from .project import Projects, includers
+    from .suppressions import Suppressions
+
     paths = list(paths)
+    texts = texts or {}
+    projects = Projects(config, isolated=isolated)
+    named = [p for p in paths if not os.path.isdir(p) and p not in texts]
+    through = includers(named, projects)
+    paths = list(dict.fromkeys(q for p in paths for q in through.get(p, [p])))
     explicit = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
+    suppressions = Suppressions()
     programs = []
     included: set[str] = set()
     for path in find_books(paths):
         real = os.path.realpath(path)
         if real in included and real not in explicit:
             continue  # a library already checked as part of a book that includes it
-        program = load_checked(path, params, text=(texts or {}).get(path))
+        project = projects.for_file(path)
+        if path not in texts and project.excludes(path):
+            continue
+        program = _load(path, params, texts.get(path), project)[0]
+        program.diagnostics = [
+            d
+            for d in suppressions.apply(program)
+            if projects.for_file(_file_of(d, path)).reports(d.code, _file_of(d, path))
+        ]
         programs.append(program)
         included.update(os.path.realpath(f) for f in program.files if f != program.root)
     seen: set[tuple[str, str, str]] = set()
@@ -211,12 +246,30 @@ def check_paths(
         members[program.root] = list(program.files) or [program.root]
         sources.update(program.sources)
         files.update(os.path.realpath(f) for f in program.files)
-        for d in program.diagnostics:
-            key = (d.code, str(d.span), d.message)
-            if key not in seen:
-                seen.add(key)
-                diagnostics.append(d)
-    return CheckReport(books, len(files), diagnostics, sources, members=members)
+        diagnostics.extend(program.diagnostics)
+    unused = sorted(suppressions.unused(), key=sort_key)
+    unique = []
+    for d in [*projects.diagnostics, *diagnostics, *unused]:
+        key = (d.code, str(d.span), d.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    strict = any(projects.for_file(b).config.strict for b in books)
+    return CheckReport(books, len(files), unique, sources, strict=strict, members=members)
+
+
+def _file_of(d: Diagnostic, book: str) -> str:
+    return d.span.file if d.span is not None else book
+
+
+def run_tests(paths: Iterable[str], *, coverage: bool = False) -> TestReport:
+    """Run the rulebook tests (``*.alvhtest``) of files and directories (``alvh test``,
+    docs/testing.md): books loaded with :func:`load`, history tests replayed with
+    :func:`dryrun` over :func:`dryrun_history` (NumPy loads only for those)."""
+    from .lang.testing import Stages
+    from .lang.testing import run_tests as run
+
+    return run(paths, Stages(load=load, history=dryrun_history, dryrun=dryrun), coverage=coverage)
 
 
 # ---------------------------------------------------------------- dry-run

@@ -94,11 +94,13 @@ CODES: dict[str, str] = {
     "E601": "invalid market data",
     "E602": "invalid dry-run config",
     "E603": "not a dry-run directory",
+    "E604": "invalid project config",
     # warnings
     "W101": "unnamed rule",
     "W102": "unused param",
     "W103": "unused define",
     "W104": "book has no rules",
+    "W105": "suppression that suppresses nothing",
     "W201": "rule can never fire",
     "W202": "same-priority rules conflict",
     "W203": "percentage above 100%",
