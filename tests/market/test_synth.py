@@ -157,3 +157,16 @@ def test_default_history_is_the_cached_default_synthesis() -> None:
     first.frame.iloc[0, 0] = -1.0
     assert default_history().frame.iloc[0, 0] != -1.0
     assert len(first) > 5000
+
+
+@pytest.mark.parametrize("phi", [0.0, 0.5, 0.97, 0.999, -0.3])
+@pytest.mark.parametrize("start", [0.0, 1.7, -250.0])
+def test_ar1_is_scipys_filter_bit_for_bit(phi: float, start: float) -> None:
+    # the generator dropped scipy.signal for start-up time; the history must not change
+    from scipy.signal import lfilter
+
+    from alvh_dsl.market.synth import ar1
+
+    shocks = np.random.default_rng(1).standard_normal(6000) * 2.5
+    expected, _ = lfilter([1.0], [1.0, -phi], shocks, zi=np.array([phi * start]))
+    assert np.array_equal(ar1(shocks, phi, start), expected)
