@@ -25,7 +25,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "test": ("alvh_dsl.cli.testing:test", "Run rulebook tests and report rule coverage."),
     "why": ("alvh_dsl.cli.why:why", "Why a rule did or did not fire on a day of a run."),
     "diff": ("alvh_dsl.cli.diff:diff", "What a change to a rulebook does over history."),
-    "examples": ("alvh_dsl.cli.examples:examples", "Copy the example books into a folder."),
+    "examples": ("alvh_dsl.cli.examples:examples", "Copy the example books and states into DIR."),
+    "init": ("alvh_dsl.cli.examples:init", "The same as `alvh examples DIR`."),
 }
 
 
