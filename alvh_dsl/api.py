@@ -151,6 +151,8 @@ class CheckReport:
     strict: bool = False
     #: each book's files (the book first, then what it includes), for per-file reports (JUnit)
     members: dict[str, list[str]] = field(default_factory=dict)
+    #: files left out by the project configuration's ``exclude`` (so none checked is no error)
+    excluded: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -216,6 +218,7 @@ def check_paths(
     explicit = {os.path.realpath(p) for p in paths if not os.path.isdir(p)}
     suppressions = Suppressions()
     programs = []
+    excluded: list[str] = []
     included: set[str] = set()
     for path in find_books(paths):
         real = os.path.realpath(path)
@@ -223,6 +226,7 @@ def check_paths(
             continue  # a library already checked as part of a book that includes it
         project = projects.for_file(path)
         if path not in texts and project.excludes(path):
+            excluded.append(path)
             continue
         program = _load(path, params, texts.get(path), project)[0]
         program.diagnostics = [
@@ -255,7 +259,9 @@ def check_paths(
             seen.add(key)
             unique.append(d)
     strict = any(projects.for_file(b).config.strict for b in books)
-    return CheckReport(books, len(files), unique, sources, strict=strict, members=members)
+    return CheckReport(
+        books, len(files), unique, sources, strict=strict, members=members, excluded=excluded
+    )
 
 
 def _file_of(d: Diagnostic, book: str) -> str:

@@ -305,7 +305,7 @@ class Projects:
     def _load(self, path: str) -> Project:
         key = os.path.abspath(path)
         if key not in self._loaded:
-            project, problems = load_project(path)
+            project, problems = load_project(_display(key))
             self._loaded[key] = project
             self.diagnostics.extend(problems)
         return self._loaded[key]
@@ -354,7 +354,8 @@ def apply_params(
         for d in problems:
             key = _key(("params", _param_of(d.message, defaults)), project.prefix)
             where = data_span(project.path, path=key)
-            message = f"default param: {d.message}"
+            # "`--param NAME=VALUE`: why" from apply_overrides: the value is the config's
+            message = re.sub(r"^`--param ([^`]*)`", r"default param `\1`", d.message)
             program.diagnostics.append(error("E604", message, where, help=d.help))
         from_config = dict(program.param_values)
     else:

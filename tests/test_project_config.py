@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from alvh_dsl.api import check_paths
+from alvh_dsl.cli.main import cli
 from alvh_dsl.lang.diagnostics import DataSpan
 from alvh_dsl.project import find_config, glob_match, load_project
 
@@ -232,3 +234,27 @@ def test_an_excluded_book_does_not_claim_a_library(repo: Path) -> None:
     write(repo, {**LIB_BOOKS, "alvh.toml": 'exclude = ["books/main.alvh"]\n'})
     report = check_paths([str(repo / "books" / "lib" / "params.alvh")])
     assert [Path(b).name for b in report.books] == ["params.alvh"]
+
+
+# ------------------------------------------------------------------------ the CLI
+
+
+def alvh(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_cli_config_and_isolated(repo: Path) -> None:
+    write(repo, {"a.alvh": NOISY, "alvh.toml": "strict = true\n", "lax.toml": "strict = false\n"})
+    book = str(repo / "a.alvh")
+    assert alvh("check", book).exit_code == 1  # strict from the project: warnings fail
+    assert alvh("check", "--isolated", book).exit_code == 0
+    assert alvh("check", "--config", str(repo / "lax.toml"), book).exit_code == 0
+    both = alvh("check", "--isolated", "--config", str(repo / "lax.toml"), book)
+    assert both.exit_code == 2 and "exclude each other" in both.output
+
+
+def test_cli_a_file_excluded_by_the_config_passes(repo: Path) -> None:
+    # pre-commit names every changed file: an excluded one is no failure
+    write(repo, {"old.alvh": "when VIX > nope close condor\n", "alvh.toml": 'exclude = ["old*"]\n'})
+    assert alvh("check", str(repo / "old.alvh")).exit_code == 0
+    assert alvh("check", "--isolated", str(repo / "old.alvh")).exit_code == 1

@@ -9,7 +9,7 @@ It never imports numpy.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -55,6 +55,14 @@ MAX_FIX_PASSES = 10
     help="The name of the book read from `-` (its includes resolve relative to it).",
 )
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply every available fix, then re-check.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Use this project configuration (alvh.toml, or a pyproject.toml's [tool.alvh]) "
+    "for every file, instead of the nearest one.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore project configuration files.")
 @param_option
 @color_option
 def check(
@@ -64,6 +72,8 @@ def check(
     output: str | None,
     stdin_filename: str | None,
     apply_fix: bool,
+    config_file: str | None,
+    isolated: bool,
     params: tuple[str, ...],
     color: str,
 ) -> None:
@@ -84,12 +94,15 @@ def check(
     names = [stdin_name if p == "-" else display_path(p) for p in paths]
     texts = {stdin_name: sys.stdin.read()} if "-" in paths else {}
     values = parse_params(params)
-    report = check_paths(names, values, texts=texts)
-    if not report.books:
+    if config_file is not None and isolated:
+        raise click.UsageError("--config and --isolated exclude each other")
+    project: dict[str, Any] = {"config": config_file, "isolated": isolated}
+    report = check_paths(names, values, texts=texts, **project)
+    if not report.books and not report.excluded:
         fail("no rulebooks (*.alvh) found", 1)
     fixed = 0
     if apply_fix:
-        report, fixed = _fix(report, names, values, texts, stdin_name)
+        report, fixed = _fix(report, names, values, texts, stdin_name, project)
     if apply_fix and texts:
         click.echo(texts[stdin_name], nl=False)  # the fixed book; the report goes to stderr
     failing = strict or report.strict
@@ -112,6 +125,7 @@ def _fix(
     params: dict[str, str],
     texts: dict[str, str],
     stdin_name: str,
+    project: dict[str, Any],
 ) -> tuple[CheckReport, int]:
     """Apply fixes and re-check until none applies: the last report and the fixes applied.
 
@@ -142,7 +156,7 @@ def _fix(
         if not applied:
             break
         total += applied
-        report = check_paths(names, params, texts=texts)
+        report = check_paths(names, params, texts=texts, **project)
     return report, total
 
 
