@@ -37,7 +37,12 @@ INSTALL_DRYRUN = "pip install 'alvh-dsl[dryrun]'"
 
 class MissingExtraError(ImportError):
     """Something needs the dry-run stack and it is not installed; the message says what to
-    install, on one line."""
+    install, on one line. ``what`` is what needed it (``"alvh_dsl.dryrun"``, or words)."""
+
+    def __init__(self, what: str, module: str) -> None:
+        super().__init__(missing_message(what, module), name=module)
+        self.what = what
+        self.module = module
 
 
 def missing_stack_module(exc: BaseException) -> str | None:
@@ -64,7 +69,7 @@ def needs_dryrun_stack(what: str) -> Iterator[None]:
         module = missing_stack_module(exc)
         if module is None or isinstance(exc, MissingExtraError):
             raise
-        raise MissingExtraError(missing_message(what, module), name=exc.name) from exc
+        raise MissingExtraError(what, module) from exc
 
 
 class MissingSeriesBackend:
@@ -76,7 +81,7 @@ class MissingSeriesBackend:
 
     def _fail(self) -> NoReturn:
         what = "evaluating a book that reads market history (indicators, `crosses`)"
-        raise MissingExtraError(missing_message(what, self.module), name=self.module)
+        raise MissingExtraError(what, self.module)
 
     def reader(self, expr: A.Expr, scope: SeriesScope) -> SeriesReader:
         """A reader that fails when it is read (compiling needs no NumPy)."""

@@ -143,6 +143,8 @@ def light(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "explain indicators": ["explain", LAYERS],
         "examples": ["examples", str(target)],
         "eval indicators": ["eval", LAYERS, "--state", STATE],
+        "test": ["test", str(BOOKS / "gamma_guard.alvhtest")],  # state tests only
+        "test history": ["test", str(BOOKS / "alvh_core.alvhtest")],  # replays a window
         "dryrun": ["dryrun", CORE],
         "dryrun help": ["dryrun", "--help"],
         "data synth": ["data", "synth", "-o", str(target / "h.csv")],
@@ -160,7 +162,7 @@ def light(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "command", ["check", "fmt", "eval", "explain indicators", "examples", "dryrun help"]
+    "command", ["check", "fmt", "eval", "explain indicators", "examples", "dryrun help", "test"]
 )
 def test_light_commands_work_without_the_stack(light: dict[str, Any], command: str) -> None:
     code, _out, err, exc = light[command]
@@ -173,6 +175,7 @@ def test_light_commands_work_without_the_stack(light: dict[str, Any], command: s
         ("dryrun", "`alvh dryrun` needs the dry-run stack"),
         ("data synth", "`alvh data` needs the dry-run stack"),
         ("eval indicators", "evaluating a book that reads market history"),
+        ("test history", "`alvh test` needs the dry-run stack"),
     ],
 )
 def test_the_stack_commands_say_what_to_install(

@@ -56,9 +56,10 @@ class LazyGroup(AlvhGroup):
             module = missing_stack_module(exc)
             if module is None:
                 raise
-            if isinstance(exc, MissingExtraError):
-                fail(str(exc), 2)
-            fail(missing_message(f"`alvh {ctx.invoked_subcommand}`", module), 2)
+            what = f"`alvh {ctx.invoked_subcommand}`"
+            if isinstance(exc, MissingExtraError) and not exc.what.startswith("alvh_dsl."):
+                what = exc.what  # words, e.g. "evaluating a book that reads market history"
+            fail(missing_message(what, module), 2)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # List lazy commands from their stored help so `alvh --help` imports nothing heavy.
