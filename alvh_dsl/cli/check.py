@@ -201,7 +201,10 @@ def _write(
         text = junit(report.diagnostics, report.members, report.sources, strict=strict)
     if to_file:
         assert output is not None
-        atomic_write_text(output, text)
+        try:
+            atomic_write_text(output, text)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}", 2)
         click.echo(closing, err=True)
     else:
         click.echo(text, nl=False, err=not stdout)

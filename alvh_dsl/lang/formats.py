@@ -107,6 +107,7 @@ _SECTIONS = {
     "E4": "includes-and-limits-e4xx",
     "E5": "params-and-state-e5xx",
     "E6": "data-files-and-outputs-e6xx",
+    "E7": "rulebook-test-files-e7xx",
     "W": "warnings-wxxx",
 }
 
