@@ -50,6 +50,13 @@ LIGHT = {
     "mdurl",
     "pygments",
     "tomli",
+    # pygls (alvh lsp) and what it pulls in
+    "pygls",
+    "lsprotocol",
+    "cattrs",
+    "attrs",
+    "attr",
+    "exceptiongroup",
 }
 
 
@@ -66,6 +73,7 @@ def test_the_light_install_is_four_packages_and_tomli() -> None:
         "pydantic",
         "click",
         "rich",
+        "pygls",  # alvh lsp (issue 12)
         "tomli",  # Python 3.10 only: the project configuration is TOML
     }
 

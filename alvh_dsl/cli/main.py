@@ -27,6 +27,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "diff": ("alvh_dsl.cli.diff:diff", "What a change to a rulebook does over history."),
     "examples": ("alvh_dsl.cli.examples:examples", "Copy the example books and states into DIR."),
     "init": ("alvh_dsl.cli.examples:init", "The same as `alvh examples DIR`."),
+    "lsp": ("alvh_dsl.cli.lsp:lsp", "Run the language server for editors (over stdio)."),
 }
 
 
