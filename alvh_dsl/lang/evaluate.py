@@ -35,11 +35,13 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ast as A
-from .check import Analysis
+from .check import Analysis, run_checks
 from .compiler import Compiler, reads_history
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, sort_key
+from .loader import load_program
 from .printer import format_expr
 from .program import Program
 from .runtime import (
@@ -117,6 +119,14 @@ class Book:
         self._history = series.source if series is not None and uses_history else None
         self.params = params
         self.diagnostics: list[Diagnostic] = list(program.diagnostics)
+        self._series = series
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The compiled rules are closures, which pickle cannot carry. A book travels as
+        # data instead — its files' text, its param values and its series backend — and
+        # is rebuilt on arrival (a Dask worker, another process) without reading a file.
+        program = self.program
+        return rebuild_book, (program.root, dict(program.sources), self.params, self._series)
 
     @property
     def name(self) -> str:
@@ -249,6 +259,25 @@ def _near_miss(trace: TraceNode) -> str | None:
     """The one conjunct of an `and` condition that failed when all the others held."""
     failed = [c for c in trace.children if c.value is not True]
     return failed[0].text if len(failed) == 1 else None
+
+
+def rebuild_book(
+    root: str,
+    sources: dict[str, str],
+    param_values: dict[str, A.Number],
+    series: SeriesBackend | None = None,
+) -> Book:
+    """The :class:`Book` of these files' text and param values (what unpickling calls).
+
+    The program is loaded from ``sources`` alone and checked again, so the book keeps its
+    warnings; it was error-free when it was pickled, and the same text still is.
+    """
+    program = load_program(root, files=sources)
+    program.param_values = dict(param_values)
+    analysis = Analysis(program)
+    program.diagnostics.extend(run_checks(analysis))
+    program.diagnostics.sort(key=sort_key)
+    return compile_program(program, analysis, series=series)
 
 
 def compile_program(

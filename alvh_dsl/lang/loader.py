@@ -66,14 +66,27 @@ def read_source(
         )
 
 
-def load_program(path: str | os.PathLike[str], text: str | None = None) -> Program:
+def load_program(
+    path: str | os.PathLike[str],
+    text: str | None = None,
+    *,
+    files: Mapping[str, str] | None = None,
+) -> Program:
     """Read a book and everything it includes. Never raises for bad input.
 
-    ``text`` overrides the root file's content (e.g. an editor buffer).
+    ``text`` overrides the root file's content (e.g. an editor buffer). ``files`` maps
+    every file's path (as :attr:`Program.sources` names them) to its text: the book is then
+    loaded from it alone, without touching the disk — how a book travels to another
+    process or machine (``pickle``, a Dask worker). The include guards apply unchanged.
     """
     display = os.fspath(path)
     program = Program(root=display)
     root_path = Path(display)
+    if text is None and files is not None:
+        text = files.get(display)
+        if text is None:
+            program.diagnostics.append(error("E401", f"`{display}` is not among the files", None))
+            return program
     if text is None:
         text, problem = read_source(root_path, display, None)
         if problem is not None:
@@ -82,7 +95,7 @@ def load_program(path: str | os.PathLike[str], text: str | None = None) -> Progr
     assert text is not None
     root_dir = os.path.realpath(root_path.parent if root_path.parent != Path("") else Path("."))
     loaded: set[str] = set()
-    _load_file(program, root_path, display, text, root_dir, [], loaded)
+    _load_file(program, root_path, display, text, root_dir, [], loaded, files)
     return program
 
 
@@ -94,6 +107,7 @@ def _load_file(
     root_dir: str,
     stack: list[tuple[str, A.Span]],
     loaded: set[str],
+    files: Mapping[str, str] | None = None,
 ) -> None:
     real = os.path.realpath(path)
     loaded.add(real)
@@ -106,7 +120,7 @@ def _load_file(
         program.syntax_errors.add(display)
     for stmt in result.book.statements:
         if isinstance(stmt, A.Include):
-            _include(program, stmt, display, root_dir, stack, loaded)
+            _include(program, stmt, display, root_dir, stack, loaded, files)
         else:
             program.statements.append(stmt)
 
@@ -118,6 +132,7 @@ def _include(
     root_dir: str,
     stack: list[tuple[str, A.Span]],
     loaded: set[str],
+    files: Mapping[str, str] | None = None,
 ) -> None:
     span = stmt.path_span
     raw = stmt.path
@@ -172,16 +187,23 @@ def _include(
         )
         program.diagnostics.append(error("E405", f"includes go {limit}", span))
         return
-    problem = _not_a_book(target, display, span, raw)
-    if problem is not None:
-        program.diagnostics.append(problem)
-        return
-    text, problem = read_source(target, display, span)
-    if problem is not None:
-        program.diagnostics.append(problem)
-        return
+    text: str | None = None
+    if files is not None:
+        text = files.get(display)
+        if text is None:
+            program.diagnostics.append(
+                error("E401", f"included file `{raw}` is not among the files", span)
+            )
+            return
+    else:
+        problem = _not_a_book(target, display, span, raw)
+        if problem is None:
+            text, problem = read_source(target, display, span)
+        if problem is not None:
+            program.diagnostics.append(problem)
+            return
     assert text is not None
-    _load_file(program, target, display, text, root_dir, chain, loaded)
+    _load_file(program, target, display, text, root_dir, chain, loaded, files)
 
 
 def _not_a_book(target: Path, display: str, span: A.Span, raw: str) -> Diagnostic | None:
