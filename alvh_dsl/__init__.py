@@ -7,7 +7,8 @@ so that ``import alvh_dsl`` stays cheap:
   :meth:`~alvh_dsl.lang.evaluate.Book.evaluate` a :class:`~alvh_dsl.lang.state.State`;
 - :func:`check_paths` books and directories into diagnostics;
 - :func:`format_source` a rulebook canonically;
-- :func:`dryrun` a book over market history.
+- :func:`dryrun` a book over market history;
+- :func:`diff` two versions of a book over history (``book.alvh@HEAD~1``).
 
 The stages are sub-packages: :mod:`alvh_dsl.lang` (the language: parse, check,
 format, compile, evaluate, explain), :mod:`alvh_dsl.market` (history,
@@ -30,13 +31,14 @@ __all__ = [
     "AlvhError",
     "__version__",
     "check_paths",
+    "diff",
     "dryrun",
     "format_source",
     "load",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import check_paths, dryrun, format_source, load
+    from .api import check_paths, diff, dryrun, format_source, load
     from .errors import AlvhError
 
 _LAZY = {
@@ -44,6 +46,7 @@ _LAZY = {
     "load": "alvh_dsl.api",
     "format_source": "alvh_dsl.api",
     "dryrun": "alvh_dsl.api",
+    "diff": "alvh_dsl.api",
     "AlvhError": "alvh_dsl.errors",
 }
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Literal
 
     from .dryrun.config import DryRunConfig
+    from .dryrun.diff import DiffResult, DiffSide
     from .dryrun.engine import Baseline
     from .dryrun.result import DryRunResult
     from .lang.evaluate import Book
@@ -46,6 +47,7 @@ __all__ = [
     "CheckReport",
     "check",
     "check_paths",
+    "diff",
     "dryrun",
     "dryrun_history",
     "find_books",
@@ -392,3 +394,63 @@ def _baseline(baseline: BookLike | Baseline | Literal["no-hedge"] | None) -> Bas
     from pathlib import Path
 
     return Baseline(load(baseline), Path(baseline).name)
+
+
+# ------------------------------------------------------------------- diff
+
+
+def diff(
+    old: str | os.PathLike[str],
+    new: str | os.PathLike[str],
+    history: HistoryLike = None,
+    config: DryRunConfig | None = None,
+    *,
+    gaps: GapPolicy | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> DiffResult:
+    """What a change to a book does over history: ``alvh_dsl.diff("b.alvh@HEAD~1", "b.alvh")``.
+
+    ``old`` and ``new`` are rulebook paths, or ``PATH@REV`` for the book (and the files
+    it includes) at a git revision (:mod:`alvh_dsl.revisions`; E605 when git cannot
+    resolve it). Both replay the same history (as :func:`dryrun_history` takes it) and
+    config; the result pairs their decisions and figures by date
+    (:class:`~alvh_dsl.dryrun.diff.DiffResult`: ``to_json``, ``to_text``, ``to_html``).
+    """
+    from .dryrun.diff import run_diff
+
+    old_book, old_side = _diff_side(old)
+    new_book, new_side = _diff_side(new)
+    hist = dryrun_history(history, gaps=gaps, start=start, end=end)
+    return run_diff(
+        old_book, new_book, hist, config, old_side=old_side, new_side=new_side, progress=progress
+    )
+
+
+def _diff_side(argument: str | os.PathLike[str]) -> tuple[Book, DiffSide]:
+    """A side of a diff: the book loaded from the working tree or exported from git."""
+    import tempfile
+
+    from .dryrun.diff import book_side
+    from .revisions import export_revision, parse_book_ref, relabel
+
+    ref = parse_book_ref(os.fspath(argument))
+    if ref.revision is None:
+        book = load(ref.path)
+        return book, book_side(book, ref.path, ref.path)
+    with tempfile.TemporaryDirectory(prefix="alvh-diff-") as tmp:
+        export = export_revision(ref, tmp)
+        try:
+            book = load(export.root)
+        except RulebookError as exc:  # named as the user wrote them, not the temporary copy
+            sources = {export.display(k): v for k, v in exc.sources.items()}
+            raise RulebookError(
+                relabel(exc.diagnostics, export), sources, subject=ref.display
+            ) from None
+        display = f"{ref.display} ({export.short})"
+        side = book_side(
+            book, ref.path, display, rename=export.display, revision=ref.revision,
+            commit=export.commit,
+        )  # fmt: skip
+    return book, side

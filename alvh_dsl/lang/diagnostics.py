@@ -95,6 +95,7 @@ CODES: dict[str, str] = {
     "E602": "invalid dry-run config",
     "E603": "not a dry-run directory",
     "E604": "invalid project config",
+    "E605": "book not found at a git revision",
     # warnings
     "W101": "unnamed rule",
     "W102": "unused param",
