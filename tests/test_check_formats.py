@@ -374,3 +374,31 @@ def test_apply_fixes_skips_overlaps_duplicates_and_stale_spans() -> None:
     ]
     assert apply_fixes(text, fixes) == ("ab😀XY\r\nEfgh\n", 2)
     assert apply_fixes(text, []) == (text, 0)
+
+
+def test_fix_writes_through_a_symbolic_link(desk: Path) -> None:
+    write(desk, {"real/target.alvh": "rule r\n  when SMAA(SPX, 20) > 1\n  then close condor\n"})
+    (desk / "books" / "link.alvh").symlink_to(desk / "real" / "target.alvh")
+    assert run("check", "--fix", "books/link.alvh").exit_code == 0
+    assert (desk / "books" / "link.alvh").is_symlink()
+    assert "SMA(SPX, 20)" in (desk / "real" / "target.alvh").read_text("utf-8")
+
+
+def test_fix_leaves_a_file_that_changed_since_it_was_checked(
+    desk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alvh_dsl.api
+
+    real = alvh_dsl.api.check_paths
+    edited = "# edited meanwhile\n" + TYPOS
+
+    def check_then_edit(*args: Any, **kwargs: Any) -> Any:
+        report = real(*args, **kwargs)
+        (desk / "books" / "typos.alvh").write_text(edited, encoding="utf-8")
+        return report
+
+    monkeypatch.setattr(alvh_dsl.api, "check_paths", check_then_edit)
+    result = run("check", "--fix", "books/typos.alvh")
+    assert result.exit_code == 1
+    assert (desk / "books" / "typos.alvh").read_text("utf-8") == edited
+    assert "fixed 0 problems" in result.stderr

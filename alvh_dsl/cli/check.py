@@ -8,6 +8,7 @@ It never imports numpy.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +152,8 @@ def _fix(
                 current, problem = read_source(Path(file), file, None)
                 if problem is not None or current != report.sources[file]:
                     continue  # changed since it was checked: leave it to the user
-                atomic_write_text(file, new)
+                # through a symbolic link to its target: a rename would replace the link
+                atomic_write_text(os.path.realpath(file), new)
             applied += n
         if not applied:
             break
