@@ -402,3 +402,10 @@ def test_fix_leaves_a_file_that_changed_since_it_was_checked(
     assert result.exit_code == 1
     assert (desk / "books" / "typos.alvh").read_text("utf-8") == edited
     assert "fixed 0 problems" in result.stderr
+
+
+def test_output_dash_is_stdout_for_every_format(desk: Path) -> None:
+    text = run("check", "-o", "-", "books/clean.alvh")
+    assert text.stdout == "checked 1 book (1 file): no problems\n" and text.stderr == ""
+    github = run("check", "--format", "github", "-o", "-", "books/astral.alvh")
+    assert github.stdout.startswith("::error file=books/astral.alvh,")

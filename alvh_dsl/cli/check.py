@@ -187,7 +187,7 @@ def _write(
     if fixed is not None:
         closing = f"fixed {fixed} problem{'s' if fixed != 1 else ''}; {closing}"
     to_file = output is not None and output != "-"
-    if fmt == "text" and not to_file:
+    if fmt == "text" and output is None:  # for people: stderr, in colour on a terminal
         print_diagnostics(report.diagnostics, report.sources, use_color(color, sys.stderr))
         click.echo(closing, err=True)
         return
