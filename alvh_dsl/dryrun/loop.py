@@ -26,10 +26,12 @@ from ..series import SeriesSource
 from .actions import apply, is_hedge
 from .book_state import BookRisk, mark, rules_state, with_history
 from .config import DryRunConfig
+from .coverage import rule_coverage
 from .market_data import MarketData
 from .moves import scenario_column
 from .result import RunResult
 from .simulate import Simulator
+from .statuses import StatusRecorder
 from .summary import summarise
 
 __all__ = ["run_book"]
@@ -62,6 +64,7 @@ def run_book(
     cash_by_side = {"condor": 0.0, "hedge": 0.0}  # running Σ cash flows of SPX / VIX trades
     columns = [scenario_column(m) for m in market.moves.scenario_moves]
     states: dict[dt.date, State] = {}
+    statuses = StatusRecorder(book)  # reads the traces below; evaluates nothing
     # Tens of thousands of small, acyclic trace records live until the end of the run.
     with paused_gc():
         wanted = set(capture)
@@ -75,12 +78,19 @@ def run_book(
             date = state.date
             if date in wanted:
                 states[date] = with_history(state, source, day)
+            seen_fired = state.last_fired  # as the rules saw it (before today's fills)
             for d in evaluation.decisions:
                 if d.fired:
-                    decisions.append(_fired_record(sim, day, d, no_hedge, counts, last_fired, date))
+                    rec = _fired_record(sim, day, d, no_hedge, counts, last_fired, date)
+                    decisions.append(rec)
                     fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
-                elif d.near_miss is not None:
-                    decisions.append(_near_miss_record(date, d))
+                    statuses.record(date, d, rec["actions"])
+                    continue
+                statuses.record(date, d, last_fired=seen_fired.get(d.rule))
+                if d.near_miss is not None:
+                    near = statuses.near_miss(d)
+                    if near is not None:
+                        decisions.append(_near_miss_record(date, d, near))
             after = mark(sim, day)
             for t in sim.trades[trades_today:]:
                 side = "condor" if t["instrument"].startswith("SPX") else "hedge"
@@ -101,8 +111,9 @@ def run_book(
                 progress(day)
     summary = summarise(rows, sim, counts, fired_by_rule, config)
     return RunResult(
-        label, book.name, rows, decisions, sim.trades, summary, states, sim.late_settlements
-    )
+        label, book.name, rows, decisions, sim.trades, summary, states, sim.late_settlements,
+        rule_status=statuses.table(), coverage=rule_coverage(book, statuses),
+    )  # fmt: skip
 
 
 def _daily_row(
@@ -197,7 +208,8 @@ def _trade_number(trade_id: str) -> int:
     return int(trade_id.lstrip("T"))
 
 
-def _near_miss_record(date: dt.date, d: Decision) -> dict[str, Any]:
+def _near_miss_record(date: dt.date, d: Decision, near: dict[str, Any]) -> dict[str, Any]:
+    """A near miss's ``decisions.jsonl`` record (which ones: ``StatusRecorder.near_miss``)."""
     out: dict[str, Any] = {
         "date": date.isoformat(),
         "rule": d.rule,
@@ -205,7 +217,9 @@ def _near_miss_record(date: dt.date, d: Decision) -> dict[str, Any]:
         "priority": d.priority,
         "status": "near_miss",
         "near_miss": d.near_miss,
-        "reason": f"only `{d.near_miss}` failed",
+        "margin": near["margin"],
+        "reason": f"only `{d.near_miss}` failed: `{near['comparison']}` missed by "
+        f"{near['margin']:.1%}",
     }
     if d.trace is not None:
         out["trace"] = d.trace.to_dict()

@@ -39,6 +39,20 @@ class RunResult:
     #: Positions settled after an expiry that fell in a gap of the history
     #: (``late_settlements`` of :class:`~alvh_dsl.dryrun.simulate.Simulator`).
     late_settlements: list[dict[str, Any]] = field(default_factory=list)
+    #: Every day's status of every rule, as columns (``date``, ``rule``, ``status``,
+    #: ``applied``, ``detail``): ``rule_status.parquet`` (:mod:`~alvh_dsl.dryrun.statuses`).
+    rule_status: dict[str, list[Any]] = field(default_factory=dict)
+    #: Per rule, in file order: how often it fired and, for one that never did, why in
+    #: data terms (:func:`~alvh_dsl.dryrun.coverage.rule_coverage`).
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def statuses(self) -> pd.DataFrame:
+        """One row per day and rule: ``date``, ``rule``, ``status``, ``applied``,
+        ``detail`` (what ``rule_status.parquet`` holds)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rule_status)
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -94,7 +108,8 @@ class DryRunResult:
     def summary(self) -> dict[str, Any]:
         """The figures a trader checks first, with the baseline side by side: ``book``,
         ``baseline``, ``comparison`` (paired by date), ``stress_windows`` and
-        ``calibration`` (the fitted market responses with their sample sizes)."""
+        ``calibration`` (the fitted market responses with their sample sizes), ``coverage``
+        (per rule: days fired and applied; for a rule that never fired, why)."""
         out: dict[str, Any] = {
             "book": self.run.summary,
             "stress_windows": self.stress_windows,
@@ -103,6 +118,9 @@ class DryRunResult:
         if self.baseline is not None:
             out["baseline"] = self.baseline.summary
             out["comparison"] = self.comparison
+        out["coverage"] = {"book": self.run.coverage}
+        if self.baseline is not None:
+            out["coverage"]["baseline"] = self.baseline.coverage
         return out
 
     def plot(self) -> Figure:

@@ -8,8 +8,10 @@
       daily.parquet      one row per trading day (the ``result.daily`` frame)
       trades.csv         every fill and settlement, one row per leg
       decisions.jsonl    fired rules (actions, fills, trade ids, traces) and near misses
+      rule_status.parquet  every day's status of every rule (``alvh why`` reads it)
       state-DATE.json    the state the rules saw on each captured date (``--dump-state``)
-      baseline/          daily.parquet, trades.csv, decisions.jsonl of the baseline run
+      baseline/          daily.parquet, trades.csv, decisions.jsonl, rule_status.parquet
+                         of the baseline run
       .alvh-run.json     the manifest: the format and every file above that was written
 
 **Nothing half-written.** The whole directory is built beside the target (a hidden
@@ -71,6 +73,7 @@ __all__ = [
     "decisions_jsonl",
     "dumps",
     "jsonable",
+    "rule_status_parquet",
     "state_json",
     "trades_csv",
     "write_run",
@@ -84,12 +87,13 @@ RUN_FILES = (
     "daily.parquet",
     "trades.csv",
     "decisions.jsonl",
+    "rule_status.parquet",
     MANIFEST,
 )
 # A manifest lists a few dozen names (one per captured state); anything far larger is
 # not ours, and is not read whole.
 _MANIFEST_LIMIT = 1 << 20
-BASELINE_FILES = ("daily.parquet", "trades.csv", "decisions.jsonl")
+BASELINE_FILES = ("daily.parquet", "trades.csv", "decisions.jsonl", "rule_status.parquet")
 TRADE_COLUMNS = (
     "date",
     "trade_id",
@@ -200,6 +204,31 @@ def daily_parquet(run: RunResult) -> bytes:
     table = pa.Table.from_pandas(run.daily, preserve_index=True)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="snappy")
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def rule_status_parquet(run: RunResult) -> bytes:
+    """Every day's status of every rule (``run.rule_status``) as Parquet: ``date``
+    (date32), ``rule`` and ``status`` dictionary-encoded, ``applied`` (bool), ``detail``
+    (compact JSON or null; see :mod:`alvh_dsl.dryrun.statuses`); zstd-compressed, so a
+    20-year run of a few rules stays small."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = run.rule_status
+    dictionary = pa.dictionary(pa.int16(), pa.string())
+    table = pa.table(
+        {
+            "date": pa.array(cols.get("date", []), pa.date32()),
+            "rule": pa.array(cols.get("rule", []), pa.string()).cast(dictionary),
+            "status": pa.array(cols.get("status", []), pa.string()).cast(dictionary),
+            "applied": pa.array(cols.get("applied", []), pa.bool_()),
+            "detail": pa.array(cols.get("detail", []), pa.string()),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", use_dictionary=True)
     data: bytes = sink.getvalue().to_pybytes()
     return data
 
@@ -373,12 +402,14 @@ def _write_contents(result: DryRunResult, root: Path, baseline_book: Book | None
     _write(root / "decisions.jsonl", decisions_jsonl(run.decisions))
     _write(root / "daily.parquet", daily_parquet(run))
     _write(root / "trades.csv", trades_csv(run.trades))
+    _write(root / "rule_status.parquet", rule_status_parquet(run))
     if result.baseline is not None:
         (root / "baseline").mkdir()
         base = result.baseline
         _write(root / "baseline" / "decisions.jsonl", decisions_jsonl(base.decisions))
         _write(root / "baseline" / "daily.parquet", daily_parquet(base))
         _write(root / "baseline" / "trades.csv", trades_csv(base.trades))
+        _write(root / "baseline" / "rule_status.parquet", rule_status_parquet(base))
         _fsync_dir(root / "baseline")
     for date, state in sorted(run.states.items()):
         _write(root / f"state-{date.isoformat()}.json", state_json(state))
