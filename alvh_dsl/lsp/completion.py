@@ -20,6 +20,7 @@ from ..lang.names import INDICATORS, LINE_KEYWORDS, STATE_NAMES, UNIT_WORDS
 from ..lang.printer import format_expr, format_quantity
 from .hover import signature
 from .index import BookIndex
+from .positions import to_position
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[0-9]+(\.[0-9]+)?[ \t]*$")
 _PARTIAL = re.compile(r"[A-Za-z0-9_.]*$")
@@ -49,18 +50,33 @@ def complete(index: BookIndex | None, lines: list[str], line: int, column: int) 
     word = partial.group(0) if partial else ""
     if "." in word:
         return _items(_fields(word))
-    if not word and _NUMBER.search(before):
-        return _items(
-            T.CompletionItem(label=u, kind=T.CompletionItemKind.Unit, detail=what)
-            for u, what in UNITS
-        )
+    if _NUMBER.search(before):
+        return _items(_units(word, to_position(lines, line, column)))
     head = before[: len(before) - len(word)]
     if not head.strip():
-        return _items(_keywords(LINE_KEYWORDS + ("and", "or")))
+        return _items(_keywords((*LINE_KEYWORDS, "and", "or")))
     clause = _last_clause(lines, line, head)
     if clause == "then":
         return _items([*_actions(), *_scope(index, line)])
     return _items([*_names(), *_scope(index, line), *_keywords(EXPRESSION_KEYWORDS)])
+
+
+def _units(number: str, cursor: T.Position) -> list[T.CompletionItem]:
+    """Units after a number; right after its last digit, ``days`` comes with its space (the
+    edit is at the cursor, so the number typed stays)."""
+    out = []
+    for unit, what in UNITS:
+        text = unit if not number or unit == "%" else f" {unit}"
+        out.append(
+            T.CompletionItem(
+                label=unit,
+                kind=T.CompletionItemKind.Unit,
+                detail=what,
+                filter_text=number + text,
+                text_edit=T.TextEdit(range=T.Range(start=cursor, end=cursor), new_text=text),
+            )
+        )
+    return out
 
 
 def _items(items: object) -> T.CompletionList:

@@ -22,8 +22,8 @@ from .positions import to_range
 
 SOURCE = "alvh"
 #: a library (a file other open books include) is not at fault for leaving a param or
-#: define unused: the books that include it use them
-LIBRARY_QUIET = frozenset({"W102", "W103"})
+#: define unused, or for having no rules: the books that include it use them, and rule
+LIBRARY_QUIET = frozenset({"W102", "W103", "W104"})
 _FIX_KEY = "alvhFix"
 
 

@@ -61,14 +61,14 @@ def signature(spec: Indicator) -> str:
         if n == 0:
             forms.append(spec.name)
             continue
-        windows = n - spec.series_args
-        names = [*(["series"] * spec.series_args)]
-        if spec.name == "MACD" and windows:
-            names += ["fast", "slow", "signal"][:windows]
+        if spec.defaults:  # MACD: the windows come as a group, the series before them
+            windows = len(spec.defaults) if n >= len(spec.defaults) else 0
+        elif spec.default_series and n < max(spec.arities):
+            windows = n  # the series left out: RSI(14)
         else:
-            names += ["window"] * windows
-        if spec.default_series and n < max(spec.arities) and spec.series_args:
-            names = names[spec.series_args :]
+            windows = n - spec.series_args
+        names = ["series"] * (n - windows)
+        names += ["fast", "slow", "signal"] if spec.defaults and windows else ["window"] * windows
         forms.append(f"{spec.name}({', '.join(names)})")
     if spec.fields:
         forms.append(f"{spec.name}(…).{{{','.join(spec.fields)}}}")
@@ -84,9 +84,7 @@ def call_text(func: str) -> str | None:
     spec = INDICATORS.get(func)
     if spec is not None:
         default = f"; the series defaults to {spec.default_series}" if spec.default_series else ""
-        return (
-            f"```alvh\n{signature(spec)}\n```\n{spec.description} ({_unit(spec.unit)}){default}"
-        )
+        return f"```alvh\n{signature(spec)}\n```\n{spec.description} ({_unit(spec.unit)}){default}"
     if func in _FUNCTIONS:
         form, what = _FUNCTIONS[func]
         return f"```alvh\n{form}\n```\n{what}"

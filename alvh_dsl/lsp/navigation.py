@@ -71,8 +71,10 @@ def references(
     if kind == "include":
         for file, book in index.program.files.items():
             for stmt in book.statements:
-                target = os.path.normpath(os.path.join(os.path.dirname(file), getattr(stmt, "path", "")))
-                if isinstance(stmt, A.Include) and target == name:
+                if not isinstance(stmt, A.Include):
+                    continue
+                target = os.path.normpath(os.path.join(os.path.dirname(file), stmt.path))
+                if target == name:
                     out.append(_location(index, stmt.path_span))
         return out
     if kind == "rule":
@@ -129,7 +131,7 @@ def formatting(text: str, path: str) -> list[T.TextEdit]:
     if formatted == text:
         return []
     lines = text.split("\n")
-    end = to_position([ln for ln in lines], len(lines), len(lines[-1]) + 1)
+    end = to_position(list(lines), len(lines), len(lines[-1]) + 1)
     return [
         T.TextEdit(
             range=T.Range(start=T.Position(line=0, character=0), end=end), new_text=formatted

@@ -213,5 +213,3 @@ def make_server() -> AlvhServer:  # Long: one registration per LSP feature, in o
 def serve() -> None:
     """Run the server on stdin/stdout until the client says ``exit``."""
     make_server().start_io()
-
-
