@@ -128,10 +128,24 @@ def test_cli_formats_and_fail_on_change(tmp_path: Path) -> None:
         ["diff", OLD, NEW, "--from", "2010-13-01"],
         ["diff", OLD, NEW, "--from", "2011-01-01", "--to", "2010-01-01"],
         ["diff", OLD, NEW, "--gaps", "ffill"],
+        ["diff", OLD, NEW, "--from", "1990-01-01", "--to", "1990-02-01"],  # no trading day
     ],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:
     assert CliRunner().invoke(cli, args).exit_code == 2
+
+
+def test_the_docs_example_is_what_the_command_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).parents[1]
+    doc = (root / "docs" / "diff.md").read_text(encoding="utf-8")
+    example = doc.split("<!-- diff-example -->\n```\n", 1)[1].split("\n```", 1)[0] + "\n"
+    monkeypatch.chdir(root)
+    books = ["tests/books/diff/old.alvh", "tests/books/diff/new.alvh"]
+    done = CliRunner().invoke(
+        cli, ["diff", *books, "--from", "2010-01-01", "--to", "2010-03-31", "--limit", "1"]
+    )
+    assert done.exit_code == 0, done.output
+    assert done.output == example
 
 
 # ------------------------------------------------------------------ git revisions
