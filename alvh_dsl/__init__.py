@@ -8,7 +8,8 @@ so that ``import alvh_dsl`` stays cheap:
 - :func:`check_paths` books and directories into diagnostics;
 - :func:`format_source` a rulebook canonically;
 - :func:`dryrun` a book over market history;
-- :func:`diff` two versions of a book over history (``book.alvh@HEAD~1``).
+- :func:`diff` two versions of a book over history (``book.alvh@HEAD~1``);
+- :func:`run_tests` the rulebook tests (``*.alvhtest``, docs/testing.md).
 
 The stages are sub-packages: :mod:`alvh_dsl.lang` (the language: parse, check,
 format, compile, evaluate, explain), :mod:`alvh_dsl.market` (history,
@@ -35,10 +36,11 @@ __all__ = [
     "dryrun",
     "format_source",
     "load",
+    "run_tests",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import check_paths, diff, dryrun, format_source, load
+    from .api import check_paths, diff, dryrun, format_source, load, run_tests
     from .errors import AlvhError
 
 _LAZY = {
@@ -46,6 +48,7 @@ _LAZY = {
     "load": "alvh_dsl.api",
     "format_source": "alvh_dsl.api",
     "dryrun": "alvh_dsl.api",
+    "run_tests": "alvh_dsl.api",
     "diff": "alvh_dsl.api",
     "AlvhError": "alvh_dsl.errors",
 }

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dryrun.result import DryRunResult
     from .lang.evaluate import Book
     from .lang.runtime import SeriesBackend
+    from .lang.testing import TestReport
     from .market.history import History
     from .market.validation import GapPolicy
     from .project import Project
@@ -54,6 +55,7 @@ __all__ = [
     "format_source",
     "load",
     "load_checked",
+    "run_tests",
 ]
 
 

@@ -96,6 +96,16 @@ CODES: dict[str, str] = {
     "E603": "not a dry-run directory",
     "E604": "invalid project config",
     "E605": "book not found at a git revision",
+    # rulebook test files (alvh test)
+    "E701": "syntax error in a test file",
+    "E702": "file named by a test not found",
+    "E703": "test names an unknown rule",
+    "E704": "test sets an unknown name",
+    "E705": "test sets a value of the wrong unit",
+    "E706": "expectation does not fit the test",
+    "E707": "incomplete test",
+    "E708": "test name given twice",
+    "E709": "book, state or history of a test does not load",
     # warnings
     "W101": "unnamed rule",
     "W102": "unused param",

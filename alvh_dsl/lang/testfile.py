@@ -30,110 +30,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 
 from .ast import Span
 from .construct import construct
 from .diagnostics import Diagnostic, error
 from .loader import parse_param_value
 from .names import STATE_NAMES, suggest
+from .testcases import (
+    TEST_SUFFIX,
+    Expectation,
+    HistorySpec,
+    Located,
+    Setting,
+    TestCase,
+    TestFile,
+)
 
-TEST_SUFFIX = ".alvhtest"
-
-
-@dataclass(frozen=True)
-class Located:
-    """A word or a string of a line, where it is."""
-
-    text: str
-    span: Span
-
-
-@dataclass(frozen=True)
-class Setting:
-    """``set NAME = VALUE``: the value the rules read for a state name.
-
-    ``value`` is a float (a percentage as its ratio), or ``unknown`` with
-    ``reason`` set."""
-
-    name: Located
-    value: float | None
-    reason: str | None
-    span: Span
-    text: str  # `condor.DTE = 6 days`, as written
-
-
-@dataclass(frozen=True)
-class HistorySpec:
-    """``history SOURCE [from DATE] [to DATE] [gaps POLICY] [if present]``."""
-
-    source: Located | None  # None: the built-in synthetic history
-    start: dt.date | None
-    end: dt.date | None
-    gaps: str | None
-    if_present: bool
-    span: Span
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """One ``expect`` line.
-
-    ``kind`` is ``status`` (``status`` holds the decision status, or
-    ``fires`` / ``not_fired``), ``superseded`` (by ``other``), ``action`` /
-    ``no_action`` (``action`` the text; ``other`` the rule for ``by``),
-    ``no_actions``, or ``count`` (a history test: ``at_least`` / ``at_most``).
-    """
-
-    kind: str
-    span: Span
-    text: str
-    rule: Located | None = None
-    status: str | None = None
-    other: Located | None = None
-    reason: str | None = None
-    action: str | None = None
-    at_least: int | None = None
-    at_most: int | None = None
-
-    @property
-    def history(self) -> bool:
-        return self.kind == "count"
-
-
-@dataclass
-class TestCase:
-    """One ``test`` block, its file's defaults already applied."""
-
-    __test__ = False  # not a pytest test class
-
-    name: str
-    file: str
-    span: Span
-    book: Located | None = None
-    state: Located | None = None
-    params: dict[str, tuple[str, Span]] = field(default_factory=dict)
-    settings: list[Setting] = field(default_factory=list)
-    history: HistorySpec | None = None
-    expectations: list[Expectation] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return f"{self.file}:{self.span.line}"
-
-
-@dataclass
-class TestFile:
-    """A parsed test file; ``diagnostics`` are the problems outside any test."""
-
-    __test__ = False  # not a pytest test class
-
-    path: str
-    source: str
-    tests: list[TestCase]
-    diagnostics: list[Diagnostic]
-
+__all__ = [
+    "TEST_SUFFIX",
+    "Expectation",
+    "HistorySpec",
+    "Located",
+    "Setting",
+    "TestCase",
+    "TestFile",
+    "parse_test_file",
+]
 
 # ------------------------------------------------------------------- lexing
 
@@ -267,7 +189,7 @@ def _statement(words: list[Located], line: str, target: TestCase) -> None:
         setattr(target, head.text, Located(_string(words[1]), words[1].span))
     elif head.text == "param":
         name, value, span = _assignment(words, line)
-        target.params[name.text] = (value, span)
+        target.params[name.text] = (value, name.span.cover(span))
     elif head.text in ("set", "history", "expect") and not in_test:
         raise _Bad(
             error(
@@ -316,6 +238,11 @@ def _assignment(words: list[Located], line: str) -> tuple[Located, str, Span]:
 
 def _setting(words: list[Located], line: str) -> Setting:
     name, text, span = _assignment(words, line)
+    whole = words[0].span.cover(span)
+    if name.text.startswith("last_fired."):
+        rule = Located(name.text.partition(".")[2], name.span)
+        last = None if text == "never" else _date(Located(text, span))
+        return Setting(name, None, None, whole, f"{name.text} = {text}", rule, last)
     state_name = STATE_NAMES.get(name.text)
     if state_name is None:
         guess = suggest(name.text, STATE_NAMES)
@@ -325,10 +252,9 @@ def _setting(words: list[Located], line: str) -> Setting:
                 f"`{name.text}` is not a state name a test can set",
                 name.span,
                 help=(f"did you mean `{guess}`?" if guess else "see docs/language.md, State names")
-                + " (params are set with `param`)",
+                + " (params are set with `param`; cooldowns with `last_fired.RULE`)",
             )
         )
-    whole = words[0].span.cover(span)
     unknown = re.fullmatch(r'unknown(?:\s+"((?:[^"\\]|\\.)*)")?', text)
     if unknown is not None:
         reason = re.sub(r"\\(.)", r"\1", unknown.group(1) or "") or "set unknown by the test"
@@ -508,7 +434,7 @@ def _rule_expectation(
         if status is not None:
             return "status", {"status": status}
         return None
-    if verb[0] == "fires" and len(verb) in (3, 4) and verb[1] in ("at", "exactly"):
+    if verb[0] == "fires" and len(verb) >= 3 and verb[1] in ("at", "exactly"):
         bound = verb[1] if verb[1] == "exactly" else f"at {verb[2]}"
         count_words = verb[2:] if verb[1] == "exactly" else verb[3:]
         if bound not in ("exactly", "at least", "at most"):

@@ -241,11 +241,9 @@ class _Runner:
     def run_case(self, case: TestCase, result: TestResult) -> None:
         try:
             book = self.book(case, result)
-            if book is None:
-                return
-            if case.history is not None:
+            if book is not None and case.history is not None:
                 self.run_history(case, book, result)
-            else:
+            elif book is not None:
                 self.run_state(case, book, result)
         except AlvhError as exc:
             # A file the test names (a history, a state) is not valid.
@@ -300,8 +298,10 @@ class _Runner:
             result.diagnostics.append(self.book_error(case, path, loaded))
             result.diagnostics.extend(d for d in loaded if d.span is not None)
             return None
-        for e in case.expectations:
-            for ref in (e.rule, e.other):
+        refs = [(e.rule, e.other) for e in case.expectations]
+        refs.extend((s.rule, None) for s in case.settings)
+        for pair in refs:
+            for ref in pair:
                 if ref is not None and ref.text not in loaded.rule_ids:
                     guess = suggest(ref.text, loaded.rule_ids)
                     result.diagnostics.append(
@@ -319,11 +319,14 @@ class _Runner:
     def book_error(self, case: TestCase, path: str, problems: list[Diagnostic]) -> Diagnostic:
         # A param override's problem has no place in the book: it is the test's `param` line.
         unplaced = [d for d in problems if d.span is None]
-        param_line = next(iter(case.params.values()), None)
         assert case.book is not None
-        span = param_line[1] if unplaced and param_line is not None else case.book.span
-        message = "; ".join(d.message for d in unplaced) if unplaced else f"{path} has errors"
-        return error("E709", f"the book does not load: {message}", span)
+        span = case.book.span
+        for name, (_, where) in case.params.items():
+            if any(f"--param {name}" in d.message for d in unplaced):
+                span = where
+                break
+        message = "; ".join(d.message.replace("--param ", "param ") for d in unplaced)
+        return error("E709", f"the book does not load: {message or f'{path} has errors'}", span)
 
     def state(self, case: TestCase, result: TestResult) -> State | None:
         assert case.state is not None
@@ -350,8 +353,14 @@ class _Runner:
         state = self.state(case, result)
         if state is None:
             return
+        last_fired = {s.rule.text: s.last for s in case.settings if s.rule is not None}
+        if last_fired:  # a cooldown's start is state, not a value the rules read
+            fired = {**state.last_fired, **last_fired}
+            state = state.model_copy(
+                update={"last_fired": {r: d for r, d in fired.items() if d is not None}}
+            )
         overrides: dict[str, Value] = {}
-        for s in case.settings:
+        for s in (s for s in case.settings if s.rule is None):
             value: Value = s.value if s.value is not None else Unknown(s.reason or "unknown")
             overrides[s.name.text] = value
             if s.name.text in ("DTE", "condor.DTE"):  # one value, two names

@@ -19,6 +19,7 @@ from .diagnostics import Diagnostic
 from .testing import Coverage, Failure, TestReport, TestResult
 
 JSON_VERSION = 1
+STATUSES = ("fired", "not_met", "unknown", "blocked", "cooling_down")
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}
 
@@ -86,7 +87,7 @@ def coverage_lines(coverage: Coverage) -> list[str]:
         width = min(width + 7, 60)
         for r in rules:
             statuses = ", ".join(
-                f"{s.replace('_', ' ')} {c}" for s, c in sorted(r.statuses.items())
+                f"{s.replace('_', ' ')} {r.statuses[s]}" for s in STATUSES if r.statuses[s]
             )
             out.append(f"  {r.rule}: {statuses or 'never evaluated'}")
             parts = [("when", t, c) for t, c in r.conjuncts]
@@ -157,7 +158,7 @@ def coverage_doc(coverage: Coverage) -> dict[str, Any]:
                 "rules": [
                     {
                         "rule": r.rule,
-                        "statuses": dict(sorted(r.statuses.items())),
+                        "statuses": {s: r.statuses[s] for s in STATUSES},
                         "conditions": [
                             {"clause": "when" if i < len(r.conjuncts) else "unless", "expr": t}
                             | {o: c[o] for o in ("true", "false", "unknown")}
