@@ -28,6 +28,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "examples": ("alvh_dsl.cli.examples:examples", "Copy the example books and states into DIR."),
     "init": ("alvh_dsl.cli.examples:init", "The same as `alvh examples DIR`."),
     "lsp": ("alvh_dsl.cli.lsp:lsp", "Run the language server for editors (over stdio)."),
+    "sweep": ("alvh_dsl.cli.sweep:sweep", "Run a grid of param variants of a book (on Dask)."),
 }
 
 
