@@ -30,7 +30,7 @@ from .plausibility import IMPLAUSIBLE_EQUITY, implausible_notes
 from .result import DryRunResult, RunResult
 from .summary import compare, windows
 
-__all__ = ["IMPLAUSIBLE_EQUITY", "NO_HEDGE", "Baseline", "run_dryrun"]
+__all__ = ["IMPLAUSIBLE_EQUITY", "NO_HEDGE", "Baseline", "build_market", "run_dryrun"]
 
 
 @dataclass(frozen=True)
@@ -58,20 +58,18 @@ def run_dryrun(
     baseline: Baseline | None = NO_HEDGE,
     progress: Callable[[str, int, int], None] | None = None,
     capture: Collection[dt.date] = (),
+    market: MarketData | None = None,
 ) -> DryRunResult:
     """Replay ``book`` over every day of ``history``, and ``baseline`` (unless None).
 
     ``progress`` is called as ``progress(label, day, days)``; ``capture`` lists dates
-    whose state the main run keeps in ``result.run.states``.
+    whose state the main run keeps in ``result.run.states``. ``market`` is the
+    :class:`MarketData` of this very history and config when the caller already built it
+    (a sweep's worker builds it once and reuses it across variants: ``alvh_dsl.sweep``).
     """
     config = config or DryRunConfig()
-    market = MarketData.build(
-        history,
-        config.pricing.market_config(),
-        config.term_structure.market_config(),
-        config.risk,
-        vix_option_vol=config.pricing.vix_option_vol,
-    )
+    if market is None:
+        market = build_market(history, config)
     source = series_source(market)
     runs: list[tuple[str, Book, bool]] = [("book", book, False)]
     if baseline is not None:
@@ -110,6 +108,17 @@ def run_dryrun(
         comparison=compare(results[0], base_run, config) if base_run is not None else None,
         stress_windows=windows(results[0], base_run, config),
         calibration=market.responses.fits,
+    )
+
+
+def build_market(history: History, config: DryRunConfig) -> MarketData:
+    """The :class:`MarketData` a run of ``history`` under ``config`` replays."""
+    return MarketData.build(
+        history,
+        config.pricing.market_config(),
+        config.term_structure.market_config(),
+        config.risk,
+        vix_option_vol=config.pricing.vix_option_vol,
     )
 
 
