@@ -202,3 +202,21 @@ def test_why_whole_day_lists_every_rule_in_execution_order(synthetic: tuple[Any,
     text = alvh("why", str(out), "2008-03-14").output
     assert text.startswith("2008-03-14 in the run of ")
     assert all(f"`{cr.id}`" in text for cr in result.book.rules)
+
+
+# ------------------------------------------------------------ alvh eval
+
+
+def test_eval_names_the_failing_values_without_explain() -> None:
+    state = str(ROOT / "examples" / "state_near_expiry.json")
+    res = alvh("eval", str(CORE), "--state", state)
+    assert res.exit_code == 0, res.output
+    assert "not fired: `hedge.DTE < 2` is false (hedge.DTE = 6 days)" in res.output
+    assert (
+        "not fired: `condor.pnl <= -200% of condor.credit` is false "
+        "(condor.pnl = $820, -200% of condor.credit = -$2,480)"
+    ) in res.output
+    assert "the condition is false" not in res.output
+    # With --explain the trace itself shows every value, as before.
+    explained = alvh("eval", str(CORE), "--state", state, "--explain").output
+    assert "the condition is false" in explained and "hedge.DTE  →  6 days" in explained

@@ -174,6 +174,11 @@ def eval_(
                 d.pop("unless_trace", None)
         click.echo(json.dumps(doc, indent=2))
     else:
+        if not explain_:
+            # The trace is not printed, so say what the failing comparisons compared.
+            from ..dryrun.why import with_failing_values
+
+            evaluation = with_failing_values(loaded, evaluation)
         click.echo(render_evaluation(evaluation, loaded.name, explain=explain_), nl=False)
 
 

@@ -17,13 +17,26 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RunDirectoryError
 from ..lang.diagnostics import data_span, error
 from ..lang.explain import format_value
 
-__all__ = ["RuleWhy", "WhyAnswer", "WhyError", "render_why", "sentence", "why", "why_json"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..lang.evaluate import Book, Evaluation
+
+__all__ = [
+    "RuleWhy",
+    "WhyAnswer",
+    "WhyError",
+    "false_condition",
+    "render_why",
+    "sentence",
+    "why",
+    "why_json",
+    "with_failing_values",
+]
 
 _MANIFEST = ".alvh-run.json"  # report.files.MANIFEST, without importing the writer
 _STATUS_FILE = "rule_status.parquet"
@@ -262,6 +275,41 @@ def sentence(
     if status == "disabled":
         return f"{who} was disabled for this run"
     return f"{who}: {status}"
+
+
+def false_condition(failed: list[dict[str, Any]]) -> str:
+    """A false condition's failing comparisons with their values, as ``alvh eval``
+    prints them: "`VIX > 30` is false (VIX = 24.1 points)"."""
+    parts = []
+    for f in failed:
+        for c in f.get("comparisons", ()):
+            values = ", ".join(
+                f"{v[0]} = " + ("unknown" if v[1] is None else format_value(v[1], v[2]))
+                for v in c.get("values", ())
+            )
+            verb = "is false" if c.get("held") is False else "holds"
+            parts.append(f"`{c['expr']}` {verb}" + (f" ({values})" if values else ""))
+        if not f.get("comparisons") or f["comparisons"][0]["expr"] != f["conjunct"]:
+            parts.append(f"so `{f['conjunct']}` is false")
+    return "; ".join(parts)
+
+
+def with_failing_values(book: Book, evaluation: Evaluation) -> Evaluation:
+    """``evaluation`` with each false condition's reason naming its failing comparisons
+    and their values (:func:`false_condition`), read from the decision's trace."""
+    from ..lang.evaluate import Evaluation
+    from .statuses import failing_comparisons, plan_rule
+
+    by_id = {cr.id: cr for cr in book.rules}
+    out = []
+    for d in evaluation.decisions:
+        cr = by_id.get(d.rule)
+        if d.status == "not_met" and d.trace is not None and cr is not None:
+            said = false_condition(failing_comparisons(plan_rule(cr, book), d.trace))
+            if said:
+                d = d._replace(reason=f"not fired: {said}")
+        out.append(d)
+    return Evaluation(evaluation.date, out)
 
 
 def render_why(answer: WhyAnswer) -> str:
