@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 import alvh_dsl
 from alvh_dsl.api import find_books, run_tests
 from alvh_dsl.cli.main import cli
+from alvh_dsl.lang.ast import Span
 from alvh_dsl.lang.testfile import parse_test_file
 
 from .conftest import SHARED
@@ -429,3 +432,28 @@ def test_every_example_in_the_docs_passes(tmp_path: Path, index: int) -> None:
     code, out, err = alvh("test", str(example))
     assert code == 0, out + err
     assert "PASS" in out
+
+
+# --------------------------------------------------------------- robustness
+
+WORDS = [
+    "test", '"t"', "book", "state", "param", "set", "history", "expect", "fires", "is",
+    "not", "met", "unknown", "because", "superseded", "by", "action", "no", "actions",
+    "at", "least", "most", "once", "times", "3", "never", "does", "fire", "=", "6 days",
+    "condor.DTE", "roll_forward", "synthetic", "from", "to", "2008-01-01", "gaps", "ffill",
+    "if", "present", "#", '"', "\\", "\t", "last_fired.x", "-$5", "2%", "cooling", "down",
+]  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(WORDS) | st.text(max_size=4), max_size=8).map(" ".join),
+        max_size=12,
+    ).map("\n".join)
+)
+def test_the_parser_never_raises(text: str) -> None:
+    parsed = parse_test_file(text, "t.alvhtest")
+    lines = text.split("\n")
+    for d in [*parsed.diagnostics, *(d for t in parsed.tests for d in t.diagnostics)]:
+        assert d.code.startswith("E70")
+        assert isinstance(d.span, Span) and 1 <= d.span.line <= len(lines)

@@ -227,7 +227,9 @@ def _syntax(at: Located, message: str, example: str) -> Diagnostic:
 def _assignment(words: list[Located], line: str) -> tuple[Located, str, Span]:
     """``param NAME = VALUE`` / ``set NAME = VALUE``: the name, the value's text, its span."""
     head = words[0]
-    m = re.match(r"\s*\S+\s+([^\s=]+)\s*=\s*(.*?)\s*(#.*)?$", line)
+    # The value ends where the line's last word does: a `#` inside a string is not a comment.
+    end = words[-1].span.end_column - 1
+    m = re.match(r"\s*\S+\s+([^\s=]+)\s*=\s*(\S.*)?$", line[:end])
     if m is None or not m.group(2):
         raise _Bad(
             _syntax(head, f"`{head.text}` needs `NAME = VALUE`", f"{head.text} NAME = 6 days")

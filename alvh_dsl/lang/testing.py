@@ -126,7 +126,7 @@ class Coverage:
     @property
     def percent(self) -> float:
         seen, total = self.covered()
-        return 100.0 * seen / total if total else 100.0
+        return 100.0 * seen / total if total else 0.0  # no state test covers nothing
 
     def record(self, book_path: str, book: Book, evaluation: Evaluation) -> None:
         rules = self.books.get(book_path)
