@@ -457,3 +457,19 @@ def test_the_parser_never_raises(text: str) -> None:
     for d in [*parsed.diagnostics, *(d for t in parsed.tests for d in t.diagnostics)]:
         assert d.code.startswith("E70")
         assert isinstance(d.span, Span) and 1 <= d.span.line <= len(lines)
+
+
+def test_a_history_test_without_the_dryrun_stack_does_not_load(tmp_path: Path) -> None:
+    from alvh_dsl.api import load
+    from alvh_dsl.lang import testing
+
+    def no_stack(*args: object, **kwargs: object) -> None:
+        raise ImportError("install alvh-dsl[dryrun]")
+
+    text = HEAD + 'test "s"\n  expect roll_forward fires\n'
+    text += 'test "h"\n  history synthetic\n  expect migrate never fires\n'
+    stages = testing.Stages(load=load, history=no_stack, dryrun=no_stack)
+    report = testing.run_tests([str(write(tmp_path, text))], stages)
+    assert [r.status for r in report.results] == ["pass", "error"]
+    assert "install alvh-dsl[dryrun]" in report.results[1].diagnostics[0].message
+    assert report.exit_code == 2

@@ -252,6 +252,8 @@ class _Runner:
                 error("E709", f"test “{case.name}”: {exc.summary}", case.span)
             )
             result.diagnostics.extend(exc.diagnostics)
+        except ImportError as exc:  # a light install: history needs the dryrun extra
+            result.diagnostics.append(error("E709", f"test “{case.name}”: {exc}", case.span))
         if result.diagnostics:
             result.status = "error"
         elif result.status == "pass" and result.failures:
