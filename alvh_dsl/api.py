@@ -420,7 +420,10 @@ def diff(
     config; the result pairs their decisions and figures by date
     (:class:`~alvh_dsl.dryrun.diff.DiffResult`: ``to_json``, ``to_text``, ``to_html``).
     """
-    from .dryrun.diff import run_diff
+    from .extras import needs_dryrun_stack
+
+    with needs_dryrun_stack("alvh_dsl.diff"):
+        from .dryrun.diff import run_diff
 
     old_book, old_side = _diff_side(old)
     new_book, new_side = _diff_side(new)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import alvh_dsl
 from alvh_dsl.cli import cli
-from alvh_dsl.dryrun.diff import DiffResult
+from alvh_dsl.dryrun.diff import DiffResult, same_decision
 from alvh_dsl.errors import RulebookError
 from alvh_dsl.revisions import RevisionError, parse_book_ref
 
@@ -52,6 +52,29 @@ def test_a_threshold_change_shows_on_the_days_it_decides(changed: DiffResult) ->
     assert kinds.count("only_new") == counts["decisions_only_new"]
     rules = {r["rule"]: r for r in changed.rules}
     assert rules["take_profit"]["new"] > rules["take_profit"]["old"]
+
+
+def action(status: str, budget: float, text: str = "buy VIX call spread 25/35 month 2") -> dict:
+    return {"kind": "buy_call_spread", "text": text, "args": {"budget": budget},
+            "status": status, "fill": f"{budget}", "trades": []}  # fmt: skip
+
+
+def test_what_makes_two_decisions_the_same() -> None:
+    def fired(*actions: dict) -> dict:
+        return {"status": "fired", "actions": list(actions)}
+
+    # fills and trade IDs follow from the positions held: never a difference
+    assert same_decision(
+        fired(action("apply", 50.0)), fired({**action("apply", 50.0), "fill": "x"})
+    )
+    # another resolved argument that was carried out: a difference
+    assert not same_decision(fired(action("apply", 50.0)), fired(action("apply", 40.0)))
+    # ... but not when the action did nothing on either side
+    assert same_decision(fired(action("unfilled", 50.0)), fired(action("unfilled", 40.0)))
+    assert not same_decision(fired(action("unfilled", 50.0)), fired(action("apply", 40.0)))
+    assert not same_decision(fired(action("superseded", 50.0)), fired(action("apply", 50.0)))
+    other = action("unfilled", 50.0, text="buy VIX call spread 30/40 month 2")
+    assert not same_decision(fired(action("unfilled", 50.0)), fired(other))
 
 
 def test_figures_are_new_minus_old_and_say_what_they_rest_on(changed: DiffResult) -> None:
