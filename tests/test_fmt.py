@@ -13,6 +13,7 @@ from alvh_dsl.errors import RulebookError
 from alvh_dsl.lang import ast as A
 from alvh_dsl.lang.fmt import MAX_WIDTH, format_source
 from alvh_dsl.lang.parse import parse
+from alvh_dsl.lang.printer import format_quantity
 
 from .helpers import write
 
@@ -22,12 +23,21 @@ CANONICAL = [
     # literals
     ("param p = 7d", "param p = 7 days"),
     ("param p = 1d", "param p = 1 day"),
-    ("param p = 1.0 days", "param p = 1 day"),
-    ("param p = 0.10", "param p = 0.1"),
+    # the digits as written (issue 9: traders write deltas with two digits), less
+    # leading zeros; the unit word canonical
+    ("param p = 1.0 days", "param p = 1.0 days"),
+    ("param p = 1.0 pt", "param p = 1.0 points"),
+    ("param p = 0.10", "param p = 0.10"),
+    ("param p = 5.0d", "param p = 5.0 days"),
+    ("param p = 007.50 days", "param p = 7.50 days"),
+    ("param p = 00.5", "param p = 0.5"),
+    ("param p = 000", "param p = 0"),
+    ("param p = - 0.250", "param p = -0.250"),
+    ("define x = condor.delta > 0.20", "define x = condor.delta > 0.20"),
     ("param p = 50 pts", "param p = 50 points"),
     ("param p = 1 pt", "param p = 1 point"),
-    ("param p = 2.50%", "param p = 2.5%"),
-    ("param p = $1500.00", "param p = $1500"),
+    ("param p = 2.50%", "param p = 2.50%"),
+    ("param p = $1500.00", "param p = $1500.00"),
     ("param p = - 3.5", "param p = -3.5"),
     ("param p = 0.000001", "param p = 0.000001"),
     # spacing and redundant parentheses
@@ -53,7 +63,7 @@ CANONICAL = [
     # actions: canonical words and option order
     (
         "when VIX > 1 open iron condor wings 50 pts short delta 0.10 quantity 2 month 1",
-        "when VIX > 1 open iron condor month 1 short delta 0.1 wings 50 points quantity 2",
+        "when VIX > 1 open iron condor month 1 short delta 0.10 wings 50 points quantity 2",
     ),
     ("when VIX > 1 then shift 50% of hedge to month 2", "when VIX > 1 shift 50% hedge to month 2"),
     ("when VIX > 1 buy 1 VIX futures month 2", "when VIX > 1 buy 1 VIX future month 2"),
@@ -204,6 +214,16 @@ def test_derived_ids_survive_formatting() -> None:
     before = [s.id for s in parse(source).book.statements]
     after = [s.id for s in parse(format_source(source)).book.statements]
     assert before == after == ["condor_count_eq_0_open_iron_condor_month_1_89d89f1e"]
+    # the ID is the rule's meaning: `0.10` as written and `0.1` are one rule
+    assert [s.id for s in parse(source.replace("0.10", "0.1")).book.statements] == before
+
+
+def test_numbers_no_one_wrote_print_shortest() -> None:
+    written = parse("param p = 0.10\n").book.statements[0].value
+    assert written.text == "0.10"
+    assert format_quantity(written) == "0.10"
+    assert format_quantity(written.model_copy(update={"value": 0.2})) == "0.2"  # text is stale
+    assert format_quantity(A.Number(span=written.span, value=0.5, unit="days")) == "0.5 days"
 
 
 def test_crlf_and_tabs_are_normalised() -> None:

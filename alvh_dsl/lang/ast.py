@@ -79,11 +79,17 @@ Unit = Literal["bare", "days", "points", "dollars", "percent"]
 class Number(Node):
     """A numeric literal. ``50%`` is stored as ``value=50, unit="percent"``:
     the written magnitude, so formatting never shows float noise; its
-    numeric value is ``value / 100``."""
+    numeric value is ``value / 100``.
+
+    ``text`` is the magnitude's digits as written (``"0.10"`` for ``0.10``,
+    ``"5.0"`` for ``5.0d``; redundant leading zeros dropped), so ``alvh fmt``
+    keeps a trader's two-digit deltas; ``None`` for numbers no one wrote
+    (they print in their shortest form)."""
 
     kind: Literal["number"] = "number"
     value: float
     unit: Unit = "bare"
+    text: str | None = None
 
 
 class Name(Node):

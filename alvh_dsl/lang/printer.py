@@ -12,6 +12,7 @@ where the AST needs them (``a - (b - c)``, ``a and (b and c)``).
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -49,19 +50,26 @@ def format_number(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# Off while deriving an unnamed rule's ID: `0.10` and `0.1` are one rule, one ID (and IDs
+# derived before numbers kept their digits stay the same).
+_AS_WRITTEN: contextvars.ContextVar[bool] = contextvars.ContextVar("as_written", default=True)
+
+
 def format_quantity(n: A.Number) -> str:
+    """A number with its unit: its digits as written when it was written (``0.10``)."""
     v = n.value
     sign = "-" if v < 0 else ""
-    mag = format_number(abs(v))
+    written = n.text if _AS_WRITTEN.get() else None
+    mag = written if written is not None and float(written) == abs(v) else format_number(abs(v))
     unit = n.unit
     if unit == "percent":
         return f"{sign}{mag}%"
     if unit == "dollars":
         return f"{sign}${mag}"
-    if unit == "days":
-        return f"{sign}{mag} {'day' if abs(v) == 1 else 'days'}"
+    if unit == "days":  # `1 day`, but `1.0 days` as English says it
+        return f"{sign}{mag} {'day' if mag == '1' else 'days'}"
     if unit == "points":
-        return f"{sign}{mag} {'point' if abs(v) == 1 else 'points'}"
+        return f"{sign}{mag} {'point' if mag == '1' else 'points'}"
     return f"{sign}{mag}"
 
 
@@ -344,7 +352,11 @@ def derived_rule_id(rule: A.Rule) -> str:
     ``when DTE < 2 shift 50% hedge to month 2`` → ``dte_lt_2_shift_50pct_hedge_to_month_2``.
     Long slugs are cut and suffixed with a hash of the full text.
     """
-    text = " ".join(line.text.strip() for line in rule_lines(rule, wrap=False))
+    token = _AS_WRITTEN.set(False)
+    try:
+        text = " ".join(line.text.strip() for line in rule_lines(rule, wrap=False))
+    finally:
+        _AS_WRITTEN.reset(token)
     slug = re.sub(r"<=|>=|==|!=|[<>+\-*/%$]", lambda m: _SLUG_WORDS[m.group(0)], text)
     slug = re.sub(r"[^A-Za-z0-9]+", "_", slug.lower()).strip("_")
     slug = slug.removeprefix("when_")

@@ -166,15 +166,20 @@ def number(tok: Token) -> A.Number:
     text = str(tok)
     kind = tok.type
     if kind == "PERCENT":
-        value, unit = float(text[:-1]), "percent"
+        digits, unit = text[:-1], "percent"
     elif kind == "DOLLARS":
-        value, unit = float(text[1:]), "dollars"
+        digits, unit = text[1:], "dollars"
     elif kind == "UNIT_NUMBER":
         m = _UNIT_RE.match(text)
         assert m is not None
-        value, unit = float(m.group(1)), _UNIT_OF[m.group(2)]
+        digits, unit = m.group(1), _UNIT_OF[m.group(2)]
     else:
-        value, unit = float(text), "bare"
+        digits, unit = text, "bare"
+    value = float(digits)
+    # Kept as written for `alvh fmt` (`0.10` stays `0.10`), less redundant leading zeros.
+    written: str | None = digits.lstrip("0")
+    if not written or written.startswith("."):
+        written = "0" + (written or "")
     if value > MAX_NUMBER:
         ctx = CTX.get()
         ctx.diagnostics.append(
@@ -185,8 +190,8 @@ def number(tok: Token) -> A.Number:
                 help="numbers must be below 1e15",
             )
         )
-        value = 0.0
-    node = construct(A.Number, span=span_of(tok), value=value, unit=unit)
+        value, written = 0.0, None
+    node = construct(A.Number, span=span_of(tok), value=value, unit=unit, text=written)
     return node
 
 
@@ -348,7 +353,11 @@ class Builder(Transformer[Token, Any]):
         if isinstance(operand, A.Number):
             # `-3.5` is a literal, not an operation: fold so `-3.5` and `- 3.5` agree.
             return construct(
-                A.Number, span=span_of(c[0], operand), value=-operand.value, unit=operand.unit
+                A.Number,
+                span=span_of(c[0], operand),
+                value=-operand.value,
+                unit=operand.unit,
+                text=operand.text,
             )
         return self._track(construct(A.Neg, span=span_of(c[0], operand), operand=operand), operand)
 
@@ -369,7 +378,9 @@ class Builder(Transformer[Token, Any]):
     def signed_literal(self, c: list[Any]) -> A.Number:
         num: A.Number = c[-1]
         if len(c) == 2:
-            return construct(A.Number, span=span_of(c[0], num), value=-num.value, unit=num.unit)
+            return construct(
+                A.Number, span=span_of(c[0], num), value=-num.value, unit=num.unit, text=num.text
+            )
         return num
 
     def call(self, c: list[Any]) -> A.Call:
