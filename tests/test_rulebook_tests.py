@@ -473,3 +473,12 @@ def test_a_history_test_without_the_dryrun_stack_does_not_load(tmp_path: Path) -
     assert [r.status for r in report.results] == ["pass", "error"]
     assert "install alvh-dsl[dryrun]" in report.results[1].diagnostics[0].message
     assert report.exit_code == 2
+
+
+def test_a_broken_book_named_by_two_tests_is_shown_once(tmp_path: Path) -> None:
+    (tmp_path / "b.alvh").write_text("rule r\n  when VIX > 1 $\n  then close condor\n")
+    text = f'book "b.alvh"\nstate "{STATE}"\n'
+    text += 'test "one"\n  expect r fires\ntest "two"\n  expect r fires\n'
+    code, out, err = alvh("test", str(write(tmp_path, text)))
+    assert code == 2 and out.count("ERROR") == 2
+    assert err.count("b.alvh:2:") == 1, err

@@ -62,6 +62,8 @@ def test(
     if not report.files:
         fail("no rulebook tests (*.alvhtest) found", 1)
     problems = report.diagnostics + [d for r in report.results for d in r.diagnostics]
+    # a book that does not load is reported by every test that names it: show it once
+    problems = list({(d.code, str(d.span), d.message): d for d in problems}.values())
     print_diagnostics(problems, report.sources, use_color(color, sys.stderr))
     if fmt == "json":
         text = to_json(report)
