@@ -22,6 +22,7 @@ from lsprotocol import types as T  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
 
 from alvh_dsl.lsp.positions import from_position, source_lines, to_position  # noqa: E402
+from alvh_dsl.lsp.server import AlvhServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOKS = ROOT / "rulebooks"
@@ -42,6 +43,20 @@ async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
             root_uri=ROOT.as_uri(),
         )
     )
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
+async def nvim(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    """A second server, for a client that prefers UTF-8 positions (Neovim 0.11 does)."""
+    result = await lsp_client.initialize_session(
+        T.InitializeParams(
+            capabilities=pytest_lsp.client_capabilities("neovim@v0.11.0"),
+            initialization_options={"debounce": 0.01},
+        )
+    )
+    assert result.capabilities.position_encoding == T.PositionEncodingKind.Utf8
     yield
     await lsp_client.shutdown_session()
 
@@ -319,6 +334,22 @@ async def test_ranges_are_in_utf16_code_units(client: LanguageClient, workdir: P
 
 
 @session
+async def test_ranges_follow_a_client_that_negotiates_utf8(
+    nvim: LanguageClient, workdir: Path
+) -> None:
+    text = 'param nope2 = 3\nrule r "🙂 calm" when VIX > nope then close condor\n'
+    uri = await open_book(nvim, workdir / "emoji8.alvh", text)
+    (e101,) = [d for d in nvim.diagnostics[uri] if d.code == "E101"]
+    # 🙂 is four UTF-8 bytes: `nope` starts three units later than its code point
+    start = text.splitlines()[1].index("nope") + 3
+    assert e101.range.start == T.Position(line=1, character=start)
+    hovered = await hover_at(nvim, uri, T.Position(line=1, character=start + 10))
+    assert "raise the alert" not in hovered and "close condor" in hovered
+    param = await hover_at(nvim, uri, T.Position(line=0, character=7))
+    assert "param nope2 = 3" in param
+
+
+@session
 async def test_a_saved_library_re_checks_the_books_that_include_it(
     client: LanguageClient, workdir: Path
 ) -> None:
@@ -383,6 +414,31 @@ def test_position_conversion_round_trips_astral_characters() -> None:
     assert to_position(lines, 1, 3) == T.Position(line=0, character=3)
     assert from_position(lines, T.Position(line=0, character=3)) == (1, 3)
     assert from_position(lines, T.Position(line=0, character=99)) == (1, 4)
+
+
+def test_positions_in_utf8_and_utf32() -> None:
+    lines = source_lines("a🙂é b")
+    assert to_position(lines, 1, 4, "utf-8") == T.Position(line=0, character=7)
+    assert to_position(lines, 1, 4, "utf-32") == T.Position(line=0, character=3)
+    assert from_position(lines, T.Position(line=0, character=7), "utf-8") == (1, 4)
+    assert from_position(lines, T.Position(line=0, character=3), "utf-32") == (1, 4)
+
+
+def test_a_burst_of_changes_is_checked_once() -> None:
+    server = AlvhServer()
+    server.debounce = 0.05
+    published: list[str] = []
+    server.publish = published.append  # type: ignore[method-assign]
+
+    async def burst() -> None:
+        for _ in range(5):
+            server.schedule("file:///book.alvh")
+        await asyncio.sleep(0.3)
+        server.schedule("file:///other.alvh")
+        await asyncio.sleep(0.3)
+
+    asyncio.run(burst())
+    assert published == ["file:///book.alvh", "file:///other.alvh"]
 
 
 def test_alvh_lsp_loads_no_numpy_or_pandas() -> None:

@@ -10,9 +10,12 @@ from ..lang.diagnostics import sort_key
 from ..project import Projects
 from ..suppressions import Suppressions
 from .index import BookIndex
+from .positions import UTF16
 
 
-def check_buffer(path: str, text: str, version: int | None = None) -> BookIndex:
+def check_buffer(
+    path: str, text: str, version: int | None = None, encoding: str = UTF16
+) -> BookIndex:
     """The checked book of an open document. Never raises for bad input."""
     program = load_checked(path, text=text)
     projects = Projects()
@@ -27,7 +30,7 @@ def check_buffer(path: str, text: str, version: int | None = None) -> BookIndex:
         ),
         key=sort_key,
     )
-    return BookIndex(path, text, program, version)
+    return BookIndex(path, text, program, version, encoding)
 
 
 def _file(d: object, book: str) -> str:

@@ -20,7 +20,7 @@ from ..lang.names import INDICATORS, LINE_KEYWORDS, STATE_NAMES, UNIT_WORDS
 from ..lang.printer import format_expr, format_quantity
 from .hover import signature
 from .index import BookIndex
-from .positions import to_position
+from .positions import UTF16, to_position
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[0-9]+(\.[0-9]+)?[ \t]*$")
 _PARTIAL = re.compile(r"[A-Za-z0-9_.]*$")
@@ -42,7 +42,9 @@ EXPRESSION_KEYWORDS = ("and", "or", "not", "between", "crosses above", "crosses 
 _FUNCTIONS = {"abs": "abs(x)", "min": "min(a, b)", "max": "max(a, b)"}
 
 
-def complete(index: BookIndex | None, lines: list[str], line: int, column: int) -> T.CompletionList:
+def complete(
+    index: BookIndex | None, lines: list[str], line: int, column: int, encoding: str = UTF16
+) -> T.CompletionList:
     """The candidates at a 1-based position of the buffer ``lines``."""
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     before = text[: column - 1]
@@ -51,7 +53,7 @@ def complete(index: BookIndex | None, lines: list[str], line: int, column: int) 
     if "." in word:
         return _items(_fields(word))
     if _NUMBER.search(before):
-        return _items(_units(word, to_position(lines, line, column)))
+        return _items(_units(word, to_position(lines, line, column, encoding)))
     head = before[: len(before) - len(word)]
     if not head.strip():
         return _items(_keywords((*LINE_KEYWORDS, "and", "or")))

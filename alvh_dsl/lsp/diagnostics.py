@@ -52,11 +52,11 @@ def _convert(index: BookIndex, d: Diagnostic) -> T.Diagnostic | None:
     if span is None:
         where = T.Range(start=T.Position(line=0, character=0), end=T.Position(line=0, character=0))
     elif span.file == index.path:
-        where = to_range(index.lines, span)
+        where = to_range(index.lines, span, index.encoding)
     else:  # in an included file: on the include line that brings it in
         include = _include_for(index, span.file)
         where = (
-            to_range(index.lines, include.path_span)
+            to_range(index.lines, include.path_span, index.encoding)
             if include is not None
             else T.Range(start=T.Position(line=0, character=0), end=T.Position(line=0, character=0))
         )
@@ -72,7 +72,7 @@ def _convert(index: BookIndex, d: Diagnostic) -> T.Diagnostic | None:
     if d.fix is not None and d.fix.span.file == index.path:
         data = {
             _FIX_KEY: {
-                "range": _range_json(to_range(index.lines, d.fix.span)),
+                "range": _range_json(to_range(index.lines, d.fix.span, index.encoding)),
                 "newText": d.fix.replacement,
             }
         }
@@ -88,7 +88,7 @@ def _convert(index: BookIndex, d: Diagnostic) -> T.Diagnostic | None:
 
 
 def _range(index: BookIndex, span: A.Span) -> T.Range:
-    return to_range(index.lines_of(span.file), span)
+    return to_range(index.lines_of(span.file), span, index.encoding)
 
 
 def _range_json(r: T.Range) -> dict[str, dict[str, int]]:

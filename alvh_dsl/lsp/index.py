@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..lang import ast as A
 from ..lang.program import Program
-from .positions import contains, source_lines
+from .positions import UTF16, contains, source_lines
 
 
 def file_uri(path: str) -> str:
@@ -32,6 +32,8 @@ class BookIndex:
     text: str
     program: Program
     version: int | None = None
+    #: the session's position encoding (positions.UTF16 unless the client chose another)
+    encoding: str = UTF16
     lines: list[str] = field(init=False)
 
     def __post_init__(self) -> None:

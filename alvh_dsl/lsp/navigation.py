@@ -16,11 +16,13 @@ from ..lang import ast as A
 from ..lang.fmt import format_source
 from ..lang.printer import format_expr, format_quantity
 from .index import BookIndex, file_uri
-from .positions import contains, to_position, to_range
+from .positions import UTF16, contains, to_position, to_range
 
 
 def _location(index: BookIndex, span: A.Span) -> T.Location:
-    return T.Location(uri=file_uri(span.file), range=to_range(index.lines_of(span.file), span))
+    return T.Location(
+        uri=file_uri(span.file), range=to_range(index.lines_of(span.file), span, index.encoding)
+    )
 
 
 def _symbol_at(index: BookIndex, line: int, column: int) -> tuple[str, str] | None:
@@ -91,7 +93,7 @@ def symbols(index: BookIndex) -> list[T.DocumentSymbol]:
     """The open file's outline: its params, defines, rules (title, priority) and includes."""
     out = []
     for stmt in index.statements:
-        whole = to_range(index.lines, stmt.span)
+        whole = to_range(index.lines, stmt.span, index.encoding)
         if isinstance(stmt, A.Param):
             name, kind, detail, sel = (
                 stmt.name, T.SymbolKind.Constant, format_quantity(stmt.value), stmt.name_span,
@@ -115,13 +117,13 @@ def symbols(index: BookIndex) -> list[T.DocumentSymbol]:
                 kind=kind,
                 detail=detail or None,
                 range=whole,
-                selection_range=to_range(index.lines, sel),
+                selection_range=to_range(index.lines, sel, index.encoding),
             )
         )
     return out
 
 
-def formatting(text: str, path: str) -> list[T.TextEdit]:
+def formatting(text: str, path: str, encoding: str = UTF16) -> list[T.TextEdit]:
     """One edit that replaces the whole document with its canonical form; none when it is
     formatted already, or when ``fmt`` refuses it (syntax errors: the diagnostics say)."""
     try:
@@ -131,7 +133,7 @@ def formatting(text: str, path: str) -> list[T.TextEdit]:
     if formatted == text:
         return []
     lines = text.split("\n")
-    end = to_position(list(lines), len(lines), len(lines[-1]) + 1)
+    end = to_position(lines, len(lines), len(lines[-1]) + 1, encoding)
     return [
         T.TextEdit(
             range=T.Range(start=T.Position(line=0, character=0), end=end), new_text=formatted

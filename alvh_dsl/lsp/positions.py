@@ -1,9 +1,11 @@
-"""Spans (1-based lines, columns in code points) ↔ LSP positions (0-based, UTF-16 code units).
+"""Spans (1-based lines, columns in code points) ↔ LSP positions (0-based, in code units).
 
-LSP counts a column in UTF-16 code units unless the client negotiates otherwise; the
-parser counts code points. A character outside the Basic Multilingual Plane (an emoji
-in a rule title) is one code point but two UTF-16 units, so every range the server
-sends and every position it receives goes through here.
+LSP counts a column in UTF-16 code units unless the client negotiates UTF-8 or UTF-32
+(``positionEncoding``: pygls takes the client's first preference, and Neovim and
+Helix prefer UTF-8); the parser counts code points. A character outside the Basic
+Multilingual Plane (an emoji in a rule title) is one code point, two UTF-16 units and
+four UTF-8 bytes, so every range the server sends and every position it receives
+goes through here, with the session's ``encoding``.
 """
 
 from __future__ import annotations
@@ -23,34 +25,49 @@ def source_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in text.split("\n")]
 
 
-def utf16_units(text: str) -> int:
-    """How many UTF-16 code units ``text`` takes."""
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+UTF16 = "utf-16"
 
 
-def to_position(lines: Sequence[str], line: int, column: int) -> T.Position:
+def _char_units(ch: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(ch.encode("utf-8", "surrogatepass"))
+    if encoding == "utf-32":
+        return 1
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def units(text: str, encoding: str = UTF16) -> int:
+    """How many code units of ``encoding`` (``utf-16``, ``utf-8``, ``utf-32``) ``text`` takes."""
+    if encoding == "utf-32":
+        return len(text)
+    return sum(_char_units(ch, encoding) for ch in text)
+
+
+def to_position(lines: Sequence[str], line: int, column: int, encoding: str = UTF16) -> T.Position:
     """The LSP position of a 1-based ``line`` and code-point ``column``."""
     index = max(line - 1, 0)
     text = lines[index] if index < len(lines) else ""
-    return T.Position(line=index, character=utf16_units(text[: max(column - 1, 0)]))
+    return T.Position(line=index, character=units(text[: max(column - 1, 0)], encoding))
 
 
-def to_range(lines: Sequence[str], span: A.Span) -> T.Range:
+def to_range(lines: Sequence[str], span: A.Span, encoding: str = UTF16) -> T.Range:
     """The LSP range of ``span`` (whose end is exclusive, as LSP's is)."""
     return T.Range(
-        start=to_position(lines, span.line, span.column),
-        end=to_position(lines, span.end_line, span.end_column),
+        start=to_position(lines, span.line, span.column, encoding),
+        end=to_position(lines, span.end_line, span.end_column, encoding),
     )
 
 
-def from_position(lines: Sequence[str], position: T.Position) -> tuple[int, int]:
+def from_position(
+    lines: Sequence[str], position: T.Position, encoding: str = UTF16
+) -> tuple[int, int]:
     """The 1-based line and code-point column of an LSP position (clamped to the line)."""
     text = lines[position.line] if position.line < len(lines) else ""
-    units = 0
+    count = 0
     for i, ch in enumerate(text):
-        if units >= position.character:
+        if count >= position.character:
             return position.line + 1, i + 1
-        units += 2 if ord(ch) > 0xFFFF else 1
+        count += _char_units(ch, encoding)
     return position.line + 1, len(text) + 1
 
 

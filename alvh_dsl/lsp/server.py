@@ -26,7 +26,7 @@ from .. import __version__
 from . import completion, diagnostics, hover, navigation
 from .checking import check_buffer
 from .index import BookIndex
-from .positions import from_position
+from .positions import UTF16, from_position
 
 DEFAULT_DEBOUNCE = 0.05  # seconds; typing faster than this is checked once
 R = TypeVar("R")
@@ -43,6 +43,16 @@ class AlvhServer(LanguageServer):
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.debounce = DEFAULT_DEBOUNCE
 
+    @property
+    def encoding(self) -> str:
+        """The position encoding negotiated at ``initialize`` (UTF-16 unless the client
+        prefers UTF-8 or UTF-32)."""
+        try:
+            chosen = self.server_capabilities.position_encoding
+        except Exception:  # before initialize
+            return UTF16
+        return str(chosen) if chosen else UTF16
+
     def path_of(self, uri: str) -> str:
         """The file path of a document URI (the URI itself for one that is not a file)."""
         return to_fs_path(uri) or uri
@@ -52,7 +62,7 @@ class AlvhServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         index = self.books.get(uri)
         if index is None or index.text != doc.source:
-            index = check_buffer(self.path_of(uri), doc.source, doc.version)
+            index = check_buffer(self.path_of(uri), doc.source, doc.version, self.encoding)
             self.books[uri] = index
         return index
 
@@ -108,7 +118,7 @@ def guarded(ls: LanguageServer, run: Callable[[], R], fallback: R) -> R:
 
 def _position(ls: AlvhServer, uri: str, position: T.Position) -> tuple[BookIndex, int, int]:
     index = ls.book(uri)
-    line, column = from_position(index.lines, position)
+    line, column = from_position(index.lines, position, index.encoding)
     return index, line, column
 
 
@@ -174,10 +184,10 @@ def make_server() -> AlvhServer:  # Long: one registration per LSP feature, in o
         uri = params.text_document.uri
         doc = ls.workspace.get_text_document(uri)
         lines = [ln.removesuffix("\r") for ln in doc.source.split("\n")]
-        line, column = from_position(lines, params.position)
+        line, column = from_position(lines, params.position, ls.encoding)
         # The last checked version is good enough for what is in scope: the line being
         # typed rarely parses, and re-checking on every keystroke is what debounce avoids.
-        return completion.complete(ls.books.get(uri), lines, line, column)
+        return completion.complete(ls.books.get(uri), lines, line, column, ls.encoding)
 
     @feature(T.TEXT_DOCUMENT_DEFINITION)
     def on_definition(ls: AlvhServer, params: T.DefinitionParams) -> list[T.Location]:
@@ -198,7 +208,7 @@ def make_server() -> AlvhServer:  # Long: one registration per LSP feature, in o
     def on_formatting(ls: AlvhServer, params: T.DocumentFormattingParams) -> list[T.TextEdit]:
         uri = params.text_document.uri
         doc = ls.workspace.get_text_document(uri)
-        return navigation.formatting(doc.source, ls.path_of(uri))
+        return navigation.formatting(doc.source, ls.path_of(uri), ls.encoding)
 
     @feature(
         T.TEXT_DOCUMENT_CODE_ACTION,
