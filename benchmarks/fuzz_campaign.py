@@ -15,8 +15,12 @@ points a user reaches:
 
 An input passes when it is accepted or refused with an :class:`alvh_dsl.errors.AlvhError`.
 Anything else is a failure: the input and its traceback are saved under
-``/tmp/fuzz-failures/``. Every input is timed (over 1 s is counted as slow) and
-watched by an alarm (``--hang`` seconds, a hang is a failure). A table of counts
+``/tmp/fuzz-failures/``. Every input is timed in CPU seconds (over 1 s is counted as
+slow; CPU, not wall time, because the campaign shares its machine) and watched by an
+alarm (``--hang`` CPU seconds, or six times that of wall time for a read that blocks;
+a hang is a failure). Each job's counts are rewritten every 10,000 inputs to
+``--checkpoint`` (default ``/tmp/fuzz-campaign/``), and ``--summarise`` prints their
+merged table, so a run stopped early keeps its record. A table of counts
 per kind is printed at the end. Options: ``--inputs N`` (stop after N inputs in
 all), ``--seconds S`` (stop after S seconds), ``--seed K``, ``--jobs J`` (J processes,
 each with its own seed derived from K, sharing the inputs; the table sums them).
@@ -197,16 +201,27 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise Hang()
 
 
+WALL_FACTOR = 6  # a blocking input (a FIFO) is a hang after this many times the CPU alarm
+
+
 @contextmanager
 def watched(seconds: int) -> Iterator[None]:
-    """Raise :class:`Hang` in the body after ``seconds``."""
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
+    """Raise :class:`Hang` in the body after ``seconds`` of this process's CPU time (a
+    busy loop), or after ``WALL_FACTOR × seconds`` of wall time (a read that blocks).
+
+    CPU time, because a campaign shares its machine: a 50 ms input waiting for a core on a
+    loaded machine is not a hang, nor slow.
+    """
+    previous = signal.signal(signal.SIGALRM, _alarm), signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.alarm(seconds * WALL_FACTOR)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, previous[0])
+        signal.signal(signal.SIGPROF, previous[1])
 
 
 def _save(kind: str, data: bytes, error: str) -> Path:
@@ -219,8 +234,11 @@ def _save(kind: str, data: bytes, error: str) -> Path:
 
 # Long: one loop that mutates, runs, times, classifies and reports; split it and the
 # counters would travel between four functions.
-def campaign(inputs: int, seconds: float, seed: int, hang: int) -> Counter[tuple[str, str]]:
-    """Run the campaign; counts keyed by (kind, outcome)."""
+def campaign(
+    inputs: int, seconds: float, seed: int, hang: int, checkpoint: Path | None = None
+) -> Counter[tuple[str, str]]:
+    """Run the campaign; counts keyed by (kind, outcome). Every 10,000 inputs the counts
+    so far are written to ``checkpoint`` (a killed run keeps its record)."""
     rng = random.Random(seed)
     pool = seeds()
     everything = [d for kind in KINDS for d in pool[kind]]
@@ -235,7 +253,7 @@ def campaign(inputs: int, seconds: float, seed: int, hang: int) -> Counter[tuple
             kind = KINDS[n % len(KINDS)]
             data = mutate(rng.choice(pool[kind]), rng, everything)
             n += 1
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             try:
                 with watched(hang):
                     outcome = run_input(kind, data, workdir)
@@ -249,17 +267,41 @@ def campaign(inputs: int, seconds: float, seed: int, hang: int) -> Counter[tuple
                 if where not in failed:
                     failed.add(where)
                     print(f"{kind}: {where} -> {_save(kind, data, error)}", flush=True)
-            elapsed = time.perf_counter() - t0
+            elapsed = time.process_time() - t0  # CPU seconds: see watched()
             slowest[kind] = max(slowest[kind], elapsed)
             counts[(kind, outcome)] += 1
             if elapsed > SLOW_SECONDS:
                 counts[(kind, "slow")] += 1
-                _save(kind, data, f"took {elapsed:.2f} s\n")
+                _save(kind, data, f"took {elapsed:.2f} s of CPU\n")
             if n % 10_000 == 0:
                 print(f"{n} inputs, {time.monotonic() - start:.0f} s", flush=True)
+                if checkpoint is not None:
+                    _write_counts(checkpoint, seed, n, counts, slowest)
+    if checkpoint is not None:
+        _write_counts(checkpoint, seed, n, counts, slowest)
     for kind in KINDS:
         counts[(kind, "slowest_ms")] = round(slowest[kind] * 1000)
     return counts
+
+
+def _write_counts(
+    folder: Path, seed: int, n: int, counts: Counter[tuple[str, str]], slowest: dict[str, float]
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {f"{k}|{o}": v for (k, o), v in counts.items()}
+    record.update({f"{k}|slowest_ms": round(v * 1000) for k, v in slowest.items()})
+    tmp = folder / f".seed-{seed}.json.tmp"
+    tmp.write_text(json.dumps({"seed": seed, "inputs": n, "counts": record}))
+    tmp.replace(folder / f"seed-{seed}.json")
+
+
+def read_counts(folder: Path) -> Counter[tuple[str, str]]:
+    """The merged counts of every run checkpointed in ``folder`` (``--summarise``)."""
+    parts = []
+    for path in sorted(folder.glob("seed-*.json")):
+        record = json.loads(path.read_text())["counts"]
+        parts.append(Counter({tuple(k.split("|", 1)): v for k, v in record.items()}))
+    return merge(parts)  # type: ignore[arg-type]
 
 
 def merge(parts: list[Counter[tuple[str, str]]]) -> Counter[tuple[str, str]]:
@@ -295,14 +337,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hang", type=int, default=10, help="alarm per input, in seconds")
     parser.add_argument("--jobs", type=int, default=1, help="processes, each its own seed")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=Path("/tmp/fuzz-campaign"),
+        help="folder for each job's counts, rewritten every 10,000 inputs",
+    )
+    parser.add_argument(
+        "--summarise",
+        action="store_true",
+        help="print the merged table of --checkpoint, run nothing",
+    )
     args = parser.parse_args(argv)
+    if args.summarise:
+        print(table(read_counts(args.checkpoint)))
+        return 0
     t0 = time.monotonic()
     jobs = max(1, args.jobs)
     if jobs == 1:
-        counts = campaign(args.inputs, args.seconds, args.seed, args.hang)
+        counts = campaign(args.inputs, args.seconds, args.seed, args.hang, args.checkpoint)
     else:
         shares = [args.inputs // jobs + (j < args.inputs % jobs) for j in range(jobs)]
-        tasks = [(n, args.seconds, args.seed * 1000 + j, args.hang) for j, n in enumerate(shares)]
+        tasks = [
+            (n, args.seconds, args.seed * 1000 + j, args.hang, args.checkpoint)
+            for j, n in enumerate(shares)
+        ]
         with multiprocessing.Pool(jobs) as pool:
             counts = merge(pool.starmap(campaign, tasks))
     print(table(counts))
