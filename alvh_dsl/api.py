@@ -240,7 +240,6 @@ def check_paths(
         ]
         programs.append(program)
         included.update(os.path.realpath(f) for f in program.files if f != program.root)
-    seen: set[tuple[str, str, str]] = set()
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
     books: list[str] = []
@@ -256,16 +255,23 @@ def check_paths(
         files.update(os.path.realpath(f) for f in program.files)
         diagnostics.extend(program.diagnostics)
     unused = sorted(suppressions.unused(), key=sort_key)
-    unique = []
-    for d in [*projects.diagnostics, *diagnostics, *unused]:
-        key = (d.code, str(d.span), d.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(d)
+    unique = _unique([*projects.diagnostics, *diagnostics, *unused])
     strict = any(projects.for_file(b).config.strict for b in books)
     return CheckReport(
         books, len(files), unique, sources, strict=strict, members=members, excluded=excluded
     )
+
+
+def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic once (a library's, reported by every book that includes it)."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for d in diagnostics:
+        key = (d.code, str(d.span), d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def _file_of(d: Diagnostic, book: str) -> str:
