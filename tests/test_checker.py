@@ -21,7 +21,7 @@ from alvh_dsl.lang.diagnostics import CODES, Diagnostic, render
 from alvh_dsl.lang.loader import MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES
 
 from .helpers import codes, write
-from .test_syntax_errors import SYNTAX_ERRORS
+from .test_syntax_errors import SYNTAX_ERRORS, apply_fix
 
 RULE = "rule r\n  when VIX > 1\n  then "  # a rule head for action cases: RULE + action
 
@@ -261,6 +261,43 @@ def test_near_miss(code: str, source: str) -> None:
     ds = diags(source)
     assert code not in codes(ds), describe(ds, source)
     assert not [d for d in ds if d.is_error], describe(ds, source)
+
+
+# A param or define whose line does not parse is declared-but-broken: its uses further
+# down are no E101 of their own (issue 9); a name that is really unknown still is.
+BROKEN_DECLARATIONS = [
+    ("param roll_dte = 21 dyas\nrule r\n  when condor.DTE <= roll_dte\n  then close condor", []),
+    ("define calm = VIX < 20 adn SPX > 1\nwhen calm close condor", []),
+    ("  param p = 3 weeks\nwhen DTE < p close condor", []),
+    ("param roll_dte = 21 dyas\nwhen condor.DTE <= roll_dtee close condor", ["E101"]),
+    ("param roll_dte = 21 dyas\nwhen condor.DTE <= dte close condor", ["E101"]),
+]
+
+
+@pytest.mark.parametrize(("source", "after"), BROKEN_DECLARATIONS)
+def test_a_broken_declaration_is_not_also_unknown(source: str, after: list[str]) -> None:
+    ds = diags(source)
+    assert [d.code for d in ds if d.is_error] == ["E001", *after], describe(ds, source)
+
+
+# E101's did-you-mean carries the replacement; applied, the book checks without errors.
+@pytest.mark.parametrize(
+    ("source", "replacement"),
+    [
+        ("define a = condor.detla > 1", "condor.delta"),
+        ("param roll_dte = 5d\nwhen condor.DTE <= rol_dte close condor", "roll_dte"),
+    ],
+)
+def test_unknown_name_carries_a_fix(source: str, replacement: str) -> None:
+    (d,) = [d for d in diags(source) if d.code == "E101"]
+    assert d.fix is not None and (d.fix.replacement, d.fix.span) == (replacement, d.span)
+    fixed = apply_fix(source, d)
+    assert not [x for x in diags(fixed) if x.is_error], describe(diags(fixed), fixed)
+
+
+def test_unknown_name_without_a_guess_has_no_fix() -> None:
+    (d,) = [d for d in diags("define a = frobnicate > 1") if d.code == "E101"]
+    assert d.fix is None
 
 
 # Codes produced by the include, limit and override tests below.

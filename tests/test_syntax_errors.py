@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from alvh_dsl.lang.diagnostics import CODES, render
+from alvh_dsl.lang.diagnostics import CODES, Diagnostic, render
 from alvh_dsl.lang.parse import MAX_EXPR_DEPTH, MAX_FILE_BYTES, MAX_SYNTAX_ERRORS, parse
 
 from .helpers import codes, rules_of
@@ -30,6 +30,22 @@ SYNTAX_ERRORS = [
     ("rul r\n  when VIX > 1 then close condor", "E001", 1, 1, "did you mean `rule`?"),
     ("rule r\n  wehn VIX > 1 then close condor", "E001", 2, 3, "did you mean `when`?"),
     ("rule r\n  when VIX > 1 then clse condor", "E001", 2, 21, "did you mean the action `close`?"),
+    # after an unknown action: the list of actions, and the one meant when it is close
+    ("when VIX > 1 then frobnicate condor", "E001", 1, 19, "the actions are `open`, `roll`"),
+    ("when VIX > 1 then 50% hedge", "E001", 1, 19, "`buy`, `sell` and `alert`"),
+    (
+        "rule r\n  when hedge.DTE < 2\n  then migrate 100% hedge to month 2",
+        "E001",
+        3,
+        8,
+        "did you mean the action `shift`? (the actions are `open`",
+    ),
+    # a misspelt unit word after a number (issue 9: `21 dyas`)
+    ("param roll_dte = 21 dyas", "E001", 1, 21, "did you mean `days`?"),
+    ("param roll_dte = 21dyas", "E001", 1, 20, "did you mean `days`?"),
+    ("param p = 1 dya", "E001", 1, 13, "did you mean `day`?"),
+    ("param w = 50 pionts", "E001", 1, 14, "did you mean `points`?"),
+    ("param p = 3 weeks", "E001", 1, 13, "durations are written in days"),
     ("define x = 1.", "E001", 1, 13, "expected an operator, `and`, `or` or the end of the line"),
     ("param x = 1..2", "E001", 1, 12, "expected the end of the line, found `.`"),
     ("param r = 1e5", "E001", 1, 12, "expected the end of the line, found `e5`"),
@@ -104,6 +120,49 @@ def test_syntax_error(source: str, code: str, line: int, column: int, fragment: 
     )
     assert fragment in f"{first.message} | {first.help}"
     assert first.is_error
+
+
+def apply_fix(source: str, d: Diagnostic) -> str:
+    """``source`` with the diagnostic's fix applied (spans are 1-based, end exclusive)."""
+    assert d.fix is not None, d
+    lines = source.split("\n")
+    span = d.fix.span
+
+    def offset(line: int, column: int) -> int:
+        return sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
+
+    start, end = offset(span.line, span.column), offset(span.end_line, span.end_column)
+    return source[:start] + d.fix.replacement + source[end:]
+
+
+# Did-you-means carry a machine-applicable fix; applied, the line parses.
+FIXES = [
+    ("param roll_dte = 21 dyas", "days"),
+    ("param roll_dte = 21dyas", "days"),
+    ("param p = 1 dya", "day"),
+    ("rul r\n  when VIX > 1 then close condor", "rule"),
+    ("rule r\n  wehn VIX > 1 then close condor", "when"),
+    ("rule r\n  when VIX > 1 then clse condor", "close"),
+    ("rule r\n  when hedge.DTE < 2\n  then migrate 100% hedge to month 2", "shift"),
+    ("rule r\n  when VIX > 1 then close condor\n  cooldwn 3 days", "cooldown"),
+]
+
+
+@pytest.mark.parametrize(("source", "replacement"), FIXES)
+def test_did_you_mean_carries_a_fix(source: str, replacement: str) -> None:
+    first = parse(source, "t.alvh").diagnostics[0]
+    assert first.fix is not None and first.fix.replacement == replacement
+    assert first.fix.span == first.span
+    fixed = parse(apply_fix(source, first), "t.alvh")
+    assert fixed.ok, render(fixed.diagnostics, {"t.alvh": apply_fix(source, first)})
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["when VIX > 1 then frobnicate condor", "param p = 3 weeks", "define x = VIX >> 1"],
+)
+def test_no_fix_without_a_guess(source: str) -> None:
+    assert parse(source, "t.alvh").diagnostics[0].fix is None
 
 
 def test_every_syntax_code_has_a_case() -> None:

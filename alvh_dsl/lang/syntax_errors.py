@@ -11,6 +11,7 @@ strings (E003) and stray characters such as ``&&`` (E002).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from lark import Token
@@ -18,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast as A
 from .construct import construct
-from .diagnostics import Diagnostic, error, note
+from .diagnostics import Diagnostic, error, fix, note
 from .names import ACTION_KEYWORDS, KEYWORDS, LINE_KEYWORDS, suggest
 
 _TERMINAL_WORDS = {
@@ -239,7 +240,9 @@ def _unexpected_token(
             help=f"write `then {tok}` …, or put the action after the condition on the `when` line",
         )
     message = f"expected {_describe_expected(expected)}, found {found}"
-    return error("E001", message, span, help=_token_hint(tok, expected))
+    help_text, replacement = _token_hint(tok, expected, lines)
+    edit = fix(span, replacement) if replacement is not None else None
+    return error("E001", message, span, help=help_text, fix=edit)
 
 
 def _line_end_span(tok: Token, file: str, lines: Sequence[str]) -> A.Span:
@@ -254,24 +257,67 @@ def _line_end_span(tok: Token, file: str, lines: Sequence[str]) -> A.Span:
     return construct(A.Span, file=file, line=line, column=col, end_line=line, end_column=col + 1)
 
 
-def _token_hint(tok: Token, expected: set[str]) -> str | None:
-    """A "did you mean" for a misspelt keyword, or why a line ended too early."""
+_ACTIONS_ARE = "the actions are " + ", ".join(f"`{a}`" for a in ACTION_KEYWORDS[:-1])
+_ACTIONS_ARE += f" and `{ACTION_KEYWORDS[-1]}`"
+# Words traders write for an action the language spells otherwise (no letters in common).
+_ACTION_SYNONYMS = {
+    "migrate": "shift",
+    "move": "shift",
+    "exit": "close",
+    "flatten": "close",
+    "liquidate": "close",
+    "enter": "open",
+    "notify": "alert",
+    "warn": "alert",
+}
+_AFTER_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?[ \t]*$")
+
+
+def _token_hint(
+    tok: Token, expected: set[str], lines: Sequence[str]
+) -> tuple[str | None, str | None]:
+    """A "did you mean" (help, and the replacement for the token) for a misspelt keyword,
+    unit or action; the list of actions where one was expected; or why a line ended too
+    early."""
     if tok.type == "_NL" and expected >= _EXPR_START:
-        return "the line ends where an expression should be"
+        return "the line ends where an expression should be", None
+    actions = expected >= _ACTION_STARTS
     if tok.type != "NAME":
-        return None
+        return (_ACTIONS_ARE if actions else None), None
     word = str(tok)
+    unit = _unit_guess(tok, lines)
+    if unit == "":
+        return "durations are written in days, e.g. `21 days`", None
+    if unit is not None:
+        return f"did you mean `{unit}`?", unit
     if {k.upper() for k in LINE_KEYWORDS} & expected:
         guess = suggest(word, LINE_KEYWORDS)
         if guess:
-            return f"did you mean `{guess}`?"
-    if expected >= _ACTION_STARTS:
-        guess = suggest(word, ACTION_KEYWORDS)
+            return f"did you mean `{guess}`?", guess
+    if actions:
+        guess = suggest(word, ACTION_KEYWORDS) or _ACTION_SYNONYMS.get(word.lower())
         if guess:
-            return f"did you mean the action `{guess}`?"
+            return f"did you mean the action `{guess}`? ({_ACTIONS_ARE})", guess
+        return _ACTIONS_ARE, None
     pool = [k for k in KEYWORDS if k.upper() in expected]
     guess = suggest(word, pool) if pool else None
-    return f"did you mean `{guess}`?" if guess else None
+    return (f"did you mean `{guess}`?", guess) if guess else (None, None)
+
+
+def _unit_guess(tok: Token, lines: Sequence[str]) -> str | None:
+    """``21 dyas`` → ``days``: a word right after a number that is close to a unit word;
+    ``""`` for a calendar unit the language does not have (``3 weeks``)."""
+    line, col = tok.line, tok.column
+    if not isinstance(line, int) or not isinstance(col, int) or not 1 <= line <= len(lines):
+        return None
+    before = _AFTER_NUMBER.search(lines[line - 1][: col - 1])
+    if before is None:
+        return None
+    word = str(tok).lower()
+    if word.rstrip("s") in ("week", "wk", "month", "mo", "mth", "year", "yr"):
+        return ""
+    one = before.group(0).strip() == "1"
+    return suggest(word, ("day", "point") if one else ("days", "points"))
 
 
 def _tokspan(tok: Token, file: str) -> A.Span:

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from .. import ast as A
-from ..diagnostics import Diagnostic, error, note, warning
+from ..diagnostics import Diagnostic, error, fix, note, warning
 from ..names import FUNCTIONS, INDICATORS, KEYWORDS, STATE_NAMES, suggest
+from ..program import Program
 from .analysis import Analysis
 
 
@@ -62,11 +64,36 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
             yield from _check_declared(stmt.id, stmt.id_span, "rule")
 
     defined_so_far: set[str] = set()
+    broken = broken_declarations(program) if program.syntax_errors else frozenset()
     for stmt in program.statements:
         for node in an.names(stmt):
-            yield from _check_name(an, node, stmt, defined_so_far)
+            if node.name not in broken:  # its line's syntax error is the one to fix
+                yield from _check_name(an, node, stmt, defined_so_far)
         if isinstance(stmt, A.Param | A.Define):
             defined_so_far.add(stmt.name)
+
+
+_DECLARATION = re.compile(r"[ \t]*(?:param|define)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def broken_declarations(program: Program) -> frozenset[str]:
+    """Names whose ``param`` or ``define`` line has a syntax error (``param roll_dte = 21
+    dyas``): declared, though the declaration was dropped, so a use further down is no
+    E101 of its own."""
+    names: set[str] = set()
+    for d in program.diagnostics:
+        span = d.span
+        if not (d.is_error and d.code.startswith("E0") and isinstance(span, A.Span)):
+            continue
+        text = program.sources.get(span.file)
+        if text is None:
+            continue
+        lines = text.split("\n")
+        if 1 <= span.line <= len(lines):
+            m = _DECLARATION.match(lines[span.line - 1])
+            if m is not None:
+                names.add(m.group(1))
+    return frozenset(names)
 
 
 def _check_declared(name: str, span: A.Span, what: str) -> Iterator[Diagnostic]:
@@ -132,7 +159,8 @@ def _check_name(
     if guess is None and head in ("condor", "hedge", "book", "VIX"):
         known = sorted(n for n in STATE_NAMES if n.startswith(head + "."))[:8]
         help_text = "known: " + ", ".join(f"`{k}`" for k in known)
-    yield error("E101", f"unknown name `{name}`", node.span, help=help_text)
+    edit = fix(node.span, guess) if guess else None
+    yield error("E101", f"unknown name `{name}`", node.span, help=help_text, fix=edit)
 
 
 _EXAMPLE_CALLS = {
