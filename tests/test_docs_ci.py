@@ -52,12 +52,12 @@ def desk(root: Path) -> Path:
 
 def test_the_desk_checks_clean_and_its_suppressions_do_work(tmp_path: Path) -> None:
     root = desk(tmp_path)
-    report = check_paths([str(root / "rulebooks")])
+    report = check_paths([str(root / "books")])
     assert report.diagnostics == [] and report.strict
-    book = root / "rulebooks" / "desk.alvh"
+    book = root / "books" / "desk.alvh"
     bare = re.sub(r" *# alvh: ignore\[[^\]]*\][^\n]*", "", book.read_text(encoding="utf-8"))
     book.write_text(bare, encoding="utf-8")
-    found = sorted(d.code for d in check_paths([str(root / "rulebooks")]).diagnostics)
+    found = sorted(d.code for d in check_paths([str(root / "books")]).diagnostics)
     assert found == ["W101", "W201"]
 
 
@@ -77,11 +77,11 @@ def test_the_default_param_is_checked_against_the_book(tmp_path: Path) -> None:
     alvh = shutil.which("alvh")
     if alvh is None:
         pytest.skip("the alvh command is not installed")
-    done = subprocess.run([alvh, "check", "rulebooks/"], cwd=root, capture_output=True, text=True)
+    done = subprocess.run([alvh, "check", "books/"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     # a default that does not fit the declared unit is E604 at its key
     (root / "alvh.toml").write_text('[params]\nhedge_gate = "5 days"\n', encoding="utf-8")
-    done = subprocess.run([alvh, "check", "rulebooks/"], cwd=root, capture_output=True, text=True)
+    done = subprocess.run([alvh, "check", "books/"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 1 and "alvh.toml: params.hedge_gate: E604" in done.stderr
 
 
@@ -118,11 +118,11 @@ def test_the_check_step_annotates_and_fails_a_broken_book(tmp_path: Path) -> Non
     if alvh is None:
         pytest.skip("the alvh command is not installed")
     root = desk(tmp_path)
-    (root / "rulebooks" / "lib" / "params.alvh").write_text("param hedge_gait = 30\n")
+    (root / "books" / "lib" / "params.alvh").write_text("param hedge_gait = 30\n")
     check = next(s["run"] for s in steps if s.get("name", "").startswith("check"))
     done = subprocess.run([alvh, *shlex.split(check)[1:]], cwd=root, capture_output=True, text=True)
     assert done.returncode == 1
-    assert "::error file=rulebooks/desk.alvh,line=5" in done.stdout
+    assert "::error file=books/desk.alvh,line=5" in done.stdout
 
 
 def test_the_precommit_config_names_the_shipped_hooks() -> None:
