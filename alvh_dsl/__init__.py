@@ -9,7 +9,8 @@ so that ``import alvh_dsl`` stays cheap:
 - :func:`format_source` a rulebook canonically;
 - :func:`dryrun` a book over market history;
 - :func:`diff` two versions of a book over history (``book.alvh@HEAD~1``);
-- :func:`run_tests` the rulebook tests (``*.alvhtest``, docs/testing.md).
+- :func:`run_tests` the rulebook tests (``*.alvhtest``, docs/testing.md);
+- :func:`sweep` a grid of param variants of a book, on Dask (docs/sweep.md).
 
 The stages are sub-packages: :mod:`alvh_dsl.lang` (the language: parse, check,
 format, compile, evaluate, explain), :mod:`alvh_dsl.market` (history,
@@ -37,10 +38,11 @@ __all__ = [
     "format_source",
     "load",
     "run_tests",
+    "sweep",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import check_paths, diff, dryrun, format_source, load, run_tests
+    from .api import check_paths, diff, dryrun, format_source, load, run_tests, sweep
     from .errors import AlvhError
 
 _LAZY = {
@@ -50,6 +52,7 @@ _LAZY = {
     "dryrun": "alvh_dsl.api",
     "run_tests": "alvh_dsl.api",
     "diff": "alvh_dsl.api",
+    "sweep": "alvh_dsl.api",
     "AlvhError": "alvh_dsl.errors",
 }
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import RulebookError
 from .lang.check import Analysis, run_checks
@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
     from collections.abc import Callable, Collection
     from typing import Literal
+
+    import pandas as pd
 
     from .dryrun.config import DryRunConfig
     from .dryrun.diff import DiffResult, DiffSide
@@ -56,6 +58,7 @@ __all__ = [
     "load",
     "load_checked",
     "run_tests",
+    "sweep",
 ]
 
 
@@ -402,6 +405,92 @@ def _baseline(baseline: BookLike | Baseline | Literal["no-hedge"] | None) -> Bas
     from pathlib import Path
 
     return Baseline(load(baseline), Path(baseline).name)
+
+
+# ------------------------------------------------------------------ sweep
+
+
+def sweep(
+    book: BookLike,
+    grid: Any,
+    history: HistoryLike = None,
+    config: DryRunConfig | str | os.PathLike[str] | None = None,
+    *,
+    baseline: BookLike | Literal["no-hedge"] | None = "no-hedge",
+    params: Mapping[str, ParamValue] | None = None,
+    gaps: GapPolicy | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    split: str | dt.date | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    rank: str = "pnl",
+    out: str | os.PathLike[str] | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Dry-run every variant of a param grid; one row of headline figures per variant:
+    ``alvh_dsl.sweep("book.alvh", {"roll_dte": ["5d", "7d"], "hedge_budget": "1%..3%/1%"})``.
+
+    ``grid`` maps params to a list of values or ``"LOW..HIGH/STEP"``, or is a list of
+    ``NAME=VALUES`` strings as ``--grid`` takes them (units checked: E501-E503 raise
+    :class:`~alvh_dsl.sweep.grid.GridError`); ``sample``/``seed`` draw that many variants.
+    ``book``, ``history``, ``config``, ``baseline``, ``params``, ``gaps``, ``start`` and
+    ``end`` are as :func:`dryrun` takes them (``config`` may be a TOML path). ``split``
+    ranks on the days before it and shows every figure after it too; ``rank`` names the
+    figure (:data:`~alvh_dsl.sweep.table.FIGURES`). ``out`` caches each run there and
+    writes sweep.parquet, sweep.csv and sweep.html. ``client`` is a
+    ``distributed.Client``; by default ``scheduler`` (or ``DASK_SCHEDULER_ADDRESS``), else
+    a local cluster of ``workers`` processes (one per core; 0: in this process). The
+    frame's ``attrs["sweep"]`` holds the report (docs/sweep.md).
+    """
+    from .dryrun.config import DryRunConfig, load_config
+    from .sweep.grid import parse_grid
+    from .sweep.run import CommandContext, run_sweep
+
+    main = _dryrun_book(book, params)
+    cfg = config if isinstance(config, DryRunConfig) else (
+        DryRunConfig() if config is None else load_config(config)
+    )  # fmt: skip
+    if baseline is None or baseline == "no-hedge":
+        base: Book | str | None = baseline
+        label = "none" if baseline is None else "no-hedge"
+    else:
+        other = _baseline(baseline)
+        assert other is not None and other.book is not None
+        base, label = other.book, other.book.program.root
+    context = CommandContext(
+        book=main.program.root,
+        history=os.fspath(history) if isinstance(history, str | os.PathLike) else None,
+        gaps=gaps,
+        config=os.fspath(config) if isinstance(config, str | os.PathLike) else None,
+        baseline=label,
+        params={k: str(v) for k, v in (params or {}).items()},
+    )
+    checked = parse_grid(grid, main.program, sample=sample, seed=seed)
+    result = run_sweep(
+        main, main.program, checked, dryrun_history(history, gaps=gaps), cfg, baseline=base,
+        context=context, start=_day(start), end=_day(end), split=_day(split), rank=rank,
+        out=out, client=client, scheduler=scheduler, workers=workers, progress=progress,
+    )  # fmt: skip
+    if out is not None:
+        from .sweep.outputs import write_sweep
+
+        write_sweep(result, out)
+    frame = result.frame
+    frame.attrs["sweep"] = {
+        **result.report, "meta": result.meta, "computed": result.computed,
+        "cached": result.cached,
+    }  # fmt: skip
+    return frame
+
+
+def _day(value: str | dt.date | None) -> dt.date | None:
+    import datetime as dt
+
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # ------------------------------------------------------------------- diff

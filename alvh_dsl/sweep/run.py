@@ -1,0 +1,271 @@
+"""Running a sweep: variants into tasks, tasks onto Dask, results into the table.
+
+:func:`run_sweep` checks the grid against the book, makes one
+:class:`~alvh_dsl.sweep.tasks.Task` per variant and part of the history (the whole
+window, or the in-sample and out-of-sample parts of ``--split``), takes what the cache
+already holds, and runs the rest with :func:`execute`:
+
+- ``client`` given: that :class:`distributed.Client`, unchanged;
+- else ``scheduler`` (or ``DASK_SCHEDULER_ADDRESS``): a client of that existing cluster;
+- else a :class:`distributed.LocalCluster` of ``workers`` (default: one per core)
+  single-threaded worker processes, closed at the end;
+- ``workers=0``: in this process, no Dask (a debugger's choice; the same rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .grid import Grid, override_values
+from .table import build_frame, rank_and_frontier, split_report
+from .tasks import ResultCache, Task, config_key, history_key, run_task
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..dryrun.config import DryRunConfig
+    from ..lang.evaluate import Book
+    from ..lang.program import Program
+    from ..market.history import History
+
+__all__ = ["INSTALL_SWEEP", "CommandContext", "SweepResult", "execute", "run_sweep"]
+
+Progress = Callable[[int, int], None]
+
+#: What to do when Dask is missing (``workers=0`` runs without it).
+INSTALL_SWEEP = "a sweep runs on Dask distributed: pip install 'alvh-dsl[sweep]'"
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """How the inputs were named, for each variant's ``alvh dryrun`` command."""
+
+    book: str
+    history: str | None = None
+    gaps: str | None = None
+    config: str | None = None
+    baseline: str = "no-hedge"
+    params: Mapping[str, str] = field(default_factory=dict)  # --param, fixed for every variant
+
+    def command(
+        self, overrides: Mapping[str, str], start: dt.date | None, end: dt.date | None
+    ) -> str:
+        words = ["alvh", "dryrun", self.book]
+        for name, value in {**self.params, **overrides}.items():
+            words += ["--param", f"{name}={value}"]
+        if self.history is not None:
+            words += ["--history", self.history]
+        if self.gaps is not None:
+            words += ["--gaps", self.gaps]
+        if start is not None:
+            words += ["--from", start.isoformat()]
+        if end is not None:
+            words += ["--to", end.isoformat()]
+        if self.config is not None:
+            words += ["--config", self.config]
+        if self.baseline != "no-hedge":
+            words += ["--baseline", self.baseline]
+        return shlex.join(words)
+
+
+@dataclass
+class SweepResult:
+    """The table (:attr:`frame`), what the sweep found (:attr:`report`) and how it ran."""
+
+    frame: pd.DataFrame
+    report: dict[str, Any]
+    parts: list[str]
+    axes: list[str]
+    computed: int = 0  # tasks run now (the others came from the cache)
+    cached: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _windows(
+    history: History, start: dt.date | None, end: dt.date | None, split: dt.date | None
+) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+    if split is None:
+        return {"all": (start, end)}
+    first = start or history.start.date()
+    last = end or history.end.date()
+    if not first < split <= last:
+        raise ValueError(f"--split {split} is not inside the window {first} .. {last}")
+    return {"in": (start, split - dt.timedelta(days=1)), "out": (split, end)}
+
+
+def run_sweep(
+    book: Book,
+    program: Program,
+    grid: Grid,
+    history: History,
+    config: DryRunConfig,
+    *,
+    baseline: Book | str | None,
+    context: CommandContext,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    split: dt.date | None = None,
+    rank: str = "pnl",
+    out: str | os.PathLike[str] | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Run every variant of ``grid`` over ``history`` (loaded, not yet restricted to
+    ``start``..``end``) and gather the table. ``program`` is ``book``'s checked program
+    (the grid was checked against it); ``baseline`` is ``"no-hedge"``, ``None`` or another
+    book. Results are cached in ``out``/cache when ``out`` is given. Loading the inputs is
+    the caller's: :func:`alvh_dsl.api.sweep`, ``alvh sweep``."""
+    from ..lang.evaluate import reads_history
+
+    windows = _windows(history, start, end, split)
+    parts = list(windows)
+    # As alvh dryrun --from/--to cuts it (alvh_dsl.api.dryrun_history), so the commands agree.
+    histories = {
+        p: history if a is None and b is None else history.between(a, b)
+        for p, (a, b) in windows.items()
+    }
+    hkeys = {p: history_key(h) for p, h in histories.items()}
+    ckey = config_key(config)
+    sources = dict(program.sources)
+    uses_series = reads_history(program)
+    variants = grid.variants()
+    tasks: list[Task] = []
+    commands: dict[tuple[int, str], str] = {}
+    for i, overrides in enumerate(variants):
+        params = override_values(program, overrides)
+        for part, (a, b) in windows.items():
+            tasks.append(
+                Task(
+                    variant=i, part=part, root=program.root, sources=sources,
+                    overrides=dict(overrides), params=params, series=uses_series,
+                    history_key=hkeys[part], config=config, config_key=ckey, baseline=baseline,
+                )
+            )  # fmt: skip
+            commands[(i, part)] = context.command(overrides, a, b)
+    cache = ResultCache(out)
+    texts, computed = execute(
+        tasks, {hkeys[p]: h for p, h in histories.items()}, cache=cache, client=client,
+        scheduler=scheduler, workers=workers, progress=progress,
+    )  # fmt: skip
+    results = {(t.variant, t.part): json.loads(texts[t.key]) for t in tasks}
+    frame = build_frame(variants, results, parts, commands)
+    frame = rank_and_frontier(frame, rank, "in" if split is not None else "all")
+    report = split_report(frame, rank, parts, grid.size)
+    meta = {
+        "book": context.book,
+        "book_name": book.name,
+        "axes": {a.name: list(a.values) for a in grid.axes},
+        "sample": grid.sample,
+        "seed": grid.seed,
+        "split": split.isoformat() if split is not None else None,
+        "windows": {
+            p: [histories[p].start.date().isoformat(), histories[p].end.date().isoformat()]
+            for p in parts
+        },
+        "history": context.history or "built-in synthetic history",
+        "baseline": context.baseline,
+    }
+    return SweepResult(
+        frame=frame, report=report, parts=parts, axes=[a.name for a in grid.axes],
+        computed=computed, cached=len(tasks) - computed, meta=meta,
+    )  # fmt: skip
+
+
+def execute(
+    tasks: Sequence[Task],
+    histories: Mapping[str, History],
+    *,
+    cache: ResultCache,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, str], int]:
+    """Every task's figures (JSON text) by key, and how many were computed now (the rest
+    came from ``cache``). Each result is cached as it arrives, so an interrupted sweep
+    loses only the tasks in flight."""
+    texts: dict[str, str] = {}
+    pending: dict[str, Task] = {}
+    for task in tasks:
+        hit = cache.get(task.key)
+        if hit is not None:
+            texts[task.key] = hit
+        elif task.key not in pending:
+            pending[task.key] = task
+    total, done = len(pending), 0
+    if progress is not None:
+        progress(0, total)
+    if not pending:
+        return texts, 0
+    if workers == 0 and client is None and scheduler is None:
+        for key, task in pending.items():
+            texts[key] = run_task(task, histories[task.history_key])
+            cache.put(key, texts[key])
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return texts, total
+    with ExitStack() as stack:
+        client = client or stack.enter_context(_client(scheduler, workers))
+        shipped = {k: client.scatter(h, broadcast=True) for k, h in histories.items()}
+        futures = [
+            client.submit(run_task, t, shipped[t.history_key], key=f"alvh-sweep-{k}", pure=False)
+            for k, t in pending.items()
+        ]
+        from distributed import as_completed
+
+        try:
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                key = future.key.removeprefix("alvh-sweep-")
+                texts[key] = future.result()
+                cache.put(key, texts[key])
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            for future in futures:  # an error or an interrupt: stop what is still queued
+                future.cancel()
+    return texts, total
+
+
+def _client(scheduler: str | None, workers: int | None) -> Any:
+    """A client of the scheduler at ``scheduler`` (or ``DASK_SCHEDULER_ADDRESS``), or of a
+    new local cluster of single-threaded worker processes, one per core by default."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError(f"{INSTALL_SWEEP} ({exc})", name="distributed") from exc
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if address:
+        return Client(address)  # type: ignore[no-untyped-call]
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,  # the engine is pure Python: threads would share one GIL
+        processes=True,
+        dashboard_address=None,
+    )
+    return _OwnedClient(Client(cluster), cluster)  # type: ignore[no-untyped-call]
+
+
+class _OwnedClient:
+    """A client and the local cluster it was made for, closed together."""
+
+    def __init__(self, client: Any, cluster: Any) -> None:
+        self.client, self.cluster = client, cluster
+
+    def __enter__(self) -> Any:
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        self.cluster.close()
