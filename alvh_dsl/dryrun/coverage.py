@@ -66,6 +66,8 @@ def value_range(low: float, high: float, unit: str) -> str:
     lo, hi = format_value(low, unit), format_value(high, unit)
     if lo == hi:
         return lo
+    if low < 0 or high < 0:
+        return f"from {lo} to {hi}"
     for suffix in (" days", " day", " points"):
         if lo.endswith(suffix) and hi.endswith(" days" if suffix == " day" else suffix):
             lo = lo[: -len(suffix)]
@@ -133,8 +135,10 @@ def _preempters(
             "when": " and ".join(format_expr(normalise(c, params, defines)) for c in shown),
         }
         out.append((0 if shared else 1, entry))
-    out.sort(key=lambda x: x[0])
-    return [e for _, e in out]
+    # Rules whose condition reads what this one compares say the most; the others
+    # (any rule opening a condor changes `condor.*`) only when there is none of those.
+    best = min((rank for rank, _ in out), default=0)
+    return [e for rank, e in out if rank == best]
 
 
 def rule_coverage(book: Book, recorder: StatusRecorder) -> list[dict[str, Any]]:

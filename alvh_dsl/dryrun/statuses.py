@@ -353,7 +353,7 @@ class StatusRecorder:
                 stats.false += 1
             kids = node.children
             for i, text in cmp.operands:
-                if i >= len(kids):
+                if i >= len(kids) or cmp.literal[i]:  # a param's value never varies
                     continue
                 v = _number(kids[i].value)
                 if v is None:

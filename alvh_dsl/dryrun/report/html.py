@@ -323,9 +323,49 @@ def _rules(doc: dict[str, Any], has_base: bool) -> str:
         "<h2>Rules</h2>"
         '<p class="sub">In execution order. <em>Fired</em>: days the condition held; '
         "<em>applied</em>: days at least one of its actions changed the book (this starts the "
-        "cooldown); <em>near misses</em>: days all but one conjunct held. In a no-hedge "
+        "cooldown); <em>near misses</em>: days all but one conjunct held and the failing "
+        "threshold missed by at most 10 % (counts of positions held never count). In a no-hedge "
         "baseline, hedge rules fire but their actions are disabled.</p>"
         + _table(header, rows, numeric=range(2, len(header)))
+    )
+
+
+def _coverage(doc: dict[str, Any]) -> str:
+    """Rule coverage: the rules that never fired with why, in data terms; then per rule
+    and comparison, the days it held, was false or unknown, and the range of each value
+    it compared."""
+    from ..coverage import coverage_lines, value_range
+
+    runs = doc.get("coverage", {})
+    notes = []
+    for key, label in (("book", ""), ("baseline", "baseline: ")):
+        if key in runs:
+            notes += coverage_lines(runs[key], label)
+    rows = []
+    for c in runs.get("book", ()):
+        for cmp in c["comparisons"] or [None]:
+            ranges = (
+                "; ".join(
+                    f"{v['expr']}: {value_range(v['min'], v['max'], v['unit'])}"
+                    for v in cmp["values"]
+                )
+                if cmp
+                else ""
+            )
+            counts = (cmp["held"], cmp["false"], cmp["unknown"]) if cmp else ("", "", "")
+            rows.append(
+                [c["rule"], c["fired"], c["applied"], cmp["expr"] if cmp else "", *counts, ranges]
+            )
+    header = ["rule", "fired", "applied", "comparison", "held", "false", "unknown", "values"]
+    return (
+        "<h2>Rule coverage</h2>"
+        '<p class="sub">Book run, every day. A comparison is counted on every day its rule '
+        "was evaluated; <em>values</em>: the range each compared value took on the days it "
+        "had one. alvh why RUN_DIR DATE says any one day in words.</p>"
+        + "<ul>"
+        + "".join(f"<li>{_e(n)}</li>" for n in notes)
+        + "</ul>"
+        + _table(header, rows, numeric=(1, 2, 4, 5, 6))
     )
 
 
@@ -406,10 +446,11 @@ def _files(has_base: bool, states: Sequence[str]) -> str:
         ["daily.parquet", "one row per trading day: marks, greeks before and after actions"],
         ["trades.csv", "every fill and settlement, one row per leg"],
         ["decisions.jsonl", "fired rules with actions, fills, trade ids, traces; near misses"],
+        ["rule_status.parquet", "every day's status of every rule, with why (alvh why)"],
     ]
     rows += [[f"state-{d}.json", "the state the rules saw (alvh eval --state)"] for d in states]
     if has_base:
-        rows.append(["baseline/", "daily.parquet, trades.csv, decisions.jsonl of the baseline"])
+        rows.append(["baseline/", "the same four data files for the baseline run"])
     return "<h2>Files of this run</h2>" + _table(["file", "contents"], rows)
 
 
@@ -444,6 +485,7 @@ def render_html(
         _responses(result),
         _late(result),
         _rules(doc, has_base),
+        _coverage(doc),
         _actions(result),
         _model(result, doc),
         _data(doc),

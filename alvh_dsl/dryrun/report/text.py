@@ -464,7 +464,17 @@ def summary_table(result: DryRunResult) -> str:
     header = ["", "book", result.baseline.label if result.baseline else "", "vs baseline"]
     rows = [header, *summary_rows(result, short=True)]
     lines += _plain(rows if has_base else [r[:2] for r in rows])
+    lines += ["", *coverage_text(result)]
     return "\n".join(lines) + "\n"
+
+
+def coverage_text(result: DryRunResult) -> list[str]:
+    """Rule coverage in words: each rule of the book run that never fired, with why in
+    data terms, and how many did fire (``coverage`` of summary.json)."""
+    from ..coverage import coverage_lines
+
+    # One sentence a line, "- " (not an indent: the tables are the indented lines).
+    return ["Rule coverage:", *("- " + line for line in coverage_lines(result.run.coverage))]
 
 
 def summary_rich(result: DryRunResult) -> Table:
@@ -495,4 +505,5 @@ def summary_rich(result: DryRunResult) -> Table:
     if extra:
         grid.add_row(Text("\n".join(extra)))
     grid.add_row(figures)
+    grid.add_row(Text("\n".join(coverage_text(result))))
     return grid
