@@ -247,6 +247,15 @@ async def test_definition_follows_includes_into_the_library(client: LanguageClie
         T.DefinitionParams(text_document=doc, position=at(REGIME, "vol_spike", 2))
     )
     assert isinstance(on_define, list) and [loc.uri for loc in on_define] == [lib]
+    includes = await client.text_document_references_async(
+        T.ReferenceParams(
+            text_document=doc,
+            position=at(REGIME, '"lib/signals.alvh"', 3),
+            context=T.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert includes is not None
+    assert [(r.uri, r.range.start) for r in includes] == [(uri, at(REGIME, '"lib/signals'))]
 
 
 @session
@@ -457,3 +466,14 @@ def test_alvh_lsp_loads_no_numpy_or_pandas() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
     )
     assert "HEAVY: [] lsp" in done.stdout, done.stdout + done.stderr
+
+
+def test_alvh_help_lists_lsp() -> None:
+    from click.testing import CliRunner
+
+    from alvh_dsl.cli.main import cli
+
+    listed = CliRunner().invoke(cli, ["--help"])
+    assert "lsp" in listed.output and "language server" in listed.output
+    own = CliRunner().invoke(cli, ["lsp", "--help"])
+    assert own.exit_code == 0 and "--stdio" in own.output

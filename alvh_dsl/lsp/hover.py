@@ -15,10 +15,10 @@ from ..lang import ast as A
 from ..lang.explain import explain_json, normalise
 from ..lang.names import INDICATORS, STATE_NAMES, UNIT_WORDS, Indicator
 from ..lang.printer import format_action, format_expr, format_quantity
+from .index import BookIndex
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..lang.evaluate import Book
-from .index import BookIndex
 
 _FUNCTIONS = {
     "abs": ("abs(x)", "the absolute value; its unit is x's"),
