@@ -1,7 +1,7 @@
 """``alvh examples DIR`` (and its alias ``alvh init DIR``): copy the example rulebooks,
 their tests, the example states and the dry-run config into a folder (issue 9).
 
-The wheel carries them in ``alvh_dsl/share/`` (pyproject.toml maps the source
+The wheel carries them in the package's ``share/`` folder (pyproject.toml maps the source
 tree's ``rulebooks/`` and ``examples/`` there), so the quick start works after a
 plain ``pip install alvh-dsl``; from a source checkout (an editable install) they
 are read from the checkout itself. The layout is kept: ``DIR/rulebooks/…`` and
