@@ -33,6 +33,8 @@ DRYRUN_STACK = frozenset(
     }
 )
 INSTALL_DRYRUN = "pip install 'alvh-dsl[dryrun]'"
+#: other extras' modules (``alvh sweep`` runs on Dask: the ``sweep`` extra)
+OTHER_EXTRAS = {"dask": "sweep", "distributed": "sweep"}
 
 
 class MissingExtraError(ImportError):
@@ -51,11 +53,17 @@ def missing_stack_module(exc: BaseException) -> str | None:
     if not isinstance(exc, ImportError) or exc.name is None:
         return None
     top = exc.name.partition(".")[0]
-    return top if top in DRYRUN_STACK else None
+    return top if top in DRYRUN_STACK or top in OTHER_EXTRAS else None
 
 
 def missing_message(what: str, module: str) -> str:
     """``what`` needs the stack, ``module`` is not installed: the one line to print."""
+    extra = OTHER_EXTRAS.get(module)
+    if extra is not None:
+        return (
+            f"{what} needs the `{extra}` extra ({module} is not installed): "
+            f"pip install 'alvh-dsl[{extra}]'"
+        )
     return f"{what} needs the dry-run stack ({module} is not installed): {INSTALL_DRYRUN}"
 
 
@@ -99,6 +107,7 @@ class MissingSeriesBackend:
 __all__ = [
     "DRYRUN_STACK",
     "INSTALL_DRYRUN",
+    "OTHER_EXTRAS",
     "MissingExtraError",
     "MissingSeriesBackend",
     "missing_message",

@@ -21,7 +21,13 @@ from click.testing import CliRunner
 
 from alvh_dsl.cli.examples import PATTERNS, example_files, examples_root
 from alvh_dsl.cli.main import cli
-from alvh_dsl.extras import DRYRUN_STACK, INSTALL_DRYRUN
+from alvh_dsl.extras import (
+    DRYRUN_STACK,
+    INSTALL_DRYRUN,
+    OTHER_EXTRAS,
+    missing_message,
+    missing_stack_module,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,6 +89,20 @@ def test_the_dryrun_extra_is_the_stack_the_cli_names() -> None:
     assert extra == {"numpy", "pandas", "scipy", "pyarrow", "matplotlib", "pandas_market_calendars"}
     assert extra <= DRYRUN_STACK  # every module of the extra gets the one-line message
     assert INSTALL_DRYRUN == "pip install 'alvh-dsl[dryrun]'"
+
+
+def test_other_extras_name_their_own_install() -> None:
+    assert missing_stack_module(ModuleNotFoundError("x", name="distributed.client")) == (
+        "distributed"
+    )
+    assert missing_stack_module(ModuleNotFoundError("x", name="yaml")) is None  # a bug
+    assert missing_message("`alvh sweep`", "distributed") == (
+        "`alvh sweep` needs the `sweep` extra (distributed is not installed): "
+        "pip install 'alvh-dsl[sweep]'"
+    )
+    for module, extra in OTHER_EXTRAS.items():
+        names = {_name(r) for r in PROJECT["optional-dependencies"][extra]}
+        assert any(module in n for n in names), (module, names)
 
 
 def test_the_test_extra_brings_the_dryrun_extra() -> None:
@@ -183,7 +203,6 @@ def test_light_commands_work_without_the_stack(light: dict[str, Any], command: s
         ("dryrun", "`alvh dryrun` needs the dry-run stack"),
         ("data synth", "`alvh data` needs the dry-run stack"),
         ("eval indicators", "evaluating a book that reads market history"),
-        ("test history", "`alvh test` needs the dry-run stack"),
     ],
 )
 def test_the_stack_commands_say_what_to_install(
@@ -195,6 +214,14 @@ def test_the_stack_commands_say_what_to_install(
     assert err.count("\n") == 1, err  # one line, no traceback
     assert err.startswith(f"alvh: {what} (")
     assert err.rstrip().endswith("is not installed): pip install 'alvh-dsl[dryrun]'")
+
+
+def test_a_history_test_says_what_to_install_and_the_state_tests_run(light: dict[str, Any]) -> None:
+    code, out, err, _exc = light["test history"]
+    assert code == 2  # a test that does not load (E709)
+    assert "E709" in err and "pip install 'alvh-dsl[dryrun]'" in err
+    assert "Traceback" not in err
+    assert "PASS  a day before expiry the roll pre-empts the profit take" in out
 
 
 def test_the_api_raises_an_import_error_that_says_what_to_install(light: dict[str, Any]) -> None:
