@@ -209,11 +209,14 @@ def _node(root: TraceNode, path: tuple[int, ...], text: str) -> TraceNode | None
 
 
 def _number(value: Any) -> float | None:
-    """A finite number to 6 significant digits (what words and ranges need), or None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    v = float(value)
-    return float(f"{v:.6g}") if math.isfinite(v) else None
+    """A finite number rounded to 6 decimals (what words and ranges need), or None."""
+    t = type(value)
+    if t is float:
+        # NaN and infinities are the only floats for which x - x is not 0.
+        return round(value, 6) if value - value == 0 else None
+    if t is int:
+        return float(value)
+    return None
 
 
 def comparison_values(cmp: Comparison, node: TraceNode) -> list[list[Any]]:
@@ -237,16 +240,24 @@ def failing_comparisons(plan: RulePlan, trace: TraceNode) -> list[dict[str, Any]
     inside it that were false (all of them when none was: ``not (a > b)``) and the
     values they compared."""
     conj = _conjunct_nodes(trace, len(plan.conjuncts))
+    found = []
+    for cmp in plan.comparisons:
+        if cmp.conjunct < len(conj):
+            node = _node(conj[cmp.conjunct], cmp.path, cmp.text)
+            if node is not None:
+                found.append((cmp, node))
+    return _failed(plan, conj, found)
+
+
+def _failed(
+    plan: RulePlan, conj: list[TraceNode], found: list[tuple[Comparison, TraceNode]]
+) -> list[dict[str, Any]]:
     out = []
     for c, text in enumerate(plan.conjuncts):
         if c >= len(conj) or conj[c].value is not False:
             continue
-        found = [
-            (cmp, node)
-            for cmp in plan.comparisons
-            if cmp.conjunct == c and (node := _node(conj[c], cmp.path, cmp.text)) is not None
-        ]
-        false = [(cmp, node) for cmp, node in found if node.value is False] or found
+        inside = [(cmp, node) for cmp, node in found if cmp.conjunct == c]
+        false = [(cmp, node) for cmp, node in inside if node.value is False] or inside
         out.append(
             {
                 "conjunct": text,
@@ -290,8 +301,7 @@ class StatusRecorder:
         plan = self.plans[d.rule]
         detail: Any = None
         applied = False
-        if d.trace is not None:
-            self._observe(plan, d.trace)
+        found = self._observe(plan, d.trace) if d.trace is not None else []
         st = d.status
         if st == "fired":
             applied = any(a.get("status") == "apply" for a in actions)
@@ -307,7 +317,8 @@ class StatusRecorder:
             else:
                 status = "false"
                 if d.trace is not None:
-                    detail = {"failed": failing_comparisons(plan, d.trace)}
+                    conj = _conjunct_nodes(d.trace, len(plan.conjuncts))
+                    detail = {"failed": _failed(plan, conj, found)}
         elif st == "unknown":
             status, detail = "unknown", {"reason": d.reason}
         elif st == "cooling_down":
@@ -338,13 +349,21 @@ class StatusRecorder:
             counts["applied"] = counts.get("applied", 0) + 1
         return status
 
-    def _observe(self, plan: RulePlan, trace: TraceNode) -> None:
+    def _observe(self, plan: RulePlan, trace: TraceNode) -> list[tuple[Comparison, TraceNode]]:
+        """Count each comparison's day and widen its operands' ranges; return the
+        comparisons' trace nodes (for the day's detail)."""
+        # The inner loop of the statuses (every rule, every day): kept flat.
         conj = _conjunct_nodes(trace, len(plan.conjuncts))
+        found = []
         for cmp, stats in zip(plan.comparisons, self.stats[plan.rule], strict=True):
-            if cmp.conjunct >= len(conj):
+            node = (
+                _node(conj[cmp.conjunct], cmp.path, cmp.text) if cmp.conjunct < len(conj) else None
+            )
+            if node is None:
+                stats.unknown += 1
                 continue
-            node = _node(conj[cmp.conjunct], cmp.path, cmp.text)
-            if node is None or node.unknown is not None:
+            found.append((cmp, node))
+            if node.unknown is not None:
                 stats.unknown += 1
                 continue
             if node.value is True:
@@ -352,17 +371,22 @@ class StatusRecorder:
             else:
                 stats.false += 1
             kids = node.children
+            low, high = stats.low, stats.high
             for i, text in cmp.operands:
                 if i >= len(kids) or cmp.literal[i]:  # a param's value never varies
                     continue
                 v = _number(kids[i].value)
                 if v is None:
                     continue
-                if text not in stats.low or v < stats.low[text]:
-                    stats.low[text] = v
-                if text not in stats.high or v > stats.high[text]:
-                    stats.high[text] = v
-                stats.units.setdefault(text, kids[i].unit)
+                lo = low.get(text)
+                if lo is None:
+                    low[text] = high[text] = v
+                    stats.units[text] = kids[i].unit
+                elif v < lo:
+                    low[text] = v
+                elif v > high[text]:
+                    high[text] = v
+        return found
 
     def near_miss(self, d: Decision) -> dict[str, Any] | None:
         """Whether a false condition is a near miss worth recording, and its margin.
@@ -444,5 +468,10 @@ def _action_detail(a: Mapping[str, Any], priority: Mapping[str, int]) -> dict[st
     return out
 
 
+# One encoder for every row (json.dumps with options makes one per call); the details'
+# keys are written in a fixed order, so no sorting is needed for byte-identical files.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return _ENCODER.encode(value)
