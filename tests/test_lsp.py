@@ -21,6 +21,7 @@ pytest_lsp = pytest.importorskip("pytest_lsp")
 from lsprotocol import types as T  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
 
+from alvh_dsl.lsp import tokens  # noqa: E402
 from alvh_dsl.lsp.positions import from_position, source_lines, to_position  # noqa: E402
 from alvh_dsl.lsp.server import AlvhServer  # noqa: E402
 
@@ -271,6 +272,35 @@ async def test_document_symbols_are_the_books_outline(client: LanguageClient) ->
     assert outline["roll_forward"] == (
         T.SymbolKind.Event, "Roll the front condor forward · priority 10"
     )  # fmt: skip
+
+
+@session
+async def test_semantic_tokens_class_words_by_the_books_tables(client: LanguageClient) -> None:
+    uri = await open_book(client, CORE)
+    result = await client.text_document_semantic_tokens_full_async(
+        T.SemanticTokensParams(text_document=T.TextDocumentIdentifier(uri=uri))
+    )
+    assert isinstance(result, T.SemanticTokens)
+    legend = tokens.LEGEND
+    lines = source_lines(CORE.read_text(encoding="utf-8"))
+    found: dict[tuple[int, str], tuple[str, set[str]]] = {}
+    line = column = 0
+    data = result.data
+    for i in range(0, len(data), 5):
+        delta_line, delta_start, length, kind, bits = data[i : i + 5]
+        line += delta_line
+        column = delta_start if delta_line else column + delta_start
+        modifiers = {m for b, m in enumerate(legend.token_modifiers) if bits >> b & 1}
+        found[line, lines[line][column : column + length]] = (legend.token_types[kind], modifiers)
+    roll = at(CORE, "condor.DTE <= roll_dte").line
+    assert found[roll, "condor.DTE"] == ("variable", {"readonly", "defaultLibrary"})
+    assert found[roll, "roll_dte"] == ("variable", {"readonly"})
+    assert found[roll, "when"] == ("keyword", set())
+    declared = at(CORE, "param roll_dte").line
+    assert found[declared, "roll_dte"] == ("variable", {"declaration", "readonly"})
+    assert found[declared, "7 days"] == ("number", set())
+    assert found[at(CORE, "rule roll_forward").line, "roll_forward"][0] == "function"
+    assert any(kind == "comment" for kind, _ in found.values())
 
 
 @session

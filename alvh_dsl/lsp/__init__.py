@@ -6,7 +6,7 @@
 - :mod:`alvh_dsl.lsp.positions` — spans ↔ LSP positions (UTF-16 code units);
 - :mod:`alvh_dsl.lsp.diagnostics` — diagnostics and their quick fixes;
 - :mod:`alvh_dsl.lsp.hover`, :mod:`alvh_dsl.lsp.completion`,
-  :mod:`alvh_dsl.lsp.navigation` — the features.
+  :mod:`alvh_dsl.lsp.navigation`, :mod:`alvh_dsl.lsp.tokens` — the features.
 
 Nothing here imports NumPy or pandas: the server is part of the light install.
 docs/editors.md says how to use it from VS Code, Neovim and Helix.

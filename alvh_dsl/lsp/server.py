@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from . import completion, diagnostics, hover, navigation
+from . import completion, diagnostics, hover, navigation, tokens
 from .checking import check_buffer
 from .index import BookIndex
 from .positions import UTF16, from_position
@@ -216,6 +216,10 @@ def make_server() -> AlvhServer:  # Long: one registration per LSP feature, in o
     )
     def on_code_action(ls: AlvhServer, params: T.CodeActionParams) -> list[T.CodeAction]:
         return diagnostics.quick_fixes(params.text_document.uri, params.context.diagnostics)
+
+    @feature(T.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, tokens.LEGEND)
+    def on_tokens(ls: AlvhServer, params: T.SemanticTokensParams) -> T.SemanticTokens:
+        return tokens.semantic_tokens(ls.book(params.text_document.uri))
 
     return server
 
