@@ -1,9 +1,9 @@
 """`alvh sweep`: dry-run every variant of a param grid of a book, on Dask (docs/sweep.md).
 
-A thin layer over :func:`alvh_dsl.sweep.run.sweep_book`: it parses options, loads the book,
-config, baseline and history as ``alvh dryrun`` does (the same functions of
-:mod:`.dryrun`, the same errors), runs the sweep with a progress bar on a terminal, writes
-sweep.parquet, sweep.csv and sweep.html into ``--out`` and prints what it found.
+A thin layer over :func:`alvh_dsl.api.sweep`: it parses options, which loads the book,
+config, baseline and history as ``alvh dryrun`` does (the same API functions, the same
+errors), runs the sweep with a progress bar on a terminal, writes sweep.parquet,
+sweep.csv and sweep.html into ``--out`` and prints what it found.
 Registered lazily by :mod:`alvh_dsl.cli.main`.
 
 Exit codes: 0 ok; 1 a book with errors, an invalid history or config; 2 usage (a

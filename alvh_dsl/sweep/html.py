@@ -117,7 +117,7 @@ def _frontier_svg(rows: list[dict[str, Any]], prefix: str) -> str:
     def sy(v: float) -> float:
         return float(h - pad - (v - y0) / (y1 - y0) * (h - 2 * pad))
 
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}'>"]
+    parts = [f"<svg width='{w}' height='{h}'>"]
     parts.append(f"<rect x='{pad}' y='{pad}' width='{w - 2 * pad}' height='{h - 2 * pad}' "
                  "fill='none' stroke='#999'/>")  # fmt: skip
     front = sorted((p for p in points if p[2].get("frontier")), key=lambda p: p[0])

@@ -252,7 +252,7 @@ def _client(scheduler: str | None, workers: int | None) -> Any:
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,  # the engine is pure Python: threads would share one GIL
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: never a clash with another cluster
     )
     return _OwnedClient(Client(cluster), cluster)  # type: ignore[no-untyped-call]
 
