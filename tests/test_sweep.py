@@ -133,9 +133,15 @@ def test_rows_equal_single_dryruns(swept: tuple[pd.DataFrame, Path]) -> None:
     ]  # fmt: skip
     for _, row in frame.iterrows():
         params = {"roll_dte": row["roll_dte"], "hedge_budget": row["hedge_budget"]}
-        single = figures(alvh_dsl.dryrun(CORE, params=params, **WINDOW).summary)
+        result = alvh_dsl.dryrun(CORE, params=params, **WINDOW)
+        single = figures(result.summary)
         got = {k: (None if pd.isna(row[k]) else row[k]) for k in FIGURES}
         assert got == single, params
+    # A notebook shows a result in a line, or a small table (not every daily row).
+    assert len(repr(result)) < 400 and repr(result).startswith("DryRunResult('ALVH core'")
+    assert "baseline: no hedge" in repr(result)
+    page = result._repr_html_()
+    assert page.count("<tr>") == 8 and "max drawdown" in page
     # The variants differ where the hedge budget does: the grid reached the runs.
     assert frame["hedge_cost_per_year"][0] != frame["hedge_cost_per_year"][1]
 

@@ -123,6 +123,50 @@ class DryRunResult:
             out["coverage"]["baseline"] = self.baseline.coverage
         return out
 
+    def __repr__(self) -> str:
+        # The generated repr prints every daily row and decision (636,909 characters for
+        # six months): a notebook wants the few figures that say what the run found.
+        s = self.run.summary
+        text = (
+            f"DryRunResult({self.book.name!r}, {s['start']} .. {s['end']}, {s['days']} days: "
+            f"P&L {s['total_pnl']:,.2f}, max drawdown {s['max_drawdown']:,.2f}, "
+            f"{s['rolls']} rolls, hedge {s['hedge_premium_per_year']:,.2f}/yr"
+        )
+        if self.baseline is not None:
+            text += f"; {self.baseline.label} P&L {self.baseline.summary['total_pnl']:,.2f}"
+        return text + ")"
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks: the headline sentence and the main figures, book
+        beside baseline (the full page is ``write(DIR)``'s report.html)."""
+        import html
+
+        rows = [
+            ("P&L", "total_pnl"), ("CAGR %", "cagr_pct"), ("max drawdown", "max_drawdown"),
+            ("worst day", "worst_day"), ("rolls", "rolls"), ("migrations", "migrations"),
+            ("hedge premium / yr", "hedge_premium_per_year"),
+        ]  # fmt: skip
+        base = self.baseline.summary if self.baseline is not None else None
+        head = "<tr><th></th><th>book</th>" + (
+            f"<th>{html.escape(self.baseline.label)}</th>" if self.baseline is not None else ""
+        ) + "</tr>"  # fmt: skip
+
+        def cell(value: Any) -> str:
+            text = f"{value:,.2f}" if isinstance(value, float) else str(value)
+            return f"<td style='text-align:right'>{html.escape(text)}</td>"
+
+        body = "".join(
+            f"<tr><th style='text-align:left'>{label}</th>{cell(self.run.summary.get(key))}"
+            + (cell(base.get(key)) if base is not None else "")
+            + "</tr>"
+            for label, key in rows
+        )
+        s = self.run.summary
+        title = f"{self.book.name}: {s['start']} .. {s['end']}, {s['days']} days"
+        finding = ((self.comparison or {}).get("scenario") or {}).get("finding")
+        note = f"<p>{html.escape(str(finding))}</p>" if finding else ""
+        return f"<div><b>{html.escape(title)}</b>{note}<table>{head}{body}</table></div>"
+
     def plot(self) -> Figure:
         """A matplotlib figure: equity, drawdown, greeks and effective gamma over time."""
         from .report.chart import figure
