@@ -157,9 +157,8 @@ class Book:
         ``source`` supplies history (the dry-run passes one for the whole run,
         made by the book's series backend); by default the backend builds one
         from ``state.history``. Rules in ``disabled`` are reported as
-        ``not_met`` with a reason and never fire. ``overrides`` replaces the
-        values of state names (what a rulebook test's ``set`` does): the rules
-        see them instead of the state's.
+        ``not_met`` with a reason and never fire. ``overrides`` (name → value)
+        replace the state's values of those names: a rulebook test's ``set``.
         """
         if source is None and self._history is not None:
             source = self._history(state)
