@@ -18,6 +18,7 @@ check:
 	mypy alvh_dsl
 	alvh check --strict rulebooks
 	alvh fmt --check rulebooks
+	alvh test rulebooks --coverage --fail-under 100
 
 bench:
 	$(PY) benchmarks/bench_language.py
