@@ -175,6 +175,7 @@ def sweep(
     # Long: seventeen options to check and pass on; the work is alvh_dsl.api.sweep's.
     from ..sweep.grid import load_sweep_file
     from ..sweep.run import INSTALL_SWEEP
+    from ..sweep.tasks import VariantError
 
     if rank not in _figures():
         raise click.BadParameter(f"one of: {', '.join(_figures())}", param_hint="--rank")
@@ -210,6 +211,8 @@ def sweep(
                 split=cut, sample=sample, seed=seed or 0, rank=rank, out=out_dir,
                 scheduler=scheduler, workers=workers, progress=tick,
             )  # fmt: skip
+    except VariantError as exc:
+        fail(f"a variant is not a valid book: {exc}")
     except ImportError as exc:
         if exc.name != "distributed":
             raise

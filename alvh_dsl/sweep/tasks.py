@@ -40,6 +40,7 @@ __all__ = [
     "MARKETS",
     "ResultCache",
     "Task",
+    "VariantError",
     "config_key",
     "history_key",
     "run_task",
@@ -117,6 +118,12 @@ class Task:
         return _sha(json.dumps(doc, sort_keys=True))[:32]
 
 
+class VariantError(Exception):
+    """A variant whose param values make the book invalid (a check that reads them).
+
+    A plain message, so that it pickles back from a worker intact."""
+
+
 def _values(params: dict[str, A.Number]) -> dict[str, list[Any]]:
     return {name: [n.value, n.unit] for name, n in params.items()}
 
@@ -164,10 +171,15 @@ def run_task(task: Task, history: History) -> str:
     figures (:func:`~alvh_dsl.sweep.table.figures`) as JSON text — the exact form the
     cache stores, so fresh and cached rows are the same bytes."""
     from ..dryrun.engine import NO_HEDGE, Baseline, run_dryrun
+    from ..errors import AlvhError
     from ..lang.evaluate import Book
     from .table import figures
 
-    book = build_book(task)
+    try:
+        book = build_book(task)
+    except AlvhError as exc:
+        values = ", ".join(f"{k}={v}" for k, v in task.overrides.items())
+        raise VariantError(f"variant {task.variant} ({values}):\n{exc.render()}") from None
     baseline: Baseline | None
     if task.baseline is None:
         baseline = None
