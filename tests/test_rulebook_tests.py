@@ -138,6 +138,14 @@ def outcome(tmp_path: Path, body: str) -> list[str]:
         ('expect action "roll condor to month 2   keeping delta" by roll_forward', "pass"),
         ('expect action "roll condor to month 2 keeping delta" by take_profit', "fail"),
         ('expect action "close condor"', "fail"),  # take_profit's was superseded
+        ('expect action "roll condor to month 2 keeping delta" with month = 2, keeping = delta',
+         "pass"),
+        ('expect action "roll condor to month 2 keeping delta" with month = 3', "fail"),
+        ('expect action "roll condor to month 2 keeping delta" with strikes = 3', "fail"),
+        ("set last_fired.layer_up = never\n  expect action \"buy VIX call spread 25/35 month 2 "
+         'costing hedge_budget of condor.credit" with budget = $62, lower = 25', "pass"),
+        ("set last_fired.layer_up = never\n  expect action \"buy VIX call spread 25/35 month 2 "
+         'costing hedge_budget of condor.credit" with budget = $62.5', "fail"),
         ('expect no action "close condor"', "pass"),
         ('expect no action "roll condor to month 2 keeping delta"', "fail"),
         ("expect no actions", "fail"),
@@ -241,6 +249,8 @@ ERRORS = [
     ("E701", 'expect roll_forward fires\ntest "t"\n', "`expect` outside a test", 3, 1),
     ("E701", 'test "t"\n  expect roll_forward flies\n', "cannot read `flies`", 4, 23),
     ("E701", 'test "t"\n  history synthetic from 2008-13-01\n', "not a date", 4, 26),
+    ("E701", 'test "t"\n  expect action "x" by r with month 2\n', "expected `NAME = VALUE`", 4, 31),
+    ("E701", 'test "t"\n  expect action "x" month = 2\n', "expected `by` or `with`", 4, 21),
     ("E701", 'test "t"\n  history synthetic gaps fill\n', "unknown gap policy", 4, 26),
     ("E702", 'test "t"\n  book "nowhere.alvh"\n  expect x fires\n', "is not found", 4, 8),
     ("E702", 'test "t"\n  state "nowhere.json"\n  expect migrate fires\n', "is not found", 4, 9),

@@ -56,7 +56,8 @@ class Expectation:
 
     ``kind`` is ``status`` (``status`` holds the decision status, or
     ``fires`` / ``not_fired``), ``superseded`` (by ``other``), ``action`` /
-    ``no_action`` (``action`` the text; ``other`` the rule for ``by``),
+    ``no_action`` (``action`` the text; ``other`` the rule for ``by``; ``args``
+    the resolved arguments of ``with``),
     ``no_actions``, or ``count`` (a history test: ``at_least`` / ``at_most``).
     """
 
@@ -68,6 +69,7 @@ class Expectation:
     other: Located | None = None
     reason: str | None = None
     action: str | None = None
+    args: tuple[tuple[str, float | str], ...] = ()  # `with NAME = VALUE, …`
     at_least: int | None = None
     at_most: int | None = None
 

@@ -372,7 +372,7 @@ def _history(words: list[Located]) -> HistorySpec:
 _EXPECT_HELP = (
     "expect RULE fires | does not fire | never fires | is not met | is unknown [because "
     '"…"] | is blocked | is cooling down | is superseded by RULE | fires at least N times; '
-    'expect action "…" [by RULE] | no action "…" | no actions'
+    'expect action "…" [by RULE] [with NAME = VALUE, …] | no action "…" | no actions'
 )
 
 
@@ -386,13 +386,8 @@ def _expectation(words: list[Located], line: str) -> Expectation:
         raise _Bad(
             error("E701", "`expect` needs something to expect", head.span, help=_EXPECT_HELP)
         )
-    if plain[0] == "action" and len(rest) in (2, 4) and _is_string(rest[1]):
-        by = None
-        if len(rest) == 4:
-            if plain[2] != "by":
-                raise _Bad(error("E701", f"expected `by`, found `{plain[2]}`", rest[2].span))
-            by = rest[3]
-        return Expectation("action", span, text, action=_string(rest[1]), other=by)
+    if plain[0] == "action" and len(rest) >= 2 and _is_string(rest[1]):
+        return _action(rest, line, span, text)
     if plain[:2] == ["no", "action"] and len(rest) == 3 and _is_string(rest[2]):
         return Expectation("no_action", span, text, action=_string(rest[2]))
     if plain == ["no", "actions"]:
@@ -412,6 +407,40 @@ def _expectation(words: list[Located], line: str) -> Expectation:
         )
     kind, fields = found
     return Expectation(kind, span, text, rule=rule, **fields)  # type: ignore[arg-type]
+
+
+def _action(rest: list[Located], line: str, span: Span, text: str) -> Expectation:
+    """``action "TEXT" [by RULE] [with NAME = VALUE, …]``."""
+    by, i = None, 2
+    if len(rest) > i and rest[i].text == "by":
+        if len(rest) == i + 1:
+            raise _Bad(error("E701", "`by` needs a rule", rest[i].span))
+        by, i = rest[i + 1], i + 2
+    args: list[tuple[str, float | str]] = []
+    if len(rest) > i:
+        if rest[i].text != "with":
+            raise _Bad(
+                error(
+                    "E701",
+                    f"expected `by` or `with`, found `{rest[i].text.lstrip(chr(34))}`",
+                    rest[i].span,
+                    help='expect action "…" by RULE with budget = $62, month = 2',
+                )
+            )
+        start, end = rest[i].span.end_column - 1, rest[-1].span.end_column - 1
+        for part in line[start:end].split(","):
+            lead = len(part) - len(part.lstrip())
+            where = _span(span.file, span.line, start + lead, start + len(part.rstrip()))
+            start += len(part) + 1
+            m = re.fullmatch(r"\s*([\w.]+)\s*=\s*(\S.*?)\s*", part)
+            if m is None:
+                raise _Bad(_syntax(Located(part, where), "expected `NAME = VALUE`", "month = 2"))
+            number = parse_param_value(m.group(2))
+            value: float | str = m.group(2) if number is None else number.value
+            if number is not None and number.unit == "percent":
+                value = number.value / 100
+            args.append((m.group(1), value))
+    return Expectation("action", span, text, action=_string(rest[1]), other=by, args=tuple(args))
 
 
 def _rule_expectation(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -472,26 +472,54 @@ def check_state(e: Expectation, evaluation: Evaluation, book_name: str) -> Failu
 
 
 def _check_actions(e: Expectation, evaluation: Evaluation, book_name: str) -> Failure | None:
-    applied = [(d.rule, " ".join(a.text.split())) for d in evaluation.decisions for a in d.applied]
+    applied = [(d.rule, a) for d in evaluation.decisions for a in d.applied]
     want = " ".join((e.action or "").split())
     by = e.other.text if e.other is not None else None
+    texts = [(rule, " ".join(a.text.split()), a) for rule, a in applied]
     if e.kind == "no_actions":
         ok, expected = not applied, "no action is applied"
     elif e.kind == "no_action":
-        ok = all(text != want for _, text in applied)
+        ok = all(text != want for _, text, _ in texts)
         expected = f"no rule applies “{want}”"
     else:
-        ok = any(text == want and by in (None, rule) for rule, text in applied)
+        ok = any(
+            text == want and by in (None, rule) and _args_match(e.args, a.args)
+            for rule, text, a in texts
+        )
         expected = f"“{want}” is applied" + (f" by `{by}`" if by else "")
+        if e.args:
+            expected += " with " + ", ".join(f"{k} = {_arg(v)}" for k, v in e.args)
     if ok:
         return None
     actual = (
-        "applied: " + "; ".join(f"“{text}” (`{rule}`)" for rule, text in applied)
+        "applied: "
+        + "; ".join(
+            f"“{text}” (`{rule}`; {', '.join(f'{k} = {_arg(v)}' for k, v in a.args.items())})"
+            for rule, text, a in texts
+        )
         if applied
         else "no action was applied"
     )
     fired = [d for d in evaluation.decisions if d.fired]
     return Failure(e, expected, actual, _decision_lines(evaluation, fired, book_name))
+
+
+def _args_match(want: tuple[tuple[str, float | str], ...], got: Mapping[str, Any]) -> bool:
+    """Each expected argument equals the resolved one (numbers to 1e-9, relative)."""
+    for key, value in want:
+        if key not in got:
+            return False
+        actual = got[key]
+        if isinstance(value, float) and isinstance(actual, int | float):
+            if abs(actual - value) > 1e-9 * max(1.0, abs(value)):
+                return False
+        elif str(actual) != str(value):
+            return False
+    return True
+
+
+def _arg(value: object) -> str:
+    return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 
 def check_count(e: Expectation, fired: dict[str, list[str]]) -> Failure | None:
