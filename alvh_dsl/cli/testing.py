@@ -52,7 +52,8 @@ def test(
 
     Each test names a book, a state (with `set` overrides) or a history window, and
     what must happen. Exit 0 all passed, 1 a test failed (or coverage is under
-    --fail-under), 2 a test file, book or state does not load.
+    --fail-under), 2 a test file, book or state does not load. The format and
+    coverage: docs/testing.md.
     """
     from ..api import run_tests
     from ..fileio import atomic_write_text
