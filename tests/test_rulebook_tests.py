@@ -492,3 +492,13 @@ def test_a_broken_book_named_by_two_tests_is_shown_once(tmp_path: Path) -> None:
     code, out, err = alvh("test", str(write(tmp_path, text)))
     assert code == 2 and out.count("ERROR") == 2
     assert err.count("b.alvh:2:") == 1, err
+
+
+def test_the_lines_under_a_broken_test_line_stay_with_it(tmp_path: Path) -> None:
+    text = HEAD + 'test "ok"\n  expect roll_forward fires\ntest broken\n  expect migrate fires\n'
+    report = run_tests([str(write(tmp_path, text))])
+    assert [(r.case.name, r.status) for r in report.results] == [
+        ("ok", "pass"),
+        ("line 5", "error"),
+    ]
+    assert [e.text for e in report.results[0].case.expectations] == ["expect roll_forward fires"]

@@ -128,7 +128,11 @@ def parse_test_file(source: str, path: str) -> TestFile:
                 continue
             head = words[0]
             if head.text == "test":
-                case = _new_test(words, defaults, line)
+                try:
+                    case = _new_test(words, defaults)
+                except _Bad as bad:  # the lines below still belong to this (broken) test
+                    case = _test_from(defaults, f"line {line_no}", head.span)
+                    case.diagnostics.append(bad.diagnostic)
                 if case.name in names:
                     case.diagnostics.append(
                         error(
@@ -158,7 +162,7 @@ def parse_test_file(source: str, path: str) -> TestFile:
     return TestFile(path, source, tests, file_diags)
 
 
-def _new_test(words: list[Located], defaults: TestCase, line: str) -> TestCase:
+def _new_test(words: list[Located], defaults: TestCase) -> TestCase:
     head = words[0]
     if len(words) != 2 or not _is_string(words[1]) or not _string(words[1]).strip():
         raise _Bad(
@@ -169,10 +173,14 @@ def _new_test(words: list[Located], defaults: TestCase, line: str) -> TestCase:
                 help='write `test "rolls the condor at 6 days"`',
             )
         )
+    return _test_from(defaults, _string(words[1]).strip(), head.span.cover(words[1].span))
+
+
+def _test_from(defaults: TestCase, name: str, span: Span) -> TestCase:
     return TestCase(
-        name=_string(words[1]).strip(),
+        name=name,
         file=defaults.file,
-        span=head.span.cover(words[1].span),
+        span=span,
         book=defaults.book,
         state=defaults.state,
         params=dict(defaults.params),
