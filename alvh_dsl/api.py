@@ -422,6 +422,7 @@ def sweep(
     start: str | dt.date | None = None,
     end: str | dt.date | None = None,
     split: str | dt.date | None = None,
+    folds: int | None = None,
     sample: int | None = None,
     seed: int = 0,
     rank: str = "pnl",
@@ -439,7 +440,8 @@ def sweep(
     :class:`~alvh_dsl.sweep.grid.GridError`); ``sample``/``seed`` draw that many variants.
     ``book``, ``history``, ``config``, ``baseline``, ``params``, ``gaps``, ``start`` and
     ``end`` are as :func:`dryrun` takes them (``config`` may be a TOML path). ``split``
-    ranks on the days before it and shows every figure after it too; ``rank`` names the
+    ranks on the days before it and shows every figure after it too; ``folds`` (instead)
+    cuts the window into that many walk-forward parts; ``rank`` names the
     figure (:data:`~alvh_dsl.sweep.table.FIGURES`). ``out`` caches each run there and
     writes sweep.parquet, sweep.csv and sweep.html. ``client`` is a
     ``distributed.Client``; by default ``scheduler`` (or ``DASK_SCHEDULER_ADDRESS``), else
@@ -472,8 +474,8 @@ def sweep(
     checked = parse_grid(grid, main.program, sample=sample, seed=seed)
     result = run_sweep(
         main, main.program, checked, dryrun_history(history, gaps=gaps), cfg, baseline=base,
-        context=context, start=_day(start), end=_day(end), split=_day(split), rank=rank,
-        out=out, client=client, scheduler=scheduler, workers=workers, progress=progress,
+        context=context, start=_day(start), end=_day(end), split=_day(split), folds=folds,
+        rank=rank, out=out, client=client, scheduler=scheduler, workers=workers, progress=progress,
     )  # fmt: skip
     if out is not None:
         from .sweep.outputs import write_sweep

@@ -3,6 +3,7 @@ the out-of-sample report, the page (docs/sweep.md)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 from collections.abc import Iterator
@@ -219,6 +220,26 @@ def test_split_ranks_in_sample_and_reports_out_of_sample(tmp_path: Path) -> None
     assert {c for c in frame.columns if c.startswith("out_")} >= {f"out_{f}" for f in FIGURES}
     page = (tmp_path / "sweep.html").read_text()
     assert report["text"].split(";")[0] in page
+
+
+def test_walk_forward_folds(tmp_path: Path) -> None:
+    frame = alvh_dsl.sweep(
+        CORE, {"hedge_budget": ["1%", "20%"]}, start="2010-01-04", end="2010-04-30", folds=3,
+        workers=0, out=tmp_path,
+    )  # fmt: skip
+    report = frame.attrs["sweep"]
+    assert [(f["in"], f["out"]) for f in report["folds"]] == [("f1", "f2"), ("f2", "f3")]
+    for fold in report["folds"]:
+        here, after = frame[f"{fold['in']}_pnl"], frame[f"{fold['out']}_pnl"]
+        best = int(here.idxmax())
+        assert fold["best_variant"] == best
+        assert fold["best_out_of_sample_rank"] == 1 + int((after > after[best]).sum())
+    # Consecutive parts, no day in two of them; each with its own reproducing command.
+    ends = [shlex.split(frame[f"f{k}_command"][0]) for k in (1, 2, 3)]
+    spans = [(w[w.index("--from") + 1], w[w.index("--to") + 1]) for w in ends]
+    assert spans[0][0] == "2010-01-04" and spans[-1][1] == "2010-04-30"
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+    assert "walk-forward over 3 parts" in report["text"] and "picking at random" in report["text"]
 
 
 def test_html_is_self_contained(swept: tuple[pd.DataFrame, Path]) -> None:

@@ -107,6 +107,13 @@ def _date(value: str | None, option: str) -> Any:
     "for DATE onwards (out of sample) too.",
 )
 @click.option(
+    "--folds",
+    type=click.IntRange(min=2),
+    metavar="K",
+    help="Walk-forward instead: cut the window into K parts; each part's best is ranked on "
+    "the next.",
+)
+@click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="Dry-run config (TOML)."
 )
 @click.option(
@@ -154,6 +161,7 @@ def sweep(
     start: str | None,
     end: str | None,
     split: str | None,
+    folds: int | None,
     config_path: str | None,
     baseline: str,
     rank: str,
@@ -172,7 +180,7 @@ def sweep(
     \b
     Exit codes: 0 ok, 1 invalid book, history or config, 2 usage error.
     """
-    # Long: seventeen options to check and pass on; the work is alvh_dsl.api.sweep's.
+    # Long: eighteen options to check and pass on; the work is alvh_dsl.api.sweep's.
     from ..sweep.grid import load_sweep_file
     from ..sweep.run import INSTALL_SWEEP
     from ..sweep.tasks import VariantError
@@ -208,7 +216,7 @@ def sweep(
             frame = run(
                 book, grid, history_path, config_path, baseline=None if baseline == "none"
                 else baseline, params=parse_params(params), gaps=policy, start=first, end=last,
-                split=cut, sample=sample, seed=seed or 0, rank=rank, out=out_dir,
+                split=cut, folds=folds, sample=sample, seed=seed or 0, rank=rank, out=out_dir,
                 scheduler=scheduler, workers=workers, progress=tick,
             )  # fmt: skip
     except VariantError as exc:

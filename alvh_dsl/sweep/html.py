@@ -146,9 +146,10 @@ def sweep_html(result: SweepResult) -> str:
     frame = result.frame
     rows = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
     columns = ["rank", "frontier", *[c for c in frame.columns if c not in ("rank", "frontier")]]
-    prefix = "in_" if "in" in result.parts else ""
-    figures = [c for c in frame.columns if any(c == p + f for p in ("", "in_", "out_")
-                                                for f in FIGURES)]  # fmt: skip
+    ranked_on = result.meta.get("ranked_on", "all")
+    prefix = "" if ranked_on == "all" else f"{ranked_on}_"
+    prefixes = ["", *(f"{p}_" for p in result.parts)]
+    figures = [c for c in frame.columns if any(c == p + f for p in prefixes for f in FIGURES)]
     data = {
         "rows": rows,
         "columns": columns,
@@ -163,7 +164,7 @@ def sweep_html(result: SweepResult) -> str:
         f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in FIGURES.items()
     )
     title = f"Sweep of {meta['book_name']}"
-    where = "in sample" if prefix else "whole window"
+    where = {"all": "whole window", "in": "in sample"}.get(ranked_on, f"part {ranked_on}")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{_CSS}</style></head><body>

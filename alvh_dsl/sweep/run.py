@@ -2,7 +2,8 @@
 
 :func:`run_sweep` checks the grid against the book, makes one
 :class:`~alvh_dsl.sweep.tasks.Task` per variant and part of the history (the whole
-window, or the in-sample and out-of-sample parts of ``--split``), takes what the cache
+window, the in-sample and out-of-sample parts of ``--split``, or the walk-forward parts of
+``--folds``), takes what the cache
 already holds, and runs the rest with :func:`execute`:
 
 - ``client`` given: that :class:`distributed.Client`, unchanged;
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .grid import Grid, override_values
-from .table import build_frame, rank_and_frontier, split_report
+from .table import build_frame, rank_and_frontier, split_report, walk_forward_report
 from .tasks import ResultCache, Task, config_key, history_key, run_task
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,8 +90,16 @@ class SweepResult:
 
 
 def _windows(
-    history: History, start: dt.date | None, end: dt.date | None, split: dt.date | None
+    history: History,
+    start: dt.date | None,
+    end: dt.date | None,
+    split: dt.date | None,
+    folds: int | None = None,
 ) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+    if folds is not None:
+        if split is not None:
+            raise ValueError("give either --split or --folds, not both")
+        return _segments(history, start, end, folds)
     if split is None:
         return {"all": (start, end)}
     first = start or history.start.date()
@@ -98,6 +107,24 @@ def _windows(
     if not first < split <= last:
         raise ValueError(f"--split {split} is not inside the window {first} .. {last}")
     return {"in": (start, split - dt.timedelta(days=1)), "out": (split, end)}
+
+
+def _segments(
+    history: History, start: dt.date | None, end: dt.date | None, folds: int
+) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+    """``folds`` consecutive parts ``f1``..``fK`` of the window, as equal in trading days as
+    they can be: walk-forward, each part is the next one's in-sample."""
+    if folds < 2:
+        raise ValueError(f"--folds {folds}: walk-forward needs at least 2 parts")
+    days = history if start is None and end is None else history.between(start, end)
+    dates = [d.date() for d in days.dates]
+    if len(dates) < 2 * folds:
+        raise ValueError(f"--folds {folds}: {len(dates)} trading days are too few")
+    out: dict[str, tuple[dt.date | None, dt.date | None]] = {}
+    for k in range(folds):
+        lo, hi = k * len(dates) // folds, (k + 1) * len(dates) // folds - 1
+        out[f"f{k + 1}"] = (dates[lo], dates[hi])
+    return out
 
 
 def run_sweep(
@@ -112,6 +139,7 @@ def run_sweep(
     start: dt.date | None = None,
     end: dt.date | None = None,
     split: dt.date | None = None,
+    folds: int | None = None,
     rank: str = "pnl",
     out: str | os.PathLike[str] | None = None,
     client: Any = None,
@@ -126,7 +154,7 @@ def run_sweep(
     the caller's: :func:`alvh_dsl.api.sweep`, ``alvh sweep``."""
     from ..lang.evaluate import reads_history
 
-    windows = _windows(history, start, end, split)
+    windows = _windows(history, start, end, split, folds)
     parts = list(windows)
     # As alvh dryrun --from/--to cuts it (alvh_dsl.api.dryrun_history), so the commands agree.
     histories = {
@@ -158,8 +186,14 @@ def run_sweep(
     )  # fmt: skip
     results = {(t.variant, t.part): json.loads(texts[t.key]) for t in tasks}
     frame = build_frame(variants, results, parts, commands)
-    frame = rank_and_frontier(frame, rank, "in" if split is not None else "all")
-    report = split_report(frame, rank, parts, grid.size)
+    # Walk-forward: ranked on the last part, the choice one would carry forward; the
+    # report says how each part's best did on the next.
+    ranked_on = "in" if split is not None else (parts[-1] if folds is not None else "all")
+    frame = rank_and_frontier(frame, rank, ranked_on)
+    if folds is not None:
+        report = walk_forward_report(frame, rank, parts, grid.size)
+    else:
+        report = split_report(frame, rank, parts, grid.size)
     meta = {
         "book": context.book,
         "book_name": book.name,
@@ -167,6 +201,8 @@ def run_sweep(
         "sample": grid.sample,
         "seed": grid.seed,
         "split": split.isoformat() if split is not None else None,
+        "folds": folds,
+        "ranked_on": ranked_on,
         "windows": {
             p: [histories[p].start.date().isoformat(), histories[p].end.date().isoformat()]
             for p in parts

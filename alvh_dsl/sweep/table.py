@@ -11,6 +11,7 @@ the in-sample best did out of sample, and how many variants were tried.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ __all__ = [
     "figures",
     "rank_and_frontier",
     "split_report",
+    "walk_forward_report",
 ]
 
 #: The figures of a row, in column order, with what each one is.
@@ -223,3 +225,53 @@ def _report_text(r: dict[str, Any]) -> str:
             "judge it by its out-of-sample rank, not its in-sample figure."
         )
     return text
+
+
+def walk_forward_report(
+    frame: pd.DataFrame, rank: str, parts: Sequence[str], size: int
+) -> dict[str, Any]:
+    """Walk-forward over the parts ``f1``..``fK``: for each part but the last, the best
+    variant by ``rank`` there and its rank on the next part; their mean against
+    ``(N + 1) / 2``, what picking at random would give."""
+    folds: list[dict[str, Any]] = []
+    for here, after in itertools.pairwise(parts):
+        ranked = rank_and_frontier(frame, rank, here)
+        following = rank_and_frontier(frame, rank, after)["rank"]
+        best = ranked["rank"] == 1
+        folds.append(
+            {
+                "in": here,
+                "out": after,
+                "best_variant": int(frame.loc[best, "variant"].iloc[0]),
+                "best_in_sample": _num(frame.loc[best, f"{here}_{rank}"].iloc[0]),
+                "best_out_of_sample": _num(frame.loc[best, f"{after}_{rank}"].iloc[0]),
+                "best_out_of_sample_rank": int(following[best].iloc[0]),
+            }
+        )
+    n = len(frame)
+    out_ranks = [int(f["best_out_of_sample_rank"]) for f in folds]
+    mean_rank = sum(out_ranks) / len(out_ranks) if out_ranks else None
+    report: dict[str, Any] = {
+        "variants_tried": n,
+        "grid_size": size,
+        "rank_by": rank,
+        "ranked_on": parts[-1],
+        "best_variant": int(frame.loc[frame["rank"] == 1, "variant"].iloc[0]) if n else None,
+        "folds": folds,
+        "mean_out_of_sample_rank": mean_rank,
+        "chance_rank": (n + 1) / 2,
+    }
+    tried = f"{n:,} variant(s) tried"
+    if size != n:
+        tried += f" (a sample of a {size:,}-variant grid)"
+    steps = "; ".join(
+        f"best on {f['in']} (variant {f['best_variant']}) ranks {f['best_out_of_sample_rank']} "
+        f"of {n} on {f['out']}"
+        for f in folds
+    )
+    report["text"] = (
+        f"{tried}, walk-forward over {len(parts)} parts by {rank}: {steps}. Mean "
+        f"out-of-sample rank of each part's best: {_fmt(mean_rank)} (picking at random: "
+        f"{_fmt(report['chance_rank'])})."
+    )
+    return report
