@@ -220,3 +220,20 @@ def test_eval_names_the_failing_values_without_explain() -> None:
     # With --explain the trace itself shows every value, as before.
     explained = alvh("eval", str(CORE), "--state", state, "--explain").output
     assert "the condition is false" in explained and "hedge.DTE  →  6 days" in explained
+
+
+def test_false_details_written_directly_parse_to_the_failing_comparisons() -> None:
+    from alvh_dsl.dryrun.statuses import StatusRecorder, failing_comparisons
+    from alvh_dsl.lang.state import load_state
+
+    book = api.load(CORE)
+    evaluation = book.evaluate(load_state(ROOT / "examples" / "state_near_expiry.json"))
+    recorder = StatusRecorder(book)
+    checked = 0
+    for d in evaluation.decisions:
+        if recorder.record(evaluation.date, d) == "false":
+            assert d.trace is not None
+            expected = {"failed": failing_comparisons(recorder.plans[d.rule], d.trace)}
+            assert json.loads(recorder.detail[-1]) == expected
+            checked += 1
+    assert checked == 3  # stop_loss, open_condor, migrate

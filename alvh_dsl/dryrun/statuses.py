@@ -209,11 +209,11 @@ def _node(root: TraceNode, path: tuple[int, ...], text: str) -> TraceNode | None
 
 
 def _number(value: Any) -> float | None:
-    """A finite number rounded to 6 decimals (what words and ranges need), or None."""
+    """A finite number to 6 significant digits (what words and ranges need), or None."""
     t = type(value)
     if t is float:
         # NaN and infinities are the only floats for which x - x is not 0.
-        return round(value, 6) if value - value == 0 else None
+        return float(f"{value:.6g}") if value - value == 0 else None
     if t is int:
         return float(value)
     return None
@@ -270,6 +270,54 @@ def _failed(
     return out
 
 
+_JSON_TEXT: dict[str, str] = {}
+
+
+def _json_text(text: str) -> str:
+    """``text`` as a JSON string, memoised: expressions, operand names and units repeat
+    on every row."""
+    out = _JSON_TEXT.get(text)
+    if out is None:
+        out = _JSON_TEXT[text] = json.dumps(text, ensure_ascii=False)
+    return out
+
+
+def _num_text(value: Any) -> str:
+    v = _number(value)
+    return "null" if v is None else repr(v)
+
+
+def _failed_json(
+    plan: RulePlan, conj: list[TraceNode], found: list[tuple[Comparison, TraceNode]]
+) -> str:
+    """``{"failed": _failed(...)}`` as compact JSON, written directly: the row detail of
+    nearly every rule on nearly every day, so it skips building the dictionaries
+    (tests/test_why.py checks it parses to the same data)."""
+    parts = []
+    for c, text in enumerate(plan.conjuncts):
+        if c >= len(conj) or conj[c].value is not False:
+            continue
+        inside = [(cmp, node) for cmp, node in found if cmp.conjunct == c]
+        false = [(cmp, node) for cmp, node in inside if node.value is False] or inside
+        cmps = []
+        for cmp, node in false:
+            kids = node.children
+            values = []
+            for i, name in cmp.operands:
+                if i < len(kids):
+                    k = kids[i]
+                    x = k.value
+                    # JSON's number text at 6 significant digits, as _number gives.
+                    shown = f"{x:.6g}" if type(x) is float and x - x == 0 else _num_text(x)
+                    values.append(f"[{_json_text(name)},{shown},{_json_text(k.unit)}]")
+            held = "true" if node.value is True else "false" if node.value is False else "null"
+            cmps.append(
+                f'{{"expr":{_json_text(cmp.text)},"held":{held},"values":[{",".join(values)}]}}'
+            )
+        parts.append(f'{{"conjunct":{_json_text(text)},"comparisons":[{",".join(cmps)}]}}')
+    return f'{{"failed":[{",".join(parts)}]}}'
+
+
 class StatusRecorder:
     """One run's ``rule_status`` rows and per-comparison statistics, fed by the loop
     with each day's traced decisions (never evaluating anything itself)."""
@@ -318,7 +366,7 @@ class StatusRecorder:
                 status = "false"
                 if d.trace is not None:
                     conj = _conjunct_nodes(d.trace, len(plan.conjuncts))
-                    detail = {"failed": _failed(plan, conj, found)}
+                    detail = _failed_json(plan, conj, found)
         elif st == "unknown":
             status, detail = "unknown", {"reason": d.reason}
         elif st == "cooling_down":
@@ -342,7 +390,9 @@ class StatusRecorder:
         self.rules.append(d.rule)
         self.status.append(status)
         self.applied.append(applied)
-        self.detail.append(_compact(detail) if detail is not None else None)
+        if detail is not None and type(detail) is not str:
+            detail = _compact(detail)
+        self.detail.append(detail)
         counts = self.counts[d.rule]
         counts[status] = counts.get(status, 0) + 1
         if applied:
@@ -375,9 +425,11 @@ class StatusRecorder:
             for i, text in cmp.operands:
                 if i >= len(kids) or cmp.literal[i]:  # a param's value never varies
                     continue
-                v = _number(kids[i].value)
-                if v is None:
-                    continue
+                v: Any = kids[i].value  # ints too, whatever the trace type says
+                if type(v) is not float or v - v != 0:  # bool, unknown, NaN, inf
+                    if type(v) is not int:
+                        continue
+                    v = float(v)
                 lo = low.get(text)
                 if lo is None:
                     low[text] = high[text] = v
