@@ -29,6 +29,15 @@ GRID = {"roll_dte": ["5d", "10d"], "hedge_budget": "1%..5%/4%"}
 distributed = pytest.importorskip("distributed")
 
 
+def test_the_sweep_package_calls_the_api_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    import alvh_dsl.api
+    import alvh_dsl.sweep.run  # the sub-package is now the attribute of alvh_dsl
+
+    monkeypatch.setattr(alvh_dsl.api, "sweep", lambda *a, **k: ("ran", a, k))
+    assert alvh_dsl.sweep("b.alvh", {"x": [1]}, workers=0) == ("ran", ("b.alvh", {"x": [1]}),
+                                                               {"workers": 0})  # fmt: skip
+
+
 # ------------------------------------------------------------------ the grid
 
 
