@@ -113,3 +113,23 @@ def test_near_misses_drop_the_position_gates(core: Any) -> None:
     assert gated > 100
     near = [d for d in core.run.decisions if d["status"] == "near_miss"]
     assert sum(1 for d in near if d["rule"] == "open_condor") < gated / 10
+
+
+def test_a_rule_that_fired_but_never_applied_says_what_became_of_it(tmp_path: Path) -> None:
+    book = tmp_path / "two_closers.alvh"
+    book.write_text(
+        'rulebook "Two closers" version "1"\n'
+        "rule open_condor\n  when condor.count == 0\n"
+        "  then open iron condor near 45 days short delta 0.16 wings 50 points\n"
+        "rule first priority 10\n  when condor.DTE <= 30 days\n  then close condor\n"
+        "rule second\n  when condor.DTE <= 30 days\n  then close condor\n",
+        encoding="utf-8",
+    )
+    result = api.dryrun(book, start="2010-01-04", end="2010-06-30", baseline=None)
+    second = _entry(result.run.coverage, "second")
+    assert second["fired"] > 0 and second["applied"] == 0
+    assert second["reason"] == (
+        f"fired on {second['fired']} day(s) but never changed the book: "
+        f"superseded by `first` (priority 10) on {second['fired']} day(s)"
+    )
+    assert f"`second` {second['reason']}" in summary_table(result)

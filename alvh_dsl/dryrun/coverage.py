@@ -172,8 +172,28 @@ def rule_coverage(book: Book, recorder: StatusRecorder) -> list[dict[str, Any]]:
         if fired == 0:
             entry["preempted_by"] = _preempters(cr, plan, book, applied)
             entry["reason"] = _reason(entry, unknown_reasons.get(rule_id))
+        elif entry["applied"] == 0:
+            entry["reason"] = _idle_reason(recorder, rule_id, fired)
         out.append(entry)
     return out
+
+
+def _idle_reason(recorder: StatusRecorder, rule: str, fired: int) -> str:
+    """Why a rule that fired never changed the book: what became of its actions
+    (superseded by which rule, unfilled, unresolved, disabled), counted over its days."""
+    seen: Counter[str] = Counter()
+    for r, status, detail in zip(recorder.rules, recorder.status, recorder.detail, strict=True):
+        if r != rule or status not in ("fired", "superseded") or detail is None:
+            continue
+        for a in json.loads(detail).get("actions", ()):
+            by = a.get("by")
+            if by is not None:
+                prio = f" (priority {a['priority']})" if a.get("priority") else ""
+                seen[f"superseded by `{by}`{prio}"] += 1
+            else:
+                seen[str(a.get("status"))] += 1
+    what = "; ".join(f"{k} on {n:,} day(s)" for k, n in seen.most_common())
+    return f"fired on {fired:,} day(s) but never changed the book" + (f": {what}" if what else "")
 
 
 def _unknown_reasons(recorder: StatusRecorder) -> dict[str, str]:
@@ -220,6 +240,11 @@ def coverage_lines(coverage: list[dict[str, Any]], label: str = "") -> list[str]
     never fired (with its reason), then one line counting the others."""
     never = [c for c in coverage if c["fired"] == 0]
     lines = [f"{label}`{c['rule']}` never fired: {c['reason']}" for c in never]
+    lines += [
+        f"{label}`{c['rule']}` {c['reason']}"
+        for c in coverage
+        if c["fired"] and not c["applied"] and c["reason"]
+    ]
     fired = len(coverage) - len(never)
     lines.append(f"{label}{fired} of {len(coverage)} rule(s) fired at least once")
     return lines
