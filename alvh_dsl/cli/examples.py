@@ -93,7 +93,7 @@ _HELP = """Copy the example rulebooks, their tests, states and config into DIR.
 \b
 DIR/rulebooks/   the example books (and lib/, the library they include)
 DIR/examples/    position states for `alvh eval`, a dry-run config
-Existing files are never overwritten without --force (then nothing is copied).
+When any of these files exists, nothing is copied (exit 1) unless --force.
 """
 
 _force = click.option("--force", is_flag=True, help="Overwrite files that already exist.")
