@@ -152,6 +152,8 @@ def run_sweep(
     (the grid was checked against it); ``baseline`` is ``"no-hedge"``, ``None`` or another
     book. Results are cached in ``out``/cache when ``out`` is given. Loading the inputs is
     the caller's: :func:`alvh_dsl.api.sweep`, ``alvh sweep``."""
+    # Long: a 19-option signature and its docstring are half of it; the rest reads in order
+    # (windows, tasks, execute, table, report), each step one call.
     from ..lang.evaluate import reads_history
 
     windows = _windows(history, start, end, split, folds)
@@ -171,13 +173,11 @@ def run_sweep(
     for i, overrides in enumerate(variants):
         params = override_values(program, overrides)
         for part, (a, b) in windows.items():
-            tasks.append(
-                Task(
-                    variant=i, part=part, root=program.root, sources=sources,
-                    overrides=dict(overrides), params=params, series=uses_series,
-                    history_key=hkeys[part], config=config, config_key=ckey, baseline=baseline,
-                )
-            )  # fmt: skip
+            tasks.append(Task(
+                variant=i, part=part, root=program.root, sources=sources,
+                overrides=dict(overrides), params=params, series=uses_series,
+                history_key=hkeys[part], config=config, config_key=ckey, baseline=baseline,
+            ))  # fmt: skip
             commands[(i, part)] = context.command(overrides, a, b)
     cache = ResultCache(out)
     texts, computed = execute(
@@ -194,6 +194,9 @@ def run_sweep(
         report = walk_forward_report(frame, rank, parts, grid.size)
     else:
         report = split_report(frame, rank, parts, grid.size)
+    windows_run = {
+        p: [h.start.date().isoformat(), h.end.date().isoformat()] for p, h in histories.items()
+    }
     meta = {
         "book": context.book,
         "book_name": book.name,
@@ -203,10 +206,7 @@ def run_sweep(
         "split": split.isoformat() if split is not None else None,
         "folds": folds,
         "ranked_on": ranked_on,
-        "windows": {
-            p: [histories[p].start.date().isoformat(), histories[p].end.date().isoformat()]
-            for p in parts
-        },
+        "windows": windows_run,
         "history": context.history or "built-in synthetic history",
         "baseline": context.baseline,
     }
