@@ -216,7 +216,7 @@ def sentence(
     actions: list[dict[str, Any]] | None = None,
 ) -> str:
     """One rule's status in words ("did not fire: `VIX > 30` was false: VIX was 24.1")."""
-    # Long: one branch per status, each a sentence; apart they would read worse.
+    # One branch per status, each a sentence: apart they would read worse.
     d = detail or {}
     who = _rule_name(rule, priority)
     if status in ("fired", "superseded"):
