@@ -469,7 +469,9 @@ def test_the_parser_never_raises(text: str) -> None:
         assert isinstance(d.span, Span) and 1 <= d.span.line <= len(lines)
 
 
-def test_a_history_test_without_the_dryrun_stack_does_not_load(tmp_path: Path) -> None:
+def test_a_history_test_without_the_dryrun_stack_is_skipped_with_its_reason(
+    tmp_path: Path,
+) -> None:
     from alvh_dsl.api import load
     from alvh_dsl.lang import testing
 
@@ -480,9 +482,11 @@ def test_a_history_test_without_the_dryrun_stack_does_not_load(tmp_path: Path) -
     text += 'test "h"\n  history synthetic\n  expect migrate never fires\n'
     stages = testing.Stages(load=load, history=no_stack, dryrun=no_stack)
     report = testing.run_tests([str(write(tmp_path, text))], stages)
-    assert [r.status for r in report.results] == ["pass", "error"]
-    assert "install alvh-dsl[dryrun]" in report.results[1].diagnostics[0].message
-    assert report.exit_code == 2
+    # a light install (pre-commit's hook environment) runs the state tests and skips the
+    # history test, saying why, rather than failing every commit
+    assert [r.status for r in report.results] == ["pass", "skip"]
+    assert "install alvh-dsl[dryrun]" in (report.results[1].reason or "")
+    assert report.exit_code == 0
 
 
 def test_a_broken_book_named_by_two_tests_is_shown_once(tmp_path: Path) -> None:

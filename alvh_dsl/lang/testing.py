@@ -252,8 +252,13 @@ class _Runner:
                 error("E709", f"test “{case.name}”: {exc.summary}", case.span)
             )
             result.diagnostics.extend(exc.diagnostics)
-        except ImportError as exc:  # a light install: history needs the dryrun extra
-            result.diagnostics.append(error("E709", f"test “{case.name}”: {exc}", case.span))
+        except ImportError as exc:
+            # A light install (the pre-commit hook's environment is one) has no dry-run
+            # stack: the history test cannot run there, which is not the test's fault. It is
+            # skipped, visibly (SKIP and its reason; JUnit <skipped>), and the state tests
+            # still gate; CI with the dryrun extra runs it (docs/decisions.md 71).
+            result.status, result.reason = "skip", f"needs the dry-run stack ({exc})"
+            return
         if result.diagnostics:
             result.status = "error"
         elif result.status == "pass" and result.failures:
