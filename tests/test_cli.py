@@ -374,3 +374,24 @@ def test_check_does_not_import_numpy_or_pandas(shared_dir: Path) -> None:
     )
     assert "checked 3 books" in done.stderr, done.stderr
     assert "HEAVY: []" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("dryrun", "{book}", "--from", "2020-13-01"),
+        ("dryrun", "{book}", "--dump-state", "yesterday"),
+        ("diff", "{book}", "{book}", "--to", "2020-02-30"),
+        ("sweep", "{book}", "--grid", "p=1,2", "--split", "soon"),
+        ("data", "synth", "--start", "2020-1-1", "-o", "{out}"),
+    ],
+    ids=["dryrun-from", "dryrun-dump-state", "diff-to", "sweep-split", "data-synth-start"],
+)
+def test_a_bad_date_option_is_a_usage_error_naming_it(books: Path, argv: tuple[str, ...]) -> None:
+    # one parser for every command's dates (cli.common.date_option), read before any work
+    args = [a.format(book=books / "clean.alvh", out=books / "h.csv") for a in argv]
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    option = next(a for a in argv if a.startswith("--") and a != "--grid")
+    assert "is not a date (YYYY-MM-DD)" in result.stderr and option in result.stderr
+    assert not (books / "h.csv").exists()

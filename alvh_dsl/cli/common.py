@@ -11,6 +11,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
 import click
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,6 +76,21 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
             raise click.UsageError(f"--param takes NAME=VALUE (e.g. roll_dte=5d), got {item!r}")
         out[name.strip()] = value.strip()
     return out
+
+
+def date_option(value: str | None, option: str) -> dt.date | None:
+    """A ``YYYY-MM-DD`` option's date (``None`` when not given); a usage error (exit 2)
+    naming the option otherwise."""
+    import datetime
+
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -10,11 +10,11 @@ Exit codes: 0 ok, 1 invalid data (every issue printed as ``file:row:column: E601
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from .common import AlvhGroup
+from .common import AlvhGroup, date_option
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..market.history import History
@@ -104,23 +104,12 @@ def merge(
         vix=vix,
         vvix=vvix,
         futures=futures,
-        start=_date_option(start, "--start"),
-        end=_date_option(end, "--end"),
+        start=date_option(start, "--start"),
+        end=date_option(end, "--end"),
         gaps=gaps,  # type: ignore[arg-type]
         futures_zero="missing" if zero_futures_missing else "error",
     )
     _write(history, out)
-
-
-def _date_option(value: str | None, name: str) -> Any:
-    if value is None:
-        return None
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
 
 
 def _synth_years(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -160,7 +149,7 @@ def synth(years: float, seed: int, start: str, output: str) -> None:
     from ..market.limits import synth_start_window
     from ..market.synth import synthesize
 
-    first = _date_option(start, "--start")
+    first = date_option(start, "--start")
     lo, hi = synth_start_window(years)
     if not lo <= pd.Timestamp(first) <= hi:
         raise click.BadParameter(

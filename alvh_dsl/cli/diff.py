@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, fail
+from .common import CONTEXT, date_option, fail
 from .dryrun import progress_bar
 
 
@@ -140,13 +140,5 @@ def _check_exists(argument: str, hint: str) -> None:
 
 
 def _day(value: str | None, option: str) -> str | None:
-    import datetime as dt
-
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
+    day = date_option(value, option)
+    return None if day is None else day.isoformat()

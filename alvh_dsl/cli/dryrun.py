@@ -26,6 +26,7 @@ import click
 from .common import (
     CONTEXT,
     color_option,
+    date_option,
     fail,
     format_option,
     load_book,
@@ -43,17 +44,6 @@ _GAPS_HELP = (
     "carries the previous value forward, 'keep' leaves optional columns missing. Every "
     "fill is noted in the report."
 )
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
 
 
 def _load_history(path: str | None, gaps: str | None) -> History:
@@ -93,7 +83,7 @@ def _capture_dates(history: History, values: Sequence[str]) -> list[dt.date]:
     days = history.dates.to_numpy().astype("datetime64[D]")
     out = []
     for value in values:
-        day = _date(value, "--dump-state")
+        day = date_option(value, "--dump-state")
         assert day is not None
         if np.datetime64(day, "D") not in days:
             i = int(np.searchsorted(days, np.datetime64(day, "D")))
@@ -209,7 +199,7 @@ def dryrun(
     from ..dryrun.config import DryRunConfig, load_config
     from ..dryrun.report.files import check_run_directory, dumps, write_run
 
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = date_option(start, "--from"), date_option(end, "--to")
     out_dir = Path(out) if out is not None else Path("runs") / Path(book).stem
     check_run_directory(out_dir)
     config = DryRunConfig() if config_path is None else load_config(config_path)

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from .common import CONTEXT, fail, format_option, param_option, parse_params
+from .common import CONTEXT, date_option, fail, format_option, param_option, parse_params
 
 _GAPS = "Empty cells inside a --history series: error (default), ffill or keep (as alvh dryrun)."
 
@@ -57,19 +57,6 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
             bar.update(task[0], completed=done)
 
         yield tick
-
-
-def _date(value: str | None, option: str) -> Any:
-    import datetime as dt
-
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
 
 
 @click.command(context_settings=CONTEXT)
@@ -201,7 +188,11 @@ def sweep(
             f"expected no-hedge, none or a rulebook file; no such file: {baseline}",
             param_hint="--baseline",
         )
-    first, last, cut = _date(start, "--from"), _date(end, "--to"), _date(split, "--split")
+    first, last, cut = (
+        date_option(start, "--from"),
+        date_option(end, "--to"),
+        date_option(split, "--split"),
+    )
     if not Path(book).is_file():
         raise click.BadParameter(f"no such file: {book}", param_hint="BOOK")
     if first is not None and last is not None and first > last:
