@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import RulebookError
+from .fileio import find_files
 from .lang.check import Analysis, run_checks
 from .lang.diagnostics import Diagnostic, has_errors, sort_key
 from .lang.fmt import format_source
@@ -172,17 +173,7 @@ class CheckReport:
 
 def find_books(paths: Iterable[str]) -> list[str]:
     """Files named directly, plus every ``*.alvh`` under directories (sorted, recursive)."""
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                out.extend(
-                    os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".alvh")
-                )
-        else:
-            out.append(p)
-    return out
+    return find_files(paths, ".alvh")
 
 
 def check_paths(

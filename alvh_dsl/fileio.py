@@ -7,7 +7,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -128,3 +128,20 @@ def _read_bounded(path: str | os.PathLike[str], limit: int) -> bytes:
     if len(data) > limit:
         raise FileTooLargeError(limit)
     return data
+
+
+def find_files(paths: Iterable[str], suffix: str) -> list[str]:
+    """Files named directly, plus every file ending in ``suffix`` under directories
+    (sorted, recursive, hidden directories skipped): how ``alvh check`` finds books and
+    ``alvh test`` finds test files."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                out.extend(
+                    os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(suffix)
+                )
+        else:
+            out.append(p)
+    return out

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AlvhError
+from ..fileio import find_files
 from .diagnostics import Diagnostic, error
 from .explain import render_evaluation
 from .loader import read_source
@@ -188,17 +189,7 @@ class TestReport:
 
 def find_tests(paths: Iterable[str]) -> list[str]:
     """Files named directly, plus every ``*.alvhtest`` under directories (sorted, recursive)."""
-    out: list[str] = []
-    for p in paths:
-        if os.path.isdir(p):
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                out.extend(
-                    os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(TEST_SUFFIX)
-                )
-        else:
-            out.append(p)
-    return out
+    return find_files(paths, TEST_SUFFIX)
 
 
 def run_tests(paths: Iterable[str], stages: Stages, *, coverage: bool = False) -> TestReport:
