@@ -62,6 +62,14 @@ class AlvhError(Exception):
         self.subject = subject if subject is not None else self._default_subject()
         super().__init__(self.render())
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...], dict[str, object]]:
+        # Exception pickles as cls(*self.args), and args holds the rendered text, not the
+        # diagnostics: rebuild from the fields, so an error crosses a process (a Dask
+        # worker, a multiprocessing pool) whole; BaseException.__setstate__ sets the
+        # fields back as attributes.
+        fields = {"subject": self.subject, "omitted": self.omitted, "hint": self.hint}
+        return (_rebuild, (type(self), self.diagnostics, self.sources), fields)
+
     def _default_subject(self) -> str:
         span = next((d.span for d in self.diagnostics if d.span is not None), None)
         return span.file if span is not None else "the input"
@@ -115,3 +123,9 @@ class RunDirectoryError(AlvhError):
 
     exit_code = 2
     summary_template = "{subject} is not a dry-run directory; choose another --out"
+
+
+def _rebuild(
+    cls: type[AlvhError], diagnostics: Sequence[Diagnostic], sources: Mapping[str, str]
+) -> AlvhError:
+    return cls(diagnostics, sources)

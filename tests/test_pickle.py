@@ -91,3 +91,19 @@ def test_a_dry_run_result_pickles(project_root: Path) -> None:
     assert copy.run.summary == result.run.summary
     assert copy.comparison == result.comparison
     assert copy.daily.equals(result.daily)
+
+
+def test_an_error_pickles_whole(tmp_path: Path) -> None:
+    from alvh_dsl.errors import AlvhError, RulebookError
+
+    path = tmp_path / "bad.alvh"
+    path.write_text("rule r\n  when VIX > 1 $\n  then close condor\n")
+    try:
+        alvh_dsl.load(path)
+    except RulebookError as exc:
+        error = exc
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is RulebookError and isinstance(copy, AlvhError)
+    assert copy.diagnostics == error.diagnostics and copy.sources == error.sources
+    assert (copy.subject, copy.omitted, copy.hint) == (error.subject, error.omitted, error.hint)
+    assert str(copy) == str(error)
