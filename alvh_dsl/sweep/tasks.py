@@ -121,7 +121,8 @@ class Task:
 class VariantError(Exception):
     """A variant whose param values make the book invalid (a check that reads them).
 
-    A plain message, so that it pickles back from a worker intact."""
+    Its message names the variant and its values above the book's diagnostics, which is
+    what the sweep's user needs to find the bad point of the grid."""
 
 
 def _values(params: dict[str, A.Number]) -> dict[str, list[Any]]:
