@@ -1,15 +1,29 @@
-"""Dry-run benchmarks. Run: ``python benchmarks/bench_dryrun.py [--quick] [--profile]``.
+"""Dry-run benchmarks, against issue 11's targets. Run: ``python benchmarks/bench_dryrun.py
+[--quick] [--profile]``.
 
-Prints, for the core book with the no-hedge baseline and the effective-gamma
-grid (issue 4's targets):
+Every comparison interleaves its sides (A B A B …, after one warm-up run of each) and
+reports medians, of CPU time (what a loaded machine does not inflate) beside wall time:
 
-- the engine's wall time over 5, 10 and 20 years of the built-in synthetic
-  history, with the time per day, and the scaling as a ratio to the 5-year run
-  (close to linear in days means the 20-year ratio is near 4);
-- the target: 20 years under 5 s on one core;
-- the time to write the run directory (report.html with its plots included);
-- the real 2004–2017 history from ../shared/data, when it is there;
-- with ``--profile``: where the time goes, by module and by function.
+(a) **in process**: the engine — :func:`alvh_dsl.dryrun.engine.run_dryrun` of
+    benchmarks/books/rolled_condor.alvh, no baseline — against
+    benchmarks/numpy_condor.py's hand-written NumPy simulation of the same book (the
+    same daily equity to the cent: tests/test_numpy_reference.py), both from the same
+    loaded history, 2007–2017 of ../shared/data/history_2004_2023.csv (``--gaps keep``);
+    the ratio against the target, engine within 10× of NumPy;
+(b) **whole processes**, as a user waits for them, each writing its outputs:
+    ``alvh dryrun benchmarks/books/rolled_condor.alvh --history … --gaps keep --from
+    2007-01-01 --to 2017-12-31 --baseline none --out DIR`` against
+    ``python benchmarks/numpy_condor.py`` with the same options; CPU from the children's
+    rusage;
+(c) **the main job**, ``alvh dryrun rulebooks/alvh_core.alvh --out DIR`` (the built-in
+    synthetic history, the no-hedge baseline, report.html and the plots): wall and CPU as
+    a whole process against the 4 s CPU target, then where that time goes, from the
+    same steps in a fresh process — interpreter start, imports, loading the book and the
+    history, building the market data, the book's day loop, its summary, the baseline's
+    loop, the comparison, writing the run directory, the text summary.
+
+Without ../shared, (a) and (b) run on 2007–2017 of the synthetic history, and say so.
+benchmarks/targets.py prints (a), (c) and the sweep in one table.
 """
 
 from __future__ import annotations
@@ -17,88 +31,255 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import itertools
+import json
 import os
 import pstats
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from alvh_dsl.api import dryrun  # noqa: E402
-from alvh_dsl.market.history import load_history  # noqa: E402
-from alvh_dsl.market.synth import default_history  # noqa: E402
-
-BOOK = ROOT / "rulebooks" / "alvh_core.alvh"
 SHARED = Path(os.environ.get("ALVH_SHARED", ROOT.parent / "shared"))
+REAL = SHARED / "data" / "history_2004_2023.csv"
+CONDOR = ROOT / "benchmarks" / "books" / "rolled_condor.alvh"
+CORE = ROOT / "rulebooks" / "alvh_core.alvh"
+NUMPY_SCRIPT = ROOT / "benchmarks" / "numpy_condor.py"
+WINDOW = ("2007-01-01", "2017-12-31")
+RATIO_TARGET = 10.0  # engine within 10x of the NumPy simulation
+MAIN_JOB_CPU_TARGET = 4.0  # seconds of CPU for the default main job
 
 
-def _best(fn: Any, repeat: int) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
+def window_args() -> list[str]:
+    """The history options of (a) and (b): the real file when it is here, else none
+    (the synthetic history), and the 2007–2017 window either way."""
+    history = ["--history", str(REAL), "--gaps", "keep"] if REAL.is_file() else []
+    return [*history, "--from", WINDOW[0], "--to", WINDOW[1]]
 
 
-def bench_scaling(repeat: int) -> Any:
-    history = default_history()
-    dryrun(BOOK, history.between(None, "2005-12-31"))  # warm caches (calendars, parser)
-    print("core book + no-hedge baseline + effective-gamma grid (synthetic history)")
-    base_time = base_days = None
-    result = None
-    for years in (5, 10, 20):
-        end = f"{2004 + years}-12-31"
-        hist = history.between(None, end)
-        seconds, result = _best(lambda h=hist: dryrun(BOOK, h), repeat)
-        days = len(hist)
-        if base_time is None:
-            base_time, base_days = seconds, days
-        assert base_days is not None
-        print(
-            f"  {years:2d} years ({days} days): {seconds:6.2f} s   "
-            f"{seconds / days * 1e6:6.1f} us/day   time ratio {seconds / base_time:4.2f} "
-            f"for a day ratio of {days / base_days:4.2f}"
-        )
-    print(f"  target: 20 years under 5 s -> {seconds:.2f} s ({seconds / 5:.2f} of the budget)")
-    return result
+def history_label() -> str:
+    source = "real history_2004_2023.csv" if REAL.is_file() else "SYNTHETIC history (no ../shared)"
+    return f"{source}, {WINDOW[0][:4]}-{WINDOW[1][:4]}"
 
 
-def bench_write(result: Any) -> None:
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            seconds, _ = _best(lambda: result.write(Path(tmp) / "run"), 1)
-    except ImportError as exc:  # the report module is optional while it is being built
-        print(f"  writing the run directory: skipped ({exc})")
-        return
-    print(f"  writing the run directory (jsonl, parquet, csv, json, report.html): {seconds:.2f} s")
+def interleaved(sides: dict[str, Callable[[], Any]], rounds: int) -> dict[str, dict[str, float]]:
+    """Medians of wall and CPU seconds per side, the sides alternating A B A B (B A on odd
+    rounds, so neither always runs first), after one untimed warm-up of each."""
+    for fn in sides.values():
+        fn()
+    wall: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
+    names = list(sides)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            w0, c0 = time.perf_counter(), time.process_time()
+            sides[name]()
+            cpu[name].append(time.process_time() - c0)
+            wall[name].append(time.perf_counter() - w0)
+    return {
+        n: {"wall": statistics.median(wall[n]), "cpu": statistics.median(cpu[n])} for n in names
+    }
 
 
-def bench_real(repeat: int) -> None:
-    path = SHARED / "data" / "history_2004_2023.csv"
-    if not path.is_file():
-        print("real history: ../shared/data is not here, skipped")
-        return
-    seconds_load, hist = _best(lambda: load_history(path, gaps="keep"), repeat)
-    seconds, result = _best(lambda: dryrun(BOOK, hist), repeat)
-    s = result.summary
-    print(f"real 2004-2023 history ({len(hist)} days): load {seconds_load:.2f} s, "
-          f"dry-run {seconds:.2f} s")  # fmt: skip
-    cmp = s["comparison"]
-    print(f"  book P&L {s['book']['total_pnl']:,.0f}, baseline {s['baseline']['total_pnl']:,.0f}")
-    print(f"  {cmp['scenario']['finding']}")
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_process(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+
+
+def timed_process(cmd: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (the child's rusage, user + system) of one whole command."""
+    c0, w0 = children_cpu(), time.perf_counter()
+    run_process(cmd)
+    return time.perf_counter() - w0, children_cpu() - c0
+
+
+def alvh_command() -> list[str]:
+    """``alvh`` as the user runs it: the console script beside this interpreter."""
+    script = Path(sys.executable).parent / "alvh"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
+
+
+# ------------------------------------------------------------- (a) in process
+
+
+def engine_vs_numpy(rounds: int) -> dict[str, Any]:
+    """(a): run_dryrun of the rolled condor (no baseline) against numpy_condor.simulate on
+    the same History object, interleaved; medians and the CPU ratio."""
+    import numpy_condor
+
+    from alvh_dsl.api import load
+    from alvh_dsl.dryrun.engine import run_dryrun
+
+    history = numpy_condor.load(str(REAL) if REAL.is_file() else None, "keep", WINDOW[0], WINDOW[1])
+    book = load(CONDOR)
+    times = interleaved(
+        {
+            "engine": lambda: run_dryrun(book, history, baseline=None),
+            "numpy": lambda: numpy_condor.simulate(history),
+        },
+        rounds,
+    )
+    engine, ref = times["engine"], times["numpy"]
+    return {
+        "days": len(history),
+        "history": history_label(),
+        "engine": engine,
+        "numpy": ref,
+        "ratio": engine["cpu"] / ref["cpu"],
+        "wall_ratio": engine["wall"] / ref["wall"],
+        "rounds": rounds,
+        "command": "python benchmarks/bench_dryrun.py  # (a)",
+    }
+
+
+# ----------------------------------------------------------- (b) whole processes
+
+
+def whole_processes(rounds: int) -> dict[str, Any]:
+    """(b): both as commands writing their outputs, interleaved; medians of wall and CPU."""
+    with tempfile.TemporaryDirectory(prefix="alvh-bench-") as tmp:
+        cmds = {
+            "alvh dryrun": [*alvh_command(), "dryrun", str(CONDOR), *window_args(),
+                            "--baseline", "none", "--out", f"{tmp}/engine"],
+            "numpy_condor.py": [sys.executable, str(NUMPY_SCRIPT), *window_args(),
+                                "--out", f"{tmp}/numpy"],
+        }  # fmt: skip
+        for cmd in cmds.values():
+            run_process(cmd)  # warm the disk cache and the .pyc files
+        samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        names = list(cmds)
+        for r in range(rounds):
+            for name in names if r % 2 == 0 else names[::-1]:
+                samples[name].append(timed_process(cmds[name]))
+    out: dict[str, Any] = {"rounds": rounds, "history": history_label(), "commands": cmds}
+    for name, s in samples.items():
+        out[name] = {
+            "wall": statistics.median(w for w, _ in s),
+            "cpu": statistics.median(c for _, c in s),
+        }
+    out["ratio"] = out["alvh dryrun"]["cpu"] / out["numpy_condor.py"]["cpu"]
+    out["wall_ratio"] = out["alvh dryrun"]["wall"] / out["numpy_condor.py"]["wall"]
+    return out
+
+
+# ---------------------------------------------------------------- (c) main job
+
+MAIN_JOB = "alvh dryrun rulebooks/alvh_core.alvh --out DIR"
+
+
+def main_job(rounds: int) -> dict[str, Any]:
+    """(c): the default main job as a whole process, medians of wall and CPU."""
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="alvh-bench-") as tmp:
+        cmd = [*alvh_command(), "dryrun", str(CORE), "--out", f"{tmp}/core"]
+        run_process(cmd)  # warm-up
+        for _ in range(rounds):
+            samples.append(timed_process(cmd))
+    return {
+        "wall": statistics.median(w for w, _ in samples),
+        "cpu": statistics.median(c for _, c in samples),
+        "rounds": rounds,
+        "command": MAIN_JOB,
+    }
+
+
+def breakdown() -> dict[str, float]:
+    """(c)'s CPU seconds per step, measured in a fresh process (``--breakdown-child``), so
+    that imports and the synthetic history's generation cost what they cost the command."""
+    run_process([sys.executable, "-c", "pass"])  # warm the interpreter's files
+    _, interpreter = timed_process([sys.executable, "-c", "pass"])
+    done = subprocess.run(
+        [sys.executable, __file__, "--breakdown-child"], capture_output=True, text=True,
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+    steps: dict[str, float] = {"interpreter start": interpreter}
+    steps.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    return steps
+
+
+def _breakdown_child() -> None:
+    """The main job's steps, one after the other, as the CLI takes them; prints JSON."""
+    clock = time.process_time
+    marks: list[tuple[str, float]] = [("", clock())]
+
+    def step(name: str) -> None:
+        marks.append((name, clock()))
+
+    import alvh_dsl.api as api
+    import alvh_dsl.cli.main
+    import alvh_dsl.dryrun.engine  # noqa: F401
+    from alvh_dsl.dryrun.report.files import write_run
+    from alvh_dsl.dryrun.report.text import summary_table
+
+    step("imports (CLI, dry-run stack, report)")
+    book = api.load(CORE)
+    step("load the book")
+    history = api.dryrun_history(None)
+    step("the synthetic history")
+    ticks: dict[str, list[float]] = defaultdict(list)
+
+    def tick(label: str, day: int, days: int) -> None:
+        if day == 0 or day == days - 1:
+            ticks[label].append(clock())
+
+    t0 = clock()
+    result = api.dryrun(book, history, progress=tick)
+    t1 = clock()
+    (b0, b1), (r0, r1) = (ticks[k] for k in ticks)  # the book, then the baseline
+    phases = {
+        "market data (pricing inputs, curve, calibration)": b0 - t0,
+        "book: day loop": b1 - b0,
+        "book: summary, statuses, coverage": r0 - b1,
+        "baseline: day loop": r1 - r0,
+        "baseline summary, comparison, stress, notes": t1 - r1,
+    }
+    with tempfile.TemporaryDirectory(prefix="alvh-bench-") as tmp:
+        w0 = clock()
+        write_run(result, Path(tmp) / "core", baseline_book=result.baseline_book)
+        w1 = clock()
+    summary_table(result)
+    w2 = clock()
+    out = {name: b - a for (_, a), (name, b) in itertools.pairwise(marks)}
+    out.update(phases)
+    out["write the run directory (report.html, plots, parquet, jsonl)"] = w1 - w0
+    out["text summary"] = w2 - w1
+    print(json.dumps(out))
+
+
+# ------------------------------------------------------------------- profile
 
 
 def profile() -> None:
-    history = default_history()
+    """Where the engine's time goes on (a)'s run, by module and by function."""
+    import numpy_condor
+
+    from alvh_dsl.api import load
+    from alvh_dsl.dryrun.engine import run_dryrun
+
+    history = numpy_condor.load(str(REAL) if REAL.is_file() else None, "keep", *WINDOW)
+    book = load(CONDOR)
+    run_dryrun(book, history, baseline=None)
     prof = cProfile.Profile()
     prof.enable()
-    dryrun(BOOK, history)
+    run_dryrun(book, history, baseline=None)
     prof.disable()
     stats = pstats.Stats(prof, stream=io.StringIO())
     by_module: dict[str, float] = defaultdict(float)
@@ -110,25 +291,67 @@ def profile() -> None:
             "pandas" if "pandas" in file else "python/other"
         )  # fmt: skip
         by_module[name] += tottime
-    print("\nprofile of a 20-year run (self time by module, under cProfile):")
+    print("\nprofile of (a)'s engine run (self time by module, under cProfile):")
     for name, t in sorted(by_module.items(), key=lambda kv: -kv[1])[:12]:
-        print(f"  {name:24s} {t:6.2f} s  {t / total:5.1%}")
+        print(f"  {name:24s} {t:6.3f} s  {t / total:5.1%}")
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
     print("\ntop functions by self time:")
     print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
 
 
+# ---------------------------------------------------------------------- main
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def print_a(a: dict[str, Any]) -> None:
+    e, n = a["engine"], a["numpy"]
+    print(f"(a) in process, {a['history']} ({a['days']} days), medians of {a['rounds']} "
+          "interleaved runs")  # fmt: skip
+    print(f"    engine (run_dryrun, rolled condor, no baseline)  {e['cpu'] * 1e3:8.1f} ms CPU "
+          f"{e['wall'] * 1e3:8.1f} ms wall")  # fmt: skip
+    print(f"    hand-written NumPy (numpy_condor.simulate)        {n['cpu'] * 1e3:8.1f} ms CPU "
+          f"{n['wall'] * 1e3:8.1f} ms wall")  # fmt: skip
+    print(f"    ratio {a['ratio']:.1f}x CPU ({a['wall_ratio']:.1f}x wall); target <= "
+          f"{RATIO_TARGET:.0f}x: {met(a['ratio'] <= RATIO_TARGET)}")  # fmt: skip
+
+
+def print_b(b: dict[str, Any]) -> None:
+    print(f"(b) whole processes writing their outputs, {b['history']}, medians of "
+          f"{b['rounds']} interleaved runs")  # fmt: skip
+    for name in ("alvh dryrun", "numpy_condor.py"):
+        print(f"    {name:16s} {b[name]['cpu']:6.2f} s CPU  {b[name]['wall']:6.2f} s wall")
+    print(f"    ratio {b['ratio']:.1f}x CPU ({b['wall_ratio']:.1f}x wall)")
+    for cmd in b["commands"].values():
+        print("    $ " + " ".join(Path(c).name if c == sys.executable else c for c in cmd))
+
+
+def print_c(c: dict[str, Any], steps: dict[str, float]) -> None:
+    print(f"(c) the main job, `{c['command']}`, median of {c['rounds']}")
+    print(f"    {c['cpu']:.2f} s CPU, {c['wall']:.2f} s wall; target <= "
+          f"{MAIN_JOB_CPU_TARGET:.0f} s CPU: {met(c['cpu'] <= MAIN_JOB_CPU_TARGET)}")  # fmt: skip
+    total = sum(steps.values())
+    print(f"    where it goes (CPU, the same steps in a fresh process; {total:.2f} s in all):")
+    for name, seconds in steps.items():
+        print(f"      {name:58s} {seconds:6.2f} s  {seconds / total:5.1%}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--breakdown-child"]:
+        _breakdown_child()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one repetition")
-    parser.add_argument("--profile", action="store_true", help="print where the time goes")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--profile", action="store_true", help="where (a)'s engine time goes")
     args = parser.parse_args()
-    repeat = 1 if args.quick else 3
-    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cpu(s)")
-    result = bench_scaling(repeat)
-    bench_write(result)
-    bench_real(repeat)
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cpu(s), load average "
+          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+    print_a(engine_vs_numpy(5 if args.quick else 15))
+    print_b(whole_processes(3 if args.quick else 7))
+    print_c(main_job(3 if args.quick else 5), breakdown())
     if args.profile:
         profile()
 
