@@ -6,6 +6,9 @@ futures curve, rates, calendars; each position's marks and greeks over its whole
 when it opens), then replays the book and its :class:`Baseline` on it day by day
 (:func:`~alvh_dsl.dryrun.loop.run_book`) and gathers a
 :class:`~alvh_dsl.dryrun.result.DryRunResult` with the notes a report must show.
+A no-hedge baseline of a book without hedge actions is not replayed: it would be the
+book's own run, which it reuses under the baseline's label, and a note says so
+(:mod:`alvh_dsl.dryrun.hedging`).
 The run is deterministic: the same inputs give byte-identical outputs.
 
 It takes a loaded :class:`~alvh_dsl.lang.evaluate.Book` and a
@@ -18,19 +21,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from ..lang.evaluate import Book
 from ..market.history import SETTLEMENT_COLUMNS, History
+from ..series import SeriesSource
 from .config import DryRunConfig, model_notes, response_notes
+from .hedging import has_hedge_actions
 from .loop import run_book
 from .market_data import MarketData, series_source
 from .plausibility import IMPLAUSIBLE_EQUITY, implausible_notes
 from .result import DryRunResult, RunResult
 from .summary import compare, windows
 
-__all__ = ["IMPLAUSIBLE_EQUITY", "NO_HEDGE", "Baseline", "build_market", "run_dryrun"]
+__all__ = [
+    "IMPLAUSIBLE_EQUITY",
+    "NO_HEDGE",
+    "OWN_RUN_NOTE",
+    "Baseline",
+    "build_market",
+    "run_dryrun",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,12 @@ class Baseline:
 
 NO_HEDGE = Baseline()
 
+#: The note of a run whose no-hedge baseline is the book's own run (no hedge actions).
+OWN_RUN_NOTE = (
+    "{label}: the book has no hedge action to disable, so its no-hedge baseline is the "
+    "book's own run (the same days, trades and figures; not replayed a second time)"
+)
+
 
 def run_dryrun(
     book: Book,
@@ -59,6 +76,7 @@ def run_dryrun(
     progress: Callable[[str, int, int], None] | None = None,
     capture: Collection[dt.date] = (),
     market: MarketData | None = None,
+    baseline_run: RunResult | None = None,
 ) -> DryRunResult:
     """Replay ``book`` over every day of ``history``, and ``baseline`` (unless None).
 
@@ -66,49 +84,74 @@ def run_dryrun(
     whose state the main run keeps in ``result.run.states``. ``market`` is the
     :class:`MarketData` of this very history and config when the caller already built it
     (a sweep's worker builds it once and reuses it across variants: ``alvh_dsl.sweep``).
+    ``baseline_run`` is the baseline's run when the caller already has it: a sweep's
+    worker shares one no-hedge baseline between variants that cannot differ in it
+    (:func:`~alvh_dsl.dryrun.hedging.baseline_params`); it is used as given.
     """
     config = config or DryRunConfig()
+    if baseline_run is not None and baseline is None:
+        raise ValueError("a baseline_run needs its baseline")
     if market is None:
         market = build_market(history, config)
     source = series_source(market)
-    runs: list[tuple[str, Book, bool]] = [("book", book, False)]
+    run = _replay(book, market, source, config, "book", False, progress, capture)
+    base_run: RunResult | None = None
+    notes: list[str] = []
     if baseline is not None:
         other = baseline.book if baseline.book is not None else book
-        runs.append((baseline.label, other, baseline.book is None))
-    results = []
-    for label, b, no_hedge in runs:
-        tick = None
-        if progress is not None:
-            cb, total = progress, len(market)
-
-            def tick(day: int, cb: Any = cb, label: str = label, total: int = total) -> None:
-                cb(label, day, total)
-
-        # Indicator arrays are cached per source; a different book gets its own.
-        src = source if b is book else series_source(market)
-        results.append(
-            run_book(
-                b, market, src, config, label=label, no_hedge=no_hedge, progress=tick,
-                capture=capture if label == "book" else (),
+        if baseline_run is not None:
+            base_run = baseline_run
+        elif baseline.book is None and not has_hedge_actions(book.program):
+            base_run = replace(run, label=baseline.label, states={})
+            notes.append(OWN_RUN_NOTE.format(label=baseline.label))
+        else:
+            # Indicator arrays are cached per source; a different book gets its own.
+            src = source if other is book else series_source(market)
+            base_run = _replay(
+                other, market, src, config, baseline.label, baseline.book is None, progress, ()
             )
-        )  # fmt: skip
+    results = [run] if base_run is None else [run, base_run]
     sources = dict(book.program.sources)
-    base_run = results[1] if len(results) > 1 else None
+    notes = _notes(market, history, results, config) + notes
     return DryRunResult(
-        run=results[0],
-        baseline=results[1] if len(results) > 1 else None,
+        run=run,
+        baseline=base_run,
         book=book,
         config=config,
         history_provenance=history.provenance,
         history_sha256=history.provenance.sha256,
         book_sources=sources,
         book_sha256=_sha256_text(sources),
-        notes=_notes(market, history, results, config) + response_notes(market.responses.fits),
-        baseline_book=runs[1][1] if len(runs) > 1 and runs[1][1] is not book else None,
-        comparison=compare(results[0], base_run, config) if base_run is not None else None,
-        stress_windows=windows(results[0], base_run, config),
+        notes=notes + response_notes(market.responses.fits),
+        baseline_book=baseline.book if baseline is not None and baseline.book is not book else None,
+        comparison=compare(run, base_run, config) if base_run is not None else None,
+        stress_windows=windows(run, base_run, config),
         calibration=market.responses.fits,
     )
+
+
+def _replay(
+    book: Book,
+    market: MarketData,
+    source: SeriesSource,
+    config: DryRunConfig,
+    label: str,
+    no_hedge: bool,
+    progress: Callable[[str, int, int], None] | None,
+    capture: Collection[dt.date],
+) -> RunResult:
+    """One :func:`run_book`, its progress reported under ``label``."""
+    tick = None
+    if progress is not None:
+        cb, total = progress, len(market)
+
+        def tick(day: int) -> None:
+            cb(label, day, total)
+
+    return run_book(
+        book, market, source, config, label=label, no_hedge=no_hedge, progress=tick,
+        capture=capture,
+    )  # fmt: skip
 
 
 def build_market(history: History, config: DryRunConfig) -> MarketData:

@@ -21,12 +21,12 @@ import os
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .grid import Grid, override_values
 from .table import build_frame, rank_and_frontier, split_report, walk_forward_report
-from .tasks import ResultCache, Task, config_key, history_key, run_task
+from .tasks import ResultCache, Task, baseline_key, config_key, history_key, run_task
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -154,6 +154,7 @@ def run_sweep(
     the caller's: :func:`alvh_dsl.api.sweep`, ``alvh sweep``."""
     # Long: a 19-option signature and its docstring are half of it; the rest reads in order
     # (windows, tasks, execute, table, report), each step one call.
+    from ..dryrun.hedging import baseline_params
     from ..lang.evaluate import reads_history
 
     windows = _windows(history, start, end, split, folds)
@@ -168,16 +169,18 @@ def run_sweep(
     sources = dict(program.sources)
     uses_series = reads_history(program)
     variants = grid.variants()
+    seen = baseline_params(program)  # what the no-hedge baseline reads, from the AST
     tasks: list[Task] = []
     commands: dict[tuple[int, str], str] = {}
     for i, overrides in enumerate(variants):
         params = override_values(program, overrides)
         for part, (a, b) in windows.items():
-            tasks.append(Task(
+            task = Task(
                 variant=i, part=part, root=program.root, sources=sources,
                 overrides=dict(overrides), params=params, series=uses_series,
                 history_key=hkeys[part], config=config, config_key=ckey, baseline=baseline,
-            ))  # fmt: skip
+            )  # fmt: skip
+            tasks.append(replace(task, baseline_key=baseline_key(task, seen)))
             commands[(i, part)] = context.command(overrides, a, b)
     cache = ResultCache(out)
     texts, computed = execute(
@@ -237,6 +240,10 @@ def execute(
             texts[task.key] = hit
         elif task.key not in pending:
             pending[task.key] = task
+    # Tasks that share a baseline run one after the other, so that a worker's cache of
+    # baselines (tasks.BASELINES) holds the one they need; the table does not depend on
+    # the order.
+    pending = dict(sorted(pending.items(), key=lambda kv: kv[1].baseline_key or ""))
     total, done = len(pending), 0
     if progress is not None:
         progress(0, total)

@@ -9,7 +9,11 @@ data (``Client.scatter``, broadcast: a pickled :class:`~alvh_dsl.market.history.
 ~0.5 MB for 14 years), not as a path: a worker on another machine need not see the
 driver's files. Each worker process keeps the
 :class:`~alvh_dsl.dryrun.market_data.MarketData` of each (history, config) hash it has
-seen (:data:`MARKETS`) and reuses it across its variants.
+seen (:data:`MARKETS`) and reuses it across its variants, and likewise the no-hedge
+baseline of each :attr:`Task.baseline_key` (:data:`BASELINES`): variants whose params
+differ only in params the baseline cannot see (read only by hedge-only rules, proved from
+the book's AST by :func:`~alvh_dsl.dryrun.hedging.baseline_params`) have the same key and
+share one baseline run instead of replaying it each.
 
 A task's :attr:`Task.key` hashes everything its result depends on; the driver stores
 each result as ``cache/KEY.json`` in the sweep directory as it arrives, so an
@@ -31,16 +35,19 @@ from ..fileio import atomic_write_text
 if TYPE_CHECKING:  # pragma: no cover
     from ..dryrun.config import DryRunConfig
     from ..dryrun.market_data import MarketData
+    from ..dryrun.result import RunResult
     from ..lang import ast as A
     from ..lang.evaluate import Book
     from ..market.history import History
 
 __all__ = [
+    "BASELINES",
     "CACHE_FORMAT",
     "MARKETS",
     "ResultCache",
     "Task",
     "VariantError",
+    "baseline_key",
     "config_key",
     "history_key",
     "run_task",
@@ -53,6 +60,11 @@ CACHE_FORMAT = "alvh-sweep/1"
 #: Per worker process: (history key, config key) → MarketData, the last few kept.
 MARKETS: OrderedDict[tuple[str, str], MarketData] = OrderedDict()
 _MARKETS_KEPT = 4
+
+#: Per worker process: baseline key (:func:`baseline_key`) → the shared no-hedge
+#: baseline's run, the last few kept (the driver submits tasks grouped by key).
+BASELINES: OrderedDict[str, RunResult] = OrderedDict()
+_BASELINES_KEPT = 8
 
 
 def _sha(text: str) -> str:
@@ -95,6 +107,8 @@ class Task:
     config: DryRunConfig
     config_key: str
     baseline: Book | str | None  # "no-hedge", None, or another book
+    #: Variants with the same key have the same no-hedge baseline run (None: not shared).
+    baseline_key: str | None = None
 
     @property
     def key(self) -> str:
@@ -123,6 +137,23 @@ class VariantError(Exception):
 
     Its message names the variant and its values above the book's diagnostics, which is
     what the sweep's user needs to find the bad point of the grid."""
+
+
+def baseline_key(task: Task, seen: frozenset[str]) -> str | None:
+    """The key of ``task``'s no-hedge baseline: the book's files, the values of the params
+    the baseline can see (``seen``, :func:`~alvh_dsl.dryrun.hedging.baseline_params`), the
+    history part and the config. None for another baseline, or none."""
+    if task.baseline != "no-hedge":
+        return None
+    values = {k: v for k, v in _values(task.params).items() if k in seen}
+    doc = {
+        "book": sources_key(task.sources),
+        "root": task.root,
+        "params": sorted(values.items()),
+        "history": task.history_key,
+        "config": task.config_key,
+    }
+    return _sha(json.dumps(doc, sort_keys=True))[:32]
 
 
 def _values(params: dict[str, A.Number]) -> dict[str, list[Any]]:
@@ -188,10 +219,29 @@ def run_task(task: Task, history: History) -> str:
         baseline = Baseline(task.baseline, task.baseline.name)
     else:
         baseline = NO_HEDGE
+    shared = BASELINES.get(task.baseline_key) if task.baseline_key is not None else None
     result = run_dryrun(
-        book, history, task.config, baseline=baseline, market=_market(task, history)
-    )
+        book, history, task.config, baseline=baseline, market=_market(task, history),
+        baseline_run=shared,
+    )  # fmt: skip
+    if task.baseline_key is not None and result.baseline is not None:
+        if shared is None:
+            BASELINES[task.baseline_key] = _shareable(result.baseline)
+            while len(BASELINES) > _BASELINES_KEPT:
+                BASELINES.popitem(last=False)
+        else:
+            BASELINES.move_to_end(task.baseline_key)
     return json.dumps(figures(result.summary), sort_keys=True)
+
+
+def _shareable(run: RunResult) -> RunResult:
+    """What variants of one baseline key have in common: the days, trades and figures.
+    Not the decisions, rule statuses, coverage or per-rule fire counts, which record the
+    hedge-only rules' conditions with this variant's values."""
+    from dataclasses import replace
+
+    summary = {k: v for k, v in run.summary.items() if k != "rules_fired"}
+    return replace(run, decisions=[], rule_status={}, coverage=[], states={}, summary=summary)
 
 
 class ResultCache:
