@@ -10,8 +10,12 @@ Rules (see ``docs/data.md``):
   2008-02-19, 2014-03-18); if the Wednesday itself is a Cboe holiday it moves to the prior
   business day (e.g. Juneteenth 2024 -> 2024-06-18).
 - Holidays come from ``pandas_market_calendars`` (``CBOE_Index_Options`` for SPX, ``CFE``
-  for VIX, ``NYSE`` for trading days). The import is slow, so it happens lazily on first
-  use and the result is cached for the process.
+  for VIX, ``NYSE`` for trading days). The import and the holiday rules are slow (0.7 s
+  of CPU, a sixth of a dry-run's budget), so the holidays are computed on first use,
+  cached for the process, and kept on disk beside the parser's tables
+  (``~/.cache/alvh-dsl``, or ``$ALVH_CACHE_DIR``) keyed by the calendar and the versions
+  of ``pandas_market_calendars`` and ``exchange_calendars``: a new release of either
+  computes them afresh.
 
 Convention: both contracts are AM-settled, so **on its expiry date a contract counts as
 expired**. ``month 1`` on an expiry date is the *next* contract; DTE is in calendar days
@@ -25,9 +29,14 @@ return ``datetime64[D]`` arrays.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import hashlib
+import os
+import tempfile
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
@@ -96,6 +105,22 @@ def busday_calendar(name: Literal["spx", "vix", "trading"]) -> np.busdaycalendar
 
     ``name`` is ``"spx"`` (Cboe index options), ``"vix"`` (CFE) or ``"trading"`` (NYSE).
     """
+    path = _holiday_file(name)
+    days = None
+    if path is not None and path.is_file():
+        try:
+            days = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            days = None  # unreadable or truncated: computed again below
+    if days is None or days.dtype != np.dtype("datetime64[D]"):
+        days = _exchange_holidays(name)
+        if path is not None:
+            _save(path, days)
+    return np.busdaycalendar(weekmask="1111100", holidays=days)
+
+
+def _exchange_holidays(name: str) -> DayArray:
+    """The exchange's holidays over the covered contract months, sorted and unique."""
     import pandas as pd
     import pandas_market_calendars as mcal
 
@@ -110,7 +135,43 @@ def busday_calendar(name: Literal["spx", "vix", "trading"]) -> np.busdaycalendar
             to_days(pd.DatetimeIndex(list(calendar.adhoc_holidays))),
         ]
     )
-    return np.busdaycalendar(weekmask="1111100", holidays=np.unique(days))
+    return _day_array(np.unique(days))
+
+
+def _holiday_file(name: str) -> Path | None:
+    """Where the holidays of ``name`` are kept on disk, or None without a usable cache
+    directory (the same one as the parser's tables: ``alvh_dsl.lang.parse``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        versions = [version(p) for p in ("pandas_market_calendars", "exchange_calendars")]
+    except PackageNotFoundError:
+        return None
+    base = os.environ.get("ALVH_CACHE_DIR")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        directory = Path(base)
+    else:
+        directory = Path(xdg) / "alvh-dsl" if xdg else Path.home() / ".cache" / "alvh-dsl"
+    words = [name, _CALENDAR_FOR[name], *versions, str(FIRST_CONTRACT_MONTH)]
+    key = hashlib.sha256(" ".join([*words, str(LAST_CONTRACT_MONTH), "v1"]).encode())
+    return directory / f"holidays-{name}-{key.hexdigest()[:20]}.npy"
+
+
+def _save(path: Path, days: DayArray) -> None:
+    """Write ``days`` to ``path`` atomically; a cache that cannot be written is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".holidays-", suffix=".npy")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, days, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _months(year: npt.ArrayLike, month: npt.ArrayLike) -> npt.NDArray[np.datetime64]:

@@ -1,0 +1,72 @@
+"""What the main job imports: only what runs (issue 11). Not a timing: which heavy modules
+a command leaves alone, checked in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A dry-run replays, summarises and writes a report: none of these is part of that.
+NEVER = (
+    "scipy.signal", "scipy.stats", "scipy.optimize", "scipy.interpolate",
+    "distributed", "dask", "pygls", "rich.progress",
+)  # fmt: skip
+# The holidays come from the disk cache once computed (alvh_dsl.market.calendars).
+CALENDARS = ("pandas_market_calendars", "exchange_calendars")
+
+_SCRIPT = """
+import json, sys
+{body}
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def _modules(body: str, cache: Path) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ALVH_CACHE_DIR": str(cache)}
+    code = _SCRIPT.format(body=body)
+    # The first run ever fills the cache (the holidays); the one measured reads it.
+    for _ in range(1 if any(cache.iterdir()) else 2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+            check=True, timeout=600,
+        )  # fmt: skip
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_alvh_dryrun_imports_only_what_it_runs(tmp_path: Path, cache: Path) -> None:
+    out = tmp_path / "run"
+    body = f"""
+from alvh_dsl.cli.main import main
+sys.argv = ["alvh", "dryrun", "rulebooks/alvh_core.alvh", "--from", "2010-01-04",
+            "--to", "2010-02-26", "--out", {str(out)!r}]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+"""
+    modules = _modules(body, cache)
+    assert (out / "report.html").is_file()
+    assert "matplotlib" in modules  # the report's figure is drawn: that one is paid
+    assert not [m for m in (*NEVER, *CALENDARS) if m in modules]
+
+
+def test_a_dryrun_from_python_draws_nothing(cache: Path) -> None:
+    body = """
+import alvh_dsl
+result = alvh_dsl.dryrun("rulebooks/alvh_core.alvh", start="2010-01-04", end="2010-02-26")
+assert result.baseline is not None
+"""
+    modules = _modules(body, cache)
+    assert not [m for m in (*NEVER, *CALENDARS, "matplotlib", "PIL") if m in modules]
