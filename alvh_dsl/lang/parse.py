@@ -33,6 +33,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from ..perf import paused_gc
 from . import ast as A
+from . import fastparse
 from .construct import construct
 from .diagnostics import Diagnostic, error
 from .postlex import PostLexer
@@ -245,8 +246,17 @@ def _recover(
 
 
 def _attempt(text: str, file: str) -> tuple[list[LineItem] | UnexpectedInput, ParseContext]:
-    """Parse ``text`` whole: its line items, or the error that stopped it."""
+    """Parse ``text`` whole: its line items, or the error that stopped it.
+
+    The hand-written parser (:mod:`alvh_dsl.lang.fastparse`) reads it first; whatever it
+    leaves (any error, anything unusual) Lark reads, which alone reports syntax errors.
+    """
     ctx = ParseContext(file)
+    if fastparse.enabled():
+        fast = fastparse.parse_items(text, file)
+        if fast is not None:
+            ctx.comments = fast[1]
+            return fast[0], ctx
     token = CTX.set(ctx)
     try:
         # With the Builder as inline transformer, Lark's parse returns Builder.start's value.

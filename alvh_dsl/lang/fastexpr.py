@@ -1,0 +1,441 @@
+"""The fast parser's expressions: precedence climbing over the tokens of
+:mod:`alvh_dsl.lang.fastlex`, building the nodes the Lark path's
+:class:`~alvh_dsl.lang.transform.Builder` builds.
+
+The grammar's expression rules (``or_test`` … ``unary``, loosest first) are a chain
+of nine, and Lark reduces an atom through every one of them; here an operand is read
+once and the operator after it picks the level. Levels: ``or`` 1, ``and`` 2, ``not``
+3 (a prefix, over a comparison), comparisons 4 (not chained: ``a < b < c`` is
+refused), ``+ -`` 5, ``* /`` 6, ``of`` 7 (to the right), unary ``-`` 8 (folded into a
+literal). ``and`` / ``or`` chains are flattened per level as the grammar's rules are,
+and parentheses leave no node.
+
+Nodes are made by small functions equivalent to
+:func:`~alvh_dsl.lang.construct.construct` for their class (the same ``__dict__``, in
+the same order, and fields-set), about three times cheaper as they fill a literal
+dict; ``tests/test_fastparse.py`` holds each to ``construct``. See
+:mod:`alvh_dsl.lang.fastparse` for what the fast path accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from lark import Token
+from pydantic import BaseModel
+
+from . import ast as A
+from .construct import construct
+from .fastlex import Lexed, Where
+from .transform import MAX_NUMBER, MAX_STRING_BYTES, string_value
+
+MAX_EXPR_DEPTH = 64
+"""As :data:`alvh_dsl.lang.parse.MAX_EXPR_DEPTH`; deeper expressions are left to Lark (E407)."""
+TRACK_FROM = 32
+"""Lines of more tokens than this have their expressions' depth worked out."""
+MAX_NESTING = 32
+"""Parentheses and calls nested deeper than this are left to Lark: each level costs the
+descent a few Python frames, and such a line is past any real book."""
+
+
+class Refused(Exception):
+    """The text is not one the fast path is sure of: Lark parses it."""
+
+
+# ------------------------------------------------------------------ node makers
+
+_slots = BaseModel.__dict__
+_set_dict = _slots["__dict__"].__set__
+_set_fields = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
+_new = object.__new__
+
+
+def _made(obj: Any, values: dict[str, Any], fields: set[str]) -> Any:
+    _set_dict(obj, values)
+    _set_fields(obj, fields)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
+def make_span(file: str, line: int, column: int, end_line: int, end_column: int) -> A.Span:
+    """``construct(A.Span, file=…, line=…, column=…, end_line=…, end_column=…)``."""
+    obj = _new(A.Span)
+    _set_dict(
+        obj,
+        {
+            "file": file,
+            "line": line,
+            "column": column,
+            "end_line": end_line,
+            "end_column": end_column,
+        },
+    )
+    _set_fields(obj, {"file", "line", "column", "end_line", "end_column"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
+def make_name(span: A.Span, name: str) -> A.Name:
+    """``construct(A.Name, span=span, name=name)``."""
+    return cast(
+        A.Name, _made(_new(A.Name), {"kind": "name", "span": span, "name": name}, {"span", "name"})
+    )
+
+
+def make_number(span: A.Span, value: float, unit: str, text: str | None) -> A.Number:
+    """``construct(A.Number, span=span, value=value, unit=unit, text=text)``."""
+    values = {"kind": "number", "unit": unit, "text": text, "span": span, "value": value}
+    return cast(A.Number, _made(_new(A.Number), values, {"span", "value", "unit", "text"}))
+
+
+def make_binop(cls: type[A.Node], span: A.Span, op: str, left: A.Node, right: A.Node) -> Any:
+    """``construct(cls, span=span, op=op, left=left, right=right)``: BinOp or Compare."""
+    kind = "binop" if cls is A.BinOp else "compare"
+    values = {"kind": kind, "span": span, "op": op, "left": left, "right": right}
+    return _made(_new(cls), values, {"span", "op", "left", "right"})
+
+
+def make_boolop(span: A.Span, op: str, operands: tuple[A.ExprNode, ...]) -> A.BoolOp:
+    """``construct(A.BoolOp, span=span, op=op, operands=operands)``."""
+    values = {"kind": "boolop", "span": span, "op": op, "operands": operands}
+    return cast(A.BoolOp, _made(_new(A.BoolOp), values, {"span", "op", "operands"}))
+
+
+def make_between(span: A.Span, value: A.Node, low: A.Node, high: A.Node) -> A.Between:
+    """``construct(A.Between, span=span, value=value, low=low, high=high)``."""
+    values = {"kind": "between", "span": span, "value": value, "low": low, "high": high}
+    return cast(A.Between, _made(_new(A.Between), values, {"span", "value", "low", "high"}))
+
+
+def make_unary(cls: type[A.Node], span: A.Span, operand: A.Node) -> Any:
+    """``construct(cls, span=span, operand=operand)``: Not or Neg."""
+    values = {"kind": "not" if cls is A.Not else "neg", "span": span, "operand": operand}
+    return _made(_new(cls), values, {"span", "operand"})
+
+
+_UNITS = {
+    "days": "days",
+    "day": "days",
+    "d": "days",
+    "points": "points",
+    "point": "points",
+    "pts": "points",
+    "pt": "points",
+}
+LITERALS = frozenset({"NUMBER", "UNIT_NUMBER", "PERCENT", "DOLLARS"})
+ANDS = frozenset({"AND", "CONT_AND"})
+_ORS = frozenset({"OR", "CONT_OR"})
+_LEVEL = {
+    "OR": 1,
+    "CONT_OR": 1,
+    "AND": 2,
+    "CONT_AND": 2,
+    "COMP_OP": 4,
+    "BETWEEN": 4,
+    "CROSSES": 4,
+    "PLUS": 5,
+    "MINUS": 5,
+    "STAR": 6,
+    "SLASH": 6,
+    "OF": 7,
+}
+OR, AND, NOT, COMPARISON, SUM, PRODUCT, OF = 1, 2, 3, 4, 5, 6, 7
+
+
+class ExprParser:
+    """The state of one parse and the expression rules; :mod:`.fastparse` adds the rest."""
+
+    def __init__(self, lexed: Lexed, file: str) -> None:
+        self.kinds = lexed.kinds
+        self.values = lexed.values
+        self.where = lexed.where
+        self.file = file
+        self.i = 0
+        self.nesting = 0
+        # Expression depth as transform.Builder._track counts it (parentheses count), by
+        # node id. Kept only on a line of more than TRACK_FROM tokens (`track`): a level
+        # of depth takes at least one token, so a shorter line is that shallow.
+        self.track = False
+        self.depth: dict[int, int] = {}
+        self.deepest = TRACK_FROM  # the deepest expression, or the bound on untracked ones
+        self.stale = 0  # the depth Lark may count in excess: see unary()
+
+    # ------------------------------------------------------------------ helpers
+
+    def span(self, first: Where, last: Where) -> A.Span:
+        """The span from the start of token position ``first`` to the end of ``last``."""
+        return make_span(self.file, first[0], first[1], last[2], last[3])
+
+    def cover(self, first: A.Node, last: A.Node | A.Span) -> A.Span:
+        """The span from the start of ``first`` to the end of ``last``."""
+        start = first.span
+        end = last if isinstance(last, A.Span) else last.span
+        return make_span(self.file, start.line, start.column, end.end_line, end.end_column)
+
+    def from_token(self, tok: int, last: A.Node | A.Span) -> A.Span:
+        """The span from the start of token ``tok`` to the end of ``last``."""
+        where = self.where[tok]
+        end = last if isinstance(last, A.Span) else last.span
+        return make_span(self.file, where[0], where[1], end.end_line, end.end_column)
+
+    def expect(self, kind: str) -> int:
+        """The index of the next token, which must be a ``kind``."""
+        i = self.i
+        if self.kinds[i] != kind:
+            raise Refused
+        self.i = i + 1
+        return i
+
+    def tracked(self, node: Any, *kids: A.Node) -> Any:
+        """``node``, its depth recorded (Builder._track) when the line is long enough."""
+        if self.track:
+            depth = self.depth
+            d = 1
+            for k in kids:
+                kd = depth.get(id(k), 1)
+                if kd >= d:
+                    d = kd + 1
+            if d > self.deepest:
+                if d > MAX_EXPR_DEPTH:
+                    raise Refused  # E407: Lark's path reports it
+                self.deepest = d
+            depth[id(node)] = d
+        return node
+
+    def string(self, i: int) -> str:
+        """The value of string literal token ``i``."""
+        raw = self.values[i]
+        if len(raw) > MAX_STRING_BYTES:
+            raise Refused  # E011
+        # Below the limit string_value reads only the text (a Token is a str).
+        return string_value(cast(Token, raw))
+
+    def number(self, i: int) -> A.Number:
+        """The literal of token ``i`` (transform.number)."""
+        text = self.values[i]
+        kind = self.kinds[i]
+        if kind == "NUMBER":
+            digits, unit = text, "bare"
+        elif kind == "PERCENT":
+            digits, unit = text[:-1], "percent"
+        elif kind == "DOLLARS":
+            digits, unit = text[1:], "dollars"
+        else:  # UNIT_NUMBER: digits, blanks, a unit word
+            end = 0
+            while text[end] in "0123456789.":
+                end += 1
+            digits, unit = text[:end], _UNITS[text[end:].lstrip(" \t")]
+        value = float(digits)
+        if value > MAX_NUMBER:
+            raise Refused  # E009
+        written = digits.lstrip("0")
+        if not written or written[0] == ".":
+            written = "0" + written
+        w = self.where[i]
+        return make_number(make_span(self.file, w[0], w[1], w[2], w[3]), value, unit, written)
+
+    def name(self, i: int) -> A.Name:
+        """The name of token ``i``."""
+        w = self.where[i]
+        return make_name(make_span(self.file, w[0], w[1], w[2], w[3]), self.values[i])
+
+    def leaf(self, i: int) -> A.Name | A.Number:
+        """A name or a literal, as the token is (Builder._leaf)."""
+        return self.name(i) if self.kinds[i] == "NAME" else self.number(i)
+
+    # -------------------------------------------------------------- expressions
+
+    def expr(self, floor: int = OR) -> A.ExprNode:  # Long: the whole operator table in one loop
+        """An expression of the given level or tighter (``SUM`` for the grammar's ``sum``)."""
+        kinds = self.kinds
+        if kinds[self.i] == "NOT":
+            if floor > NOT:
+                raise Refused
+            nots = []
+            while kinds[self.i] == "NOT":
+                nots.append(self.i)
+                self.i += 1
+            left = self.expr(COMPARISON)
+            for tok in reversed(nots):
+                left = self.tracked(make_unary(A.Not, self.from_token(tok, left), left), left)
+        else:
+            left = self.unary()
+        while True:
+            kind = kinds[self.i]
+            level = _LEVEL.get(kind)
+            if level is None or level < floor:
+                return left
+            if level == OF:
+                left = self.of_chain(left)
+            elif level >= SUM:  # left-associative + - * /
+                op = self.values[self.i]
+                self.i += 1
+                right = self.expr(level + 1)
+                node = make_binop(A.BinOp, self.cover(left, right), op, left, right)
+                left = self.tracked(node, left, right)
+            elif level == COMPARISON:
+                left = self.comparison(left, kind)
+                if _LEVEL.get(kinds[self.i]) == COMPARISON:
+                    raise Refused  # comparisons do not chain
+            else:  # a flattened `and` or `or` chain
+                ops = ANDS if level == AND else _ORS
+                operands = [left]
+                while kinds[self.i] in ops:
+                    self.i += 1
+                    operands.append(self.expr(level + 1))
+                node = make_boolop(
+                    self.cover(left, operands[-1]),
+                    "and" if level == AND else "or",
+                    tuple(operands),
+                )
+                left = self.tracked(node, *operands)
+
+    def comparison(self, left: A.ExprNode, kind: str) -> A.ExprNode:
+        """``left`` compared: ``< b``, ``between a and b``, ``crosses above b``."""
+        i = self.i
+        if kind == "COMP_OP":
+            self.i = i + 1
+            right = self.expr(SUM)
+            node = make_binop(A.Compare, self.cover(left, right), self.values[i], left, right)
+            return cast(A.ExprNode, self.tracked(node, left, right))
+        if kind == "BETWEEN":
+            self.i = i + 1
+            low = self.expr(SUM)
+            if self.kinds[self.i] not in ANDS:
+                raise Refused
+            self.i += 1
+            high = self.expr(SUM)
+            node = make_between(self.cover(left, high), left, low, high)
+            return cast(A.ExprNode, self.tracked(node, left, low, high))
+        direction = self.values[i + 1]  # CROSSES
+        if self.kinds[i + 1] not in ("ABOVE", "BELOW"):
+            raise Refused
+        self.i = i + 2
+        right = self.expr(SUM)
+        node = construct(
+            A.Crosses, span=self.cover(left, right), direction=direction, left=left, right=right
+        )
+        return cast(A.ExprNode, self.tracked(node, left, right))
+
+    def of_chain(self, first: A.ExprNode) -> A.ExprNode:
+        """``first of b of c``: grouped to the right, as ``of_expr`` is."""
+        kinds = self.kinds
+        chain = [first]
+        while kinds[self.i] == "OF":
+            self.i += 1
+            chain.append(self.unary())
+        right = chain.pop()
+        while chain:
+            left = chain.pop()
+            node = make_binop(A.BinOp, self.cover(left, right), "of", left, right)
+            right = self.tracked(node, left, right)
+        return right
+
+    def unary(self) -> A.ExprNode:
+        """``-`` * an atom; a minus before a literal is folded into it (Builder.neg)."""
+        kinds = self.kinds
+        i = self.i
+        kind = kinds[i]
+        if kind == "NAME" and kinds[i + 1] != "LPAR":  # the commonest operand first
+            self.i = i + 1
+            return self.name(i)
+        minuses = []
+        while kind == "MINUS":
+            minuses.append(i)
+            i += 1
+            kind = kinds[i]
+        self.i = i
+        node = self.atom()
+        if minuses and type(node) is A.Number and id(node) in self.depth:
+            # `-(5)`: Builder.neg folds the parenthesised number, and its depth entry stays
+            # behind under an id a later leaf may be given, which then counts that much
+            # deeper there (and may pass it on, folded again). lines() makes sure no
+            # expression could reach the limit with all of them added up.
+            self.stale += self.depth.pop(id(node)) - 1
+        for tok in reversed(minuses):
+            if type(node) is A.Number:
+                node = make_number(self.from_token(tok, node), -node.value, node.unit, node.text)
+            else:
+                node = self.tracked(make_unary(A.Neg, self.from_token(tok, node), node), node)
+        return node
+
+    def atom(self) -> A.ExprNode:
+        """A literal, a name, a call or a parenthesised expression."""
+        i = self.i
+        kind = self.kinds[i]
+        if kind in LITERALS:
+            self.i = i + 1
+            return self.number(i)
+        if kind == "NAME":
+            if self.kinds[i + 1] == "LPAR":
+                return self.call()
+            self.i = i + 1
+            return self.name(i)
+        if kind == "VIX":
+            self.i = i + 1
+            return self.name(i)
+        if kind == "LPAR":
+            self.i = i + 1
+            inner = self.nested()
+            self.expect("RPAR")
+            # Parentheses leave no node but count towards the depth (Builder.paren). The
+            # entry is kept even on short lines, for unary()'s `-(5)` check.
+            depth = self.depth
+            d = depth[id(inner)] = depth.get(id(inner), 1) + 1
+            if self.track and d > self.deepest:
+                if d > MAX_EXPR_DEPTH:
+                    raise Refused
+                self.deepest = d
+            return inner
+        raise Refused
+
+    def nested(self) -> A.ExprNode:
+        """An expression inside parentheses or a call's arguments."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise Refused
+        node = self.expr()
+        self.nesting -= 1
+        return node
+
+    def call(self) -> A.Call:
+        """``NAME(args)`` and an optional ``.field``."""
+        first = self.i
+        self.i += 2  # NAME LPAR
+        args: list[A.ExprNode] = []
+        if self.kinds[self.i] != "RPAR":
+            args.append(self.nested())
+            while self.kinds[self.i] == "COMMA":
+                self.i += 1
+                args.append(self.nested())
+        last = self.expect("RPAR")
+        field = None
+        if self.kinds[self.i] == "DOT":
+            self.i += 1
+            last = self.expect("NAME")
+            field = self.values[last]
+        node = construct(
+            A.Call,
+            span=self.span(self.where[first], self.where[last]),
+            func=self.values[first],
+            args=tuple(args),
+            field=field,
+        )
+        return cast(A.Call, self.tracked(node, *args))
+
+
+__all__ = [
+    "ANDS",
+    "LITERALS",
+    "MAX_EXPR_DEPTH",
+    "MAX_NESTING",
+    "SUM",
+    "TRACK_FROM",
+    "ExprParser",
+    "Refused",
+    "make_span",
+]

@@ -1,0 +1,172 @@
+"""The fast parser's tokenizer: text → the token stream Lark's lexer and post-lexer make.
+
+:mod:`alvh_dsl.lang.fastparse` reads rulebooks without Lark when it can (see its
+docstring); this module gives it the tokens. It reproduces, for every text it accepts,
+what ``grammar/alvh.lark``'s basic lexer followed by
+:class:`~alvh_dsl.lang.postlex.PostLexer` hand the LALR parser: the same token kinds
+(the grammar's terminal names), values, and Lark's positions (1-based lines counted in
+``\\n`` only, columns in characters, the end exclusive), with blank lines, newlines
+inside parentheses or after an operator, whitespace and comments gone, and a keyword
+right after ``param``, ``define`` or ``rule`` handed over as a ``NAME``. Comments are
+kept as :class:`~alvh_dsl.lang.transform.Comment`, as the lexer callback keeps them.
+
+The terminals are the grammar's, in the order Lark tries them (priority, then width):
+``CONT_AND``/``CONT_OR`` (4), the unit, percent and dollar literals (3), ``NUMBER`` (2),
+then the rest, of which only ``COMP_OP`` and ``EQUAL`` can both match at one place
+(``==``), and ``COMP_OP`` comes first as the wider. Keywords are not terminals of their
+own but ``NAME``s that equal a keyword, as Lark's lexer re-types them.
+
+One ``re.findall`` call cuts the whole text; any character no terminal matches leaves
+a gap, found by adding up the lengths, and the text is refused (``None``): Lark then
+reads it and reports the error. ``tests/test_fastparse.py`` holds the stream equal to
+Lark's own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .names import KEYWORDS
+from .transform import Comment
+
+# The grammar's terminals, as written in grammar/alvh.lark, in Lark's order.
+_TERMINALS = [
+    r"\r?\n[\t ]*and(?![A-Za-z0-9_.])",  # CONT_AND
+    r"\r?\n[\t ]*or(?![A-Za-z0-9_.])",  # CONT_OR
+    r"[0-9]+(?:\.[0-9]+)?[ \t]*(?:days|day|d|points|point|pts|pt)(?![A-Za-z0-9_])",  # UNIT_NUMBER
+    r"[0-9]+(?:\.[0-9]+)?%",  # PERCENT
+    r"\$[0-9]+(?:\.[0-9]+)?",  # DOLLARS
+    r"[0-9]+(?:\.[0-9]+)?",  # NUMBER
+    r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*",  # NAME (and the keywords)
+    r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"',  # STRING
+    r"(?:\r?\n[\t ]*)+",  # _NL
+    r"#[^\r\n]*",  # COMMENT
+    r"<=|>=|==|!=|<|>",  # COMP_OP
+    r"[=+\-*/(),.]",  # EQUAL PLUS MINUS STAR SLASH LPAR RPAR COMMA DOT
+]
+# Whitespace (the ignored WS terminal) is taken with the token after it, and `\Z` takes
+# the whitespace at the very end: one (whitespace, token) pair per token.
+_TOKEN = re.compile(r"([ \t\f]*)(" + "|".join(_TERMINALS) + r"|\Z)")
+
+_FIXED: dict[str, str] = {kw: kw.upper() for kw in KEYWORDS}
+_FIXED.update(
+    {
+        "=": "EQUAL",
+        "<=": "COMP_OP",
+        ">=": "COMP_OP",
+        "==": "COMP_OP",
+        "!=": "COMP_OP",
+        "<": "COMP_OP",
+        ">": "COMP_OP",
+        "+": "PLUS",
+        "-": "MINUS",
+        "*": "STAR",
+        "/": "SLASH",
+        "(": "LPAR",
+        ")": "RPAR",
+        ",": "COMMA",
+        ".": "DOT",
+    }
+)
+_DIGITS = frozenset("0123456789")
+_MULTILINE = frozenset({"_NL", "CONT_AND", "CONT_OR", "STRING"})
+
+# As in postlex.py: after these a newline does not end the logical line ...
+JOINERS = frozenset(
+    "AND OR NOT PLUS MINUS STAR SLASH OF COMMA LPAR COMP_OP EQUAL BETWEEN CROSSES "
+    "WHEN THEN UNLESS COOLDOWN".split()
+)
+# ... and after these a keyword is the name being declared.
+DECLARERS = frozenset({"PARAM", "DEFINE", "RULE"})
+KEYWORD_TYPES = frozenset(k.upper() for k in KEYWORDS)
+
+Where = tuple[int, int, int, int]
+"""A token's line, column, end line and end column, as Lark's tokens have them."""
+
+
+@dataclass
+class Lexed:
+    """A text's tokens after the post-lexer, ending in ``$END``; its comments."""
+
+    kinds: list[str]
+    values: list[str]
+    where: list[Where]
+    comments: list[Comment]
+    # For each logical line, the index of the token that ends it (an `_NL` or `$END`).
+    line_ends: list[int]
+
+
+def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the hot path
+    """The tokens of ``text`` as the parser receives them, or ``None`` if Lark's
+    lexer would refuse a character of it."""
+    kinds: list[str] = []
+    values: list[str] = []
+    where: list[Where] = []
+    comments: list[Comment] = []
+    line_ends: list[int] = []
+    fixed = _FIXED.get
+    pos = 0
+    line = 1
+    line_start = 0  # offset of the current line's first character
+    prev = ""  # the kind of the last token handed over ("" at the start)
+    parens = 0
+    for ws, tok in _TOKEN.findall(text):
+        pos += len(ws)
+        if not tok:
+            continue
+        size = len(tok)
+        kind = fixed(tok)
+        if kind is None:
+            first = tok[0]
+            if first == "\n" or first == "\r":
+                last = tok[-1]
+                kind = "CONT_AND" if last == "d" else "CONT_OR" if last == "r" else "_NL"
+            elif first == '"':
+                kind = "STRING"
+            elif first == "#":
+                kind = "COMMENT"
+            elif first == "$":
+                kind = "DOLLARS"
+            elif first in _DIGITS:
+                last = tok[-1]
+                kind = "PERCENT" if last == "%" else "NUMBER" if last in _DIGITS else "UNIT_NUMBER"
+            else:
+                kind = "NAME"
+        column = pos - line_start + 1
+        start_line = line
+        if kind in _MULTILINE and "\n" in tok:
+            line += tok.count("\n")
+            line_start = pos + tok.rindex("\n") + 1
+            end_column = pos + size - line_start + 1
+        else:
+            end_column = column + size
+        pos += size
+        if kind == "_NL":
+            if not prev or prev == "_NL" or parens or prev in JOINERS:
+                continue
+            line_ends.append(len(kinds))
+        elif kind == "COMMENT":
+            comments.append(Comment(start_line, column, tok.rstrip(), False))
+            continue
+        elif kind == "LPAR":
+            parens += 1
+        elif kind == "RPAR":
+            if parens:
+                parens -= 1
+        elif prev in DECLARERS and kind in KEYWORD_TYPES:
+            kind = "NAME"
+        prev = kind
+        kinds.append(kind)
+        values.append(tok)
+        where.append((start_line, column, line, end_column))
+    if pos != len(text):
+        return None  # a character no terminal matches: Lark reports it
+    line_ends.append(len(kinds))
+    kinds.append("$END")
+    values.append("")
+    where.append((line, pos - line_start + 1, line, pos - line_start + 1))
+    return Lexed(kinds, values, where, comments, line_ends)
+
+
+__all__ = ["DECLARERS", "JOINERS", "KEYWORD_TYPES", "Lexed", "Where", "lex"]
