@@ -84,6 +84,31 @@ def check(
     and a hint. Paths are shown relative to the working directory when under it.
     Exit 0 when clean, 1 on errors (or warnings with --strict).
     """
+    from ..perf import paused_gc
+
+    # The collector stays off until the report is out, not only while loading: once a
+    # large book's millions of nodes exist, each collection the report's allocations set
+    # off rescans them all (at 100,000 rules, more than the checks cost). They are acyclic;
+    # reference counting frees them.
+    with paused_gc():
+        _check(
+            paths, strict, fmt, output, stdin_filename, apply_fix, config_file, isolated,
+            params, color,
+        )  # fmt: skip
+
+
+def _check(
+    paths: tuple[str, ...],
+    strict: bool,
+    fmt: str,
+    output: str | None,
+    stdin_filename: str | None,
+    apply_fix: bool,
+    config_file: str | None,
+    isolated: bool,
+    params: tuple[str, ...],
+    color: str,
+) -> None:
     from ..api import check_paths
     from ..lang.formats import display_path
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from .. import ast as A
 from ..diagnostics import Diagnostic
@@ -25,6 +26,7 @@ class Analysis:
     def __init__(self, program: Program) -> None:
         self.program = program
         self._names: dict[int, list[A.Name]] = {}
+        self._memos: dict[str, dict[int, Any]] = {}
 
     @functools.cached_property
     def order(self) -> dict[int, int]:
@@ -60,6 +62,11 @@ class Analysis:
                 n for e in A.statement_exprs(stmt) for n in A.names_in(e)
             ]
         return found
+
+    def memo(self, name: str) -> dict[int, Any]:
+        """A cache by node identity that passes share, e.g. a rule's condition read as
+        facts by both W201 and W202: each node is read once per analysis."""
+        return self._memos.setdefault(name, {})
 
 
 Pass = Callable[[Analysis], Iterable[Diagnostic]]

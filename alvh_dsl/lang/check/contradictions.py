@@ -116,15 +116,26 @@ def _contradiction(facts: list[Fact]) -> Clash | None:
     return None
 
 
+def _when_facts(an: Analysis, rule: A.Rule) -> list[Fact]:
+    """The facts of a rule's ``when`` (none without one), read once per analysis."""
+    memo = an.memo("when facts")
+    found: list[Fact] | None = memo.get(id(rule))
+    if found is None:
+        found = memo[id(rule)] = []
+        if rule.when is not None:
+            _atoms(an, rule.when, False, found)
+    return found
+
+
 def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
     """W201: a rule whose condition (with its ``unless``) can never be true."""
     for rule in an.program.rules:
         if rule.when is None:
             continue
-        facts: list[Fact] = []
-        _atoms(an, rule.when, False, facts)
+        facts = _when_facts(an, rule)
         when_only = _contradiction(facts)
         if rule.unless is not None:
+            facts = [*facts]
             _atoms(an, rule.unless, True, facts)
         found = when_only or _contradiction(facts)
         if found is None:
@@ -185,11 +196,67 @@ _NAMED = 5
 """Rules named in one W202; the rest are counted."""
 
 
-def _root(parent: dict[int, int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
+class _Bounds:
+    """A rule's condition as :func:`_contradiction` reads it, folded once: the interval of
+    each expression, the ``!=`` facts, and whether the condition alone is contradictory.
+
+    :meth:`clash` then tells whether two rules can fire together without re-reading the
+    facts of both: W202 asks it of up to :data:`_MAX_PAIR_TESTS` pairs per action.
+    """
+
+    __slots__ = ("alone", "intervals", "neq")
+
+    def __init__(self, facts: list[Fact]) -> None:
+        self.alone = _contradiction(facts) is not None
+        # key -> (lo, lo inclusive, hi, hi inclusive), the same fold as _contradiction's
+        self.intervals: dict[str, tuple[float, bool, float, bool]] = {}
+        self.neq: list[tuple[str, float]] = []
+        for key, op, value, _node in facts:
+            lo, lo_incl, hi, hi_incl = self.intervals.get(key, _UNBOUNDED)
+            if op in (">", ">=", "=="):
+                incl = op != ">"
+                if value > lo or (value == lo and not incl):
+                    lo, lo_incl = value, incl
+            if op in ("<", "<=", "=="):
+                incl = op != "<"
+                if value < hi or (value == hi and not incl):
+                    hi, hi_incl = value, incl
+            if op == "!=":
+                self.neq.append((key, value))
+            self.intervals[key] = (lo, lo_incl, hi, hi_incl)
+
+    def clash(self, other: _Bounds) -> bool:
+        """Whether ``_contradiction(facts of self + facts of other)`` finds a clash.
+
+        The fold is order-free (the strictest bound wins, an exclusive one on a tie, and
+        an empty interval stays empty), so two folded conditions merge key by key.
+        """
+        if self.alone or other.alone:
+            return True
+        mine, theirs = self.intervals, other.intervals
+        if len(theirs) < len(mine):
+            mine, theirs = theirs, mine
+        merged: dict[str, tuple[float, float]] = {}
+        for key, (lo1, li1, hi1, hi_1) in mine.items():
+            b = theirs.get(key)
+            if b is None:
+                continue
+            lo2, li2, hi2, hi_2 = b
+            # the stricter bound; on a tie, inclusive only if both are
+            lo, lo_incl = max((lo1, not li1), (lo2, not li2))
+            hi, hi_incl = min((hi1, hi_1), (hi2, hi_2))
+            lo_incl = not lo_incl
+            if lo > hi or (lo == hi and not (lo_incl and hi_incl)):
+                return True
+            merged[key] = (lo, hi)
+        for key, value in (*self.neq, *other.neq):
+            both = merged.get(key)
+            if both is not None and both[0] == both[1] == value:
+                return True
+        return False
+
+
+_UNBOUNDED = (float("-inf"), True, float("inf"), True)
 
 
 def _rule_list(ids: list[str]) -> str:
@@ -199,6 +266,59 @@ def _rule_list(ids: list[str]) -> str:
     if len(named) == 2:
         return " and ".join(named)
     return f"{', '.join(named[:-1])} and {named[-1]}"
+
+
+def _window(seen: dict[str, list[int]], text: str) -> list[int]:
+    """The earlier entries one of ``text`` is compared with: the most recent of each other
+    text, in the order the texts first appeared, :data:`_MAX_PAIR_TESTS` in all."""
+    out: list[int] = []
+    for other_text, earlier in seen.items():
+        if other_text != text:
+            out.extend(earlier[-1 : -(_MAX_PAIR_TESTS - len(out)) - 1 : -1])
+            if len(out) >= _MAX_PAIR_TESTS:
+                break
+    return out
+
+
+def _components(
+    entries: list[tuple[A.Rule, A.ActionNode, str]], folded: list[_Bounds]
+) -> list[tuple[tuple[int, int], list[int]]]:
+    """The components of the conflict graph of one (priority, target) with more than one
+    entry: each one's first conflict ``(j, i)`` (``j`` earlier) and its entries, in order.
+
+    Components are labelled sets (the smaller relabelled into the larger on a join), so
+    once an entry has joined a component, what of its window lies in that component too
+    is dropped at once: in a book whose rules conflict widely, one large component, that
+    is nearly all of it.
+    """
+    label = list(range(len(entries)))  # entry -> its component
+    members: dict[int, set[int]] = {}  # label -> entries, for components of two or more
+    first: dict[int, tuple[int, int]] = {}  # label -> its first conflict (j, i)
+    seen: dict[str, list[int]] = {}
+    for i, (rule, _action, text) in enumerate(entries):
+        mine, li = folded[i], i
+        pending = _window(seen, text)
+        while pending:
+            for pos, j in enumerate(pending):
+                lj = label[j]
+                if lj == li or entries[j][0] is rule or folded[j].clash(mine):
+                    continue  # joined already, or they cannot fire on the same day
+                pairs = [p for p in (first.pop(li, None), first.pop(lj, None)) if p]
+                big, small = members.pop(lj, None) or {lj}, members.pop(li, None) or {li}
+                if len(small) > len(big):
+                    big, small, lj = small, big, li
+                for k in small:
+                    label[k] = lj
+                big |= small
+                members[lj], li = big, lj
+                first[lj] = min([*pairs, (j, i)], key=lambda p: (p[1], p[0]))
+                # the rest of the window less what has joined already (the usual case)
+                pending = [k for k in pending[pos + 1 :] if k not in big]
+                break
+            else:
+                pending = []
+        seen.setdefault(text, []).append(i)
+    return [(pair, sorted(members[lj])) for lj, pair in first.items()]
 
 
 def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
@@ -216,14 +336,12 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     one per pair; each action is compared with at most :data:`_MAX_PAIR_TESTS` earlier
     ones (the most recent), so a conflict further back may go unseen in a huge book.
     """
-    facts_of: dict[int, list[Fact]] = {}
+    bounds_of: dict[int, _Bounds] = {}
 
-    def facts(rule: A.Rule) -> list[Fact]:
-        found = facts_of.get(id(rule))
+    def bounds(rule: A.Rule) -> _Bounds:
+        found = bounds_of.get(id(rule))
         if found is None:
-            found = facts_of[id(rule)] = []
-            if rule.when is not None:
-                _atoms(an, rule.when, False, found)
+            found = bounds_of[id(rule)] = _Bounds(_when_facts(an, rule))
         return found
 
     # One group of candidate rules per component of the conflict graph of a (priority,
@@ -234,33 +352,9 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
             ((rule, action, text) for text, items in by_text.items() for rule, action in items),
             key=lambda e: (e[0].span.file, e[0].span.line, e[0].span.column),
         )
-        parent = {i: i for i in range(len(entries))}
-        first: dict[int, tuple[int, int]] = {}  # component root -> its first conflict (j, i)
-        seen: dict[str, list[int]] = {}
-        for i, (rule, _action, text) in enumerate(entries):
-            steps = 0
-            for other_text, earlier in seen.items():
-                if other_text == text:
-                    continue
-                for j in reversed(earlier):
-                    steps += 1
-                    if steps > _MAX_PAIR_TESTS:
-                        break
-                    r1 = entries[j][0]
-                    if r1 is rule or _root(parent, j) == _root(parent, i):
-                        continue
-                    if _contradiction([*facts(r1), *facts(rule)]) is not None:
-                        continue  # they cannot fire on the same day
-                    ri, rj = _root(parent, i), _root(parent, j)
-                    pairs = [p for p in (first.pop(ri, None), first.pop(rj, None)) if p]
-                    parent[ri] = rj
-                    first[rj] = min([*pairs, (j, i)], key=lambda p: (p[1], p[0]))
-            seen.setdefault(text, []).append(i)
-        members: dict[int, list[int]] = {}
-        for i in range(len(entries)):
-            members.setdefault(_root(parent, i), []).append(i)
-        for root, (j, i) in first.items():
-            group = [entries[k][:2] for k in members[root]]
+        folded = [bounds(e[0]) for e in entries]
+        for (j, i), members in _components(entries, folded):
+            group = [entries[k][:2] for k in members]
             groups.append(((i, j), [entries[j][:2], entries[i][:2], *group], target))
     reported: set[tuple[str, ...]] = set()
     for _key, group, target in sorted(groups, key=lambda g: _order(g[1], g[2])):

@@ -1,0 +1,95 @@
+"""What makes `alvh check` fast at 100,000 rules must not change what it reports (issue 10).
+
+The timings are benchmarks/bench_scale.py's; these tests pin the shortcuts taken for them:
+W202's conditions folded once per rule and compared pairwise without re-reading them, the
+rest of a comparison window dropped once it has joined, W201 and W202 sharing one reading
+of each condition, and the cyclic collector paused for a whole `alvh check`.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from click.testing import CliRunner
+
+from alvh_dsl.api import check
+from alvh_dsl.cli.main import cli
+
+
+def _rules(*rows: tuple[str, str]) -> str:
+    return "".join(
+        f"rule r{i}\n  when {when} then {action}\n" for i, (when, action) in enumerate(rows)
+    )
+
+
+def _w202(book: str) -> list[str]:
+    return [d.message for d in check("t.alvh", text=book) if d.code == "W202"]
+
+
+_CLOSE, _ROLL2, _ROLL3 = "close condor", "roll condor to month 2", "roll condor to month 3"
+
+
+def test_after_joining_one_rule_the_rest_of_the_window_is_still_compared() -> None:
+    # r2 joins r0 first (the window's first text); r1, which cannot fire with r0, is still
+    # compared with r2 and joins through it: one group of three, not two rules.
+    book = _rules(("VIX > 30", _CLOSE), ("VIX < 20", _ROLL2), ("VIX > 10", _ROLL3))
+    assert _w202(book) == [
+        "rules `r0`, `r1` and `r2` have the same priority (0) and all act on the condor"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "conflict"),
+    [
+        ("VIX > 20", "VIX <= 20", False),  # a tie with one side exclusive: never both
+        ("VIX >= 20", "VIX <= 20", True),  # both inclusive: VIX = 20
+        ("VIX == 20", "VIX != 20", False),
+        ("VIX > 20", "VIX >= 20 and VIX <= 20", False),  # ties: the exclusive bound wins
+        ("VIX < 20", "VIX >= 20 and VIX <= 20", False),
+        ("VIX >= 20", "VIX >= 20 and VIX <= 20", True),
+        ("VIX >= 20 and VIX <= 20", "VIX != 20", False),
+        ("VIX == 20", "VIX != 21", True),
+        ("VIX between 10 and 20", "VIX > 20", False),
+        ("VIX between 10 and 20", "VIX >= 20", True),
+        ("VIX > 20 and VIX < 10", "SPX > 1", False),  # the first can never fire (W201)
+        ("VIX > 20", "condor.DTE < 5d", True),  # different expressions bound nothing
+    ],
+)
+def test_W202_skips_rules_that_cannot_fire_together_as_W201_reads_them(
+    first: str, second: str, conflict: bool
+) -> None:
+    found = _w202(_rules((first, _CLOSE), (second, _ROLL2)))
+    assert bool(found) == conflict, found
+
+
+def test_W201_reads_a_condition_with_its_unless_after_W202_read_it_alone() -> None:
+    # W202 reads r0's `when` alone (and caches it); W201 must still add the `unless`.
+    book = _rules(("VIX > 30", _CLOSE), ("VIX > 20", _ROLL2)).replace(
+        "then close condor", "unless VIX > 25 then close condor", 1
+    )
+    found = [d for d in check("t.alvh", text=book) if d.code == "W201"]
+    assert [d.message for d in found] == ["rule `r0` can never fire: its `unless` always blocks it"]
+
+
+def test_alvh_check_pauses_the_collector_until_the_report_is_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from alvh_dsl.lang import diagnostics
+
+    seen: list[bool] = []
+    real = diagnostics.to_json
+
+    def spy(*args: object, **kwargs: object) -> str:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diagnostics, "to_json", spy)
+    assert gc.isenabled()
+    book = _rules(("VIX > 30", _CLOSE))
+    result = CliRunner().invoke(
+        cli, ["check", "--format", "json", "--stdin-filename", "t.alvh", "-"], input=book
+    )
+    assert result.exit_code == 0, result.output
+    assert seen == [False]  # off while the report is written
+    assert gc.isenabled()  # and back on afterwards (tests run the CLI in one process)
