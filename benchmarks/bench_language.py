@@ -66,7 +66,7 @@ def interleaved(
     return {name: statistics.median(times[name]) for name in names}
 
 
-def bench_startup(runs: int) -> None:
+def bench_startup(runs: int) -> dict[str, float]:
     alvh = shutil.which("alvh") or str(Path(sys.executable).parent / "alvh")
     books = str(ROOT / "rulebooks")
 
@@ -90,6 +90,7 @@ def bench_startup(runs: int) -> None:
         f"    baseline {base * 1000:7.1f} ms   alvh check {check * 1000:7.1f} ms   "
         f"ratio {check / base:.2f}x   (target <= 2x; wall, median of {runs}, interleaved)"
     )
+    return {"base": base, "check": check, "ratio": check / base}
 
 
 def bench_big_book(runs: int) -> None:
@@ -307,7 +308,7 @@ def check_handwritten(book: Any, cases: list[State]) -> None:
         assert got == want, (s.date, got, want)
 
 
-def bench_evaluate(loops: int, runs: int) -> None:
+def bench_evaluate(loops: int, runs: int) -> dict[str, float]:
     book = load(ROOT / "rulebooks" / "alvh_core.alvh")
     cases = states()
     check_handwritten(book, cases)
@@ -340,6 +341,7 @@ def bench_evaluate(loops: int, runs: int) -> None:
         f"    evaluate(trace=True) {traced * 1e6:7.1f} us   ratio {traced / hand:.2f}x "
         "(full audit trail)"
     )
+    return {"hand": hand, "fast": fast, "traced": traced, "ratio": fast / hand}
 
 
 def bench_construct(runs: int) -> None:
