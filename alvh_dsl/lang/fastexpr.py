@@ -52,14 +52,6 @@ _set_private = _slots["__pydantic_private__"].__set__
 _new = object.__new__
 
 
-def _made(obj: Any, values: dict[str, Any], fields: set[str]) -> Any:
-    _set_dict(obj, values)
-    _set_fields(obj, fields)
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
-
-
 def make_span(file: str, line: int, column: int, end_line: int, end_column: int) -> A.Span:
     """``construct(A.Span, file=…, line=…, column=…, end_line=…, end_column=…)``."""
     obj = _new(A.Span)
@@ -81,40 +73,63 @@ def make_span(file: str, line: int, column: int, end_line: int, end_column: int)
 
 def make_name(span: A.Span, name: str) -> A.Name:
     """``construct(A.Name, span=span, name=name)``."""
-    return cast(
-        A.Name, _made(_new(A.Name), {"kind": "name", "span": span, "name": name}, {"span", "name"})
-    )
+    obj = _new(A.Name)
+    _set_dict(obj, {"kind": "name", "span": span, "name": name})
+    _set_fields(obj, {"span", "name"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def make_number(span: A.Span, value: float, unit: str, text: str | None) -> A.Number:
     """``construct(A.Number, span=span, value=value, unit=unit, text=text)``."""
-    values = {"kind": "number", "unit": unit, "text": text, "span": span, "value": value}
-    return cast(A.Number, _made(_new(A.Number), values, {"span", "value", "unit", "text"}))
+    obj = _new(A.Number)
+    _set_dict(obj, {"kind": "number", "unit": unit, "text": text, "span": span, "value": value})
+    _set_fields(obj, {"span", "value", "unit", "text"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def make_binop(cls: type[A.Node], span: A.Span, op: str, left: A.Node, right: A.Node) -> Any:
     """``construct(cls, span=span, op=op, left=left, right=right)``: BinOp or Compare."""
+    obj = _new(cls)
     kind = "binop" if cls is A.BinOp else "compare"
-    values = {"kind": kind, "span": span, "op": op, "left": left, "right": right}
-    return _made(_new(cls), values, {"span", "op", "left", "right"})
+    _set_dict(obj, {"kind": kind, "span": span, "op": op, "left": left, "right": right})
+    _set_fields(obj, {"span", "op", "left", "right"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def make_boolop(span: A.Span, op: str, operands: tuple[A.ExprNode, ...]) -> A.BoolOp:
     """``construct(A.BoolOp, span=span, op=op, operands=operands)``."""
-    values = {"kind": "boolop", "span": span, "op": op, "operands": operands}
-    return cast(A.BoolOp, _made(_new(A.BoolOp), values, {"span", "op", "operands"}))
+    obj = _new(A.BoolOp)
+    _set_dict(obj, {"kind": "boolop", "span": span, "op": op, "operands": operands})
+    _set_fields(obj, {"span", "op", "operands"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def make_between(span: A.Span, value: A.Node, low: A.Node, high: A.Node) -> A.Between:
     """``construct(A.Between, span=span, value=value, low=low, high=high)``."""
-    values = {"kind": "between", "span": span, "value": value, "low": low, "high": high}
-    return cast(A.Between, _made(_new(A.Between), values, {"span", "value", "low", "high"}))
+    obj = _new(A.Between)
+    _set_dict(obj, {"kind": "between", "span": span, "value": value, "low": low, "high": high})
+    _set_fields(obj, {"span", "value", "low", "high"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 def make_unary(cls: type[A.Node], span: A.Span, operand: A.Node) -> Any:
     """``construct(cls, span=span, operand=operand)``: Not or Neg."""
-    values = {"kind": "not" if cls is A.Not else "neg", "span": span, "operand": operand}
-    return _made(_new(cls), values, {"span", "operand"})
+    obj = _new(cls)
+    _set_dict(obj, {"kind": "not" if cls is A.Not else "neg", "span": span, "operand": operand})
+    _set_fields(obj, {"span", "operand"})
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 _UNITS = {
@@ -235,13 +250,11 @@ class ExprParser:
         written = digits.lstrip("0")
         if not written or written[0] == ".":
             written = "0" + written
-        w = self.where[i]
-        return make_number(make_span(self.file, w[0], w[1], w[2], w[3]), value, unit, written)
+        return make_number(make_span(self.file, *self.where[i]), value, unit, written)
 
     def name(self, i: int) -> A.Name:
         """The name of token ``i``."""
-        w = self.where[i]
-        return make_name(make_span(self.file, w[0], w[1], w[2], w[3]), self.values[i])
+        return make_name(make_span(self.file, *self.where[i]), self.values[i])
 
     def leaf(self, i: int) -> A.Name | A.Number:
         """A name or a literal, as the token is (Builder._leaf)."""
@@ -252,7 +265,15 @@ class ExprParser:
     def expr(self, floor: int = OR) -> A.ExprNode:  # Long: the whole operator table in one loop
         """An expression of the given level or tighter (``SUM`` for the grammar's ``sum``)."""
         kinds = self.kinds
-        if kinds[self.i] == "NOT":
+        i = self.i
+        kind = kinds[i]
+        if kind == "NAME" and kinds[i + 1] != "LPAR":  # the commonest operands first
+            self.i = i + 1
+            left: A.ExprNode = make_name(make_span(self.file, *self.where[i]), self.values[i])
+        elif kind == "NUMBER" or kind == "UNIT_NUMBER":
+            self.i = i + 1
+            left = self.number(i)
+        elif kind == "NOT":
             if floor > NOT:
                 raise Refused
             nots = []

@@ -63,14 +63,15 @@ _FIXED.update(
         "-": "MINUS",
         "*": "STAR",
         "/": "SLASH",
-        "(": "LPAR",
-        ")": "RPAR",
         ",": "COMMA",
         ".": "DOT",
     }
 )
+# Declaring words and parentheses change how later tokens are read: lex() sees to them.
+for _word in ("param", "define", "rule"):
+    del _FIXED[_word]
+_DECLARING = {"param": "PARAM", "define": "DEFINE", "rule": "RULE"}
 _DIGITS = frozenset("0123456789")
-_MULTILINE = frozenset({"_NL", "CONT_AND", "CONT_OR", "STRING"})
 
 # As in postlex.py: after these a newline does not end the logical line ...
 JOINERS = frozenset(
@@ -106,60 +107,75 @@ def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the ho
     comments: list[Comment] = []
     line_ends: list[int] = []
     fixed = _FIXED.get
+    add_kind, add_value, add_where = kinds.append, values.append, where.append
     pos = 0
     line = 1
     line_start = 0  # offset of the current line's first character
-    prev = ""  # the kind of the last token handed over ("" at the start)
     parens = 0
+    declaring = False  # the last token handed over was `param`, `define` or `rule`
     for ws, tok in _TOKEN.findall(text):
         pos += len(ws)
-        if not tok:
-            continue
-        size = len(tok)
         kind = fixed(tok)
-        if kind is None:
-            first = tok[0]
+        if kind is not None:  # a keyword or an operator: most tokens
+            if declaring:
+                declaring = False
+                if kind in KEYWORD_TYPES:
+                    kind = "NAME"
+            column = pos - line_start + 1
+            pos += len(tok)
+            add_kind(kind)
+            add_value(tok)
+            add_where((line, column, line, pos - line_start + 1))
+            continue
+        if not tok:
+            continue  # the end
+        first = tok[0]
+        column = pos - line_start + 1
+        start_line = line
+        if first > "@":  # a letter or `_`: a name, or a word that declares one
+            kind = _DECLARING.get(tok)
+            if kind is None or declaring:
+                kind = "NAME"
+                declaring = False
+            else:
+                declaring = True
+        elif first > "/":  # a digit
+            last = tok[-1]
+            kind = "PERCENT" if last == "%" else "NUMBER" if last in _DIGITS else "UNIT_NUMBER"
+            declaring = False
+        else:  # newlines, strings, comments, dollars, parentheses
             if first == "\n" or first == "\r":
                 last = tok[-1]
                 kind = "CONT_AND" if last == "d" else "CONT_OR" if last == "r" else "_NL"
             elif first == '"':
                 kind = "STRING"
             elif first == "#":
-                kind = "COMMENT"
+                comments.append(Comment(line, column, tok.rstrip(), False))
+                pos += len(tok)
+                continue  # ignored, as the grammar's COMMENT is (the callback keeps it)
             elif first == "$":
                 kind = "DOLLARS"
-            elif first in _DIGITS:
-                last = tok[-1]
-                kind = "PERCENT" if last == "%" else "NUMBER" if last in _DIGITS else "UNIT_NUMBER"
+            elif first == "(":
+                kind = "LPAR"
+                parens += 1
             else:
-                kind = "NAME"
-        column = pos - line_start + 1
-        start_line = line
-        if kind in _MULTILINE and "\n" in tok:
-            line += tok.count("\n")
-            line_start = pos + tok.rindex("\n") + 1
-            end_column = pos + size - line_start + 1
-        else:
-            end_column = column + size
-        pos += size
-        if kind == "_NL":
-            if not prev or prev == "_NL" or parens or prev in JOINERS:
-                continue
-            line_ends.append(len(kinds))
-        elif kind == "COMMENT":
-            comments.append(Comment(start_line, column, tok.rstrip(), False))
-            continue
-        elif kind == "LPAR":
-            parens += 1
-        elif kind == "RPAR":
-            if parens:
-                parens -= 1
-        elif prev in DECLARERS and kind in KEYWORD_TYPES:
-            kind = "NAME"
-        prev = kind
-        kinds.append(kind)
-        values.append(tok)
-        where.append((start_line, column, line, end_column))
+                kind = "RPAR"
+                if parens:
+                    parens -= 1
+            if "\n" in tok:
+                line += tok.count("\n")
+                line_start = pos + tok.rindex("\n") + 1
+            if kind == "_NL":
+                prev = kinds[-1] if kinds else "_NL"
+                if prev == "_NL" or parens or prev in JOINERS:
+                    pos += len(tok)
+                    continue
+                line_ends.append(len(kinds))
+            declaring = False
+        pos += len(tok)
+        add_kind(kind)
+        add_value(tok)
+        add_where((start_line, column, line, pos - line_start + 1))
     if pos != len(text):
         return None  # a character no terminal matches: Lark reports it
     line_ends.append(len(kinds))

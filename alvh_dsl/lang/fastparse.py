@@ -25,10 +25,20 @@ mutated books, and checks that nothing the fast path accepts is refused by Lark.
 from __future__ import annotations
 
 import os
+from typing import cast
 
 from . import ast as A
 from .construct import construct
-from .fastexpr import ANDS, LITERALS, MAX_EXPR_DEPTH, SUM, TRACK_FROM, ExprParser, Refused
+from .fastexpr import (
+    ANDS,
+    LITERALS,
+    MAX_EXPR_DEPTH,
+    SUM,
+    TRACK_FROM,
+    ExprParser,
+    Refused,
+    make_span,
+)
 from .fastlex import Lexed, lex
 from .transform import MAX_NUMBER, Clause, ClauseLine, Comment, LineItem, RuleHead
 
@@ -78,7 +88,80 @@ class _Parser(ExprParser):
                 self.i = end + 1
         if self.deepest + self.stale > MAX_EXPR_DEPTH:
             raise Refused  # Lark's count, with stale entries, might pass the limit
-        return items
+        return self.grouped(items)
+
+    def grouped(self, items: list[LineItem]) -> list[LineItem]:
+        """``items`` with each named rule whose grouping is plain made a Rule already.
+
+        What parse._group would make of a ``rule`` line and the clause lines after it,
+        when they hold one ``when`` at most, one ``unless`` and one ``cooldown``:
+        anything else (a second rule started by ``when``, merged ``unless`` lines,
+        E304) is left to it. So is the last rule of the text: the parse driver may put
+        an error line after it, which changes what becomes of the rule.
+        """
+        out: list[LineItem] = []
+        n = len(items)
+        i = 0
+        while i < n:
+            item = items[i]
+            i += 1
+            if type(item) is not RuleHead:
+                out.append(item)
+                continue
+            run = i
+            while run < n and type(items[run]) is ClauseLine:
+                run += 1
+            if run == n:  # the last rule: left as it is
+                out.append(item)
+                continue
+            lines = cast(list[ClauseLine], items[i:run])
+            rule = self.rule(item, [*item.clauses, *(c for line in lines for c in line.clauses)])
+            if rule is None:
+                out.append(item)
+            else:
+                out.append(rule)
+                i = run
+        return out
+
+    def rule(self, head: RuleHead, clauses: list[Clause]) -> A.Rule | None:
+        """The rule parse._RuleAcc builds from ``head`` and ``clauses``, if it is plain."""
+        when = unless = cooldown = None
+        actions: list[A.ActionNode] = []
+        span = head.span
+        start = (span.line, span.column)
+        end = (span.end_line, span.end_column)
+        for clause in clauses:
+            kind = clause.kind
+            if kind == "when":
+                if when is not None:
+                    return None  # a second `when` starts a rule of its own
+                when = clause.expr
+            elif kind == "unless":
+                if unless is not None:
+                    return None  # merged into one `or`
+                unless = clause.expr
+            elif kind == "cooldown":
+                if cooldown is not None:
+                    return None  # E304
+                cooldown = clause.expr
+            actions.extend(clause.actions)
+            span = clause.span
+            if (span.line, span.column) < start:
+                start = (span.line, span.column)
+            if (span.end_line, span.end_column) > end:
+                end = (span.end_line, span.end_column)
+        return construct(
+            A.Rule,
+            span=make_span(self.file, start[0], start[1], end[0], end[1]),
+            when=when,
+            unless=unless,
+            actions=tuple(actions),
+            cooldown=cooldown,
+            id=head.id,
+            id_span=head.id_span,
+            title=head.title,
+            priority=head.priority,
+        )
 
     def line(self) -> LineItem:
         kind = self.kinds[self.i]

@@ -274,6 +274,8 @@ def _guard_depth(items: list[LineItem], ctx: ParseContext) -> list[LineItem]:
     book gets a diagnostic instead of a RecursionError.
     """
     depth = ctx.depth
+    if not depth:  # every expression counts 1 (the fast path makes sure of it)
+        return items
     out: list[LineItem] = []
     for item in items:
         exprs: list[A.ExprNode] = []
