@@ -25,7 +25,7 @@ from .fileio import find_files
 from .lang.check import Analysis, run_checks
 from .lang.diagnostics import Diagnostic, has_errors, sort_key
 from .lang.fmt import format_source
-from .lang.loader import ParamValue, apply_overrides, load_program
+from .lang.loader import ParamValue, ParseCache, apply_overrides, load_program
 from .lang.program import Program
 from .perf import paused_gc
 
@@ -71,9 +71,10 @@ def _load(
     params: Mapping[str, ParamValue] | None,
     text: str | None,
     project: Project | None = None,
+    cache: ParseCache | None = None,
 ) -> tuple[Program, Analysis]:
     with paused_gc():  # a large book is hundreds of thousands of acyclic nodes
-        program = load_program(path, text)
+        program = load_program(path, text, cache=cache)
         if project is None:
             apply_overrides(program, params)
         else:  # the project configuration's default params, under `params`
@@ -92,9 +93,13 @@ def load_checked(
     params: Mapping[str, ParamValue] | None = None,
     *,
     text: str | None = None,
+    cache: ParseCache | None = None,
 ) -> Program:
-    """Read, resolve includes, apply overrides and run every check. Never raises."""
-    return _load(path, params, text)[0]
+    """Read, resolve includes, apply overrides and run every check. Never raises.
+
+    ``cache`` (a :class:`~alvh_dsl.lang.loader.ParseCache`) skips parsing the files whose
+    text it has seen: what an editor session passes, re-checking on every change."""
+    return _load(path, params, text, cache=cache)[0]
 
 
 def load(

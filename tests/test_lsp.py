@@ -21,6 +21,7 @@ pytest_lsp = pytest.importorskip("pytest_lsp")
 from lsprotocol import types as T  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
 
+from alvh_dsl.lang.loader import ParseCache  # noqa: E402
 from alvh_dsl.lsp import tokens  # noqa: E402
 from alvh_dsl.lsp.positions import from_position, source_lines, to_position  # noqa: E402
 from alvh_dsl.lsp.server import AlvhServer  # noqa: E402
@@ -478,6 +479,46 @@ def test_a_burst_of_changes_is_checked_once() -> None:
 
     asyncio.run(burst())
     assert published == ["file:///book.alvh", "file:///other.alvh"]
+
+
+def test_a_change_after_a_pause_is_checked_at_once_and_a_burst_when_it_pauses() -> None:
+    server = AlvhServer()
+    server.debounce = 0.5
+    published: list[tuple[str, float]] = []
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        server.publish = lambda uri: published.append((uri, loop.time()))  # type: ignore[method-assign]
+        start = loop.time()
+        server.schedule("file:///book.alvh")  # idle: no timer
+        await asyncio.sleep(0.1)
+        assert [u for u, _ in published] == ["file:///book.alvh"]
+        assert published[0][1] - start < 0.1
+        server.schedule("file:///book.alvh")  # 0.1 s after the last change: a burst
+        server.schedule("file:///book.alvh")
+        await asyncio.sleep(0.2)
+        assert len(published) == 1  # the burst waits for its pause
+        await asyncio.sleep(0.5)
+        assert len(published) == 2 and published[1][1] - start >= 0.6
+
+    asyncio.run(run())
+
+
+def test_a_session_parses_an_unchanged_included_file_once(tmp_path: Path) -> None:
+    from alvh_dsl.lsp.checking import check_buffer
+
+    (tmp_path / "lib.alvh").write_text("param trigger = 22\ndefine hot = VIX > trigger\n")
+    book = str(tmp_path / "book.alvh")
+    text = 'rulebook "b"\ninclude "lib.alvh"\nrule r\n  when hot then close condor\n'
+    cache = ParseCache()
+    first = check_buffer(book, text, 1, cache=cache)
+    second = check_buffer(book, text.replace("rule r", "rule s"), 2, cache=cache)
+    assert cache.hits == 1  # lib.alvh, not the changed buffer
+    lib = str(tmp_path / "lib.alvh")
+    assert second.program.files[lib] is first.program.files[lib]
+    assert [d.code for d in second.program.diagnostics] == [
+        d.code for d in check_buffer(book, text.replace("rule r", "rule s"), 2).program.diagnostics
+    ]
 
 
 def test_alvh_lsp_loads_no_numpy_or_pandas() -> None:

@@ -11,6 +11,7 @@ chains it with the checker and the compiler.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from . import ast as A
 from .construct import construct
 from .diagnostics import Diagnostic, error, fix, note
 from .names import suggest
-from .parse import MAX_FILE_BYTES, parse
+from .parse import MAX_FILE_BYTES, ParseResult, parse
 from .printer import quote
 from .program import Program
 
@@ -66,11 +67,42 @@ def read_source(
         )
 
 
+class ParseCache:
+    """Parse results by file name and content, the most recent :attr:`size` kept.
+
+    Parsing is a function of the text and the name its spans carry, and its result is
+    immutable (frozen AST, tuples), so a file whose text has not changed is not parsed
+    again: what an editor re-checks on every change (``alvh lsp``) is the buffer, while
+    the files it includes, and the buffer itself when only re-checked (a library saved),
+    come from here. The key is a digest of the text, not the text, so the cache holds no
+    second copy of a large file.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._results: dict[tuple[str, bytes], ParseResult] = {}
+        self.hits = 0
+
+    def parse(self, text: str, file: str) -> ParseResult:
+        """``parse(text, file)``, from the cache when this file had this text recently."""
+        key = (file, hashlib.blake2b(text.encode("utf-8", "surrogatepass")).digest())
+        found = self._results.pop(key, None)
+        if found is None:
+            found = parse(text, file)
+            if len(self._results) >= self.size:
+                del self._results[next(iter(self._results))]  # the least recently used
+        else:
+            self.hits += 1
+        self._results[key] = found
+        return found
+
+
 def load_program(
     path: str | os.PathLike[str],
     text: str | None = None,
     *,
     files: Mapping[str, str] | None = None,
+    cache: ParseCache | None = None,
 ) -> Program:
     """Read a book and everything it includes. Never raises for bad input.
 
@@ -78,6 +110,7 @@ def load_program(
     every file's path (as :attr:`Program.sources` names them) to its text: the book is then
     loaded from it alone, without touching the disk — how a book travels to another
     process or machine (``pickle``, a Dask worker). The include guards apply unchanged.
+    ``cache`` reuses the parse of files whose text has not changed (an editor's session).
     """
     display = os.fspath(path)
     program = Program(root=display)
@@ -95,7 +128,7 @@ def load_program(
     assert text is not None
     root_dir = os.path.realpath(root_path.parent if root_path.parent != Path("") else Path("."))
     loaded: set[str] = set()
-    _load_file(program, root_path, display, text, root_dir, [], loaded, files)
+    _load_file(program, root_path, display, text, root_dir, [], loaded, files, cache)
     return program
 
 
@@ -108,10 +141,11 @@ def _load_file(
     stack: list[tuple[str, A.Span]],
     loaded: set[str],
     files: Mapping[str, str] | None = None,
+    cache: ParseCache | None = None,
 ) -> None:
     real = os.path.realpath(path)
     loaded.add(real)
-    result = parse(text, display)
+    result = parse(text, display) if cache is None else cache.parse(text, display)
     program.files[display] = result.book
     program.sources[display] = text
     program.comments[display] = result.comments
@@ -120,7 +154,7 @@ def _load_file(
         program.syntax_errors.add(display)
     for stmt in result.book.statements:
         if isinstance(stmt, A.Include):
-            _include(program, stmt, display, root_dir, stack, loaded, files)
+            _include(program, stmt, display, root_dir, stack, loaded, files, cache)
         else:
             program.statements.append(stmt)
 
@@ -133,6 +167,7 @@ def _include(
     stack: list[tuple[str, A.Span]],
     loaded: set[str],
     files: Mapping[str, str] | None = None,
+    cache: ParseCache | None = None,
 ) -> None:
     span = stmt.path_span
     raw = stmt.path
@@ -203,7 +238,7 @@ def _include(
             program.diagnostics.append(problem)
             return
     assert text is not None
-    _load_file(program, target, display, text, root_dir, chain, loaded, files)
+    _load_file(program, target, display, text, root_dir, chain, loaded, files, cache)
 
 
 def _not_a_book(target: Path, display: str, span: A.Span, raw: str) -> Diagnostic | None:

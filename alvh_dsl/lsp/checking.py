@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..api import load_checked
 from ..lang.diagnostics import sort_key
+from ..lang.loader import ParseCache
 from ..project import Projects
 from ..suppressions import Suppressions
 from .index import BookIndex
@@ -14,10 +15,17 @@ from .positions import UTF16
 
 
 def check_buffer(
-    path: str, text: str, version: int | None = None, encoding: str = UTF16
+    path: str,
+    text: str,
+    version: int | None = None,
+    encoding: str = UTF16,
+    cache: ParseCache | None = None,
 ) -> BookIndex:
-    """The checked book of an open document. Never raises for bad input."""
-    program = load_checked(path, text=text)
+    """The checked book of an open document. Never raises for bad input.
+
+    ``cache`` is the session's: the files the book includes (and the buffer, when it is
+    re-checked unchanged) are parsed once while their text stays the same."""
+    program = load_checked(path, text=text, cache=cache)
     projects = Projects()
     suppressions = Suppressions()
     kept = suppressions.apply(program)

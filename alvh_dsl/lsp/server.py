@@ -2,9 +2,13 @@
 
 Every feature reads a :class:`~alvh_dsl.lsp.index.BookIndex`: the open buffer checked
 by :func:`~alvh_dsl.lsp.checking.check_buffer` (the API the CLI uses, no second
-parser). A change is checked after a short quiet spell (``debounce``, in seconds:
-``initializationOptions: {"debounce": 0.05}``), so a burst of keystrokes is checked
-once; a request that arrives before then checks the buffer itself. Saving a file (or
+parser), with the session's :class:`~alvh_dsl.lang.loader.ParseCache`, so included files
+are parsed again only when their text changes. A change that comes after a quiet spell
+(``debounce``, in seconds: ``initializationOptions: {"debounce": 0.05}``) is checked at
+once; one that comes sooner is part of a burst, checked once the burst pauses for
+``debounce``, so a burst of keystrokes costs two checks (its first and last change), and
+a single edit waits for no timer. A request that arrives first checks the buffer itself.
+Saving a file (or
 the client's file watcher reporting a change) re-checks every open book that includes
 it. Each handler answers from what parsed and never lets an exception escape: an
 editor's server must survive any half-typed book.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,12 +28,13 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
+from ..lang.loader import ParseCache
 from . import completion, diagnostics, hover, navigation, tokens
 from .checking import check_buffer
 from .index import BookIndex
 from .positions import UTF16, from_position
 
-DEFAULT_DEBOUNCE = 0.05  # seconds; typing faster than this is checked once
+DEFAULT_DEBOUNCE = 0.05  # seconds; changes closer than this are a burst
 R = TypeVar("R")
 
 
@@ -42,6 +48,8 @@ class AlvhServer(LanguageServer):
         self.books: dict[str, BookIndex] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.debounce = DEFAULT_DEBOUNCE
+        self.last_change: dict[str, float] = {}  # uri -> when its last change came (loop time)
+        self.parses = ParseCache()
 
     @property
     def encoding(self) -> str:
@@ -62,7 +70,8 @@ class AlvhServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         index = self.books.get(uri)
         if index is None or index.text != doc.source:
-            index = check_buffer(self.path_of(uri), doc.source, doc.version, self.encoding)
+            path = self.path_of(uri)
+            index = check_buffer(path, doc.source, doc.version, self.encoding, self.parses)
             self.books[uri] = index
         return index
 
@@ -85,14 +94,19 @@ class AlvhServer(LanguageServer):
         )
 
     def schedule(self, uri: str) -> None:
-        """Check a document once typing pauses for :attr:`debounce` seconds."""
+        """Check a document after a change: at once when it was idle (no change within
+        :attr:`debounce`), else once the burst pauses for :attr:`debounce` seconds."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         task = self.pending.pop(uri, None)
         if task is not None:
-            task.cancel()
-        self.pending[uri] = asyncio.get_running_loop().create_task(self._later(uri))
+            task.cancel()  # a newer text supersedes the one it would have checked
+        idle = task is None and now - self.last_change.get(uri, -math.inf) >= self.debounce
+        self.last_change[uri] = now
+        self.pending[uri] = loop.create_task(self._later(uri, 0.0 if idle else self.debounce))
 
-    async def _later(self, uri: str) -> None:
-        await asyncio.sleep(self.debounce)
+    async def _later(self, uri: str, delay: float) -> None:
+        await asyncio.sleep(delay)
         self.pending.pop(uri, None)
         guarded(self, lambda: self.publish(uri), None)
 
@@ -158,6 +172,7 @@ def make_server() -> AlvhServer:  # Long: one registration per LSP feature, in o
     def did_close(ls: AlvhServer, params: T.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.books.pop(uri, None)
+        ls.last_change.pop(uri, None)
         task = ls.pending.pop(uri, None)
         if task is not None:
             task.cancel()

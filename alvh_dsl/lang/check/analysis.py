@@ -58,10 +58,30 @@ class Analysis:
         """Every name ``stmt``'s expressions use, in source order (walked once per statement)."""
         found = self._names.get(id(stmt))
         if found is None:
-            found = self._names[id(stmt)] = [
-                n for e in A.statement_exprs(stmt) for n in A.names_in(e)
-            ]
+            found = self.shape(stmt)[1]
         return found
+
+    def shape(self, stmt: A.StatementNode) -> tuple[int, list[A.Name], list[int]]:
+        """One walk of ``stmt``'s expressions: the depth of the deepest, every name they
+        use in source order (what :meth:`names` returns), and each name's depth. The
+        depth pass (E407) and the name passes read it, so each statement is walked once."""
+        deepest = 0
+        names: list[A.Name] = []
+        depths: list[int] = []
+        for expr in A.statement_exprs(stmt):
+            stack = [(expr, 1)]
+            while stack:  # depth first, children in field order: names in source order
+                node, d = stack.pop()
+                if type(node) is A.Name:
+                    names.append(node)
+                    depths.append(d)
+                if d > deepest:
+                    deepest = d
+                kids = A.children(node)
+                if kids:
+                    stack.extend((child, d + 1) for child in reversed(kids))
+        self._names[id(stmt)] = names
+        return deepest, names, depths
 
     def memo(self, name: str) -> dict[int, Any]:
         """A cache by node identity that passes share, e.g. a rule's condition read as

@@ -7,7 +7,7 @@ define a statement names expanded, as the later stages see it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from .. import ast as A
 from ..diagnostics import Diagnostic, error
@@ -20,19 +20,6 @@ from .analysis import Analysis
 MAX_EXPANDED_DEPTH = 2 * MAX_EXPR_DEPTH
 
 
-def _expanded_depth(expr: A.ExprNode, define_depth: Mapping[str, int]) -> int:
-    """Depth of ``expr`` with every (earlier) define it names expanded; iterative."""
-    worst = 0
-    stack = [(expr, 1)]
-    while stack:
-        node, d = stack.pop()
-        if isinstance(node, A.Name):
-            d += define_depth.get(node.name, 0)
-        worst = max(worst, d)
-        stack.extend((child, d + 1) for child in A.children(node))
-    return worst
-
-
 def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
     """E407: an expression nested too deeply once the defines it uses are expanded.
 
@@ -42,11 +29,14 @@ def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
     define_depth: dict[str, int] = {}
     over: set[str] = set()
     for stmt in an.program.statements:
-        exprs = A.statement_exprs(stmt)
-        if not exprs:
-            continue
-        worst = max(_expanded_depth(e, define_depth) for e in exprs)
-        inherited = any(n.name in over for n in an.names(stmt))
+        deepest, names, depths = an.shape(stmt)
+        if not deepest:
+            continue  # no expressions
+        # A name is a leaf: its define's depth adds to the depth it stands at.
+        worst = deepest
+        for n, d in zip(names, depths, strict=True):
+            worst = max(worst, d + define_depth.get(n.name, 0))
+        inherited = any(n.name in over for n in names)
         if isinstance(stmt, A.Define):
             define_depth.setdefault(stmt.name, worst)
             if worst > MAX_EXPANDED_DEPTH:

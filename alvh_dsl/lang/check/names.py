@@ -65,9 +65,15 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
 
     defined_so_far: set[str] = set()
     broken = broken_declarations(program) if program.syntax_errors else frozenset()
+    known: set[str] = set()  # built-in names met so far: most names, looked up once each
     for stmt in program.statements:
         for node in an.names(stmt):
-            if node.name not in broken:  # its line's syntax error is the one to fix
+            name = node.name
+            if name in known or name in defined_so_far:
+                continue
+            if _is_builtin(name):
+                known.add(name)
+            elif name not in broken:  # its line's syntax error is the one to fix
                 yield from _check_name(an, node, stmt, defined_so_far)
         if isinstance(stmt, A.Param | A.Define):
             defined_so_far.add(stmt.name)
