@@ -412,6 +412,44 @@ def test_makers_equal_construct() -> None:
         assert list(made.__dict__.items()) == list(built.__dict__.items())
 
 
+def _sample(cls: type[A.Node], span: A.Span, name: A.Name) -> dict[str, Any]:
+    """A value for every field of ``cls``: the span, a name for node fields, else a default."""
+    values: dict[str, Any] = {}
+    for field, info in cls.model_fields.items():
+        if field == "kind":
+            continue
+        annotation = str(info.annotation)
+        if "Span" in annotation:
+            values[field] = span
+        elif field in ("args", "operands", "actions", "statements"):
+            values[field] = (name,)
+        elif not info.is_required():
+            values[field] = info.default
+        elif "str" in annotation or "Literal" in annotation:
+            values[field] = "x"
+        elif "float" in annotation or "int" in annotation:
+            values[field] = 1
+        else:
+            values[field] = name
+    return values
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [*A.EXPR_TYPES, *A.ACTION_TYPES, *A.STATEMENT_TYPES, A.ByMonth, A.NearDays, A.Rulebook],
+    ids=lambda c: c.__name__,
+)
+def test_make_equals_construct(cls: type[A.Node]) -> None:
+    span = construct(A.Span, file="f", line=1, column=2, end_line=3, end_column=4)
+    name = construct(A.Name, span=span, name="x")
+    every = _sample(cls, span, name)
+    required = {k: v for k, v in every.items() if cls.model_fields[k].is_required()}
+    for fields in (every, required, dict(reversed(every.items()))):
+        made, built = fastexpr.make(cls, **fields), construct(cls, **fields)
+        same(made, built, cls.__name__)
+        assert list(made.__dict__.items()) == list(built.__dict__.items())
+
+
 def test_number_limit_is_the_transformers() -> None:
     assert fastparse.MAX_NUMBER == MAX_NUMBER
 

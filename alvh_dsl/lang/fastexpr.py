@@ -19,13 +19,12 @@ dict; ``tests/test_fastparse.py`` holds each to ``construct``. See
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from lark import Token
 from pydantic import BaseModel
 
 from . import ast as A
-from .construct import construct
 from .fastlex import Lexed, Where
 from .transform import MAX_NUMBER, MAX_STRING_BYTES, string_value
 
@@ -36,6 +35,9 @@ TRACK_FROM = 32
 MAX_NESTING = 32
 """Parentheses and calls nested deeper than this are left to Lark: each level costs the
 descent a few Python frames, and such a line is past any real book."""
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Refused(Exception):
@@ -52,6 +54,45 @@ _set_private = _slots["__pydantic_private__"].__set__
 _new = object.__new__
 
 
+# Each class's fields-set, one set shared by its instances: pydantic only ever reads it
+# or copies it first (model_copy), and a frozen model's is never added to. One object
+# fewer a node: allocation is most of what building the nodes costs.
+_SPAN_SET = {"file", "line", "column", "end_line", "end_column"}
+_NAME_SET = {"span", "name"}
+_NUMBER_SET = {"span", "value", "unit", "text"}
+_BINOP_SET = {"span", "op", "left", "right"}
+_BOOLOP_SET = {"span", "op", "operands"}
+_BETWEEN_SET = {"span", "value", "low", "high"}
+_UNARY_SET = {"span", "operand"}
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def make(cls: type[M], **fields: Any) -> M:
+    """``construct(cls, **fields)`` for an AST class, whose defaults are all immutable.
+
+    The same ``__dict__`` (defaults first, in field order, then the rest as given),
+    set through the slots directly, which is what makes it cheaper.
+    """
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        infos = cls.model_fields.items()
+        if any(info.default_factory is not None for _, info in infos):
+            raise TypeError(f"make() cannot build {cls.__name__}: it has a default factory")
+        defaults = _DEFAULTS[cls] = {
+            name: info.default for name, info in infos if not info.is_required()
+        }
+    obj = _new(cls)
+    values = defaults.copy()
+    values.update(fields)
+    _set_dict(obj, values)
+    _set_fields(obj, set(fields))
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
 def make_span(file: str, line: int, column: int, end_line: int, end_column: int) -> A.Span:
     """``construct(A.Span, file=…, line=…, column=…, end_line=…, end_column=…)``."""
     obj = _new(A.Span)
@@ -65,7 +106,7 @@ def make_span(file: str, line: int, column: int, end_line: int, end_column: int)
             "end_column": end_column,
         },
     )
-    _set_fields(obj, {"file", "line", "column", "end_line", "end_column"})
+    _set_fields(obj, _SPAN_SET)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -75,7 +116,7 @@ def make_name(span: A.Span, name: str) -> A.Name:
     """``construct(A.Name, span=span, name=name)``."""
     obj = _new(A.Name)
     _set_dict(obj, {"kind": "name", "span": span, "name": name})
-    _set_fields(obj, {"span", "name"})
+    _set_fields(obj, _NAME_SET)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -85,7 +126,7 @@ def make_number(span: A.Span, value: float, unit: str, text: str | None) -> A.Nu
     """``construct(A.Number, span=span, value=value, unit=unit, text=text)``."""
     obj = _new(A.Number)
     _set_dict(obj, {"kind": "number", "unit": unit, "text": text, "span": span, "value": value})
-    _set_fields(obj, {"span", "value", "unit", "text"})
+    _set_fields(obj, _NUMBER_SET)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -96,7 +137,7 @@ def make_binop(cls: type[A.Node], span: A.Span, op: str, left: A.Node, right: A.
     obj = _new(cls)
     kind = "binop" if cls is A.BinOp else "compare"
     _set_dict(obj, {"kind": kind, "span": span, "op": op, "left": left, "right": right})
-    _set_fields(obj, {"span", "op", "left", "right"})
+    _set_fields(obj, _BINOP_SET)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -106,7 +147,7 @@ def make_boolop(span: A.Span, op: str, operands: tuple[A.ExprNode, ...]) -> A.Bo
     """``construct(A.BoolOp, span=span, op=op, operands=operands)``."""
     obj = _new(A.BoolOp)
     _set_dict(obj, {"kind": "boolop", "span": span, "op": op, "operands": operands})
-    _set_fields(obj, {"span", "op", "operands"})
+    _set_fields(obj, _BOOLOP_SET)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -116,7 +157,7 @@ def make_between(span: A.Span, value: A.Node, low: A.Node, high: A.Node) -> A.Be
     """``construct(A.Between, span=span, value=value, low=low, high=high)``."""
     obj = _new(A.Between)
     _set_dict(obj, {"kind": "between", "span": span, "value": value, "low": low, "high": high})
-    _set_fields(obj, {"span", "value", "low", "high"})
+    _set_fields(obj, _BETWEEN_SET)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -126,7 +167,7 @@ def make_unary(cls: type[A.Node], span: A.Span, operand: A.Node) -> Any:
     """``construct(cls, span=span, operand=operand)``: Not or Neg."""
     obj = _new(cls)
     _set_dict(obj, {"kind": "not" if cls is A.Not else "neg", "span": span, "operand": operand})
-    _set_fields(obj, {"span", "operand"})
+    _set_fields(obj, _UNARY_SET)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -337,7 +378,7 @@ class ExprParser:
             raise Refused
         self.i = i + 2
         right = self.expr(SUM)
-        node = construct(
+        node = make(
             A.Crosses, span=self.cover(left, right), direction=direction, left=left, right=right
         )
         return cast(A.ExprNode, self.tracked(node, left, right))
@@ -439,7 +480,7 @@ class ExprParser:
             self.i += 1
             last = self.expect("NAME")
             field = self.values[last]
-        node = construct(
+        node = make(
             A.Call,
             span=self.span(self.where[first], self.where[last]),
             func=self.values[first],
@@ -458,5 +499,6 @@ __all__ = [
     "TRACK_FROM",
     "ExprParser",
     "Refused",
+    "make",
     "make_span",
 ]

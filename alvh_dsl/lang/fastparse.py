@@ -25,10 +25,9 @@ mutated books, and checks that nothing the fast path accepts is refused by Lark.
 from __future__ import annotations
 
 import os
-from typing import cast
+from typing import NamedTuple, cast
 
 from . import ast as A
-from .construct import construct
 from .fastexpr import (
     ANDS,
     LITERALS,
@@ -37,9 +36,10 @@ from .fastexpr import (
     TRACK_FROM,
     ExprParser,
     Refused,
+    make,
     make_span,
 )
-from .fastlex import Lexed, lex
+from .fastlex import Lexed, Where, lex
 from .transform import MAX_NUMBER, Clause, ClauseLine, Comment, LineItem, RuleHead
 
 _CLAUSES = frozenset({"WHEN", "THEN", "UNLESS", "COOLDOWN"})
@@ -65,6 +65,26 @@ def parse_items(text: str, file: str) -> tuple[list[LineItem], list[Comment]] | 
     return items, lexed.comments
 
 
+class _Clause(NamedTuple):
+    """A clause as parsed: transform.Clause, its span as positions until one is needed."""
+
+    kind: str
+    pos: Where  # line, column, end line, end column
+    expr: A.ExprNode | None
+    actions: tuple[A.ActionNode, ...] = ()
+
+
+class _Head(NamedTuple):
+    """A ``rule`` line as parsed: transform.RuleHead, likewise."""
+
+    id: str
+    id_span: A.Span
+    title: str | None
+    priority: int
+    pos: Where
+    clauses: list[_Clause]
+
+
 class _Parser(ExprParser):
     """Lines, statements, clauses and actions: one method per rule of grammar/alvh.lark."""
 
@@ -76,7 +96,7 @@ class _Parser(ExprParser):
 
     def lines(self) -> list[LineItem]:
         kinds = self.kinds
-        items: list[LineItem] = []
+        items: list[LineItem | _Head | list[_Clause]] = []
         ends = iter(self.line_ends)
         while kinds[self.i] != "$END":
             end = next(ends)
@@ -90,14 +110,15 @@ class _Parser(ExprParser):
             raise Refused  # Lark's count, with stale entries, might pass the limit
         return self.grouped(items)
 
-    def grouped(self, items: list[LineItem]) -> list[LineItem]:
-        """``items`` with each named rule whose grouping is plain made a Rule already.
+    def grouped(self, items: list[LineItem | _Head | list[_Clause]]) -> list[LineItem]:
+        """The line items, each named rule whose grouping is plain made a Rule already.
 
         What parse._group would make of a ``rule`` line and the clause lines after it,
         when they hold one ``when`` at most, one ``unless`` and one ``cooldown``:
         anything else (a second rule started by ``when``, merged ``unless`` lines,
         E304) is left to it. So is the last rule of the text: the parse driver may put
-        an error line after it, which changes what becomes of the rule.
+        an error line after it, which changes what becomes of the rule. The rest
+        become the RuleHead and ClauseLine items Builder makes, spans and all.
         """
         out: list[LineItem] = []
         n = len(items)
@@ -105,31 +126,47 @@ class _Parser(ExprParser):
         while i < n:
             item = items[i]
             i += 1
-            if type(item) is not RuleHead:
-                out.append(item)
+            if type(item) is list:
+                out.append(ClauseLine(self.clause_items(item)))
                 continue
+            if type(item) is not _Head:
+                out.append(cast(LineItem, item))
+                continue
+            head = item
             run = i
-            while run < n and type(items[run]) is ClauseLine:
+            while run < n and type(items[run]) is list:
                 run += 1
-            if run == n:  # the last rule: left as it is
-                out.append(item)
-                continue
-            lines = cast(list[ClauseLine], items[i:run])
-            rule = self.rule(item, [*item.clauses, *(c for line in lines for c in line.clauses)])
+            rule = None
+            if run < n:  # not the last rule
+                lines = cast(list[list[_Clause]], items[i:run])
+                rule = self.rule(head, [*head.clauses, *(c for line in lines for c in line)])
             if rule is None:
-                out.append(item)
+                out.append(
+                    RuleHead(
+                        head.id,
+                        head.id_span,
+                        head.title,
+                        head.priority,
+                        make_span(self.file, *head.pos),
+                        self.clause_items(head.clauses),
+                    )
+                )
             else:
                 out.append(rule)
                 i = run
         return out
 
-    def rule(self, head: RuleHead, clauses: list[Clause]) -> A.Rule | None:
+    def clause_items(self, clauses: list[_Clause]) -> list[Clause]:
+        file = self.file
+        return [Clause(c.kind, make_span(file, *c.pos), c.expr, c.actions) for c in clauses]
+
+    def rule(self, head: _Head, clauses: list[_Clause]) -> A.Rule | None:
         """The rule parse._RuleAcc builds from ``head`` and ``clauses``, if it is plain."""
         when = unless = cooldown = None
         actions: list[A.ActionNode] = []
-        span = head.span
-        start = (span.line, span.column)
-        end = (span.end_line, span.end_column)
+        pos = head.pos
+        start = (pos[0], pos[1])
+        end = (pos[2], pos[3])
         for clause in clauses:
             kind = clause.kind
             if kind == "when":
@@ -145,12 +182,12 @@ class _Parser(ExprParser):
                     return None  # E304
                 cooldown = clause.expr
             actions.extend(clause.actions)
-            span = clause.span
-            if (span.line, span.column) < start:
-                start = (span.line, span.column)
-            if (span.end_line, span.end_column) > end:
-                end = (span.end_line, span.end_column)
-        return construct(
+            pos = clause.pos
+            if (pos[0], pos[1]) < start:
+                start = (pos[0], pos[1])
+            if (pos[2], pos[3]) > end:
+                end = (pos[2], pos[3])
+        return make(
             A.Rule,
             span=make_span(self.file, start[0], start[1], end[0], end[1]),
             when=when,
@@ -163,10 +200,10 @@ class _Parser(ExprParser):
             priority=head.priority,
         )
 
-    def line(self) -> LineItem:
+    def line(self) -> LineItem | _Head | list[_Clause]:
         kind = self.kinds[self.i]
         if kind in _CLAUSES:
-            return ClauseLine(self.clauses())
+            return self.clauses()
         if kind == "RULE":
             return self.rule_head()
         if kind == "DEFINE":
@@ -190,7 +227,7 @@ class _Parser(ExprParser):
             self.i += 1
             last = self.expect("STRING")
             version = self.string(last)
-        return construct(
+        return make(
             A.Header,
             span=self.span(self.where[first], self.where[last]),
             name=self.string(name),
@@ -200,7 +237,7 @@ class _Parser(ExprParser):
     def description(self) -> A.Description:
         first = self.expect("DESCRIPTION")
         text = self.expect("STRING")
-        return construct(
+        return make(
             A.Description,
             span=self.span(self.where[first], self.where[text]),
             text=self.string(text),
@@ -219,7 +256,7 @@ class _Parser(ExprParser):
         self.i = i + 1
         value = self.number(i)
         if minus is not None:
-            value = construct(
+            value = make(
                 A.Number,
                 span=self.from_token(minus, value),
                 value=-value.value,
@@ -227,7 +264,7 @@ class _Parser(ExprParser):
                 text=value.text,
             )
         name_where = self.where[name]
-        return construct(
+        return make(
             A.Param,
             span=self.from_token(first, value),
             name=self.values[name],
@@ -241,7 +278,7 @@ class _Parser(ExprParser):
         self.expect("EQUAL")
         expr = self.expr()
         name_where = self.where[name]
-        return construct(
+        return make(
             A.Define,
             span=self.from_token(first, expr),
             name=self.values[name],
@@ -253,14 +290,14 @@ class _Parser(ExprParser):
         first = self.expect("INCLUDE")
         path = self.expect("STRING")
         where = self.where[path]
-        return construct(
+        return make(
             A.Include,
             span=self.span(self.where[first], where),
             path=self.string(path),
             path_span=self.span(where, where),
         )
 
-    def rule_head(self) -> RuleHead:
+    def rule_head(self) -> _Head:
         first = self.expect("RULE")
         name = self.expect("NAME")
         kinds = self.kinds
@@ -280,34 +317,47 @@ class _Parser(ExprParser):
             priority = -int(number) if negative else int(number)
         clauses = self.clauses() if kinds[self.i] in _CLAUSES else []
         name_where = self.where[name]
-        return RuleHead(
+        w = self.where[first]
+        return _Head(
             self.values[name],
-            self.span(name_where, name_where),
+            make_span(self.file, *name_where),
             title,
             priority,
-            self.span(self.where[first], name_where),
+            (w[0], w[1], name_where[2], name_where[3]),
             clauses,
         )
 
-    def clauses(self) -> list[Clause]:
+    def clauses(self) -> list[_Clause]:
         kinds = self.kinds
-        out: list[Clause] = []
+        out: list[_Clause] = []
         while True:
             kind = kinds[self.i]
+            first = self.i
+            w = self.where[first]
             if kind == "WHEN":
-                out.append(self.when_clause())
-            elif kind == "THEN":
-                first = self.i
-                self.i += 1
-                actions = self.action_list()
-                out.append(Clause("then", self.from_token(first, actions[-1]), None, actions))
-            elif kind == "UNLESS":
-                first = self.i
                 self.i += 1
                 expr = self.expr()
-                out.append(Clause("unless", self.from_token(first, expr), expr))
+                if self.kinds[self.i] in _ACTIONS:
+                    actions = self.action_list()
+                    end = actions[-1].span
+                else:
+                    actions, end = (), expr.span
+                out.append(
+                    _Clause("when", (w[0], w[1], end.end_line, end.end_column), expr, actions)
+                )
+            elif kind == "THEN":
+                self.i += 1
+                actions = self.action_list()
+                end = actions[-1].span
+                out.append(
+                    _Clause("then", (w[0], w[1], end.end_line, end.end_column), None, actions)
+                )
+            elif kind == "UNLESS":
+                self.i += 1
+                expr = self.expr()
+                end = expr.span
+                out.append(_Clause("unless", (w[0], w[1], end.end_line, end.end_column), expr))
             elif kind == "COOLDOWN":
-                first = self.i
                 i = self.i = first + 1
                 kind = kinds[i]
                 if kind == "NAME":
@@ -317,19 +367,10 @@ class _Parser(ExprParser):
                 else:
                     raise Refused
                 self.i = i + 1
-                where = self.where
-                out.append(Clause("cooldown", self.span(where[first], where[i]), value))
+                last = self.where[i]
+                out.append(_Clause("cooldown", (w[0], w[1], last[2], last[3]), value))
             else:
                 return out
-
-    def when_clause(self) -> Clause:
-        first = self.i
-        self.i += 1
-        expr = self.expr()
-        if self.kinds[self.i] in _ACTIONS:
-            actions = self.action_list()
-            return Clause("when", self.from_token(first, actions[-1]), expr, actions)
-        return Clause("when", self.from_token(first, expr), expr, ())
 
     # ------------------------------------------------------------------ actions
 
@@ -353,7 +394,7 @@ class _Parser(ExprParser):
             first = self.i
             self.i += 1
             message = self.expect("STRING")
-            return construct(
+            return make(
                 A.Alert,
                 span=self.span(self.where[first], self.where[message]),
                 message=self.string(message),
@@ -393,17 +434,17 @@ class _Parser(ExprParser):
             fields[key] = value
         if end is None:
             raise Refused
-        return construct(A.OpenCondor, span=self.from_token(first, end), **fields)
+        return make(A.OpenCondor, span=self.from_token(first, end), **fields)
 
     def expiry_ref(self) -> A.ByMonth | A.NearDays:
         first = self.i
         if self.kinds[first] == "MONTH":
             self.i += 1
             month = self.month_ref()
-            return construct(A.ByMonth, span=self.from_token(first, month), month=month)
+            return make(A.ByMonth, span=self.from_token(first, month), month=month)
         self.expect("NEAR")
         days = self.expr(SUM)
-        return construct(A.NearDays, span=self.from_token(first, days), days=days)
+        return make(A.NearDays, span=self.from_token(first, days), days=days)
 
     def month_ref(self) -> A.Name | A.Number:
         i = self.i
@@ -428,7 +469,7 @@ class _Parser(ExprParser):
             self.i = i + 1
             keeping = self.values[i]
             end = self.span(self.where[i], self.where[i])
-        return construct(A.RollCondor, span=self.from_token(first, end), to=to, keeping=keeping)
+        return make(A.RollCondor, span=self.from_token(first, end), to=to, keeping=keeping)
 
     def close_action(self) -> A.Close:
         first = self.i
@@ -448,7 +489,7 @@ class _Parser(ExprParser):
         if target == "HEDGE" and kinds[self.i] == "MONTH":
             self.i += 1
             month = end = self.month_ref()
-        return construct(
+        return make(
             A.Close,
             span=self.from_token(first, end),
             target=self.values[i],
@@ -484,7 +525,7 @@ class _Parser(ExprParser):
         self.expect("TO")
         self.expect("MONTH")
         to_month = self.month_ref()
-        return construct(
+        return make(
             A.ShiftHedge,
             span=self.from_token(first, to_month),
             fraction=fraction,
@@ -510,7 +551,7 @@ class _Parser(ExprParser):
             self.i += 1
             self.expect("MONTH")
             month = self.month_ref()
-            return construct(
+            return make(
                 A.TradeFuture,
                 span=self.from_token(first, month),
                 side=side,
@@ -530,7 +571,7 @@ class _Parser(ExprParser):
         if kinds[self.i] == "COSTING":
             self.i += 1
             costing = self.expr(SUM)
-        return construct(
+        return make(
             A.BuyCallSpread,
             span=self.from_token(first, costing if costing is not None else month),
             count=count,
