@@ -5,7 +5,9 @@ Run: ``python benchmarks/bench_scale.py [OLD_TREE]``. Books of 10,000 / 20,000 /
 directory, and ``alvh check BOOK`` is timed as a user waits for it: a new process,
 start-up, imports, parse, check, the report printed. Runs are interleaved (every size,
 then every size again, and with ``OLD_TREE`` old and new side by side as in
-benchmarks/bench_layout.py) and medians reported with the bytes of output.
+benchmarks/bench_layout.py) and medians reported with the bytes of output: wall time, and
+the command's CPU time (user + system, from ``getrusage``), which the other work of a
+shared machine disturbs far less.
 ``SIZES=10000,20000 REPS=3`` chooses the sizes and the repetitions;
 ``--write DIR`` only writes the books, e.g. to profile one.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,13 +76,17 @@ def generate(n: int, seed: int = 10) -> str:
     return "\n".join(lines)
 
 
-def run(tree: Path, book: Path) -> tuple[float, int]:
-    """Seconds and bytes printed of one ``alvh check BOOK``."""
+def run(tree: Path, book: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and bytes printed of one ``alvh check BOOK``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()", "check", str(book)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True)
-    return time.perf_counter() - start, len(done.stdout) + len(done.stderr)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, len(done.stdout) + len(done.stderr)
 
 
 def main() -> None:
@@ -100,19 +107,22 @@ def main() -> None:
         for n, path in books.items():
             path.write_text(generate(n), encoding="utf-8")
         times: dict[tuple[str, int], list[float]] = {}
+        cpus: dict[tuple[str, int], list[float]] = {}
         output: dict[tuple[str, int], int] = {}
         for i in range(reps + 1):  # the first round warms the disk cache and is dropped
             for n, path in books.items():
                 for side, tree in trees.items():
-                    t, nbytes = run(tree, path)
+                    t, cpu, nbytes = run(tree, path)
                     if i:
                         times.setdefault((side, n), []).append(t)
+                        cpus.setdefault((side, n), []).append(cpu)
                     output[(side, n)] = nbytes
         for n in sizes:
             for side in trees:
                 key = (side, n)
                 print(
                     f"alvh check, {n:7d} rules  {side}  {statistics.median(times[key]):7.2f} s"
+                    f"  CPU {statistics.median(cpus[key]):7.2f} s"
                     f"  output {output[key] / 1e6:7.2f} MB  (median of {reps})"
                 )
 

@@ -25,7 +25,7 @@ class Analysis:
 
     def __init__(self, program: Program) -> None:
         self.program = program
-        self._names: dict[int, list[A.Name]] = {}
+        self._shapes: dict[int, tuple[int, list[A.Name], list[int]]] = {}
         self._memos: dict[str, dict[int, Any]] = {}
 
     @functools.cached_property
@@ -56,15 +56,15 @@ class Analysis:
 
     def names(self, stmt: A.StatementNode) -> list[A.Name]:
         """Every name ``stmt``'s expressions use, in source order (walked once per statement)."""
-        found = self._names.get(id(stmt))
-        if found is None:
-            found = self.shape(stmt)[1]
-        return found
+        return self.shape(stmt)[1]
 
     def shape(self, stmt: A.StatementNode) -> tuple[int, list[A.Name], list[int]]:
         """One walk of ``stmt``'s expressions: the depth of the deepest, every name they
         use in source order (what :meth:`names` returns), and each name's depth. The
         depth pass (E407) and the name passes read it, so each statement is walked once."""
+        found = self._shapes.get(id(stmt))
+        if found is not None:
+            return found
         deepest = 0
         names: list[A.Name] = []
         depths: list[int] = []
@@ -80,8 +80,8 @@ class Analysis:
                 kids = A.children(node)
                 if kids:
                     stack.extend((child, d + 1) for child in reversed(kids))
-        self._names[id(stmt)] = names
-        return deepest, names, depths
+        found = self._shapes[id(stmt)] = (deepest, names, depths)
+        return found
 
     def memo(self, name: str) -> dict[int, Any]:
         """A cache by node identity that passes share, e.g. a rule's condition read as

@@ -127,17 +127,28 @@ def _when_facts(an: Analysis, rule: A.Rule) -> list[Fact]:
     return found
 
 
+def _bounds(an: Analysis, rule: A.Rule) -> _Bounds:
+    """A rule's ``when`` folded (:class:`_Bounds`), once per analysis."""
+    memo = an.memo("when bounds")
+    found: _Bounds | None = memo.get(id(rule))
+    if found is None:
+        found = memo[id(rule)] = _Bounds(_when_facts(an, rule))
+    return found
+
+
 def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
     """W201: a rule whose condition (with its ``unless``) can never be true."""
     for rule in an.program.rules:
         if rule.when is None:
             continue
         facts = _when_facts(an, rule)
-        when_only = _contradiction(facts)
-        if rule.unless is not None:
+        # most conditions can be true: the folded facts say so without a second reading
+        when_only = _contradiction(facts) if _bounds(an, rule).alone else None
+        found = when_only
+        if found is None and rule.unless is not None:
             facts = [*facts]
             _atoms(an, rule.unless, True, facts)
-        found = when_only or _contradiction(facts)
+            found = _contradiction(facts)
         if found is None:
             continue
         a, b = found
@@ -207,7 +218,6 @@ class _Bounds:
     __slots__ = ("alone", "intervals", "neq")
 
     def __init__(self, facts: list[Fact]) -> None:
-        self.alone = _contradiction(facts) is not None
         # key -> (lo, lo inclusive, hi, hi inclusive), the same fold as _contradiction's
         self.intervals: dict[str, tuple[float, bool, float, bool]] = {}
         self.neq: list[tuple[str, float]] = []
@@ -224,6 +234,11 @@ class _Bounds:
             if op == "!=":
                 self.neq.append((key, value))
             self.intervals[key] = (lo, lo_incl, hi, hi_incl)
+        # as _contradiction(facts) finds a clash: an empty interval, or `!=` its one value
+        self.alone = any(
+            lo > hi or (lo == hi and not (lo_incl and hi_incl))
+            for lo, lo_incl, hi, hi_incl in self.intervals.values()
+        ) or any(self.intervals[key][0] == self.intervals[key][2] == v for key, v in self.neq)
 
     def clash(self, other: _Bounds) -> bool:
         """Whether ``_contradiction(facts of self + facts of other)`` finds a clash.
@@ -336,14 +351,6 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     one per pair; each action is compared with at most :data:`_MAX_PAIR_TESTS` earlier
     ones (the most recent), so a conflict further back may go unseen in a huge book.
     """
-    bounds_of: dict[int, _Bounds] = {}
-
-    def bounds(rule: A.Rule) -> _Bounds:
-        found = bounds_of.get(id(rule))
-        if found is None:
-            found = bounds_of[id(rule)] = _Bounds(_when_facts(an, rule))
-        return found
-
     # One group of candidate rules per component of the conflict graph of a (priority,
     # target); a group is reported once even when it conflicts on several targets.
     groups: list[tuple[tuple[int, int], list[_Entry], str]] = []
@@ -352,7 +359,7 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
             ((rule, action, text) for text, items in by_text.items() for rule, action in items),
             key=lambda e: (e[0].span.file, e[0].span.line, e[0].span.column),
         )
-        folded = [bounds(e[0]) for e in entries]
+        folded = [_bounds(an, e[0]) for e in entries]
         for (j, i), members in _components(entries, folded):
             group = [entries[k][:2] for k in members]
             groups.append(((i, j), [entries[j][:2], entries[i][:2], *group], target))
