@@ -63,16 +63,9 @@ def _atoms(
     """
     if len(out) > _MAX_ATOMS or depth > MAX_EXPANDED_DEPTH:
         return
+    # The cases are disjoint classes, most common first: a pydantic model's isinstance
+    # that fails costs ten times one that succeeds (its metaclass is an ABCMeta).
     match expr:
-        case A.BoolOp() if (expr.op == "and") != negate:
-            for o in expr.operands:
-                _atoms(an, o, negate, out, expanding, depth + 1)
-        case A.Not():
-            _atoms(an, expr.operand, not negate, out, expanding, depth + 1)
-        case A.Name():
-            target = an.definitions.get(expr.name)
-            if isinstance(target, A.Define) and expr.name not in expanding:
-                _atoms(an, target.expr, negate, out, expanding | {expr.name}, depth + 1)
         case A.Compare():
             op = _NEGATE[expr.op] if negate else expr.op
             lv, rv = an.const(expr.left), an.const(expr.right)
@@ -80,6 +73,13 @@ def _atoms(
                 out.append((format_expr(expr.left), op, rv, expr))
             elif rv is None and lv is not None:
                 out.append((format_expr(expr.right), _FLIP[op], lv, expr))
+        case A.BoolOp() if (expr.op == "and") != negate:
+            for o in expr.operands:
+                _atoms(an, o, negate, out, expanding, depth + 1)
+        case A.Name():
+            target = an.definitions.get(expr.name)
+            if isinstance(target, A.Define) and expr.name not in expanding:
+                _atoms(an, target.expr, negate, out, expanding | {expr.name}, depth + 1)
         case A.Between() if not negate:
             lo, hi = an.const(expr.low), an.const(expr.high)
             key = format_expr(expr.value)
@@ -87,6 +87,8 @@ def _atoms(
                 out.append((key, ">=", lo, expr))
             if hi is not None:
                 out.append((key, "<=", hi, expr))
+        case A.Not():
+            _atoms(an, expr.operand, not negate, out, expanding, depth + 1)
 
 
 Clash = tuple[A.Compare | A.Between | None, A.Compare | A.Between | None]

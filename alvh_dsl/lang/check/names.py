@@ -49,7 +49,10 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
     program = an.program
     first: dict[str, A.Param | A.Define] = {}
     for stmt in program.statements:
-        if isinstance(stmt, A.Param | A.Define):
+        if isinstance(stmt, A.Rule):  # most statements: the cheap isinstance first
+            if stmt.named and stmt.id in KEYWORDS:  # the one check a rule's name gets
+                yield from _check_declared(stmt.id, stmt.id_span, "rule")
+        elif isinstance(stmt, A.Param | A.Define):
             yield from _check_declared(stmt.name, stmt.name_span, stmt.kind)
             if stmt.name in first:
                 yield error(
@@ -60,8 +63,6 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
                 )
             else:
                 first[stmt.name] = stmt
-        elif isinstance(stmt, A.Rule) and stmt.named:
-            yield from _check_declared(stmt.id, stmt.id_span, "rule")
 
     defined_so_far: set[str] = set()
     broken = broken_declarations(program) if program.syntax_errors else frozenset()
@@ -75,7 +76,7 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
                 known.add(name)
             elif name not in broken:  # its line's syntax error is the one to fix
                 yield from _check_name(an, node, stmt, defined_so_far)
-        if isinstance(stmt, A.Param | A.Define):
+        if not isinstance(stmt, A.Rule) and isinstance(stmt, A.Param | A.Define):
             defined_so_far.add(stmt.name)
 
 
