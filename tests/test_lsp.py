@@ -12,6 +12,7 @@ import asyncio
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -500,6 +501,30 @@ def test_a_change_after_a_pause_is_checked_at_once_and_a_burst_when_it_pauses() 
         assert len(published) == 1  # the burst waits for its pause
         await asyncio.sleep(0.5)
         assert len(published) == 2 and published[1][1] - start >= 0.6
+
+    asyncio.run(run())
+
+
+def test_changes_that_queued_up_during_a_check_are_a_burst() -> None:
+    server = AlvhServer()
+    server.debounce = 0.1
+    published: list[str] = []
+
+    def slow_check(uri: str) -> None:
+        time.sleep(0.3)  # a check longer than the debounce, as on a large book
+        published.append(uri)
+
+    server.publish = slow_check  # type: ignore[method-assign]
+
+    async def run() -> None:
+        server.schedule("file:///book.alvh")  # idle: checked at once
+        await asyncio.sleep(0.01)  # the check runs (and blocks the loop) here
+        assert published == ["file:///book.alvh"]
+        server.schedule("file:///book.alvh")  # came in while it ran: not idle
+        await asyncio.sleep(0.02)
+        assert len(published) == 1
+        await asyncio.sleep(0.6)
+        assert len(published) == 2
 
     asyncio.run(run())
 

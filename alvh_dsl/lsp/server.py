@@ -5,13 +5,13 @@ by :func:`~alvh_dsl.lsp.checking.check_buffer` (the API the CLI uses, no second
 parser), with the session's :class:`~alvh_dsl.lang.loader.ParseCache`, so included files
 are parsed again only when their text changes. A change that comes after a quiet spell
 (``debounce``, in seconds: ``initializationOptions: {"debounce": 0.05}``) is checked at
-once; one that comes sooner is part of a burst, checked once the burst pauses for
-``debounce``, so a burst of keystrokes costs two checks (its first and last change), and
-a single edit waits for no timer. A request that arrives first checks the buffer itself.
-Saving a file (or
-the client's file watcher reporting a change) re-checks every open book that includes
-it. Each handler answers from what parsed and never lets an exception escape: an
-editor's server must survive any half-typed book.
+once; one that comes sooner (after another change, or a check that just ended) is part
+of a burst, checked once the burst pauses for ``debounce``: a burst of keystrokes costs
+two checks (its first and last change), and a single edit waits for no timer. A request
+that arrives first checks the buffer itself. Saving a file (or the client's file watcher
+reporting a change) re-checks every open book that includes it. Each handler answers
+from what parsed and never lets an exception escape: an editor's server must survive any
+half-typed book.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ class AlvhServer(LanguageServer):
         self.books: dict[str, BookIndex] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.debounce = DEFAULT_DEBOUNCE
-        self.last_change: dict[str, float] = {}  # uri -> when its last change came (loop time)
+        #: uri -> when its last change came or its last check ended (loop time)
+        self.last_activity: dict[str, float] = {}
         self.parses = ParseCache()
 
     @property
@@ -94,21 +95,24 @@ class AlvhServer(LanguageServer):
         )
 
     def schedule(self, uri: str) -> None:
-        """Check a document after a change: at once when it was idle (no change within
-        :attr:`debounce`), else once the burst pauses for :attr:`debounce` seconds."""
+        """Check a document after a change: at once when it was idle (no change and no
+        check of it within :attr:`debounce`), else once the burst pauses for
+        :attr:`debounce` seconds. A check just finished counts: the changes that queued
+        up while it ran are a burst, not each an idle edit."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()  # a newer text supersedes the one it would have checked
-        idle = task is None and now - self.last_change.get(uri, -math.inf) >= self.debounce
-        self.last_change[uri] = now
+        idle = task is None and now - self.last_activity.get(uri, -math.inf) >= self.debounce
+        self.last_activity[uri] = now
         self.pending[uri] = loop.create_task(self._later(uri, 0.0 if idle else self.debounce))
 
     async def _later(self, uri: str, delay: float) -> None:
         await asyncio.sleep(delay)
         self.pending.pop(uri, None)
         guarded(self, lambda: self.publish(uri), None)
+        self.last_activity[uri] = asyncio.get_running_loop().time()
 
     def includers_changed(self, path: str) -> None:
         """Re-check the open books that include ``path`` (a library saved or changed)."""
@@ -172,7 +176,7 @@ def make_server() -> AlvhServer:  # Long: one registration per LSP feature, in o
     def did_close(ls: AlvhServer, params: T.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.books.pop(uri, None)
-        ls.last_change.pop(uri, None)
+        ls.last_activity.pop(uri, None)
         task = ls.pending.pop(uri, None)
         if task is not None:
             task.cancel()
