@@ -13,6 +13,7 @@ import pytest
 
 import alvh_dsl
 from alvh_dsl.api import dryrun_history
+from alvh_dsl.dryrun import engine
 from alvh_dsl.dryrun.config import DryRunConfig
 from alvh_dsl.dryrun.engine import NO_HEDGE, OWN_RUN_NOTE, build_market, run_dryrun
 from alvh_dsl.dryrun.hedging import baseline_params, has_hedge_actions
@@ -49,7 +50,7 @@ rule take_profit
 
 @pytest.fixture(scope="module")
 def history() -> Any:
-    return dryrun_history(None, **WINDOW)
+    return dryrun_history(None, start=WINDOW["start"], end=WINDOW["end"])
 
 
 def test_the_core_books_baseline_reads_only_its_condor_params() -> None:
@@ -111,7 +112,9 @@ def _task(variant: int, overrides: dict[str, str], history: Any) -> sweep_tasks.
     )  # fmt: skip
 
 
-def test_variants_differing_in_hedge_only_params_share_one_baseline(history: Any) -> None:
+def test_variants_differing_in_hedge_only_params_share_one_baseline(
+    history: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen = baseline_params(alvh_dsl.load(CORE).program)
     grid = [
         {"vix_trigger": "15", "hedge_budget": "1%"},
@@ -124,12 +127,22 @@ def test_variants_differing_in_hedge_only_params_share_one_baseline(history: Any
     other = _task(9, {"roll_dte": "5d"}, history)
     assert sweep_tasks.baseline_key(other, seen) not in keys  # roll_dte reaches it
     # Each variant on its own (nothing shared) against the variants sharing a baseline.
+    built: list[int] = []
+    real = engine.build_market
+
+    def counted(h: Any, c: Any) -> Any:
+        built.append(1)
+        return real(h, c)
+
+    monkeypatch.setattr(engine, "build_market", counted)
+    sweep_tasks.MARKETS.clear()
     sweep_tasks.BASELINES.clear()
     alone = [sweep_tasks.run_task(t, history) for t in plain]
     assert not sweep_tasks.BASELINES
     keyed = [dataclasses.replace(t, baseline_key=sweep_tasks.baseline_key(t, seen)) for t in plain]
     shared = [sweep_tasks.run_task(t, history) for t in keyed]
     assert len(sweep_tasks.BASELINES) == 1
+    assert len(built) == 1  # one market for the six runs (a worker's MARKETS)
     assert shared == alone
     rows = [json.loads(text) for text in alone]
     assert len({r["pnl"] for r in rows}) == 3  # the variants' books do differ
