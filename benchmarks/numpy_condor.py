@@ -24,9 +24,11 @@ close before it when the expiry falls in a gap of the history) are written out h
 docs/dryrun.md.
 
 What is vectorised: everything that depends only on the market — the expiry each day
-would open or roll to, the strikes and the legs' mids of a condor opened on each day —
-in one call over all days; each condor's marks over its whole life in one call when it
-opens. The Python loop runs once per event (an open, a roll, a settlement), not per day.
+would open or roll to, the strikes, mids, fills and credit of a condor opened on each day
+— in one call over all days. Which condor is open on which day then needs only those
+arrays and the calendar: a Python loop over events (an open, a roll, a settlement; about
+one a month), not days. Every condor's marks, for all the days it is held, are one more
+pricing call for the whole run; cash is a cumulative sum of the legs' cash flows.
 """
 
 from __future__ import annotations
