@@ -353,6 +353,11 @@ REFUSED = [
     "when a ! b",
     "when a then close condor\n  and\n  close hedge",
     "define x = a\n\n  and b",
+    # errors after and before rules: the chunks around them go the fast way, the rule
+    # before a broken clause line must still be dropped, a later one kept
+    "rule a\n  when x then close condor\nrule b\n  when y\n  then clse condor\nrule c when z",
+    "rule a\n  when x\n  then close condor\n  cooldown 2d\n  then\nrule b when y then close all",
+    "when x close condor\n  unless y\nwhen (z then close all\nwhen z close hedge\n  unless w",
 ]
 
 

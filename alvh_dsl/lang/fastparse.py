@@ -1,25 +1,27 @@
 """A hand-written parser for rulebooks that parse cleanly: the fast path beside Lark's.
 
-:func:`parse_items` reads a text by recursive descent (loops for the left-associative
-chains, the ``of`` chain and prefix operators, so that depth costs no recursion) over
-the tokens of :mod:`alvh_dsl.lang.fastlex`, and returns exactly what the Lark path's
-:class:`~alvh_dsl.lang.transform.Builder` makes of it: the same line items (AST nodes
-built with :func:`~alvh_dsl.lang.construct.construct`, the same field values and
-spans, the same :class:`~alvh_dsl.lang.transform.RuleHead` /
-:class:`~alvh_dsl.lang.transform.ClauseLine` lines for :mod:`alvh_dsl.lang.parse` to
-group), and the same comments.
+:func:`parse_items` reads a text by recursive descent over the tokens of
+:mod:`alvh_dsl.lang.fastlex`, expressions by precedence climbing
+(:mod:`alvh_dsl.lang.fastexpr`), and returns what the Lark path's ``_attempt`` returns
+for it: the same line items, AST nodes equal to those
+:class:`~alvh_dsl.lang.transform.Builder` builds (field values, spans, ``__dict__``
+order and fields-set), and the same comments. Where the grouping of a named rule's
+lines is plain, the item is the :class:`~alvh_dsl.lang.ast.Rule`
+:mod:`alvh_dsl.lang.parse` would make of them (see :meth:`_Parser.grouped`); the rest
+are the :class:`~alvh_dsl.lang.transform.RuleHead` and
+:class:`~alvh_dsl.lang.transform.ClauseLine` lines it groups itself.
 
 It accepts only what it is sure of, and returns ``None`` for anything else: a syntax
 error, and also anything for which the Lark path reports a diagnostic (a number of
 1e15 or more, a string over 64 KiB, a fractional priority, an option given twice in
-``open iron condor``, an expression nested past the depth limit), or whose outcome
-there depends on more than the text (``-(5)``: Lark's depth bookkeeping for a folded
-number). :func:`alvh_dsl.lang.parse.parse` then parses the text with Lark, which stays
-the one source of syntax errors, their recovery and those diagnostics. So the fast
-path changes how long a parse takes, never what it returns; ``ALVH_PARSER=lark``
-turns it off. ``tests/test_fastparse.py`` holds the two equal (node by node, field
-order and spans included) on every book of the repository and on generated and
-mutated books, and checks that nothing the fast path accepts is refused by Lark.
+``open iron condor``, an expression nested past the depth limit, or near it where
+``-(5)`` may make Lark's count of it depend on memory reuse: see
+``ExprParser.unary``). :func:`alvh_dsl.lang.parse.parse` then parses the text with
+Lark, which stays the one source of syntax errors, their recovery and those
+diagnostics. So the fast path changes how long a parse takes, never what it returns;
+``ALVH_PARSER=lark`` turns it off. ``tests/test_fastparse.py`` holds the two equal on
+every book of the repository and ../shared and on generated, mutated and random
+books, and checks that nothing the fast path accepts is refused by Lark.
 """
 
 from __future__ import annotations
