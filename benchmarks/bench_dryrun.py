@@ -98,8 +98,15 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def this_checkout() -> dict[str, str]:
+    """The environment of a child process that imports this checkout's ``alvh_dsl`` (first
+    on ``PYTHONPATH``): the venv's editable install may point at another tree."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def run_process(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=this_checkout())
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-2000:]}")
 
@@ -112,10 +119,9 @@ def timed_process(cmd: list[str]) -> tuple[float, float]:
 
 
 def alvh_command() -> list[str]:
-    """``alvh`` as the user runs it: the console script beside this interpreter."""
-    script = Path(sys.executable).parent / "alvh"
-    if script.is_file():
-        return [str(script)]
+    """``alvh`` of this checkout: what the console script runs (``alvh_dsl.cli.main``),
+    with this interpreter and :func:`this_checkout`'s path. Not the ``alvh`` on PATH: the
+    venv's install may be of another tree, whose figures these would then be."""
     return [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
 
 
@@ -210,7 +216,7 @@ def breakdown() -> dict[str, float]:
     _, interpreter = timed_process([sys.executable, "-c", "pass"])
     done = subprocess.run(
         [sys.executable, __file__, "--breakdown-child"], capture_output=True, text=True,
-        check=True, cwd=ROOT,
+        check=True, cwd=ROOT, env=this_checkout(),
     )  # fmt: skip
     steps: dict[str, float] = {"interpreter start": interpreter}
     steps.update(json.loads(done.stdout.strip().splitlines()[-1]))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -67,19 +66,23 @@ def interleaved(
 
 
 def bench_startup(runs: int) -> dict[str, float]:
-    alvh = shutil.which("alvh") or str(Path(sys.executable).parent / "alvh")
+    # This checkout's CLI (what the console script calls), first on PYTHONPATH: the `alvh`
+    # on PATH may be an install of another tree.
+    alvh = [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
     books = str(ROOT / "rulebooks")
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
 
     def command(cmd: list[str]) -> Callable[[], None]:
         def go() -> None:
-            subprocess.run(cmd, check=False, capture_output=True)
+            subprocess.run(cmd, check=False, capture_output=True, env=env)
 
         return go
 
     med = interleaved(
         {
             "base": command([sys.executable, "-c", "import lark, pydantic"]),
-            "check": command([alvh, "check", books]),
+            "check": command([*alvh, "check", books]),
         },
         runs,
         clock=time.perf_counter,
