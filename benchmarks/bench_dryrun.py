@@ -223,7 +223,7 @@ def breakdown() -> dict[str, float]:
     return steps
 
 
-def _breakdown_child() -> None:  # Long: one timeline of the command, step after step
+def _breakdown_child() -> None:
     """The main job run by the CLI's own code in this process, its steps timed by wrapping
     the functions it calls (loading the book and the history, the dry-run with a progress
     callback marking each run's first and last day, writing); prints JSON."""

@@ -193,7 +193,7 @@ def _hedge_dte(state: State) -> float | None:
     return float((min(known) - state.date).days) if known else None
 
 
-def handwritten(state: State) -> list[Outcome]:  # Long: the six rules, one block each
+def handwritten(state: State) -> list[Outcome]:
     """The core book by hand: each rule's status and resolved actions, in execution order."""
     m, today = state.market, state.date
     front = state.front_condor()
