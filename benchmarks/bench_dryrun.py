@@ -349,8 +349,10 @@ def print_b(b: dict[str, Any]) -> None:
     for name in ("alvh dryrun", "numpy_condor.py"):
         print(f"    {name:16s} {b[name]['cpu']:6.2f} s CPU  {b[name]['wall']:6.2f} s wall")
     print(f"    ratio {b['ratio']:.1f}x CPU ({b['wall_ratio']:.1f}x wall)")
+    cli = alvh_command()
     for cmd in b["commands"].values():
-        print("    $ " + " ".join(Path(c).name if c == sys.executable else c for c in cmd))
+        words = ["alvh", *cmd[len(cli) :]] if cmd[: len(cli)] == cli else ["python", *cmd[1:]]
+        print("    $ " + " ".join(words))
 
 
 def print_c(c: dict[str, Any], steps: dict[str, float]) -> None:
@@ -360,7 +362,7 @@ def print_c(c: dict[str, Any], steps: dict[str, float]) -> None:
     total = sum(steps.values())
     print(f"    where it goes (CPU, the command's code timed in a fresh process; {total:.2f} s):")
     for name, seconds in steps.items():
-        print(f"      {name:58s} {seconds:6.2f} s  {seconds / total:5.1%}")
+        print(f"      {name:64s} {seconds:6.2f} s  {seconds / total:5.1%}")
 
 
 def main() -> None:
