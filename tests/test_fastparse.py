@@ -163,6 +163,16 @@ def test_lexer_matches_lark(text: str) -> None:
     assert fast_tokens(text) == lark_tokens(text)
 
 
+def test_lexer_knows_every_literal_terminal_of_the_grammar() -> None:
+    # A keyword or operator added to grammar/alvh.lark and not to the fast path fails here.
+    words = [
+        t.pattern.value for t in parser().terminals if type(t.pattern).__name__ == "PatternStr"
+    ]
+    assert len(words) > 50
+    text = " ".join(words) + "\n" + " ".join(f"rule {w}" for w in words)
+    assert fast_tokens(text) == lark_tokens(text)
+
+
 @given(st.text(alphabet=LANGUAGE_CHARS + "\x0c\x85\u2028\ufeff", max_size=120))
 @settings(max_examples=200)
 def test_lexer_matches_lark_on_random_text(text: str) -> None:
