@@ -1,13 +1,15 @@
-"""The simulated book seen from outside on one day: its marks and risk, and the State
+"""The simulated book seen from outside on one day: its marks and risk, and the state
 the rules read.
 
-:func:`mark` sums each open position's precomputed
-:class:`~alvh_dsl.dryrun.valuation.Valuation` row into a :class:`BookRisk` (equity,
-dollar greeks, effective gamma). :func:`rules_state` builds the
-:class:`~alvh_dsl.lang.state.State` that ``book.evaluate`` sees — the same model
-``alvh eval --state`` reads — without validation, since the simulator's numbers are
-right by construction and this runs every simulated day. :func:`with_history` is the
-validated copy, with recent history, that ``--dump-state`` writes.
+:class:`Marks` sums the open positions' precomputed
+:class:`~alvh_dsl.dryrun.valuation.Valuation` rows into a :class:`BookRisk` (equity,
+dollar greeks, effective gamma), once per change of the book for the days ahead.
+:func:`rules_state` builds the :class:`~alvh_dsl.lang.plain.PlainState` that
+``book.evaluate`` sees every simulated day — plain data with the fields of the
+:class:`~alvh_dsl.lang.state.State` model ``alvh eval --state`` reads, and the same
+values for every name — since the simulator's numbers are right by construction.
+:func:`with_history` is the validated State, with recent history, that ``--dump-state``
+writes.
 """
 
 from __future__ import annotations
@@ -15,19 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from ..lang.construct import construct
-from ..lang.state import Condor as StateCondor
-from ..lang.state import Greeks, HedgeLayer, Market, State
+from ..lang.plain import PlainCondor, PlainGreeks, PlainHedge, PlainState
+from ..lang.state import State
 from ..market.pricing import VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
 from ..series import SeriesSource
-from .moves import GridRisk, grid_risk
+from .moves import GridRisk, grid_risk_rows
 from .simulate import CondorPos, HedgePos, Simulator
 
-__all__ = ["HISTORY_FOR_STATE", "BookRisk", "mark", "rules_state", "with_history"]
+__all__ = ["HISTORY_FOR_STATE", "BookRisk", "Marks", "rules_state", "with_history"]
 
 HISTORY_FOR_STATE = 300  # observations kept in a captured state: enough for every default window
 
@@ -53,140 +54,198 @@ class BookRisk:
     notional_by_month: tuple[float, ...]  # $ hedge notional in VIX months 1..9
 
 
-def mark(sim: Simulator, day: int) -> BookRisk:
-    """Marks, dollar greeks and effective gamma of the whole book on ``day``."""
-    market = sim.market
-    delta = gamma = vega = theta = condor_value = hedge_value = notional = 0.0
-    values: Any = 0.0
-    by_month = [0.0] * market.curve.price.shape[1]
-    positions: list[CondorPos | HedgePos] = [*sim.condors, *sim.hedges]
-    for p in positions:
-        v = p.valuation
-        r = v.row(day)
-        q = p.quantity
-        delta += v.delta[r] * q  # VIX positions carry zeros: no SPX delta or gamma
-        gamma += v.gamma[r] * q
-        vega += v.vega[r] * q
-        theta += v.theta[r] * q
-        values = values + v.grid[r] * q
-        if isinstance(p, CondorPos):
-            condor_value += v.value[r] * q
-            continue
-        h = p
-        hedge_value += v.value[r] * q
-        if h.kind == "future":
-            n = abs(q) * VIX_FUTURE_MULTIPLIER * v.mark[r]
-        else:
-            f = market.futures_price(np.array([day], dtype=np.intp), h.expiry)[0]
-            n = abs(q) * VIX_OPTION_MULTIPLIER * f
-        notional += n
-        month = sim.hedge_month(day, h)
-        if month is not None:
-            by_month[month - 1] += n
-    risk = (
-        grid_risk(values, market.moves, float(market.spx[day]))
-        if isinstance(values, np.ndarray)
-        else GridRisk(0.0, 0.0, 0.0, (0.0,) * len(market.moves.scenario))  # nothing open
-    )
-    front = sim.front()
-    dte = (
-        float((front.expiry - market.dates[day]).astype(np.int64))
-        if front is not None
-        else math.nan
-    )
-    return BookRisk(
-        equity=sim.cash + condor_value + hedge_value,
-        cash=sim.cash,
-        delta=delta,
-        gamma=gamma,
-        vega=vega,
-        theta=theta,
-        risk=risk,
-        front_dte=dte,
-        front_expiry=str(front.expiry) if front is not None else None,
-        condors=len(sim.condors),
-        layers=len({h.layer for h in sim.hedges}),  # a layer may span months
-        hedge_notional=notional,
-        condor_value=condor_value,
-        hedge_value=hedge_value,
-        notional_by_month=tuple(by_month),
-    )
+class Marks:
+    """The book's marks and risk on each day (:meth:`on`), summed once per change of the book.
+
+    Between two trades the book holds the same positions, so its sums over them — greeks,
+    values, notional by month, the values under every SPX move and what :func:`grid_risk`
+    reads off them — are computed for the coming days in one vectorised pass, and a day
+    only reads its row. A trade (``Simulator.version``) starts a new pass. Each figure is
+    the same sum, in the same order, of the same per-position numbers as a day-by-day sum
+    (and of the same types: a Python ``0.0`` where nothing is held), so the rows are equal
+    to the bit (tests/test_marks.py).
+    """
+
+    CHUNK = 64  # days summed per pass: a book that rarely trades still pays as it goes
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        market = sim.market
+        step = market.moves.step
+        # (step · SPX)² per day, as grid_risk computes it (Python floats, then an array).
+        self._hs2 = np.array([(step * s) ** 2 for s in market.spx.tolist()], dtype=np.float64)
+        self._flat = GridRisk(0.0, 0.0, 0.0, (0.0,) * len(market.moves.scenario))
+        self._no_months = (0.0,) * market.curve.price.shape[1]
+        self._span: _Span | None = None
+        self._last: tuple[int, int, BookRisk] | None = None
+
+    def on(self, day: int) -> BookRisk:
+        """The book's :class:`BookRisk` on ``day`` as it stands now."""
+        sim = self.sim
+        last = self._last
+        if last is not None and last[0] == day and last[1] == sim.version:
+            return last[2]  # nothing traded since the last mark of this day
+        span = self._span
+        if span is None or span.version != sim.version or not span.start <= day < span.end:
+            span = self._span = self._sum(day)
+        i = day - span.start
+        condor_value: Any = 0.0
+        hedge_value: Any = 0.0
+        notional: Any = 0.0
+        delta: Any = 0.0
+        gamma: Any = 0.0
+        vega: Any = 0.0
+        theta: Any = 0.0
+        by_month = self._no_months
+        risk = self._flat
+        if span.open:
+            if span.condors:
+                condor_value = span.condor_value[i]
+            if span.hedges:
+                hedge_value, notional = span.hedge_value[i], span.notional[i]
+                if span.any_month[i]:
+                    row, hit = span.by_month[i], span.month_hit[i]
+                    by_month = tuple(row[k] if hit[k] else 0.0 for k in range(len(hit)))
+            delta, gamma, vega, theta = span.delta[i], span.gamma[i], span.vega[i], span.theta[i]
+            risk = GridRisk(span.gamma_down[i], span.gamma_up[i], span.lowest[i], span.scenario[i])
+        out = BookRisk(
+            equity=sim.cash + condor_value + hedge_value,
+            cash=sim.cash,
+            delta=delta,
+            gamma=gamma,
+            vega=vega,
+            theta=theta,
+            risk=risk,
+            front_dte=span.front_dte[i] if span.front_expiry is not None else math.nan,
+            front_expiry=span.front_expiry,
+            condors=span.condors,
+            layers=span.layers,
+            hedge_notional=notional,
+            condor_value=condor_value,
+            hedge_value=hedge_value,
+            notional_by_month=by_month,
+        )
+        self._last = (day, sim.version, out)
+        return out
+
+    # Long: one pass over every open position, each figure of BookRisk in one place.
+    def _sum(self, day: int) -> _Span:
+        """Sum the open positions' rows from ``day`` to the first expiry (or CHUNK days)."""
+        sim, market = self.sim, self.sim.market
+        months = market.curve.price.shape[1]
+        positions: list[CondorPos | HedgePos] = [*sim.condors, *sim.hedges]
+        end = min(day + self.CHUNK, len(market))
+        for p in positions:
+            end = min(end, p.valuation.start + len(p.valuation))
+        assert end > day, "a position is marked after its last valued day"
+        n = end - day
+        span = _Span(sim.version, day, end, len(sim.condors), len(sim.hedges))
+        span.open = bool(positions)
+        span.layers = len({h.layer for h in sim.hedges})  # a layer may span months
+        front = sim.front()
+        if front is not None:
+            span.front_expiry = str(front.expiry)
+            days = (front.expiry - market.dates[day:end]).astype(np.int64)
+            span.front_dte = days.astype(np.float64).tolist()
+        if not positions:
+            return span
+        zeros = np.zeros(n)
+        delta, gamma, vega, theta = zeros, zeros, zeros, zeros
+        condor_value, hedge_value, notional = zeros, zeros, zeros
+        values = np.zeros((n, len(market.moves.moves)))
+        by_month = np.zeros((n, months))
+        hit = np.zeros((n, months), dtype=bool)
+        rows = np.arange(day, end, dtype=np.intp)
+        for p in positions:
+            v = p.valuation
+            r = slice(day - v.start, end - v.start)
+            q = p.quantity
+            # The day-by-day sum's order: 0.0 + each position's term, positions in order.
+            delta = delta + v.delta[r] * q  # VIX positions carry zeros: no SPX delta or gamma
+            gamma = gamma + v.gamma[r] * q
+            vega = vega + v.vega[r] * q
+            theta = theta + v.theta[r] * q
+            values = values + v.grid[r] * q
+            if isinstance(p, CondorPos):
+                condor_value = condor_value + v.value[r] * q
+                continue
+            hedge_value = hedge_value + v.value[r] * q
+            if p.kind == "future":
+                n_p = abs(q) * VIX_FUTURE_MULTIPLIER * v.mark[r]
+            else:
+                n_p = abs(q) * VIX_OPTION_MULTIPLIER * market.futures_price(rows, p.expiry)
+            notional = notional + n_p
+            # The month it is in on each day: the first on the curve with its expiry.
+            match = market.curve.expiry[day:end] == p.expiry
+            found = np.flatnonzero(match.any(axis=1))
+            slot = match[found].argmax(axis=1)
+            by_month[found, slot] += n_p[found]
+            hit[found, slot] = True
+        span.delta, span.gamma, span.vega, span.theta = delta, gamma, vega, theta
+        span.condor_value, span.hedge_value, span.notional = condor_value, hedge_value, notional
+        span.by_month, span.month_hit = by_month, hit
+        span.any_month = cast(list[bool], hit.any(axis=1).tolist())
+        risk = grid_risk_rows(values, market.moves, self._hs2[day:end])
+        span.gamma_down, span.gamma_up, span.lowest, span.scenario = risk
+        return span
 
 
-def rules_state(sim: Simulator, day: int, risk: BookRisk, last_fired: dict[str, dt.date]) -> State:
-    """The :class:`~alvh_dsl.lang.state.State` the rules see on ``day`` (unvalidated)."""
+class _Span:
+    """One pass of :class:`Marks`: the book's sums on days ``start`` … ``end − 1``, for as
+    long as it holds what it held at ``version``."""
+
+    def __init__(self, version: int, start: int, end: int, condors: int, hedges: int) -> None:
+        self.version, self.start, self.end = version, start, end
+        self.condors, self.hedges = condors, hedges
+        self.open = False
+        self.layers = 0
+        self.front_expiry: str | None = None
+        self.front_dte: list[float] = []
+        empty = np.zeros(0)
+        self.delta = self.gamma = self.vega = self.theta = empty
+        self.condor_value = self.hedge_value = self.notional = empty
+        self.by_month = np.zeros((0, 0))
+        self.month_hit = np.zeros((0, 0), dtype=bool)
+        self.any_month: list[bool] = []
+        self.gamma_down: list[float] = []
+        self.gamma_up: list[float] = []
+        self.lowest: list[float] = []
+        self.scenario: list[tuple[float, ...]] = []
+
+
+def rules_state(
+    sim: Simulator, day: int, risk: BookRisk, last_fired: dict[str, dt.date]
+) -> PlainState:
+    """The state the rules see on ``day``, as plain data
+    (:class:`~alvh_dsl.lang.plain.PlainState`; ``.model()`` is its
+    :class:`~alvh_dsl.lang.state.State`)."""
     m = sim.market
+    pydates = m.pydates
     condors = []
     for c in sim.condors:
         v = c.valuation
-        r = v.row(day)
+        r = day - v.start
         p = v.points
         condors.append(
-            construct(
-                StateCondor,
-                id=c.id,
-                expiry=_date(c.expiry),
-                quantity=c.quantity,
-                long_put=c.strikes[0],
-                short_put=c.strikes[1],
-                short_call=c.strikes[2],
-                long_call=c.strikes[3],
-                credit=c.credit,
-                mark=float(v.mark[r]),
-                pnl=None,
-                entry_date=m.pydates[c.opened],
-                target_delta=c.target_delta,
-                greeks=construct(
-                    Greeks,
-                    delta=float(p["delta"][r]),
-                    gamma=float(p["gamma"][r]),
-                    theta=float(p["theta"][r]),
-                    vega=float(p["vega"][r]),
-                ),
+            PlainCondor(
+                c.id, _date(c.expiry), c.quantity, c.strikes, c.credit, float(v.mark[r]),
+                pydates[c.opened], c.target_delta,
+                PlainGreeks(float(p["delta"][r]), float(p["gamma"][r]), float(p["theta"][r]),
+                            float(p["vega"][r])),
             )
+        )  # fmt: skip
+    hedges = [
+        PlainHedge(
+            h.id, h.layer, h.kind, h.quantity, _date(h.expiry), h.lower, h.upper, h.entry_price,
+            float(h.valuation.mark[day - h.valuation.start]), pydates[h.opened],
         )
-    hedges = []
-    for h in sim.hedges:
-        r = h.valuation.row(day)
-        hedges.append(
-            construct(
-                HedgeLayer,
-                id=h.id,
-                layer=h.layer,
-                kind=h.kind,
-                quantity=h.quantity,
-                expiry=_date(h.expiry),
-                month=None,
-                lower=h.lower,
-                upper=h.upper,
-                entry_price=h.entry_price,
-                mark=float(h.valuation.mark[r]),
-                notional=None,
-                entry_date=m.pydates[h.opened],
-            )
-        )
-    vvix = float(m.vvix[day])
-    market = construct(
-        Market,
-        SPX=float(m.spx[day]),
-        VIX=float(m.vix[day]),
-        VVIX=vvix if math.isfinite(vvix) else None,
-        futures=m.quotes(day),
-    )
-    return construct(
-        State,
-        date=m.pydates[day],
-        market=market,
-        history=None,
-        condors=condors,
-        hedges=hedges,
-        greeks=construct(
-            Greeks, delta=risk.delta, gamma=risk.gamma, theta=risk.theta, vega=risk.vega
-        ),
-        equity=risk.equity,
-        cash=risk.cash,
-        last_fired=last_fired,
-    )
+        for h in sim.hedges
+    ]  # fmt: skip
+    greeks = PlainGreeks(risk.delta, risk.gamma, risk.theta, risk.vega)
+    return PlainState(
+        pydates[day], m.plain_market(day), condors, hedges, greeks, risk.equity, risk.cash,
+        last_fired,
+    )  # fmt: skip
 
 
 def with_history(state: State, source: SeriesSource, day: int) -> State:
@@ -205,7 +264,12 @@ def with_history(state: State, source: SeriesSource, day: int) -> State:
     return State.model_validate(data)
 
 
+_DATES: dict[np.datetime64, dt.date] = {}  # expiries repeat on every day a position lives
+
+
 def _date(value: np.datetime64) -> dt.date:
-    out = value.astype("datetime64[D]").item()
-    assert isinstance(out, dt.date)
+    out = _DATES.get(value)
+    if out is None:
+        out = _DATES[value] = value.astype("datetime64[D]").item()
+        assert isinstance(out, dt.date)
     return out

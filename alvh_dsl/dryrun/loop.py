@@ -3,13 +3,15 @@
 Each day:
 
 1. settle what expired (at intrinsic value) and mark the book;
-2. build the :class:`~alvh_dsl.lang.state.State` the rules see and record the book's
-   risk as the rules saw it;
+2. build the state the rules see (plain data: a
+   :class:`~alvh_dsl.lang.plain.PlainState`) and record the book's risk as the rules saw
+   it (:class:`~alvh_dsl.dryrun.book_state.Marks`: summed once per change of the book);
 3. evaluate the rulebook (indicators come from one
    :class:`~alvh_dsl.series.SeriesSource` over the whole history, computed
    once, vectorised: the loop only moves its index);
 4. apply the fired rules' actions in execution order (fills, trades);
-5. record the risk after the actions, and the day.
+5. record the risk after the actions (the same marks unless something traded), and the
+   day.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import math
 from collections.abc import Callable, Collection
 from typing import Any
 
+import numpy as np
+
 from ..lang.evaluate import Book, Decision, ResolvedAction
 from ..lang.state import State
 from ..perf import paused_gc
 from ..series import SeriesSource
 from .actions import apply, is_hedge
-from .book_state import BookRisk, mark, rules_state, with_history
+from .book_state import BookRisk, Marks, rules_state, with_history
 from .config import DryRunConfig
 from .coverage import rule_coverage
 from .market_data import MarketData
@@ -34,7 +38,7 @@ from .simulate import Simulator
 from .statuses import StatusRecorder
 from .summary import summarise
 
-__all__ = ["run_book"]
+__all__ = ["cents", "run_book"]
 
 
 def run_book(
@@ -65,19 +69,20 @@ def run_book(
     columns = [scenario_column(m) for m in market.moves.scenario_moves]
     states: dict[dt.date, State] = {}
     statuses = StatusRecorder(book)  # reads the traces below; evaluates nothing
+    marks = Marks(sim)
     # Tens of thousands of small, acyclic trace records live until the end of the run.
     with paused_gc():
         wanted = set(capture)
         for day in range(len(market)):
             trades_today = len(sim.trades)  # settlements count as the day's trades
             sim.settle(day)
-            before = mark(sim, day)
+            before = marks.on(day)
             state = rules_state(sim, day, before, last_fired)
             source.index = day
             evaluation = book.evaluate(state, trace=True, source=source)
             date = state.date
             if date in wanted:
-                states[date] = with_history(state, source, day)
+                states[date] = with_history(state.model(), source, day)
             seen_fired = state.last_fired  # as the rules saw it (before today's fills)
             for d in evaluation.decisions:
                 if d.fired:
@@ -91,20 +96,20 @@ def run_book(
                     near = statuses.near_miss(d)
                     if near is not None:
                         decisions.append(_near_miss_record(date, d, near))
-            after = mark(sim, day)
+            after = marks.on(day)
             for t in sim.trades[trades_today:]:
                 side = "condor" if t["instrument"].startswith("SPX") else "hedge"
                 cash_by_side[side] += t["cash_flow"]
             row = _daily_row(
                 market, day, before, after, prev_equity, len(sim.trades) - trades_today
             )
-            row["condor_pnl"] = round(cash_by_side["condor"] + after.condor_value, 2)
-            row["hedge_pnl"] = round(cash_by_side["hedge"] + after.hedge_value, 2)
+            row["condor_pnl"] = cents(cash_by_side["condor"] + after.condor_value)
+            row["hedge_pnl"] = cents(cash_by_side["hedge"] + after.hedge_value)
             for name, b, a in zip(columns, before.risk.scenario, after.risk.scenario, strict=True):
                 row[name] = b
                 row[name + "_after"] = a
             for k, n in enumerate(after.notional_by_month, 1):
-                row[f"hedge_notional_m{k}"] = round(n, 2)
+                row[f"hedge_notional_m{k}"] = cents(n)
             rows.append(row)
             prev_equity = after.equity
             if progress is not None:
@@ -114,6 +119,27 @@ def run_book(
         label, book.name, rows, decisions, sim.trades, summary, states, sim.late_settlements,
         rule_status=statuses.table(), coverage=rule_coverage(book, statuses),
     )  # fmt: skip
+
+
+def cents(x: float) -> float:
+    """``round(x, 2)``, of the same type and to the bit, for a Python or a NumPy float.
+
+    The daily rows round a few NumPy floats every day, and NumPy's scalar ``round`` builds
+    arrays for it (most of a row's cost). NumPy rounds a double to 2 places as
+    ``rint(x · 100) / 100`` (``PyArray_Round``): the same two IEEE operations here, with
+    Python's ``round`` (half to even, as ``rint``) in between and the sign of a zero kept
+    (tests/test_marks.py checks it against NumPy's on ties, zeros, huge and odd values).
+    """
+    if type(x) is float:
+        return round(x, 2)
+    y = float(x) * 100.0
+    if y - y != 0.0:  # NaN or infinite: NumPy's own
+        return round(x, 2)
+    z = round(y) / 100.0
+    if z == 0.0:
+        z = math.copysign(0.0, y)
+    out: float = np.float64(z)
+    return out
 
 
 def _daily_row(
@@ -135,12 +161,12 @@ def _daily_row(
         "front_expiry": before.front_expiry,
         "condors": after.condors,
         "layers": after.layers,
-        "cash": round(after.cash, 2),
-        "condor_value": round(after.condor_value, 2),
-        "hedge_value": round(after.hedge_value, 2),
-        "equity": round(after.equity, 2),
-        "pnl": round(after.equity - prev_equity, 2),
-        "hedge_notional": round(after.hedge_notional, 2),
+        "cash": cents(after.cash),
+        "condor_value": cents(after.condor_value),
+        "hedge_value": cents(after.hedge_value),
+        "equity": cents(after.equity),
+        "pnl": cents(after.equity - prev_equity),
+        "hedge_notional": cents(after.hedge_notional),
         "delta": before.delta,
         "gamma": before.gamma,
         "vega": before.vega,

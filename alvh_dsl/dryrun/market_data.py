@@ -12,12 +12,14 @@ indicators and ``crosses``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ..lang.plain import PlainMarket, PlainQuote
 from ..market.history import History
 from ..market.pricing import PricingConfig, market_inputs
 from ..market.termstructure import TermStructure, TermStructureConfig, term_structure
@@ -102,7 +104,7 @@ class MarketData:
     moves: MoveSet
     notes: list[str] = field(default_factory=list)
     # Per-day objects shared by the book and its baseline, built on first use.
-    _quotes: dict[int, list[Any]] = field(default_factory=dict)
+    _markets: dict[int, PlainMarket] = field(default_factory=dict)
     _pydates: list[dt.date] | None = None
 
     @property
@@ -112,25 +114,29 @@ class MarketData:
             self._pydates = [d.item() for d in self.dates]
         return self._pydates
 
-    def quotes(self, day: int) -> list[Any]:
-        """The VIX futures months as the state's ``FutureQuote`` list for ``day`` (cached)."""
-        cached = self._quotes.get(day)
+    def plain_market(self, day: int) -> PlainMarket:
+        """The market the rules see on ``day``: closes and the VIX futures months as plain
+        data (:class:`~alvh_dsl.lang.plain.PlainMarket`), cached for the baseline."""
+        cached = self._markets.get(day)
         if cached is None:
-            from ..lang.construct import construct
-            from ..lang.state import FutureQuote
-
             curve = self.curve
-            cached = [
-                construct(
-                    FutureQuote,
-                    month=k + 1,
-                    price=float(curve.price[day, k]) if np.isfinite(curve.price[day, k]) else None,
-                    expiry=curve.expiry[day, k].item(),
-                    modelled=bool(curve.modelled[day, k]),
+            prices = curve.price[day]
+            quotes = [
+                PlainQuote(
+                    k + 1,
+                    float(prices[k]) if np.isfinite(prices[k]) else None,
+                    curve.expiry[day, k].item(),
+                    bool(curve.modelled[day, k]),
                 )
-                for k in range(curve.price.shape[1])
+                for k in range(len(prices))
             ]
-            self._quotes[day] = cached
+            vvix = float(self.vvix[day])
+            cached = self._markets[day] = PlainMarket(
+                float(self.spx[day]),
+                float(self.vix[day]),
+                vvix if math.isfinite(vvix) else None,
+                quotes,
+            )
         return cached
 
     @classmethod
@@ -243,10 +249,10 @@ class MarketData:
         """The price of the VIX future expiring on ``expiry`` on each of ``rows`` (NaN if
         that contract is not on the curve that day)."""
         match = self.curve.expiry[rows] == expiry
-        prices = np.where(match, self.curve.price[rows], np.nan)
-        found = match.any(axis=1)
-        out = np.full(len(rows), np.nan)
-        out[found] = np.nanmax(prices[found], axis=1)
+        # A contract is in one month of a day's curve: its price is that month's.
+        slot = match.argmax(axis=1)
+        prices = self.curve.price[rows, slot]
+        out: FloatArray = np.where(match[np.arange(len(rows)), slot], prices, np.nan)
         return out
 
 

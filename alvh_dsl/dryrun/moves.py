@@ -3,7 +3,7 @@
 :class:`MoveSet` lays out, once per run, the moves of the scenario P&L, the one-sided
 effective-gamma stencils and the gamma-profile grid in one array, so that a position's
 valuation is one vectorised call over all of them and the book's values on a day are one
-sum (:func:`alvh_dsl.dryrun.book_state.mark`). :func:`grid_risk` turns the book's values
+sum (:class:`alvh_dsl.dryrun.book_state.Marks`). :func:`grid_risk` turns the book's values
 into effective gamma and scenario P&L (the method: :mod:`alvh_dsl.dryrun.valuation`).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FloatArray", "GridRisk", "MoveSet", "grid_risk", "scenario_column"]
+__all__ = ["FloatArray", "GridRisk", "MoveSet", "grid_risk", "grid_risk_rows", "scenario_column"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -99,6 +99,31 @@ def grid_risk(values: FloatArray, moves: MoveSet, spx: float) -> GridRisk:
     base = values[moves.zero]
     scenario = tuple(float(v - base) for v in values[moves.scenario])
     return GridRisk(gamma_down, gamma_up, lowest, scenario)
+
+
+def grid_risk_rows(
+    values: FloatArray, moves: MoveSet, hs2: FloatArray
+) -> tuple[list[float], list[float], list[float], list[tuple[float, ...]]]:
+    """:func:`grid_risk` of many days at once: ``values`` is ``[days, moves]``, ``hs2`` each
+    day's ``(step · SPX)²``. Returns Γ↓, Γ↑, the profile minimum and the scenario P&L per
+    day, equal to the bit to :func:`grid_risk` day by day (the same operations on the same
+    numbers; ``min`` keeps Python's rule, the first argument unless the second is lower).
+    """
+    d, u = values[:, moves.down], values[:, moves.up]
+    gamma_down = (2.0 * d[:, 0] - 5.0 * d[:, 1] + 4.0 * d[:, 2] - d[:, 3]) / hs2
+    gamma_up = (2.0 * u[:, 0] - 5.0 * u[:, 1] + 4.0 * u[:, 2] - u[:, 3]) / hs2
+    lowest = np.where(gamma_up < gamma_down, gamma_up, gamma_down)
+    if len(moves.profile):
+        p = values[:, moves.profile]  # [days, points, 3]
+        profile = ((p[:, :, 0] - 2.0 * p[:, :, 1] + p[:, :, 2]) / hs2[:, None]).min(axis=1)
+        lowest = np.where(profile < lowest, profile, lowest)
+    scenario = values[:, moves.scenario] - values[:, moves.zero][:, None]
+    return (
+        gamma_down.tolist(),
+        gamma_up.tolist(),
+        lowest.tolist(),
+        [tuple(row) for row in scenario.tolist()],
+    )
 
 
 def scenario_column(move: float) -> str:

@@ -2,7 +2,7 @@
 
 Positions carry a :class:`~alvh_dsl.dryrun.valuation.Valuation` computed when they open, so
 marking the book on a day is a sum of a few precomputed numbers
-(:func:`alvh_dsl.dryrun.book_state.mark`). Every trade changes cash by exactly its
+(:class:`alvh_dsl.dryrun.book_state.Marks`). Every trade changes cash by exactly its
 recorded cash flow, and
 
     equity = cash + Σ position values (model mid marks)
@@ -46,7 +46,6 @@ from .market_data import MarketData
 from .valuation import (
     Valuation,
     call_prices,
-    condor_leg_prices,
     value_call_spread,
     value_condor,
     value_future,
@@ -55,6 +54,7 @@ from .valuation import (
 __all__ = ["LEG_NAMES", "LEG_SIGNS", "CondorPos", "Fill", "HedgePos", "Simulator"]
 
 LEG_NAMES = ("long put", "short put", "short call", "long call")
+_PUT_CALL = np.array([False, True])  # the short put's and the short call's strike searches
 LEG_SIGNS = (1, -1, -1, 1)
 
 
@@ -124,6 +124,9 @@ class Simulator:
         self._trade_ids = 0
         self._layer_ids = 0
         self.settled = 0
+        #: Bumped by every trade (:meth:`_record`, the one place cash and positions change
+        #: together): the book's marks are cached while it is unchanged (book_state.Marks).
+        self.version = 0
         frame = market.history.frame
         self._settlement_columns = {
             c.split("_")[0]: frame[c].to_numpy(dtype=np.float64) if c in frame else None
@@ -171,6 +174,7 @@ class Simulator:
         }
         self.trades.append(row)
         self.cash += round(cash, 2)
+        self.version += 1
         return row
 
     # ------------------------------------------------------------ condors
@@ -199,10 +203,11 @@ class Simulator:
             p = m.pricing
             kw = {"skew": p.skew, "grid": p.strike_grid, "floor": p.vol_floor}
             args = (m.spx[day], t, m.vix[day], short_delta, m.rate[day], m.dividend[day])
-            sp = float(strike_for_delta(*args, call=False, **kw))
-            sc = float(strike_for_delta(*args, call=True, **kw))
+            sp, sc = (float(k) for k in strike_for_delta(*args, call=_PUT_CALL, **kw))
             strikes = (sp - wings, sp, sc, sc + wings)
-        mids = condor_leg_prices(m, day, expiry, strikes)
+        # Its valuation's first row holds the legs' mids today (condor_leg_prices's numbers).
+        valuation = value_condor(m, day, expiry, strikes)
+        mids = valuation.legs[0]
         slip = self.costs.spx_option_slippage
         comm = self.costs.spx_option_commission * quantity
         credit_mid = float(mids[1] + mids[2] - mids[0] - mids[3])
@@ -224,7 +229,7 @@ class Simulator:
             credit=credit,
             target_delta=short_delta,
             entry_spot=float(m.spx[day]) if entry_spot is None else entry_spot,
-            valuation=value_condor(m, day, expiry, strikes),
+            valuation=valuation,
             rule=rule,
         )
         trade = trade or self.new_trade_id()
@@ -248,8 +253,7 @@ class Simulator:
         action: str,
         trade: str | None = None,
     ) -> Fill:
-        m = self.market
-        mids = condor_leg_prices(m, day, pos.expiry, pos.strikes)
+        mids = pos.valuation.legs[pos.valuation.row(day)]  # condor_leg_prices, precomputed
         slip = self.costs.spx_option_slippage
         comm = self.costs.spx_option_commission * quantity
         trade = trade or self.new_trade_id()
@@ -382,7 +386,14 @@ class Simulator:
         strikes and expiry, or open one in that layer."""
         m = self.market
         expiry = self.vix_expiry(day, month)
-        mids = call_prices(m, day, expiry, (lower, upper))
+        # Spreads are bought (a count of at least one): the layer's long position, if any.
+        existing = self._layer_position(layer, expiry, "call_spread", lower, upper, 1)
+        valuation = None
+        if existing is None:  # valued over its life anyway: row 0 holds call_prices's mids
+            valuation = value_call_spread(m, day, expiry, lower, upper)
+            mids = valuation.legs[0]
+        else:
+            mids = call_prices(m, day, expiry, (lower, upper))
         slip = self.costs.vix_option_slippage
         px_long, px_short = _fill(float(mids[0]), slip), _fill(float(mids[1]), -slip)
         debit = px_long - px_short
@@ -396,11 +407,11 @@ class Simulator:
                     summary=f"a budget of ${budget:,.0f} buys no spread at {debit:.2f}",
                     done=False,
                 )
-        existing = self._layer_position(layer, expiry, "call_spread", lower, upper, count)
         if existing is not None:
             existing.add(count, debit)
             pos = existing  # its valuation (per unit) does not depend on the entry price
         else:
+            assert valuation is not None
             pos = HedgePos(
                 id=self._next_id("S"),
                 layer=layer or self._new_layer(),
@@ -411,7 +422,7 @@ class Simulator:
                 entry_price=debit,
                 lower=lower,
                 upper=upper,
-                valuation=value_call_spread(m, day, expiry, lower, upper),
+                valuation=valuation,
                 rule=rule,
             )
             self.hedges.append(pos)
@@ -466,7 +477,7 @@ class Simulator:
             pos.quantity += qty
         else:
             assert pos.lower is not None and pos.upper is not None
-            mids = call_prices(m, day, pos.expiry, (pos.lower, pos.upper))
+            mids = pos.valuation.legs[pos.valuation.row(day)]  # call_prices, precomputed
             slip = self.costs.vix_option_slippage
             comm = self.costs.vix_option_commission * quantity
             for k, mid, sign in ((pos.lower, mids[0], 1), (pos.upper, mids[1], -1)):

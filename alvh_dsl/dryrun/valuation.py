@@ -34,7 +34,7 @@ grid's moves with centred stencils of the same ``h`` (none of them crosses 0).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -79,6 +79,9 @@ class Valuation:
     theta: FloatArray  # $ per day
     points: dict[str, FloatArray]  # per-unit greeks in points (condors)
     grid: FloatArray  # [days, moves] $ value of one unit under each SPX move
+    #: [days, legs] each leg's mid (points, unsigned) on each day: what
+    #: :func:`condor_leg_prices` / :func:`call_prices` give that day, read at fills.
+    legs: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def __len__(self) -> int:
         return len(self.value)
@@ -130,6 +133,7 @@ def value_condor(
         theta=points["theta"] * dollars,
         points=points,
         grid=value_points * dollars,
+        legs=g.price[:, :, c].T,
     )
 
 
@@ -187,6 +191,7 @@ def value_call_spread(
         theta=theta * VIX_OPTION_MULTIPLIER,
         points={},
         grid=price * VIX_OPTION_MULTIPLIER,
+        legs=g.price[:, :, c].T,
     )
 
 

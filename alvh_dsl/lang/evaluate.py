@@ -35,13 +35,14 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from . import ast as A
 from .check import Analysis, run_checks
 from .compiler import Compiler, reads_history
 from .diagnostics import Diagnostic, sort_key
 from .loader import load_program
+from .plain import StateLike
 from .printer import format_expr
 from .program import Program
 from .runtime import (
@@ -137,21 +138,21 @@ class Book:
     def rule_ids(self) -> list[str]:
         return [r.rule.id for r in sorted(self.rules, key=lambda r: r.order)]
 
-    def snapshot(self, state: State) -> dict[str, Value]:
+    def snapshot(self, state: StateLike) -> dict[str, Value]:
         """The values of every state name the book uses."""
         snap = state.snapshot()
         return {name: snap[name] for name in self.state_names}
 
     def evaluate(
         self,
-        state: State,
+        state: StateLike,
         *,
         trace: bool = True,
         source: HistorySource | None = None,
         disabled: frozenset[str] = frozenset(),
         overrides: Mapping[str, Value] | None = None,
     ) -> Evaluation:
-        """Evaluate every rule against one state.
+        """Evaluate every rule against one state (a State, or the dry-run's PlainState).
 
         ``trace`` records every sub-expression's value (the audit trail).
         ``source`` supplies history (the dry-run passes one for the whole run,
@@ -160,8 +161,8 @@ class Book:
         ``not_met`` with a reason and never fire. ``overrides`` (name → value)
         replace the state's values of those names: a rulebook test's ``set``.
         """
-        if source is None and self._history is not None:
-            source = self._history(state)
+        if source is None and self._history is not None:  # (a PlainState reads as a State)
+            source = self._history(cast(State, state))
         env = Env(state, source)
         for name, get in self._getters:
             env[name] = get(state)

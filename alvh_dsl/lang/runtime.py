@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, Protocol
 
 from . import ast as A
 from .names import INDICATORS
+from .plain import StateLike
 from .state import Snapshot, State, Value
 from .types import split_args
 
@@ -247,7 +248,7 @@ class Env(Snapshot):
 
     __slots__ = ("memo", "source", "trace")
 
-    def __init__(self, state: State, source: HistorySource | None) -> None:
+    def __init__(self, state: StateLike, source: HistorySource | None) -> None:
         Snapshot.__init__(self, state)
         self.source = source
         self.memo: dict[str, Value] = {}

@@ -16,14 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import StateError
 from ..fileio import FileTooLargeError, read_regular_file
 from .diagnostics import Diagnostic, data_span, error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .plain import PlainCondor, PlainHedge, PlainMarket, PlainQuote, PlainState
+
+    StateLike: TypeAlias = "State | PlainState"
 
 SPX_MULTIPLIER = 100.0
 VIX_OPTION_MULTIPLIER = 100.0
@@ -73,7 +79,22 @@ class FutureQuote(_Model):
     modelled: bool = False  # true when the price comes from a model, not the market
 
 
-class Market(_Model):
+class MarketReads:
+    """What the evaluator reads of a market beyond its fields (shared by :class:`Market`
+    and :class:`PlainMarket`)."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:  # the fields of the classes it serves (no fields of its own)
+        futures: Sequence[FutureQuote | PlainQuote]
+
+    def future(self, month: int) -> FutureQuote | PlainQuote | None:
+        for f in self.futures:
+            if f.month == month:
+                return f
+        return None
+
+
+class Market(MarketReads, _Model):
     SPX: float = Field(gt=0)
     VIX: float = Field(gt=0)
     VVIX: float | None = Field(default=None, gt=0)
@@ -86,14 +107,34 @@ class Market(_Model):
             raise ValueError("each VIX futures month may appear once")
         return self
 
-    def future(self, month: int) -> FutureQuote | None:
-        for f in self.futures:
-            if f.month == month:
-                return f
+
+class CondorReads:
+    """A condor's derived values (shared by :class:`Condor` and :class:`PlainCondor`)."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:  # the fields of the classes it serves (no fields of its own)
+        short_put: float
+        long_put: float
+        short_call: float
+        long_call: float
+        credit: float
+        mark: float | None
+        pnl: float | None
+        quantity: int
+
+    @property
+    def width(self) -> float:
+        return max(self.short_put - self.long_put, self.long_call - self.short_call)
+
+    def open_pnl(self) -> float | None:
+        if self.pnl is not None:
+            return self.pnl
+        if self.mark is not None:
+            return (self.credit - self.mark) * SPX_MULTIPLIER * self.quantity
         return None
 
 
-class Condor(_Model):
+class Condor(CondorReads, _Model):
     """An open SPX iron condor. Strikes in index points; credit and mark in points per unit."""
 
     id: str | None = None
@@ -116,19 +157,21 @@ class Condor(_Model):
             raise ValueError("strikes must satisfy long_put < short_put <= short_call < long_call")
         return self
 
+
+class HedgeReads:
+    """A hedge position's derived values (shared by :class:`HedgeLayer` and
+    :class:`PlainHedge`)."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:  # the fields of the classes it serves (no fields of its own)
+        kind: str
+
     @property
-    def width(self) -> float:
-        return max(self.short_put - self.long_put, self.long_call - self.short_call)
-
-    def open_pnl(self) -> float | None:
-        if self.pnl is not None:
-            return self.pnl
-        if self.mark is not None:
-            return (self.credit - self.mark) * SPX_MULTIPLIER * self.quantity
-        return None
+    def multiplier(self) -> float:
+        return VIX_FUTURE_MULTIPLIER if self.kind == "future" else VIX_OPTION_MULTIPLIER
 
 
-class HedgeLayer(_Model):
+class HedgeLayer(HedgeReads, _Model):
     """A VIX hedge position: long (or short) futures, or a long call spread, on one VIX
     month. Positions sharing a ``layer`` are one layer (what one trade opened, part of
     it moved to another month); without ``layer`` each position is its own."""
@@ -161,10 +204,6 @@ class HedgeLayer(_Model):
             raise ValueError("a hedge layer needs its expiry or its month")
         return self
 
-    @property
-    def multiplier(self) -> float:
-        return VIX_FUTURE_MULTIPLIER if self.kind == "future" else VIX_OPTION_MULTIPLIER
-
 
 class History(_Model):
     """Recent daily observations, oldest first. Series names are the language's
@@ -186,21 +225,21 @@ class History(_Model):
         return self
 
 
-class State(_Model):
-    """Everything one evaluation sees."""
+class StateReads:
+    """What the evaluator reads of a state beyond its fields: the front condor, a
+    layer's month and notional, the value of a name. Shared by :class:`State` (the
+    pydantic model of a state file) and :class:`PlainState` (the dry-run's per-day
+    snapshot), so both answer every name the same way."""
 
-    date: dt.date
-    market: Market
-    history: History | None = None
-    condors: list[Condor] = Field(default_factory=list)
-    hedges: list[HedgeLayer] = Field(default_factory=list)
-    greeks: Greeks = Field(default_factory=Greeks, description="book greeks in dollars")
-    equity: float
-    cash: float | None = None
-    last_fired: dict[str, dt.date] = Field(default_factory=dict)
+    __slots__ = ()
+    if TYPE_CHECKING:  # the fields of the classes it serves (no fields of its own)
+        date: dt.date
+        market: Market | PlainMarket
+        condors: Sequence[Condor | PlainCondor]
+        hedges: Sequence[HedgeLayer | PlainHedge]
+        last_fired: Mapping[str, dt.date]
 
-    # ------------------------------------------------------------ derived
-    def front_condor(self) -> Condor | None:
+    def front_condor(self) -> Condor | PlainCondor | None:
         """The open condor with the nearest expiry (``None`` when flat)."""
         condors = self.condors
         if len(condors) <= 1:  # the usual book: answer without building lists
@@ -209,7 +248,7 @@ class State(_Model):
         pool = live or self.condors
         return min(pool, key=lambda c: c.expiry) if pool else None
 
-    def hedge_month(self, layer: HedgeLayer) -> int | None:
+    def hedge_month(self, layer: HedgeLayer | PlainHedge) -> int | None:
         """The VIX month (1 = front) a layer is in today: found by its expiry in the
         futures list when both are known, else the layer's own ``month``."""
         if layer.expiry is not None:
@@ -218,7 +257,7 @@ class State(_Model):
                     return f.month
         return layer.month
 
-    def layer_notional(self, layer: HedgeLayer) -> float | None:
+    def layer_notional(self, layer: HedgeLayer | PlainHedge) -> float | None:
         if layer.notional is not None:
             return layer.notional
         month = self.hedge_month(layer)
@@ -241,7 +280,21 @@ class State(_Model):
     def snapshot(self) -> Snapshot:
         """The values of this state's names, each computed on first use and then kept:
         one evaluation sees one snapshot, and pays only for the names it reads."""
-        return Snapshot(self)
+        return Snapshot(cast("StateLike", self))
+
+
+class State(StateReads, _Model):
+    """Everything one evaluation sees."""
+
+    date: dt.date
+    market: Market
+    history: History | None = None
+    condors: list[Condor] = Field(default_factory=list)
+    hedges: list[HedgeLayer] = Field(default_factory=list)
+    greeks: Greeks = Field(default_factory=Greeks, description="book greeks in dollars")
+    equity: float
+    cash: float | None = None
+    last_fired: dict[str, dt.date] = Field(default_factory=dict)
 
 
 class Snapshot(dict[str, Value]):
@@ -249,10 +302,10 @@ class Snapshot(dict[str, Value]):
 
     __slots__ = ("front", "state")
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: StateLike) -> None:
         # dict.__init__ is not called: an empty dict needs nothing from it.
         self.state = state
-        self.front: Condor | Unknown | None = _NOT_YET
+        self.front: Condor | PlainCondor | Unknown | None = _NOT_YET
 
     def __missing__(self, name: str) -> Value:
         getter = CONDOR_GETTERS.get(name)
@@ -273,12 +326,12 @@ _NOT_YET = Unknown("not computed yet")
 
 
 def _condor_attr(attr: str, label: str | None = None) -> Any:
-    def get(state: State) -> Value:
+    def get(state: StateLike) -> Value:
         return get_with_front(state, state.front_condor())
 
     flat = Unknown(f"{label or f'condor.{attr}'} is unknown: no condor is open")
 
-    def get_with_front(state: State, c: Condor | None) -> Value:
+    def get_with_front(state: StateLike, c: Condor | PlainCondor | None) -> Value:
         if c is None:
             return flat  # shared: an Unknown is never changed once made
         if attr == "DTE":
@@ -303,7 +356,7 @@ def _condor_attr(attr: str, label: str | None = None) -> Any:
 
 
 def _future(month: int) -> Any:
-    def get(state: State) -> Value:
+    def get(state: StateLike) -> Value:
         q = state.market.future(month)
         if q is None or q.price is None:
             return Unknown(f"VIX futures month {month} is not in the state")
@@ -312,14 +365,14 @@ def _future(month: int) -> Any:
     return get
 
 
-def _term_slope(state: State) -> Value:
+def _term_slope(state: StateLike) -> Value:
     m1, m2 = state.market.future(1), state.market.future(2)
     if m1 is None or m2 is None or m1.price is None or m2.price is None:
         return Unknown("VIX.term_slope needs VIX futures months 1 and 2")
     return (m2.price - m1.price) / m1.price
 
 
-def _hedge_notional(state: State) -> Value:
+def _hedge_notional(state: StateLike) -> Value:
     total = 0.0
     for layer in state.hedges:
         n = state.layer_notional(layer)
@@ -330,7 +383,7 @@ def _hedge_notional(state: State) -> Value:
 
 
 def _hedge_month_notional(month: int) -> Any:
-    def get(state: State) -> Value:
+    def get(state: StateLike) -> Value:
         total = 0.0
         for layer in state.hedges:
             if state.hedge_month(layer) != month:
@@ -346,7 +399,7 @@ def _hedge_month_notional(month: int) -> Any:
     return get
 
 
-def _hedge_dte(state: State) -> Value:
+def _hedge_dte(state: StateLike) -> Value:
     expiries = []
     for layer in state.hedges:
         if layer.expiry is not None:

@@ -22,9 +22,10 @@ import numpy as np
 
 from ..lang import ast as A
 from ..lang.names import INDICATORS
+from ..lang.plain import StateLike
 from ..lang.printer import format_expr
 from ..lang.runtime import HistorySource, SeriesReader, SeriesScope
-from ..lang.state import State, Value
+from ..lang.state import Value
 from ..lang.types import split_args
 from . import indicators as ind
 from .indicators import Array
@@ -174,7 +175,7 @@ class NumpyBackend:
 
         return read
 
-    def source(self, state: State) -> SeriesSource:
+    def source(self, state: StateLike) -> SeriesSource:
         return SeriesSource.from_state(state)
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..lang.state import State, Unknown
+from ..lang.plain import StateLike
+from ..lang.state import Unknown
 from .indicators import Array
 
 Series = Array | float
@@ -63,7 +64,7 @@ class SeriesSource:
         return col
 
     @classmethod
-    def from_state(cls, state: State) -> SeriesSource:
+    def from_state(cls, state: StateLike) -> SeriesSource:
         """History from the state, with today's market values as the last observation."""
         dates: list[dt.date] = []
         columns: dict[str, list[float]] = {}
