@@ -174,11 +174,24 @@ def test_report_html_is_self_contained(run_dir: Path) -> None:
     assert "http://" not in page and "https://" not in page
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert "url(" not in page
-    sources = re.findall(r'\bsrc="([^"]*)"', page)
-    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    # The figure is inline SVG (tests/test_report_svg.py reads it): no image to fetch.
+    assert re.findall(r'\bsrc="([^"]*)"', page) == []
     assert re.findall(r'\bhref="([^"]*)"', page) == []
+    assert page.count('<svg class="plot"') == 1 and "<img" not in page
+
+
+def test_report_html_with_the_png_figure(result: DryRunResult, tmp_path: Path) -> None:
+    written = write_run(result, tmp_path / "png", figure="png")
+    page = (written / "report.html").read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page and "<svg" not in page
+    sources = re.findall(r'\bsrc="([^"]*)"', page)
+    assert len(sources) == 1 and sources[0].startswith("data:image/png;base64,")
     png = base64.b64decode(sources[0].split(",", 1)[1])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert png == chart.figure_png(result)
+    with pytest.raises(ValueError, match="figure must be one of svg, png"):
+        write_run(result, tmp_path / "gif", figure="gif")
+    assert not (tmp_path / "gif").exists()
 
 
 def test_report_html_shows_the_figures_and_the_book(result: DryRunResult, run_dir: Path) -> None:
@@ -241,7 +254,7 @@ def test_the_finding_is_at_the_top_of_report_html(result: DryRunResult, run_dir:
     assert f"{cost['premium_pct_of_credit']:.0f}% of the condors' credit" in finding
     at = body.index(f'<div class="finding">{html.escape(finding)}</div>')
     # Before every table and the figure: the first thing after the title.
-    assert at < body.index("<table") < body.index("<img")
+    assert at < body.index("<table") < body.index("<svg")
     assert body.index("<h2>") == body.index("<h2>Finding</h2>")
     # Then the scenario table, the headline move first, its reduction with the interval.
     table = body[body.index("<table", at) : body.index("</table>", at)]
@@ -252,7 +265,7 @@ def test_the_finding_is_at_the_top_of_report_html(result: DryRunResult, run_dir:
     head = next(m for m in scenario["moves"] if m["move"] == scenario["headline_move"])
     reduction = report_text.format_reduction(head["reduction"]["cvar5"])
     assert html.escape(reduction) in table
-    assert body.index("Short effective gamma on the same") < body.index("<img")
+    assert body.index("Short effective gamma on the same") < body.index("<svg")
 
 
 def test_the_finding_is_at_the_top_of_the_terminal_summary(result: DryRunResult) -> None:

@@ -169,6 +169,13 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
     help="Also write state-DATE.json, the state the rules saw that day (replay it with "
     "`alvh eval BOOK --state FILE`). Repeatable.",
 )
+@click.option(
+    "--figure",
+    type=click.Choice(["svg", "png"]),
+    default="svg",
+    show_default=True,
+    help="report.html's figure: inline SVG, drawn without matplotlib, or matplotlib's PNG.",
+)
 @format_option
 @color_option
 def dryrun(
@@ -182,6 +189,7 @@ def dryrun(
     baseline: str,
     out: str | None,
     dump_state: tuple[str, ...],
+    figure: str,
     fmt: str,
     color: str,
 ) -> None:
@@ -210,7 +218,7 @@ def dryrun(
     with progress_bar(sys.stderr.isatty()) as tick:
         result = run_dryrun(loaded, history, config, baseline=base, progress=tick, capture=capture)
     try:
-        written = write_run(result, out_dir, baseline_book=result.baseline_book)
+        written = write_run(result, out_dir, baseline_book=result.baseline_book, figure=figure)
     except OSError as exc:
         fail(f"cannot write {out_dir}: {exc}")
     report = written / "report.html"

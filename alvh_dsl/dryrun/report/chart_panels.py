@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BASE",
     "BOOK",
+    "MARKERS",
+    "MONTH_COLORS",
     "column",
     "dates",
     "drawdown",
@@ -27,8 +29,12 @@ __all__ = [
     "extremes",
     "gamma_bin",
     "gamma_panel",
+    "headline_move",
+    "hedge_months",
     "hedge_notional_panel",
+    "marker_days",
     "market_panel",
+    "move_rows",
     "no_data",
     "pnl_split_panel",
     "scenario_moves_panel",
@@ -40,7 +46,7 @@ BOOK, BASE = "#1f4e79", "#b85c00"
 _MONTHS = 9  # VIX futures months of the daily hedge_notional_mK columns
 # One fixed colour per VIX month, so that a month looks the same in every report: the
 # front month warm (the one a migration empties), later months cooler.
-_MONTH_COLORS = (
+MONTH_COLORS = (
     "#d7301f", "#2b8cbe", "#41ab5d", "#807dba", "#fd8d3c",
     "#1b7837", "#6a51a3", "#969696", "#8c6d31",
 )  # fmt: skip
@@ -103,7 +109,8 @@ def _legend(ax: Any, handles: Any = None, labels: Any = None) -> None:
 # ---------------------------------------------------------------- near-expiry scenario
 
 
-def _headline(result: DryRunResult) -> float:
+def headline_move(result: DryRunResult) -> float:
+    """The SPX move of the headline (the summary's, else the config's), as a fraction."""
     scenario = (result.summary.get("comparison") or {}).get("scenario") or {}
     return float(scenario.get("headline_move", result.config.risk.headline_move))
 
@@ -117,7 +124,7 @@ def scenario_pairs(result: DryRunResult) -> tuple[Any, Any]:
     from ..moves import scenario_column
     from ..summary import near_expiry
 
-    name = scenario_column(_headline(result))
+    name = scenario_column(headline_move(result))
     near = near_expiry(result.run.daily_rows, result.config.risk.near_expiry_dte)
     book = column(result.run, name)[near]
     if result.baseline is None:
@@ -130,7 +137,7 @@ def scenario_scatter_panel(ax: Any, result: DryRunResult) -> None:
     the diagonal (no difference) and the two expected losses (the headline's statistic)."""
     import numpy as np
 
-    move = format_move(_headline(result))
+    move = format_move(headline_move(result))
     ax.set_title(f"Near-expiry P&L under a {move} SPX move, paired by day", loc="left", fontsize=10)
     book, base = scenario_pairs(result)
     if result.baseline is None or not len(book) or not np.isfinite(book).all():
@@ -153,6 +160,18 @@ def scenario_scatter_panel(ax: Any, result: DryRunResult) -> None:
     ax.legend(loc="upper left", fontsize=8)
 
 
+def move_rows(result: DryRunResult) -> tuple[list[Any], str]:
+    """``([(move, book figures, baseline figures or None), ...], dot key)``: the
+    near-expiry scenario figures under every move; the dot key is ``mean_loss`` (the
+    expected loss) or, for a summary without it, ``mean``."""
+    scenario = (result.summary.get("comparison") or {}).get("scenario")
+    if scenario is not None:
+        rows = [(r["move"], r["book"], r["baseline"]) for r in scenario["moves"]]
+    else:
+        rows = [(r["move"], r, None) for r in result.run.summary.get("near_expiry_scenario") or ()]
+    return rows, "mean_loss" if rows and "mean_loss" in rows[0][1] else "mean"
+
+
 def scenario_moves_panel(ax: Any, result: DryRunResult) -> None:
     """Near-expiry CVaR 5 % (bars) and expected loss (dots; the mean where a summary has
     no expected loss) under every move, book and baseline."""
@@ -160,11 +179,7 @@ def scenario_moves_panel(ax: Any, result: DryRunResult) -> None:
 
     ax.set_title("Near-expiry P&L by SPX move: CVaR 5 % and expected loss", loc="left", fontsize=10)
     scenario = (result.summary.get("comparison") or {}).get("scenario")
-    if scenario is not None:
-        rows = [(r["move"], r["book"], r["baseline"]) for r in scenario["moves"]]
-    else:
-        rows = [(r["move"], r, None) for r in result.run.summary.get("near_expiry_scenario") or ()]
-    dot = "mean_loss" if rows and "mean_loss" in rows[0][1] else "mean"
+    rows, dot = move_rows(result)
     if not rows or all(r[1].get(dot) is None for r in rows):
         no_data(ax, "no near-expiry day")
         return
@@ -188,24 +203,31 @@ def scenario_moves_panel(ax: Any, result: DryRunResult) -> None:
 # ------------------------------------------------------------------------ over time
 
 
-def hedge_notional_panel(ax: Any, run: RunResult) -> None:
-    """The hedge's notional by VIX futures month, stacked: migration out of the front
-    month shows as area moving up the stack."""
+def hedge_months(run: RunResult) -> list[tuple[int, Any]]:
+    """``[(VIX month, daily notional), ...]`` for the months ever held (NaN as 0)."""
     import numpy as np
 
-    ax.set_title(
-        "Hedge notional by VIX futures month (after each day's actions)", loc="left", fontsize=10
-    )
-    ax.set_ylabel("notional ($)")
     months = []
     for k in range(1, _MONTHS + 1):
         values = np.nan_to_num(column(run, f"hedge_notional_m{k}"))
         if values.any():
             months.append((k, values))
+    return months
+
+
+def hedge_notional_panel(ax: Any, run: RunResult) -> None:
+    """The hedge's notional by VIX futures month, stacked: migration out of the front
+    month shows as area moving up the stack."""
+
+    ax.set_title(
+        "Hedge notional by VIX futures month (after each day's actions)", loc="left", fontsize=10
+    )
+    ax.set_ylabel("notional ($)")
+    months = hedge_months(run)
     if not months:
         no_data(ax, "no hedge held")
         return
-    colors = [_MONTH_COLORS[k - 1] for k, _ in months]
+    colors = [MONTH_COLORS[k - 1] for k, _ in months]
     ax.stackplot(
         dates(run), *[v for _, v in months], labels=[f"VIX month {k}" for k, _ in months],
         colors=colors, lw=0,
@@ -233,12 +255,18 @@ def pnl_split_panel(ax: Any, run: RunResult, base: RunResult | None) -> None:
 
 
 # kind of applied action → (marker, colour, label, drawn on the VIX line rather than SPX)
-_MARKERS = (
+MARKERS = (
     (("roll_condor",), "v", "#e6550d", "roll", False),
     (("close",), "x", "#31a354", "close", False),
     (("buy_call_spread", "trade_future"), "^", "#756bb1", "hedge bought or sold", True),
     (("shift_hedge",), "D", "#dd1c77", "hedge migration", True),
 )
+
+
+def marker_days(run: RunResult, kinds: tuple[str, ...]) -> list[int]:
+    """The indices into the run's days on which an action of ``kinds`` was applied."""
+    index = {r["date"]: i for i, r in enumerate(run.daily_rows)}
+    return sorted({index[a["date"]] for a in applied_actions(run, kinds) if a["date"] in index})
 
 
 def market_panel(ax: Any, run: RunResult) -> Any:
@@ -255,16 +283,14 @@ def market_panel(ax: Any, run: RunResult) -> Any:
         return ax_vix
     ax.plot(x, spx, color="0.2", lw=0.9, label="SPX (left)")
     ax_vix.plot(x, vix, color="#d95f0e", lw=0.7, alpha=0.8, label="VIX (right)")
-    index = {r["date"]: i for i, r in enumerate(run.daily_rows)}
-    for kinds, marker, color, label, on_vix in _MARKERS:
-        days = sorted({a["date"] for a in applied_actions(run, kinds) if a["date"] in index})
-        if not days:
+    for kinds, marker, color, label, on_vix in MARKERS:
+        at = marker_days(run, kinds)
+        if not at:
             continue
-        at = [index[d] for d in days]
         target, y = (ax_vix, vix) if on_vix else (ax, spx)
         target.scatter(
             x[at], y[at], marker=marker, s=22, color=color, zorder=3, lw=0.8,
-            label=f"{label} ({len(days)} day{'s' if len(days) != 1 else ''})",
+            label=f"{label} ({len(at)} day{'s' if len(at) != 1 else ''})",
         )  # fmt: skip
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax_vix.get_legend_handles_labels()

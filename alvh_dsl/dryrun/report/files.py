@@ -3,7 +3,7 @@
 :func:`write_run` writes one directory::
 
     runs/alvh_core/
-      report.html        one self-contained page (inline CSS, the figure as a data: URI)
+      report.html        one self-contained page (inline CSS, the figure as inline SVG)
       summary.json       the summary figures, book vs baseline, with provenance and config
       daily.parquet      one row per trading day (the ``result.daily`` frame)
       trades.csv         every fill and settlement, one row per leg
@@ -29,11 +29,13 @@ by a killed run (their PID is no live process) are removed by the next run.
 **Deterministic.** Two runs with the same inputs give byte-identical files: no
 timestamps or output paths are written; JSON has sorted keys and Python's shortest
 round-trip float text; the CSV is written cell by cell with the same float text; the
-PNG is rendered by Agg with its ``Software`` metadata removed; Parquet is written by
-pyarrow with fixed options.
+SVG figure writes every coordinate with one decimal (the PNG, with ``figure="png"``, is
+rendered by Agg with its ``Software`` metadata removed); Parquet is written by pyarrow
+with fixed options.
 
 pandas, pyarrow, matplotlib and rich are imported inside functions: importing this
-module costs nothing until a report is written.
+module costs nothing until a report is written, and matplotlib is imported only for
+``figure="png"``.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "BASELINE_FILES",
+    "FIGURE_FORMATS",
     "MANIFEST",
     "MANIFEST_FORMAT",
     "RUN_FILES",
@@ -393,9 +396,27 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _write_contents(result: DryRunResult, root: Path, baseline_book: Book | None) -> None:
+#: The figure formats of report.html: inline SVG (NumPy only, the default) or the
+#: matplotlib PNG as a ``data:`` URI (pays matplotlib's import and text layout).
+FIGURE_FORMATS = ("svg", "png")
+
+
+def _figure(result: DryRunResult, figure: str) -> str | bytes:
+    """The report's figure in ``figure`` format, as :func:`.html.render_html` takes it."""
+    if figure == "png":
+        from .chart import figure_png
+
+        return figure_png(result)
+    from .html import PLOT_ALT
+    from .svg import figure_svg
+
+    return figure_svg(result, PLOT_ALT)
+
+
+def _write_contents(
+    result: DryRunResult, root: Path, baseline_book: Book | None, figure: str
+) -> None:
     """Every output file, in ``root`` (the temporary directory)."""
-    from .chart import figure_png
     from .html import render_html
 
     run = result.run
@@ -415,7 +436,7 @@ def _write_contents(result: DryRunResult, root: Path, baseline_book: Book | None
         _write(root / f"state-{date.isoformat()}.json", state_json(state))
     doc = summary_document(result, baseline_book)
     _write(root / "summary.json", (dumps(doc, indent=2) + "\n").encode())
-    html = render_html(result, doc, figure_png(result), baseline_book)
+    html = render_html(result, doc, _figure(result, figure), baseline_book)
     _write(root / "report.html", html.encode())
     # Last, so that a directory with a manifest holds everything the manifest lists.
     files = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
@@ -429,6 +450,7 @@ def write_run(
     directory: str | os.PathLike[str],
     *,
     baseline_book: Book | None = None,
+    figure: str = "svg",
 ) -> Path:
     """Write the run directory (see the module docstring) and return its path.
 
@@ -436,10 +458,14 @@ def write_run(
     the previous outputs or the new ones, never a mix; on any error nothing is left
     behind but the previous outputs. ``baseline_book``: the loaded baseline book, when
     the baseline is another rulebook, so that its text and hashes are reported too.
+    ``figure``: report.html's figure, ``svg`` (inline, drawn without matplotlib) or
+    ``png`` (the matplotlib figure of :meth:`DryRunResult.plot`).
     Raises :class:`RunDirectoryError` if ``directory`` exists and is not a dry-run's.
     Leftovers of killed runs of the same target are removed first
     (:func:`clean_leftovers`).
     """
+    if figure not in FIGURE_FORMATS:
+        raise ValueError(f"figure must be one of {', '.join(FIGURE_FORMATS)}, not {figure!r}")
     target = Path(directory)
     check_run_directory(target)
     parent = target.parent
@@ -449,7 +475,7 @@ def write_run(
     tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
     old: Path | None = None
     try:
-        _write_contents(result, tmp, baseline_book)
+        _write_contents(result, tmp, baseline_book, figure)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run dir is not

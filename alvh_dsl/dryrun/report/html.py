@@ -1,8 +1,9 @@
 """``report.html``, one self-contained page per dry-run.
 
-The page has inline CSS, the figure as a ``data:image/png;base64`` URI, no script and
-no external URL of any kind, so it opens the same offline, from a mail attachment or an
-archive.
+The page has inline CSS, the figure as inline SVG (or, with ``figure="png"``, a
+``data:image/png;base64`` URI), no script and no external URL of any kind, so it opens
+the same offline, from a mail attachment or an archive. The inline ``<svg>`` has no
+``xmlns`` (an HTML parser puts it in the SVG namespace), so not even that URI is written.
 Every piece of text from the book, the history or the engine goes through
 :func:`html.escape`. Nothing in the page depends on the time or the output path, so it is
 byte-identical across runs with the same inputs.
@@ -60,7 +61,8 @@ code, pre, .hash { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
 .hash { font-size: .8rem; word-break: break-all; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: .8rem; overflow-x: auto;
       font-size: .85rem; line-height: 1.35; }
-img.plot { width: 100%; max-width: 1100px; border: 1px solid #d0d7de; }
+img.plot, svg.plot { width: 100%; max-width: 1100px; height: auto;
+                    border: 1px solid #d0d7de; }
 details > summary { cursor: pointer; color: #0969da; }
 footer { margin-top: 3rem; color: #57606a; font-size: .8rem; }
 """
@@ -457,7 +459,7 @@ def _files(has_base: bool, states: Sequence[str]) -> str:
 def render_html(
     result: DryRunResult,
     doc: dict[str, Any],
-    png: bytes,
+    figure: str | bytes,
     baseline_book: Book | None = None,
 ) -> str:
     """The page, the answer first: title; the finding (paired near-expiry scenario P&L
@@ -465,11 +467,17 @@ def render_html(
     summary figures book vs baseline; stress windows; the market responses used; late
     settlements; rules fired, actions applied, model notes and config, data provenance,
     and the text and hash of every rulebook file. ``doc`` is
-    :func:`~alvh_dsl.dryrun.report.document.summary_document`'s output, ``png`` the figure."""
+    :func:`~alvh_dsl.dryrun.report.document.summary_document`'s output; ``figure`` the
+    figure: an ``<svg>`` element (:func:`~alvh_dsl.dryrun.report.svg.figure_svg`), put
+    in the page as it is, or PNG bytes, put in as a ``data:`` URI."""
     run = doc["run"]
     has_base = result.baseline is not None
     title = f"{run['book']['name']} — dry-run {run['history']['start']} .. {run['history']['end']}"
-    image = base64.b64encode(png).decode("ascii")
+    if isinstance(figure, str):
+        plot = figure
+    else:
+        image = base64.b64encode(figure).decode("ascii")
+        plot = f'<img class="plot" alt="{_e(PLOT_ALT)}" src="data:image/png;base64,{image}">'
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -478,7 +486,7 @@ def render_html(
         _header(result, doc),
         _finding(result),
         "<h2>Plots</h2>",
-        f'<img class="plot" alt="{_e(PLOT_ALT)}" src="data:image/png;base64,{image}">',
+        plot,
         f'<p class="sub">{_e(PLOT_NOTE)}</p>',
         _figures(result),
         _stress(result),
