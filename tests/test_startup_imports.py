@@ -45,20 +45,31 @@ def _modules(body: str, cache: Path) -> set[str]:
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
-def test_alvh_dryrun_imports_only_what_it_runs(tmp_path: Path, cache: Path) -> None:
-    out = tmp_path / "run"
-    body = f"""
+def _dryrun(out: Path, *options: str) -> str:
+    return f"""
 from alvh_dsl.cli.main import main
 sys.argv = ["alvh", "dryrun", "rulebooks/alvh_core.alvh", "--from", "2010-01-04",
-            "--to", "2010-02-26", "--out", {str(out)!r}]
+            "--to", "2010-02-26", "--out", {str(out)!r}, *{list(options)!r}]
 try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
 """
-    modules = _modules(body, cache)
-    assert (out / "report.html").is_file()
-    assert "matplotlib" in modules  # the report's figure is drawn: that one is paid
+
+
+def test_alvh_dryrun_imports_only_what_it_runs(tmp_path: Path, cache: Path) -> None:
+    out = tmp_path / "run"
+    modules = _modules(_dryrun(out), cache)
+    assert '<svg class="plot"' in (out / "report.html").read_text(encoding="utf-8")
+    # The figure is drawn as SVG with NumPy: neither matplotlib nor Pillow is imported.
+    assert not [m for m in (*NEVER, *CALENDARS, "matplotlib", "PIL") if m in modules]
+
+
+def test_the_png_figure_pays_for_matplotlib(tmp_path: Path, cache: Path) -> None:
+    out = tmp_path / "run"
+    modules = _modules(_dryrun(out, "--figure", "png"), cache)
+    assert "data:image/png;base64," in (out / "report.html").read_text(encoding="utf-8")
+    assert "matplotlib" in modules  # asked for: that one is paid
     assert not [m for m in (*NEVER, *CALENDARS) if m in modules]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "WIDTH",
     "Plot",
+    "columns",
     "date_ticks",
     "decimate",
     "height",
@@ -120,7 +121,19 @@ def date_ticks(first: int, last: int) -> list[tuple[int, str]]:
 _MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
-def decimate(px: Any, py: Any, width: float) -> tuple[Any, Any]:
+def columns(px: Any, left: float, width: float) -> tuple[Any, Any]:
+    """The pixel columns of a plot ``width`` wide from ``left`` that sorted x pixels
+    fall in: ``(index of each column's first point, the column's centre)``. The right
+    edge belongs to the last column, so there are at most ``ceil(width)``."""
+    import numpy as np
+
+    last = max(math.ceil(width) - 1, 0)
+    col = np.clip(np.floor(np.asarray(px) - left), 0, last).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    return starts, left + col[starts] + 0.5
+
+
+def decimate(px: Any, py: Any, left: float, width: float) -> tuple[Any, Any]:
     """Pixel coordinates reduced to at most two points per pixel column: the column's
     minimum and maximum, in the order they come. A polyline with more points than its
     plot has pixels draws the same picture, bigger and slower; keeping each column's
@@ -131,8 +144,7 @@ def decimate(px: Any, py: Any, width: float) -> tuple[Any, Any]:
     px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
     if len(px) <= 2 * width:
         return px, py
-    col = np.floor(px).astype(np.int64)
-    starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    starts, centres = columns(px, left, width)
     lo = np.minimum.reduceat(py, starts)
     hi = np.maximum.reduceat(py, starts)
     first, last = py[starts], py[np.r_[starts[1:], len(py)] - 1]
@@ -140,7 +152,7 @@ def decimate(px: Any, py: Any, width: float) -> tuple[Any, Any]:
     # larger y to the smaller one.
     rising = last <= first
     ys = np.column_stack([np.where(rising, hi, lo), np.where(rising, lo, hi)]).ravel()
-    xs = np.repeat(col[starts] + 0.5, 2)
+    xs = np.repeat(centres, 2)
     return xs, ys
 
 
@@ -197,7 +209,7 @@ class Plot:
         edges = np.flatnonzero(np.diff(np.r_[False, ok, False].astype(np.int8)))
         style = f' stroke-dasharray="{dash}"' if dash else ""
         for a, b in zip(edges[::2], edges[1::2], strict=True):
-            px, py = decimate(self.px(xs[a:b]), self.py(ys[a:b]), self.w)
+            px, py = decimate(self.px(xs[a:b]), self.py(ys[a:b]), self.x, self.w)
             self.body.append(
                 f'<polyline fill="none" stroke="{color}" stroke-width="{lw}"{style} '
                 f'stroke-linejoin="round" points="{points(px, py)}"/>'
@@ -223,9 +235,7 @@ class Plot:
         bottom = self.py(np.nan_to_num(np.asarray(lows, dtype=np.float64)))
         px = self.px(xs)
         if len(px) > 2 * self.w:
-            col = np.floor(px).astype(np.int64)
-            starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
-            px = col[starts] + 0.5
+            starts, px = columns(px, self.x, self.w)
             # Screen y grows downwards: the data's max is the pixels' min.
             top = np.minimum.reduceat(top, starts)
             floor = np.maximum if low_by == "min" else np.minimum
