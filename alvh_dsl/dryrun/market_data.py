@@ -120,15 +120,16 @@ class MarketData:
         cached = self._markets.get(day)
         if cached is None:
             curve = self.curve
-            prices = curve.price[day]
+            # One row of each array as Python objects: floats, dates, bools.
+            rows = zip(
+                curve.price[day].tolist(),
+                curve.expiry[day].tolist(),
+                curve.modelled[day].tolist(),
+                strict=True,
+            )
             quotes = [
-                PlainQuote(
-                    k + 1,
-                    float(prices[k]) if np.isfinite(prices[k]) else None,
-                    curve.expiry[day, k].item(),
-                    bool(curve.modelled[day, k]),
-                )
-                for k in range(len(prices))
+                PlainQuote(k, price if math.isfinite(price) else None, expiry, modelled)
+                for k, (price, expiry, modelled) in enumerate(rows, 1)
             ]
             vvix = float(self.vvix[day])
             cached = self._markets[day] = PlainMarket(
