@@ -9,7 +9,7 @@ Modules, in the order a run uses them:
 - :mod:`.valuation`: a position's marks, greeks and effective gamma over its life;
 - :mod:`.simulate`: the simulated book: positions, fills, settlement, the trade log;
 - :mod:`.actions`: what each action of a fired rule does to the book;
-- :mod:`.book_state`: the book's risk on a day, and the State the rules see;
+- :mod:`.book_state`: the book's risk on a day, and the state the rules see;
 - :mod:`.loop`: one book replayed day by day; :mod:`.summary`: its figures;
 - :mod:`.engine`: :func:`run_dryrun`, the book and its :class:`Baseline` on one history;
 - :mod:`.result`: :class:`DryRunResult`; :mod:`.report`: the run directory and report.
