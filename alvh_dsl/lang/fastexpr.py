@@ -67,6 +67,8 @@ _UNARY_SET = {"span", "operand"}
 
 
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+# The fields-set of each (class, fields given) make() has seen: shared as the ones above.
+_FIELD_SETS: dict[tuple[type[BaseModel], tuple[str, ...]], set[str]] = {}
 
 
 def make(cls: type[M], **fields: Any) -> M:
@@ -87,7 +89,11 @@ def make(cls: type[M], **fields: Any) -> M:
     values = defaults.copy()
     values.update(fields)
     _set_dict(obj, values)
-    _set_fields(obj, set(fields))
+    key = (cls, tuple(fields))
+    given = _FIELD_SETS.get(key)
+    if given is None:
+        given = _FIELD_SETS[key] = set(fields)
+    _set_fields(obj, given)
     _set_extra(obj, None)
     _set_private(obj, None)
     return obj
@@ -183,6 +189,7 @@ _UNITS = {
     "pt": "points",
 }
 LITERALS = frozenset({"NUMBER", "UNIT_NUMBER", "PERCENT", "DOLLARS"})
+_LEAVES = LITERALS | {"NAME", "VIX"}
 ANDS = frozenset({"AND", "CONT_AND"})
 _ORS = frozenset({"OR", "CONT_OR"})
 _LEVEL = {
@@ -275,6 +282,14 @@ class ExprParser:
         text = self.values[i]
         kind = self.kinds[i]
         if kind == "NUMBER":
+            if text[0] != "0":  # the commonest: digits as written, no zeros to drop
+                value = float(text)
+                if value > MAX_NUMBER:
+                    raise Refused  # E009
+                w = self.where[i]
+                return make_number(
+                    make_span(self.file, w[0], w[1], w[2], w[3]), value, "bare", text
+                )
             digits, unit = text, "bare"
         elif kind == "PERCENT":
             digits, unit = text[:-1], "percent"
@@ -308,9 +323,12 @@ class ExprParser:
         kinds = self.kinds
         i = self.i
         kind = kinds[i]
-        if kind == "NAME" and kinds[i + 1] != "LPAR":  # the commonest operands first
+        if (kind == "NAME" and kinds[i + 1] != "LPAR") or kind == "VIX":  # commonest first
             self.i = i + 1
-            left: A.ExprNode = make_name(make_span(self.file, *self.where[i]), self.values[i])
+            w = self.where[i]
+            left: A.ExprNode = make_name(
+                make_span(self.file, w[0], w[1], w[2], w[3]), self.values[i]
+            )
         elif kind == "NUMBER" or kind == "UNIT_NUMBER":
             self.i = i + 1
             left = self.number(i)
@@ -360,7 +378,25 @@ class ExprParser:
         """``left`` compared: ``< b``, ``between a and b``, ``crosses above b``."""
         i = self.i
         if kind == "COMP_OP":
-            self.i = i + 1
+            kinds = self.kinds
+            j = i + 1
+            k = kinds[j]
+            if k in _LEAVES and _LEVEL.get(kinds[j + 1], 0) < SUM and kinds[j + 1] != "LPAR":
+                # `a < 5`, `a < b`: the commonest right side, a leaf nothing binds to, read
+                # here rather than by expr(SUM) (no `(` after it: that is a call or refused)
+                self.i = j + 1
+                w = self.where[j]
+                if k == "NAME" or k == "VIX":
+                    right: A.ExprNode = make_name(
+                        make_span(self.file, w[0], w[1], w[2], w[3]), self.values[j]
+                    )
+                else:
+                    right = self.number(j)
+                s = left.span
+                span = make_span(self.file, s.line, s.column, w[2], w[3])
+                node = make_binop(A.Compare, span, self.values[i], left, right)
+                return cast(A.ExprNode, self.tracked(node, left, right) if self.track else node)
+            self.i = j
             right = self.expr(SUM)
             node = make_binop(A.Compare, self.cover(left, right), self.values[i], left, right)
             return cast(A.ExprNode, self.tracked(node, left, right))

@@ -110,36 +110,42 @@ def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the ho
     add_kind, add_value, add_where = kinds.append, values.append, where.append
     pos = 0
     line = 1
-    line_start = 0  # offset of the current line's first character
+    base = -1  # offset of the current line's first character, less one: column = pos - base
     parens = 0
     declaring = False  # the last token handed over was `param`, `define` or `rule`
     for ws, tok in _TOKEN.findall(text):
-        pos += len(ws)
         kind = fixed(tok)
         if kind is not None:  # a keyword or an operator: most tokens
             if declaring:
                 declaring = False
                 if kind in KEYWORD_TYPES:
                     kind = "NAME"
-            column = pos - line_start + 1
-            pos += len(tok)
+            start = pos + len(ws)
+            pos = start + len(tok)
             add_kind(kind)
             add_value(tok)
-            add_where((line, column, line, pos - line_start + 1))
+            add_where((line, start - base, line, pos - base))
             continue
-        if not tok:
-            continue  # the end
-        first = tok[0]
-        column = pos - line_start + 1
-        start_line = line
-        if first > "@":  # a letter or `_`: a name, or a word that declares one
+        pos += len(ws)
+        if tok > "@":  # starts with a letter or `_`: a name, or a word that declares one
+            start = pos
+            pos += len(tok)
             kind = _DECLARING.get(tok)
             if kind is None or declaring:
                 kind = "NAME"
                 declaring = False
             else:
                 declaring = True
-        elif first > "/":  # a digit
+            add_kind(kind)
+            add_value(tok)
+            add_where((line, start - base, line, pos - base))
+            continue
+        if not tok:
+            continue  # the end
+        first = tok[0]
+        column = pos - base
+        start_line = line
+        if first > "/":  # a digit
             last = tok[-1]
             kind = "PERCENT" if last == "%" else "NUMBER" if last in _DIGITS else "UNIT_NUMBER"
             declaring = False
@@ -164,7 +170,7 @@ def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the ho
                     parens -= 1
             if "\n" in tok:
                 line += tok.count("\n")
-                line_start = pos + tok.rindex("\n") + 1
+                base = pos + tok.rindex("\n")
             if kind == "_NL":
                 prev = kinds[-1] if kinds else "_NL"
                 if prev == "_NL" or parens or prev in JOINERS:
@@ -175,13 +181,13 @@ def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the ho
         pos += len(tok)
         add_kind(kind)
         add_value(tok)
-        add_where((start_line, column, line, pos - line_start + 1))
+        add_where((start_line, column, line, pos - base))
     if pos != len(text):
         return None  # a character no terminal matches: Lark reports it
     line_ends.append(len(kinds))
     kinds.append("$END")
     values.append("")
-    where.append((line, pos - line_start + 1, line, pos - line_start + 1))
+    where.append((line, pos - base, line, pos - base))
     return Lexed(kinds, values, where, comments, line_ends)
 
 
