@@ -86,9 +86,7 @@ def make(cls: type[M], **fields: Any) -> M:
             name: info.default for name, info in infos if not info.is_required()
         }
     obj = _new(cls)
-    values = defaults.copy()
-    values.update(fields)
-    _set_dict(obj, values)
+    _set_dict(obj, {**defaults, **fields})
     key = (cls, tuple(fields))
     given = _FIELD_SETS.get(key)
     if given is None:

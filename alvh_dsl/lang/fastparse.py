@@ -67,6 +67,10 @@ def parse_items(text: str, file: str) -> tuple[list[LineItem], list[Comment]] | 
     return items, lexed.comments
 
 
+# Made as tuple.__new__(cls, fields): a NamedTuple's own __new__ is a Python function.
+_tuple = tuple.__new__
+
+
 class _Clause(NamedTuple):
     """A clause as parsed: transform.Clause, its span as positions until one is needed."""
 
@@ -166,9 +170,6 @@ class _Parser(ExprParser):
         """The rule parse._RuleAcc builds from ``head`` and ``clauses``, if it is plain."""
         when = unless = cooldown = None
         actions: list[A.ActionNode] = []
-        pos = head.pos
-        start = (pos[0], pos[1])
-        end = (pos[2], pos[3])
         for clause in clauses:
             kind = clause.kind
             if kind == "when":
@@ -184,14 +185,13 @@ class _Parser(ExprParser):
                     return None  # E304
                 cooldown = clause.expr
             actions.extend(clause.actions)
-            pos = clause.pos
-            if (pos[0], pos[1]) < start:
-                start = (pos[0], pos[1])
-            if (pos[2], pos[3]) > end:
-                end = (pos[2], pos[3])
+        # The clauses come after the head in the text, in order: the span _RuleAcc covers
+        # runs from the head's start to the last clause's end.
+        pos = head.pos
+        end = clauses[-1].pos if clauses else pos
         return make(
             A.Rule,
-            span=make_span(self.file, start[0], start[1], end[0], end[1]),
+            span=make_span(self.file, pos[0], pos[1], end[2], end[3]),
             when=when,
             unless=unless,
             actions=tuple(actions),
@@ -320,13 +320,16 @@ class _Parser(ExprParser):
         clauses = self.clauses() if kinds[self.i] in _CLAUSES else []
         name_where = self.where[name]
         w = self.where[first]
-        return _Head(
-            self.values[name],
-            make_span(self.file, *name_where),
-            title,
-            priority,
-            (w[0], w[1], name_where[2], name_where[3]),
-            clauses,
+        return _tuple(
+            _Head,
+            (
+                self.values[name],
+                make_span(self.file, *name_where),
+                title,
+                priority,
+                (w[0], w[1], name_where[2], name_where[3]),
+                clauses,
+            ),
         )
 
     def clauses(self) -> list[_Clause]:
@@ -344,21 +347,20 @@ class _Parser(ExprParser):
                     end = actions[-1].span
                 else:
                     actions, end = (), expr.span
-                out.append(
-                    _Clause("when", (w[0], w[1], end.end_line, end.end_column), expr, actions)
-                )
+                pos = (w[0], w[1], end.end_line, end.end_column)
+                out.append(_tuple(_Clause, ("when", pos, expr, actions)))
             elif kind == "THEN":
                 self.i += 1
                 actions = self.action_list()
                 end = actions[-1].span
-                out.append(
-                    _Clause("then", (w[0], w[1], end.end_line, end.end_column), None, actions)
-                )
+                pos = (w[0], w[1], end.end_line, end.end_column)
+                out.append(_tuple(_Clause, ("then", pos, None, actions)))
             elif kind == "UNLESS":
                 self.i += 1
                 expr = self.expr()
                 end = expr.span
-                out.append(_Clause("unless", (w[0], w[1], end.end_line, end.end_column), expr))
+                pos = (w[0], w[1], end.end_line, end.end_column)
+                out.append(_tuple(_Clause, ("unless", pos, expr, ())))
             elif kind == "COOLDOWN":
                 i = self.i = first + 1
                 kind = kinds[i]
@@ -370,7 +372,8 @@ class _Parser(ExprParser):
                     raise Refused
                 self.i = i + 1
                 last = self.where[i]
-                out.append(_Clause("cooldown", (w[0], w[1], last[2], last[3]), value))
+                pos = (w[0], w[1], last[2], last[3])
+                out.append(_tuple(_Clause, ("cooldown", pos, value, ())))
             else:
                 return out
 
