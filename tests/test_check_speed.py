@@ -93,3 +93,32 @@ def test_alvh_check_pauses_the_collector_until_the_report_is_out(
     assert result.exit_code == 0, result.output
     assert seen == [False]  # off while the report is written
     assert gc.isenabled()  # and back on afterwards (tests run the CLI in one process)
+
+
+def test_a_name_used_before_its_define_is_typed_from_the_define_on() -> None:
+    # The inferrer keeps each name's type once it is final: not the "unknown yet" of a use
+    # above the define, or the rule below would lose its W204 (a percentage read as 500%).
+    book = (
+        "rule a\n  when s > 5 then close condor\n"
+        "define s = VIX.term_slope\n"
+        "rule b\n  when s > 5 then close condor\n"
+    )
+    w204 = [d.span.line for d in check("t.alvh", text=book) if d.code == "W204"]
+    assert w204 == [5]
+
+
+def test_the_plain_comparison_shortcut_still_reports_what_compare_reports() -> None:
+    # Comparisons of compatible units skip the full comparison check, except a percentage
+    # against a bare number (W204) and anything true/false (E205) or incompatible (E201).
+    book = (
+        "rule a\n  when VIX.term_slope > 5 then close condor\n"
+        "rule b\n  when VIX > 2 days then close condor\n"
+        "rule c\n  when (VIX > 1) > 2 then close condor\n"
+        "rule d\n  when VIX > 20 and VIX.term_slope < 5% then close condor\n"
+    )
+    found = sorted((d.span.line, d.code) for d in check("t.alvh", text=book) if d.code[0] in "EW")
+    assert [(line, code) for line, code in found if code in ("W204", "E201", "E205")] == [
+        (2, "W204"),
+        (4, "E201"),
+        (6, "E205"),
+    ]

@@ -70,9 +70,9 @@ def _atoms(
             op = _NEGATE[expr.op] if negate else expr.op
             lv, rv = an.const(expr.left), an.const(expr.right)
             if lv is None and rv is not None:
-                out.append((format_expr(expr.left), op, rv, expr))
+                out.append((_key(expr.left), op, rv, expr))
             elif rv is None and lv is not None:
-                out.append((format_expr(expr.right), _FLIP[op], lv, expr))
+                out.append((_key(expr.right), _FLIP[op], lv, expr))
         case A.BoolOp() if (expr.op == "and") != negate:
             for o in expr.operands:
                 _atoms(an, o, negate, out, expanding, depth + 1)
@@ -82,13 +82,19 @@ def _atoms(
                 _atoms(an, target.expr, negate, out, expanding | {expr.name}, depth + 1)
         case A.Between() if not negate:
             lo, hi = an.const(expr.low), an.const(expr.high)
-            key = format_expr(expr.value)
+            key = _key(expr.value)
             if lo is not None:
                 out.append((key, ">=", lo, expr))
             if hi is not None:
                 out.append((key, "<=", hi, expr))
         case A.Not():
             _atoms(an, expr.operand, not negate, out, expanding, depth + 1)
+
+
+def _key(expr: A.ExprNode) -> str:
+    """A fact's expression as :func:`format_expr` prints it; a name (the usual case,
+    e.g. `VIX`) prints as itself, without the printer's dispatch."""
+    return expr.name if type(expr) is A.Name else format_expr(expr)
 
 
 Clash = tuple[A.Compare | A.Between | None, A.Compare | A.Between | None]

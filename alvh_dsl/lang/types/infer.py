@@ -188,12 +188,17 @@ class _Inferrer:
         return _ty("num", e.unit, True, True), value
 
     def _compare_node(self, e: A.Compare) -> tuple[Ty, float | None]:
-        op = e.op
-        if op in ("==", "!="):
-            lt, rt = self.infer(e.left), self.infer(e.right)
-            if lt.kind == "bool" and rt.kind == "bool":
+        op, left, right = e.op, e.left, e.right
+        lt, rt = self.infer(left), self.infer(right)
+        if lt.kind == "num" and rt.kind == "num":
+            lu, ru = lt.unit, rt.unit
+            # Numbers of compatible units, not a percentage against a bare number: nothing
+            # for _compare to report (E201, E205, W204), the usual case, e.g. `VIX > 22`.
+            if compatible(lu, ru) and not (lu != ru and {lu, ru} <= _W204_UNITS):
                 return BOOL, None
-        self._compare(e, [e.left, e.right], _QUOTED[op])
+        elif op in ("==", "!=") and lt.kind == "bool" and rt.kind == "bool":
+            return BOOL, None
+        self._compare(e, [left, right], _QUOTED[op])
         return BOOL, None
 
     def _boolop(self, e: A.BoolOp) -> tuple[Ty, float | None]:
