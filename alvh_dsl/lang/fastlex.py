@@ -16,9 +16,9 @@ then the rest, of which only ``COMP_OP`` and ``EQUAL`` can both match at one pla
 (``==``), and ``COMP_OP`` comes first as the wider. Keywords are not terminals of their
 own but ``NAME``s that equal a keyword, as Lark's lexer re-types them.
 
-One ``re.findall`` call cuts the whole text; any character no terminal matches leaves
-a gap, found by adding up the lengths, and the text is refused (``None``): Lark then
-reads it and reports the error. ``tests/test_fastparse.py`` holds the stream equal to
+One ``re.split`` call cuts the whole text; any character no terminal matches is left
+in a gap between tokens, where only blanks may be, and the text is refused (``None``):
+Lark then reads it and reports the error. ``tests/test_fastparse.py`` holds the stream equal to
 Lark's own.
 """
 
@@ -45,9 +45,11 @@ _TERMINALS = [
     r"<=|>=|==|!=|<|>",  # COMP_OP
     r"[=+\-*/(),.]",  # EQUAL PLUS MINUS STAR SLASH LPAR RPAR COMMA DOT
 ]
-# Whitespace (the ignored WS terminal) is taken with the token after it, and `\Z` takes
-# the whitespace at the very end: one (whitespace, token) pair per token.
-_TOKEN = re.compile(r"([ \t\f]*)(" + "|".join(_TERMINALS) + r"|\Z)")
+# re.split cuts the text into [gap, token, gap, token, ..., gap]: no terminal starts with
+# a blank, so each gap is the whitespace (the ignored WS terminal) before a token, unless
+# a character no terminal matches is in it. Strings only, no tuple per token (findall's).
+_TOKEN = re.compile("(" + "|".join(_TERMINALS) + ")")
+_BLANKS = " \t\f"
 
 _FIXED: dict[str, str] = {kw: kw.upper() for kw in KEYWORDS}
 _FIXED.update(
@@ -113,7 +115,13 @@ def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the ho
     base = -1  # offset of the current line's first character, less one: column = pos - base
     parens = 0
     declaring = False  # the last token handed over was `param`, `define` or `rule`
-    for ws, tok in _TOKEN.findall(text):
+    parts = _TOKEN.split(text)
+    if "".join(parts[::2]).strip(_BLANKS):
+        return None  # a character no terminal matches: Lark reports it
+    pairs = iter(parts)
+    # zip hands back the same tuple each time (it is unpacked at once): one per text. The
+    # last gap, the blanks at the very end, is left over.
+    for ws, tok in zip(pairs, pairs, strict=False):
         kind = fixed(tok)
         if kind is not None:  # a keyword or an operator: most tokens
             if declaring:
@@ -140,8 +148,6 @@ def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the ho
             add_value(tok)
             add_where((line, start - base, line, pos - base))
             continue
-        if not tok:
-            continue  # the end
         first = tok[0]
         column = pos - base
         start_line = line
@@ -182,8 +188,7 @@ def lex(text: str) -> Lexed | None:  # Long: one loop over every token is the ho
         add_kind(kind)
         add_value(tok)
         add_where((start_line, column, line, pos - base))
-    if pos != len(text):
-        return None  # a character no terminal matches: Lark reports it
+    pos += len(parts[-1])  # the blanks at the very end
     line_ends.append(len(kinds))
     kinds.append("$END")
     values.append("")
