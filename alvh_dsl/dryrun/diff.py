@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ..lang.evaluate import Book, Evaluation
-from ..lang.state import State
+from ..lang.plain import PlainState, StateLike
 from .config import DryRunConfig
 from .loop import run_book
 from .market_data import MarketData, series_source
@@ -170,12 +170,12 @@ class _Recorder:
         self.book = book
         self.name = book.name
         self.rule_ids = book.rule_ids
-        self.states: list[tuple[State, dict[str, dt.date]]] = []
+        self.states: list[tuple[StateLike, dict[str, dt.date]]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.book, name)  # everything else the loop may read, as the book has it
 
-    def evaluate(self, state: State, **kwargs: Any) -> Evaluation:
+    def evaluate(self, state: StateLike, **kwargs: Any) -> Evaluation:
         # The loop hands every day the same last_fired dict and updates it afterwards.
         self.states.append((state, dict(state.last_fired)))
         return self.book.evaluate(state, **kwargs)
@@ -183,9 +183,13 @@ class _Recorder:
     def decisions_on(self, day: int, market: MarketData, source: Any) -> dict[str, dict[str, Any]]:
         state, last_fired = self.states[day]
         source.index = day
-        evaluation = self.book.evaluate(
-            state.model_copy(update={"last_fired": last_fired}), trace=True, source=source
+        # The loop's state is plain data (lang/plain.py); a State (a test's) is copied.
+        day_state = (
+            state.with_last_fired(last_fired)
+            if isinstance(state, PlainState)
+            else state.model_copy(update={"last_fired": last_fired})
         )
+        evaluation = self.book.evaluate(day_state, trace=True, source=source)
         return {d.rule: d.to_dict() for d in evaluation.decisions}
 
 

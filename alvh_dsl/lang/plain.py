@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .construct import construct
 from .state import (
@@ -116,6 +117,11 @@ class PlainState(StateReads):
 
     __slots__ = ("cash", "condors", "date", "equity", "greeks", "hedges", "last_fired", "market")
     history = None
+    if TYPE_CHECKING:  # the plain kinds of what StateReads declares
+        market: PlainMarket
+        condors: Sequence[PlainCondor]
+        hedges: Sequence[PlainHedge]
+        greeks: PlainGreeks
 
     def __init__(
         self, date: dt.date, market: PlainMarket, condors: Sequence[PlainCondor],
@@ -124,6 +130,13 @@ class PlainState(StateReads):
     ) -> None:  # fmt: skip
         self.date, self.market, self.condors, self.hedges = date, market, condors, hedges
         self.greeks, self.equity, self.cash, self.last_fired = greeks, equity, cash, last_fired
+
+    def with_last_fired(self, last_fired: dict[str, dt.date]) -> PlainState:
+        """The same day with another ``last_fired`` (the loop updates its dict in place)."""
+        return PlainState(
+            self.date, self.market, self.condors, self.hedges, self.greeks, self.equity,
+            self.cash, last_fired,
+        )  # fmt: skip
 
     def model(self) -> State:
         """The :class:`State` of this snapshot (unvalidated: its numbers are the
