@@ -573,3 +573,24 @@ def test_alvh_help_lists_lsp() -> None:
     assert "lsp" in listed.output and "language server" in listed.output
     own = CliRunner().invoke(cli, ["lsp", "--help"])
     assert own.exit_code == 0 and "--stdio" in own.output
+
+
+def test_the_collector_is_paused_until_the_diagnostics_are_sent() -> None:
+    import gc
+
+    server = AlvhServer()
+    seen: list[tuple[str, bool]] = []
+    uri = "file:///book.alvh"
+    from pygls.workspace import Workspace
+
+    server.protocol._workspace = Workspace(None)
+    server.workspace.put_text_document(
+        T.TextDocumentItem(uri=uri, language_id="alvh", version=1, text='rulebook "b"\n')
+    )
+    real_book = server.book
+    server.book = lambda u: (seen.append(("check", gc.isenabled())), real_book(u))[1]  # type: ignore[method-assign]
+    server.text_document_publish_diagnostics = lambda p: seen.append(("send", gc.isenabled()))  # type: ignore[method-assign]
+    assert gc.isenabled()
+    server.publish(uri)
+    assert seen == [("check", False), ("send", False)]
+    assert gc.isenabled()  # and on again afterwards
