@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from . import ast as A
 from .fastlex import Lexed, Where
-from .transform import MAX_NUMBER, MAX_STRING_BYTES, string_value
+from .transform import MAX_NUMBER, MAX_STRING_BYTES, UNIT_OF, string_value
 
 MAX_EXPR_DEPTH = 64
 """As :data:`alvh_dsl.lang.parse.MAX_EXPR_DEPTH`; deeper expressions are left to Lark (E407)."""
@@ -177,15 +177,6 @@ def make_unary(cls: type[A.Node], span: A.Span, operand: A.Node) -> Any:
     return obj
 
 
-_UNITS = {
-    "days": "days",
-    "day": "days",
-    "d": "days",
-    "points": "points",
-    "point": "points",
-    "pts": "points",
-    "pt": "points",
-}
 LITERALS = frozenset({"NUMBER", "UNIT_NUMBER", "PERCENT", "DOLLARS"})
 _LEAVES = LITERALS | {"NAME", "VIX"}
 ANDS = frozenset({"AND", "CONT_AND"})
@@ -297,7 +288,7 @@ class ExprParser:
             end = 0
             while text[end] in "0123456789.":
                 end += 1
-            digits, unit = text[:end], _UNITS[text[end:].lstrip(" \t")]
+            digits, unit = text[:end], UNIT_OF[text[end:].lstrip(" \t")]
         value = float(digits)
         if value > MAX_NUMBER:
             raise Refused  # E009

@@ -130,7 +130,7 @@ LineItem = A.StatementNode | RuleHead | ClauseLine | ErrorLine
 
 
 _UNIT_RE = re.compile(r"(\d+(?:\.\d+)?)[ \t]*([A-Za-z]+)")
-_UNIT_OF = {
+UNIT_OF = {  # the unit words of a number, as written → as the AST names them
     "days": "days",
     "day": "days",
     "d": "days",
@@ -172,7 +172,7 @@ def number(tok: Token) -> A.Number:
     elif kind == "UNIT_NUMBER":
         m = _UNIT_RE.match(text)
         assert m is not None
-        digits, unit = m.group(1), _UNIT_OF[m.group(2)]
+        digits, unit = m.group(1), UNIT_OF[m.group(2)]
     else:
         digits, unit = text, "bare"
     value = float(digits)
