@@ -65,6 +65,23 @@ def atomic_open(
             os.fsync(f.fileno())
 
 
+def cache_dir() -> Path | None:
+    """The project's writable cache directory (``$ALVH_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/alvh-dsl``, else ``~/.cache/alvh-dsl``), created if need be; None
+    when it cannot be used, in which case callers simply do without a cache."""
+    base = os.environ.get("ALVH_CACHE_DIR")
+    if base:
+        path = Path(base)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        path = Path(xdg) / "alvh-dsl" if xdg else Path.home() / ".cache" / "alvh-dsl"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
 class NotRegularFileError(OSError):
     """An input path that is a FIFO, a device, a socket or a directory, not a file."""
 

@@ -31,6 +31,7 @@ import lark
 from lark import Lark
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
+from ..fileio import cache_dir
 from ..perf import paused_gc
 from . import ast as A
 from . import fastparse
@@ -67,20 +68,6 @@ def grammar_path() -> Path:
     raise FileNotFoundError("grammar/alvh.lark not found beside the alvh_dsl package")
 
 
-def _cache_dir() -> Path | None:
-    base = os.environ.get("ALVH_CACHE_DIR")
-    if base:
-        path = Path(base)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        path = Path(xdg) / "alvh-dsl" if xdg else Path.home() / ".cache" / "alvh-dsl"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return path if os.access(path, os.W_OK) else None
-
-
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
     """The LALR parser, built once per process and cached on disk across processes."""
@@ -100,7 +87,7 @@ def parser() -> Lark:
     key = hashlib.sha256(
         (text + lark.__version__ + sys.version.split()[0] + "v1").encode()
     ).hexdigest()[:20]
-    cache = _cache_dir()
+    cache = cache_dir()
     cached = cache / f"grammar-{key}.lark" if cache else None
     if cached is not None and cached.is_file():
         try:

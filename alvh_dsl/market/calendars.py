@@ -32,8 +32,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -41,6 +39,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+
+from ..fileio import atomic_open, cache_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -147,12 +147,9 @@ def _holiday_file(name: str) -> Path | None:
         versions = [version(p) for p in ("pandas_market_calendars", "exchange_calendars")]
     except PackageNotFoundError:
         return None
-    base = os.environ.get("ALVH_CACHE_DIR")
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if base:
-        directory = Path(base)
-    else:
-        directory = Path(xdg) / "alvh-dsl" if xdg else Path.home() / ".cache" / "alvh-dsl"
+    directory = cache_dir()
+    if directory is None:
+        return None
     words = [name, _CALENDAR_FOR[name], *versions, str(FIRST_CONTRACT_MONTH)]
     key = hashlib.sha256(" ".join([*words, str(LAST_CONTRACT_MONTH), "v1"]).encode())
     return directory / f"holidays-{name}-{key.hexdigest()[:20]}.npy"
@@ -160,18 +157,8 @@ def _holiday_file(name: str) -> Path | None:
 
 def _save(path: Path, days: DayArray) -> None:
     """Write ``days`` to ``path`` atomically; a cache that cannot be written is no error."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".holidays-", suffix=".npy")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, days, allow_pickle=False)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    with contextlib.suppress(OSError), atomic_open(path, "wb") as f:
+        np.save(f, days, allow_pickle=False)
 
 
 def _months(year: npt.ArrayLike, month: npt.ArrayLike) -> npt.NDArray[np.datetime64]:
