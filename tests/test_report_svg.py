@@ -18,20 +18,11 @@ from alvh_dsl.dryrun.report.files import write_run
 from alvh_dsl.dryrun.report.html import PLOT_ALT
 from alvh_dsl.dryrun.result import DryRunResult
 
+from .test_report import TITLES  # the matplotlib figure's, in the same order
+
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "rulebooks" / "alvh_core.alvh"
 START, END = "2010-01-01", "2011-06-30"
-# The matplotlib figure's panel titles (tests/test_report.py), in the same order.
-TITLES = [
-    "Near-expiry P&L under a -5% SPX move, paired by day",
-    "Near-expiry P&L by SPX move: CVaR 5 % and expected loss",
-    "Hedge notional by VIX futures month (after each day's actions)",
-    "Cumulative P&L: condors vs hedge",
-    "SPX and VIX, with the trades applied",
-    "Equity",
-    "Drawdown from the running peak",
-    "Effective gamma, weekly extremes (whole-book revaluation, VIX hedges included)",
-]
 
 
 @pytest.fixture(scope="module")

@@ -76,8 +76,9 @@ def _figure(result: DryRunResult) -> Figure:
         hspace=_ROW_GAP / _ROW,
     )  # fmt: skip
     fig.suptitle(title(result), fontsize=13, y=1.0 - 0.12 / height, va="top")
-    panels.scenario_scatter_panel(fig.add_subplot(row[0, 0]), result)
-    panels.scenario_moves_panel(fig.add_subplot(row[0, 1]), result)
+    pair = [fig.add_subplot(row[0, 0]), fig.add_subplot(row[0, 1])]
+    panels.scenario_scatter_panel(pair[0], result)
+    panels.scenario_moves_panel(pair[1], result)
     first = fig.add_subplot(grid[0, 0])
     axes = [first] + [fig.add_subplot(grid[k, 0], sharex=first) for k in range(1, _TIME_PANELS)]
     ax_notional, ax_pnl, ax_market, ax_eq, ax_dd, ax_gamma = axes
@@ -87,6 +88,8 @@ def _figure(result: DryRunResult) -> Figure:
     panels.equity_panel(ax_eq, run, base)
     panels.drawdown_panel(ax_dd, run, base)
     panels.gamma_panel(ax_gamma, run, base, result.config.risk.near_expiry_dte)
+    for ax, name in zip(pair + axes, panels.panel_titles(result), strict=True):
+        ax.set_title(name, loc="left", fontsize=10)
     money = StrMethodFormatter("{x:,.0f}")
     for ax in (ax_notional, ax_pnl, ax_eq, ax_dd):
         ax.yaxis.set_major_formatter(money)

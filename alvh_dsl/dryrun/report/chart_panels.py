@@ -132,13 +132,29 @@ def scenario_pairs(result: DryRunResult) -> tuple[Any, Any]:
     return book, column(result.baseline, name)[near]
 
 
+def panel_titles(result: DryRunResult) -> list[str]:
+    """The figure's eight panel titles, the answer first: one list that the PNG
+    (these panels) and the SVG (:mod:`~alvh_dsl.dryrun.report.svg_panels`) both read,
+    so the two figures cannot name their panels differently."""
+    move = format_move(headline_move(result))
+    return [
+        f"Near-expiry P&L under a {move} SPX move, paired by day",
+        "Near-expiry P&L by SPX move: CVaR 5 % and expected loss",
+        "Hedge notional by VIX futures month (after each day's actions)",
+        "Cumulative P&L: condors vs hedge",
+        "SPX and VIX, with the trades applied",
+        "Equity",
+        "Drawdown from the running peak",
+        f"Effective gamma, {gamma_bin(result.run)}ly extremes "
+        "(whole-book revaluation, VIX hedges included)",
+    ]
+
+
 def scenario_scatter_panel(ax: Any, result: DryRunResult) -> None:
     """Book against baseline under the headline move, one dot per near-expiry day, with
     the diagonal (no difference) and the two expected losses (the headline's statistic)."""
     import numpy as np
 
-    move = format_move(headline_move(result))
-    ax.set_title(f"Near-expiry P&L under a {move} SPX move, paired by day", loc="left", fontsize=10)
     book, base = scenario_pairs(result)
     if result.baseline is None or not len(book) or not np.isfinite(book).all():
         no_data(ax, "no baseline to pair with" if result.baseline is None else "no near-expiry day")
@@ -177,7 +193,6 @@ def scenario_moves_panel(ax: Any, result: DryRunResult) -> None:
     no expected loss) under every move, book and baseline."""
     import numpy as np
 
-    ax.set_title("Near-expiry P&L by SPX move: CVaR 5 % and expected loss", loc="left", fontsize=10)
     scenario = (result.summary.get("comparison") or {}).get("scenario")
     rows, dot = move_rows(result)
     if not rows or all(r[1].get(dot) is None for r in rows):
@@ -219,9 +234,6 @@ def hedge_notional_panel(ax: Any, run: RunResult) -> None:
     """The hedge's notional by VIX futures month, stacked: migration out of the front
     month shows as area moving up the stack."""
 
-    ax.set_title(
-        "Hedge notional by VIX futures month (after each day's actions)", loc="left", fontsize=10
-    )
     ax.set_ylabel("notional ($)")
     months = hedge_months(run)
     if not months:
@@ -237,7 +249,6 @@ def hedge_notional_panel(ax: Any, run: RunResult) -> None:
 
 def pnl_split_panel(ax: Any, run: RunResult, base: RunResult | None) -> None:
     """Cumulative P&L of the condors and of the hedge, their total, and the baseline's."""
-    ax.set_title("Cumulative P&L: condors vs hedge", loc="left", fontsize=10)
     ax.set_ylabel("P&L ($)")
     x = dates(run)
     if not len(x):
@@ -274,7 +285,6 @@ def market_panel(ax: Any, run: RunResult) -> Any:
     hedge trade or a migration was applied. Returns the VIX axes."""
     x = dates(run)
     spx, vix = column(run, "spx"), column(run, "vix")
-    ax.set_title("SPX and VIX, with the trades applied", loc="left", fontsize=10)
     ax.set_ylabel("SPX")
     ax_vix = ax.twinx()
     ax_vix.set_ylabel("VIX")
@@ -300,7 +310,6 @@ def market_panel(ax: Any, run: RunResult) -> Any:
 
 def equity_panel(ax: Any, run: RunResult, base: RunResult | None) -> None:
     """Equity of the book and the baseline, and the starting equity."""
-    ax.set_title("Equity", loc="left", fontsize=10)
     ax.set_ylabel("equity ($)")
     ax.plot(dates(run), column(run, "equity"), color=BOOK, lw=1.2, label="book")
     if base is not None:
@@ -313,7 +322,6 @@ def equity_panel(ax: Any, run: RunResult, base: RunResult | None) -> None:
 
 def drawdown_panel(ax: Any, run: RunResult, base: RunResult | None) -> None:
     """Drawdown from the running peak, book (filled) and baseline."""
-    ax.set_title("Drawdown from the running peak", loc="left", fontsize=10)
     ax.set_ylabel("drawdown ($)")
     ax.fill_between(dates(run), drawdown(run), 0.0, color=BOOK, alpha=0.35, lw=0, label="book")
     if base is not None:
@@ -356,10 +364,6 @@ def gamma_panel(ax: Any, run: RunResult, base: RunResult | None, near_n: int) ->
     import numpy as np
 
     by = gamma_bin(run)
-    ax.set_title(
-        f"Effective gamma, {by}ly extremes (whole-book revaluation, VIX hedges included)",
-        loc="left", fontsize=10,
-    )  # fmt: skip
     ax.set_ylabel("Γ ($ per SPX point²)")
     x = dates(run)
     if not len(x) or np.isnan(column(run, "eff_gamma_short")).all():

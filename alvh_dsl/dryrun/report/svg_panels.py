@@ -403,23 +403,15 @@ def panels(result: DryRunResult) -> list[str]:
 
     run, base = result.run, result.baseline
     top = HEAD
+    names = data.panel_titles(result)
     pair = [
-        Plot(LEFT, top, _PAIR_W, TOP_ROW, _scatter_title(result)),
-        Plot(LEFT + _PAIR_W * 1.4, top, _PAIR_W, TOP_ROW,
-             "Near-expiry P&L by SPX move: CVaR 5 % and expected loss"),
-    ]  # fmt: skip
+        Plot(LEFT, top, _PAIR_W, TOP_ROW, names[0]),
+        Plot(LEFT + _PAIR_W * 1.4, top, _PAIR_W, TOP_ROW, names[1]),
+    ]
     out = [scenario_scatter(result, pair[0]), scenario_moves(result, pair[1])]
     days = data.dates(run).astype(np.int64)
     span = (float(days[0]), float(days[-1])) if len(days) else (0.0, 1.0)
-    by = data.gamma_bin(run)
-    titles = [
-        "Hedge notional by VIX futures month (after each day's actions)",
-        "Cumulative P&L: condors vs hedge",
-        "SPX and VIX, with the trades applied",
-        "Equity",
-        "Drawdown from the running peak",
-        f"Effective gamma, {by}ly extremes (whole-book revaluation, VIX hedges included)",
-    ]
+    titles = names[2:]
     first = top + TOP_ROW + TOP_GAP
     boxes = [
         Plot(LEFT, first + k * (ROW + ROW_GAP), _PLOT_W, ROW, t, span) for k, t in enumerate(titles)
@@ -433,8 +425,3 @@ def panels(result: DryRunResult) -> list[str]:
         gamma(run, base, result.config.risk.near_expiry_dte, boxes[5], True),
     ]
     return out
-
-
-def _scatter_title(result: DryRunResult) -> str:
-    move = format_move(data.headline_move(result))
-    return f"Near-expiry P&L under a {move} SPX move, paired by day"
