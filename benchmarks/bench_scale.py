@@ -8,7 +8,8 @@ then every size again, and with ``OLD_TREE`` old and new side by side as in
 benchmarks/bench_layout.py) and medians reported with the bytes of output: wall time, and
 the command's CPU time (user + system, from ``getrusage``), which the other work of a
 shared machine disturbs far less.
-``SIZES=10000,20000 REPS=3`` chooses the sizes and the repetitions;
+``SIZES=10000,20000 REPS=3`` chooses the sizes and the repetitions, ``PARSERS=fast,lark``
+puts the hand-written parser and Lark side by side (``ALVH_PARSER``);
 ``--write DIR`` only writes the books, e.g. to profile one.
 
 The book is what makes W202 (same-priority conflicts) grow: rules of few priorities,
@@ -76,9 +77,10 @@ def generate(n: int, seed: int = 10) -> str:
     return "\n".join(lines)
 
 
-def run(tree: Path, book: Path) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds and bytes printed of one ``alvh check BOOK``."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def run(tree: Path, book: Path, parser: str = "fast") -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and bytes printed of one ``alvh check BOOK``, parsed by
+    the hand-written parser (``fast``, the default path) or by Lark alone (``lark``)."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "ALVH_PARSER": "" if parser == "fast" else parser}
     cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()", "check", str(book)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -101,6 +103,13 @@ def main() -> None:
     trees = {"new": HERE}
     if args:
         trees = {"old": Path(args[0]).resolve(), "new": HERE}
+    # PARSERS=fast,lark puts the two parse paths side by side, interleaved like the trees.
+    parsers = os.environ.get("PARSERS", "fast").split(",")
+    sides = {
+        (f"{name} {parser}" if len(parsers) > 1 else name): (tree, parser)
+        for name, tree in trees.items()
+        for parser in parsers
+    }
     reps = int(os.environ.get("REPS", "3"))
     with tempfile.TemporaryDirectory() as tmp:
         books = {n: Path(tmp) / f"scale_{n}.alvh" for n in sizes}
@@ -111,14 +120,14 @@ def main() -> None:
         output: dict[tuple[str, int], int] = {}
         for i in range(reps + 1):  # the first round warms the disk cache and is dropped
             for n, path in books.items():
-                for side, tree in trees.items():
-                    t, cpu, nbytes = run(tree, path)
+                for side, (tree, parser) in sides.items():
+                    t, cpu, nbytes = run(tree, path, parser)
                     if i:
                         times.setdefault((side, n), []).append(t)
                         cpus.setdefault((side, n), []).append(cpu)
                     output[(side, n)] = nbytes
         for n in sizes:
-            for side in trees:
+            for side in sides:
                 key = (side, n)
                 print(
                     f"alvh check, {n:7d} rules  {side}  {statistics.median(times[key]):7.2f} s"
