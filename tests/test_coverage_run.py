@@ -16,6 +16,7 @@ from alvh_dsl.dryrun.statuses import NEAR_MISS_MARGIN
 
 ROOT = Path(__file__).resolve().parents[1]
 NEVER = ROOT / "tests" / "books" / "never_fires.alvh"
+TWO_CLOSERS = ROOT / "tests" / "books" / "two_closers.alvh"  # `second` always superseded
 CORE = ROOT / "rulebooks" / "alvh_core.alvh"
 
 
@@ -115,17 +116,8 @@ def test_near_misses_drop_the_position_gates(core: Any) -> None:
     assert sum(1 for d in near if d["rule"] == "open_condor") < gated / 10
 
 
-def test_a_rule_that_fired_but_never_applied_says_what_became_of_it(tmp_path: Path) -> None:
-    book = tmp_path / "two_closers.alvh"
-    book.write_text(
-        'rulebook "Two closers" version "1"\n'
-        "rule open_condor\n  when condor.count == 0\n"
-        "  then open iron condor near 45 days short delta 0.16 wings 50 points\n"
-        "rule first priority 10\n  when condor.DTE <= 30 days\n  then close condor\n"
-        "rule second\n  when condor.DTE <= 30 days\n  then close condor\n",
-        encoding="utf-8",
-    )
-    result = api.dryrun(book, start="2010-01-04", end="2010-06-30", baseline=None)
+def test_a_rule_that_fired_but_never_applied_says_what_became_of_it() -> None:
+    result = api.dryrun(TWO_CLOSERS, start="2010-01-04", end="2010-06-30", baseline=None)
     second = _entry(result.run.coverage, "second")
     assert second["fired"] > 0 and second["applied"] == 0
     assert second["reason"] == (

@@ -24,6 +24,7 @@ from alvh_dsl.dryrun.why import WhyError, why
 
 ROOT = Path(__file__).resolve().parents[1]
 HEDGE_UP = ROOT / "tests" / "books" / "hedge_up.alvh"
+TWO_CLOSERS = ROOT / "tests" / "books" / "two_closers.alvh"  # `second` always superseded
 CORE = ROOT / "rulebooks" / "alvh_core.alvh"
 
 
@@ -139,16 +140,7 @@ def test_why_false_names_the_value(synthetic: tuple[Any, Path]) -> None:
 
 
 def test_why_superseded_names_the_rule(tmp_path: Path) -> None:
-    book = tmp_path / "two_closers.alvh"
-    book.write_text(
-        'rulebook "Two closers" version "1"\n'
-        "rule open_condor\n  when condor.count == 0\n"
-        "  then open iron condor near 45 days short delta 0.16 wings 50 points\n"
-        "rule first priority 10\n  when condor.DTE <= 30 days\n  then close condor\n"
-        "rule second\n  when condor.DTE <= 30 days\n  then close condor\n",
-        encoding="utf-8",
-    )
-    result = api.dryrun(book, start="2010-01-04", end="2010-03-31", baseline=None)
+    result = api.dryrun(TWO_CLOSERS, start="2010-01-04", end="2010-03-31", baseline=None)
     out = result.write(tmp_path / "run")
     cols = result.run.rule_status
     i = cols["status"].index("superseded")
