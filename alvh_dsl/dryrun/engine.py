@@ -77,6 +77,7 @@ def run_dryrun(
     capture: Collection[dt.date] = (),
     market: MarketData | None = None,
     baseline_run: RunResult | None = None,
+    audit: bool = True,
 ) -> DryRunResult:
     """Replay ``book`` over every day of ``history``, and ``baseline`` (unless None).
 
@@ -87,6 +88,10 @@ def run_dryrun(
     ``baseline_run`` is the baseline's run when the caller already has it: a sweep's
     worker shares one no-hedge baseline between variants that cannot differ in it
     (:func:`~alvh_dsl.dryrun.hedging.baseline_params`); it is used as given.
+    ``audit=False`` replays both runs without their audit trail (a sweep's variant, which
+    keeps only figures: :func:`~alvh_dsl.dryrun.loop.run_book`): no decisions, rule
+    statuses, coverage or stress windows; the days, trades, summaries and comparison are
+    the audited run's.
     """
     config = config or DryRunConfig()
     if baseline_run is not None and baseline is None:
@@ -94,7 +99,7 @@ def run_dryrun(
     if market is None:
         market = build_market(history, config)
     source = series_source(market)
-    run = _replay(book, market, source, config, "book", False, progress, capture)
+    run = _replay(book, market, source, config, "book", False, progress, capture, audit)
     base_run: RunResult | None = None
     notes: list[str] = []
     if baseline is not None:
@@ -108,8 +113,9 @@ def run_dryrun(
             # Indicator arrays are cached per source; a different book gets its own.
             src = source if other is book else series_source(market)
             base_run = _replay(
-                other, market, src, config, baseline.label, baseline.book is None, progress, ()
-            )
+                other, market, src, config, baseline.label, baseline.book is None, progress,
+                (), audit,
+            )  # fmt: skip
     results = [run] if base_run is None else [run, base_run]
     sources = dict(book.program.sources)
     notes = _notes(market, history, results, config) + notes
@@ -125,7 +131,7 @@ def run_dryrun(
         notes=notes + response_notes(market.responses.fits),
         baseline_book=baseline.book if baseline is not None and baseline.book is not book else None,
         comparison=compare(run, base_run, config) if base_run is not None else None,
-        stress_windows=windows(run, base_run, config),
+        stress_windows=windows(run, base_run, config) if audit else [],
         calibration=market.responses.fits,
     )
 
@@ -139,6 +145,7 @@ def _replay(
     no_hedge: bool,
     progress: Callable[[str, int, int], None] | None,
     capture: Collection[dt.date],
+    audit: bool = True,
 ) -> RunResult:
     """One :func:`run_book`, its progress reported under ``label``."""
     tick = None
@@ -150,7 +157,7 @@ def _replay(
 
     return run_book(
         book, market, source, config, label=label, no_hedge=no_hedge, progress=tick,
-        capture=capture,
+        capture=capture, audit=audit,
     )  # fmt: skip
 
 

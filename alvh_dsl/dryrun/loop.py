@@ -51,13 +51,21 @@ def run_book(
     no_hedge: bool = False,
     progress: Callable[[int], None] | None = None,
     capture: Collection[dt.date] = (),
+    audit: bool = True,
 ) -> RunResult:
     """Replay ``book`` over every day of ``market``.
 
     ``capture``: dates whose state (as the rules saw it) is kept in
     ``RunResult.states``, with the recent history included, so that
     ``alvh eval --state`` can replay that day's decisions.
+    ``audit=False`` (a sweep's variant, which writes only figures): no audit trail — the
+    rules are evaluated untraced, and no decisions, rule statuses or coverage are kept
+    (``decisions``, ``rule_status`` and ``coverage`` are empty); the days, trades and
+    summary are the same as an audited run's (``summary["rules_fired"]`` counts the
+    days each rule fired, which is what the coverage's ``fired`` counts).
     """
+    # Long: the day's steps in their order, read top to bottom (docs/performance.md
+    # "The day"); the row and the records are helpers already.
     sim = Simulator(market, config.costs, config.starting_equity)
     last_fired: dict[str, dt.date] = {}
     rows: list[dict[str, Any]] = []
@@ -68,7 +76,8 @@ def run_book(
     cash_by_side = {"condor": 0.0, "hedge": 0.0}  # running Σ cash flows of SPX / VIX trades
     columns = [scenario_column(m) for m in market.moves.scenario_moves]
     states: dict[dt.date, State] = {}
-    statuses = StatusRecorder(book)  # reads the traces below; evaluates nothing
+    # Reads the traces below; evaluates nothing. Not kept without an audit trail.
+    statuses = StatusRecorder(book) if audit else None
     marks = Marks(sim)
     # Tens of thousands of small, acyclic trace records live until the end of the run.
     with paused_gc():
@@ -79,7 +88,10 @@ def run_book(
             before = marks.on(day)
             state = rules_state(sim, day, before, last_fired)
             source.index = day
-            evaluation = book.evaluate(state, trace=True, source=source)
+            # audit=False (a sweep's variant): untraced, and nothing below records
+            # statuses, near misses or decisions — T (traces/statuses) may make the
+            # audited path's recording cheaper, W owns the flag (issue 11 item 5).
+            evaluation = book.evaluate(state, trace=audit, source=source)
             date = state.date
             if date in wanted:
                 states[date] = with_history(state.model(), source, day)
@@ -87,9 +99,12 @@ def run_book(
             for d in evaluation.decisions:
                 if d.fired:
                     rec = _fired_record(sim, day, d, no_hedge, counts, last_fired, date)
-                    decisions.append(rec)
                     fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
-                    statuses.record(date, d, rec["actions"])
+                    if statuses is not None:
+                        decisions.append(rec)
+                        statuses.record(date, d, rec["actions"])
+                    continue
+                if statuses is None:
                     continue
                 statuses.record(date, d, last_fired=seen_fired.get(d.rule))
                 if d.near_miss is not None:
@@ -100,21 +115,18 @@ def run_book(
             for t in sim.trades[trades_today:]:
                 side = "condor" if t["instrument"].startswith("SPX") else "hedge"
                 cash_by_side[side] += t["cash_flow"]
-            row = _daily_row(
-                market, day, before, after, prev_equity, len(sim.trades) - trades_today
-            )
-            row["condor_pnl"] = cents(cash_by_side["condor"] + after.condor_value)
-            row["hedge_pnl"] = cents(cash_by_side["hedge"] + after.hedge_value)
-            for name, b, a in zip(columns, before.risk.scenario, after.risk.scenario, strict=True):
-                row[name] = b
-                row[name + "_after"] = a
-            for k, n in enumerate(after.notional_by_month, 1):
-                row[f"hedge_notional_m{k}"] = cents(n)
-            rows.append(row)
+            trades = len(sim.trades) - trades_today
+            rows.append(_daily_row(market, day, before, after, prev_equity, trades))
+            _finish_row(rows[-1], before, after, cash_by_side, columns)
             prev_equity = after.equity
             if progress is not None:
                 progress(day)
     summary = summarise(rows, sim, counts, fired_by_rule, config)
+    if statuses is None:
+        return RunResult(
+            label, book.name, rows, decisions, sim.trades, summary, states,
+            sim.late_settlements,
+        )  # fmt: skip
     return RunResult(
         label, book.name, rows, decisions, sim.trades, summary, states, sim.late_settlements,
         rule_status=statuses.table(), coverage=rule_coverage(book, statuses),
@@ -187,6 +199,24 @@ def _daily_row(
         "eff_gamma_profile_min_after": a.profile_min,
         "trades": trades,
     }
+
+
+def _finish_row(
+    row: dict[str, Any],
+    before: BookRisk,
+    after: BookRisk,
+    cash_by_side: dict[str, float],
+    columns: list[str],
+) -> None:
+    """The row's keys after ``trades``: each side's P&L, the scenario P&L before and after
+    the actions, the hedge's notional by VIX month."""
+    row["condor_pnl"] = cents(cash_by_side["condor"] + after.condor_value)
+    row["hedge_pnl"] = cents(cash_by_side["hedge"] + after.hedge_value)
+    for name, b, a in zip(columns, before.risk.scenario, after.risk.scenario, strict=True):
+        row[name] = b
+        row[name + "_after"] = a
+    for k, n in enumerate(after.notional_by_month, 1):
+        row[f"hedge_notional_m{k}"] = cents(n)
 
 
 def _fired_record(

@@ -95,6 +95,12 @@ def figures(summary: Mapping[str, Any]) -> dict[str, Any]:
     if coverage:
         fired = sum(1 for rule in coverage if rule.get("fired"))
         out["rule_coverage_pct"] = round(100.0 * fired / len(coverage), 6)
+    elif book.get("rules_fired"):
+        # A run without its audit trail (a sweep's variant) has no coverage; its
+        # per-rule fire counts are the days the coverage's ``fired`` counts.
+        counts = book["rules_fired"].values()
+        fired = sum(1 for n in counts if n)
+        out["rule_coverage_pct"] = round(100.0 * fired / len(counts), 6)
     return out
 
 

@@ -222,7 +222,7 @@ def run_task(task: Task, history: History) -> str:
     shared = BASELINES.get(task.baseline_key) if task.baseline_key is not None else None
     result = run_dryrun(
         book, history, task.config, baseline=baseline, market=_market(task, history),
-        baseline_run=shared,
+        baseline_run=shared, audit=False,
     )  # fmt: skip
     if task.baseline_key is not None and result.baseline is not None:
         if shared is None:
