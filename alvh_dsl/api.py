@@ -166,6 +166,9 @@ class CheckReport:
     members: dict[str, list[str]] = field(default_factory=dict)
     #: files left out by the project configuration's ``exclude`` (so none checked is no error)
     excluded: list[str] = field(default_factory=list)
+    #: the programs checked: ``alvh check`` holds them until it exits (os._exit), as
+    #: freeing a 100,000-rule book's nodes one by one costs more than a second
+    programs: list[Program] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def errors(self) -> int:
@@ -256,9 +259,11 @@ def check_paths(
     unused = sorted(suppressions.unused(), key=sort_key)
     unique = _unique([*projects.diagnostics, *diagnostics, *unused])
     strict = any(projects.for_file(b).config.strict for b in books)
-    return CheckReport(
+    report = CheckReport(
         books, len(files), unique, sources, strict=strict, members=members, excluded=excluded
     )
+    report.programs = programs
+    return report
 
 
 def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

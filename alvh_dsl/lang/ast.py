@@ -19,6 +19,7 @@ the node classes and never list a class's children by hand.
 
 from __future__ import annotations
 
+import operator
 import sys
 import types
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +30,7 @@ from typing import (
     TypeGuard,
     TypeVar,
     Union,
+    cast,
     get_args,
     get_origin,
     overload,
@@ -415,6 +417,71 @@ def _holds_nodes(tp: object) -> tuple[bool, bool]:
     return False, False  # Literal[...] and the like
 
 
+_Getter = Callable[[dict[str, object]], Sequence[Node]]
+_GETTERS: dict[type[Node], _Getter] = {}
+
+
+def _leaf(values: dict[str, object]) -> Sequence[Node]:
+    return _LEAF
+
+
+def _getter(cls: type[Node]) -> _Getter:
+    """A function from a ``cls`` node's ``__dict__`` to its children, made once per class.
+
+    Checking a 100,000-rule book reads the children of every node several times, so the
+    commonest shapes skip the general loop: fields that always hold one node each
+    (``Compare``'s ``left`` and ``right``) are one ``itemgetter`` call, and a lone tuple
+    of nodes (``BoolOp``'s ``operands``) is that tuple itself.
+    """
+    fields = child_fields(cls)
+    found = _GETTERS.get(cls)
+    if found is not None:
+        return found
+    hints = _field_types(cls)
+    always = [name for name, many in fields if not many and not _optional(hints[name])]
+    getter: _Getter
+    if not fields:
+        getter = _leaf
+    elif len(fields) == 1 and fields[0][1] and not _optional(hints[fields[0][0]]):
+        getter = cast(_Getter, operator.itemgetter(fields[0][0]))
+    elif len(always) == len(fields) == 1:
+        only = fields[0][0]
+        getter = lambda values: (cast(Node, values[only]),)  # noqa: E731
+    elif len(always) == len(fields):
+        getter = cast(_Getter, operator.itemgetter(*always))
+    else:
+        getter = _general(fields, {name for name, _ in fields if _optional(hints[name])})
+    _GETTERS[cls] = getter
+    return getter
+
+
+def _optional(tp: object) -> bool:
+    """Can a field of type ``tp`` hold ``None``?"""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is Annotated:
+        return _optional(args[0])
+    if origin is Union or origin is types.UnionType:
+        return any(a is type(None) or _optional(a) for a in args)
+    return tp is None or tp is type(None)
+
+
+def _general(fields: _ChildFields, optional: set[str]) -> _Getter:
+    """The getter of a class with optional fields, written out field by field (no loop
+    over the fields at each call: a rule's children are read for every rule of a book)."""
+    lines = ["def get(values):", "    out = []"]
+    for name, many in fields:
+        value = f"values[{name!r}]"
+        if name in optional:
+            lines += [f"    x = {value}", "    if x is not None:"]
+            lines.append("        out.extend(x)" if many else "        out.append(x)")
+        else:
+            lines.append(f"    out.extend({value})" if many else f"    out.append({value})")
+    lines.append("    return out")
+    scope: dict[str, object] = {}
+    exec("\n".join(lines), scope)  # our own field names, from the class's annotations
+    return cast(_Getter, scope["get"])
+
+
 @overload
 def children(node: ExprNode) -> Sequence[ExprNode]: ...
 @overload
@@ -426,22 +493,10 @@ def children(node: Node) -> Sequence[Node]:
     are its conditions, actions and cooldown, an action's its arguments and
     expiry reference.
     """
-    fields = _CHILD_FIELDS.get(type(node))
-    if fields is None:
-        fields = child_fields(type(node))
-    if not fields:
-        return _LEAF
-    values = node.__dict__
-    out: list[Node] = []
-    for name, many in fields:
-        value = values[name]
-        if value is None:
-            continue
-        if many:
-            out.extend(value)
-        else:
-            out.append(value)
-    return out
+    get = _GETTERS.get(type(node))
+    if get is None:
+        get = _getter(type(node))
+    return get(node.__dict__)
 
 
 @overload
@@ -491,10 +546,11 @@ def action_exprs(action: ActionNode) -> list[ExprNode]:
     """
     out: list[ExprNode] = []
     for child in children(action):
-        if is_expr(child):
-            out.append(child)
-        elif isinstance(child, ByMonth | NearDays):
-            out.append(expiry_expr(child))
+        cls = type(child)
+        if cls in _EXPRS:  # is_expr, inline: this runs for every action of a book
+            out.append(cast(ExprNode, child))
+        elif cls is ByMonth or cls is NearDays:
+            out.append(expiry_expr(cast(ByMonth | NearDays, child)))
     return out
 
 
@@ -502,13 +558,14 @@ def statement_exprs(stmt: StatementNode) -> list[ExprNode]:
     """The top-level expressions of a statement, in field order: a define's body; a rule's
     conditions, action arguments and cooldown. A param's value is a literal, not counted."""
     out: list[ExprNode] = []
-    if isinstance(stmt, Param):
+    if type(stmt) is Param:
         return out
     for child in children(stmt):
-        if is_expr(child):
-            out.append(child)
-        elif is_action(child):
-            out.extend(action_exprs(child))
+        cls = type(child)
+        if cls in _EXPRS:
+            out.append(cast(ExprNode, child))
+        elif cls in _ACTIONS:
+            out.extend(action_exprs(cast(ActionNode, child)))
     return out
 
 

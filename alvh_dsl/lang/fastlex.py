@@ -45,10 +45,29 @@ _TERMINALS = [
     r"<=|>=|==|!=|<|>",  # COMP_OP
     r"[=+\-*/(),.]",  # EQUAL PLUS MINUS STAR SLASH LPAR RPAR COMMA DOT
 ]
+# The same alternatives in the order the regex engine tries them fastest. Only terminals
+# that can start with the same character compete, and those keep Lark's order among
+# themselves: the newline ones (CONT_AND, CONT_OR before _NL), the numbers (UNIT_NUMBER,
+# PERCENT, NUMBER: one alternative, its suffix tried unit first, then `%`, then none: a
+# digit is no unit, so giving up a digit never lets a unit match), COMP_OP before EQUAL.
+# The rest start with characters of their own, so the commonest go first: a name no
+# longer fails six alternatives before its own (a quarter of lex()'s time at 100k rules).
+_FAST_ORDER = [
+    _TERMINALS[6],  # NAME
+    r"[0-9]+(?:\.[0-9]+)?(?:[ \t]*(?:days|day|d|points|point|pts|pt)(?![A-Za-z0-9_])|%)?",
+    _TERMINALS[10],  # COMP_OP
+    _TERMINALS[11],  # EQUAL ... DOT
+    _TERMINALS[0],  # CONT_AND
+    _TERMINALS[1],  # CONT_OR
+    _TERMINALS[8],  # _NL
+    _TERMINALS[7],  # STRING
+    _TERMINALS[9],  # COMMENT
+    _TERMINALS[4],  # DOLLARS
+]
 # re.split cuts the text into [gap, token, gap, token, ..., gap]: no terminal starts with
 # a blank, so each gap is the whitespace (the ignored WS terminal) before a token, unless
 # a character no terminal matches is in it. Strings only, no tuple per token (findall's).
-_TOKEN = re.compile("(" + "|".join(_TERMINALS) + ")")
+_TOKEN = re.compile("(" + "|".join(_FAST_ORDER) + ")")
 _BLANKS = " \t\f"
 
 _FIXED: dict[str, str] = {kw: kw.upper() for kw in KEYWORDS}

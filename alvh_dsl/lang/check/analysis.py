@@ -68,18 +68,25 @@ class Analysis:
         deepest = 0
         names: list[A.Name] = []
         depths: list[int] = []
+        children, name_cls, number_cls = A.children, A.Name, A.Number
         for expr in A.statement_exprs(stmt):
             stack = [(expr, 1)]
+            pop, push = stack.pop, stack.append
             while stack:  # depth first, children in field order: names in source order
-                node, d = stack.pop()
-                if type(node) is A.Name:
-                    names.append(node)
-                    depths.append(d)
+                node, d = pop()
                 if d > deepest:
                     deepest = d
-                kids = A.children(node)
-                if kids:
-                    stack.extend((child, d + 1) for child in reversed(kids))
+                if type(node) is name_cls:
+                    names.append(node)
+                    depths.append(d)
+                elif type(node) is not number_cls:  # the two leaves are most nodes
+                    kids = children(node)
+                    d += 1
+                    if len(kids) == 2:  # most inner nodes: comparisons, arithmetic
+                        push((kids[1], d))
+                        push((kids[0], d))
+                    else:
+                        stack.extend([(k, d) for k in reversed(kids)])
         found = self._shapes[id(stmt)] = (deepest, names, depths)
         return found
 

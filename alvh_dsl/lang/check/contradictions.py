@@ -63,32 +63,38 @@ def _atoms(
     """
     if len(out) > _MAX_ATOMS or depth > MAX_EXPANDED_DEPTH:
         return
-    # The cases are disjoint classes, most common first: a pydantic model's isinstance
-    # that fails costs ten times one that succeeds (its metaclass is an ABCMeta).
-    match expr:
-        case A.Compare():
-            op = _NEGATE[expr.op] if negate else expr.op
-            lv, rv = an.const(expr.left), an.const(expr.right)
-            if lv is None and rv is not None:
-                out.append((_key(expr.left), op, rv, expr))
-            elif rv is None and lv is not None:
-                out.append((_key(expr.right), _FLIP[op], lv, expr))
-        case A.BoolOp() if (expr.op == "and") != negate:
+    # The cases are disjoint classes, most common first, told apart by the exact class: a
+    # pydantic model's isinstance that fails costs ten times one that succeeds (its
+    # metaclass is an ABCMeta), and this runs for every condition of a book.
+    if type(expr) is A.Compare:
+        const = an.types.consts.get
+        left, right = expr.left, expr.right
+        op = _NEGATE[expr.op] if negate else expr.op
+        lv, rv = const(id(left)), const(id(right))
+        if lv is None and rv is not None:
+            out.append((_key(left), op, rv, expr))
+        elif rv is None and lv is not None:
+            out.append((_key(right), _FLIP[op], lv, expr))
+    elif type(expr) is A.BoolOp:
+        if (expr.op == "and") != negate:
             for o in expr.operands:
                 _atoms(an, o, negate, out, expanding, depth + 1)
-        case A.Name():
-            target = an.definitions.get(expr.name)
-            if isinstance(target, A.Define) and expr.name not in expanding:
-                _atoms(an, target.expr, negate, out, expanding | {expr.name}, depth + 1)
-        case A.Between() if not negate:
-            lo, hi = an.const(expr.low), an.const(expr.high)
+    elif type(expr) is A.Name:
+        name = expr.name
+        target = an.definitions.get(name)
+        if type(target) is A.Define and name not in expanding:
+            _atoms(an, target.expr, negate, out, expanding | {name}, depth + 1)
+    elif type(expr) is A.Between:
+        if not negate:
+            const = an.types.consts.get
+            lo, hi = const(id(expr.low)), const(id(expr.high))
             key = _key(expr.value)
             if lo is not None:
                 out.append((key, ">=", lo, expr))
             if hi is not None:
                 out.append((key, "<=", hi, expr))
-        case A.Not():
-            _atoms(an, expr.operand, not negate, out, expanding, depth + 1)
+    elif type(expr) is A.Not:
+        _atoms(an, expr.operand, not negate, out, expanding, depth + 1)
 
 
 def _key(expr: A.ExprNode) -> str:

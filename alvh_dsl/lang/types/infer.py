@@ -162,11 +162,22 @@ class _Inferrer:
         if ty is not None:
             return ty
         # Dispatch on the exact class: a `match` tries isinstance case by case, and a
-        # failed isinstance on a pydantic model costs ~10x a hit (100k-rule books).
-        method = _DISPATCH.get(type(e))
-        ty, const = method(self, e) if method is not None else self._infer(e)
+        # failed isinstance on a pydantic model costs ~10x a hit (100k-rule books). The two
+        # leaves, most nodes, are typed here without a call.
+        const: float | None
+        if type(e) is A.Name:
+            found = self.name_memo.get(e.name)
+            ty, const = found if found is not None else self._name(e)
+        elif type(e) is A.Number:
+            unit = e.unit
+            ty = _NUMBER_TYS.get(unit) or _ty("num", unit, True, True)
+            const = e.value / 100 if unit == "percent" else e.value
+        else:
+            method = _DISPATCH.get(type(e))
+            ty, const = method(self, e) if method is not None else self._infer(e)
         types[key] = ty
-        self.consts[key] = const
+        if const is not None:  # most expressions are not constant: TypeTable.const's default
+            self.consts[key] = const
         return ty
 
     def operand(self, e: A.ExprNode, what: str) -> Ty:
@@ -192,6 +203,8 @@ class _Inferrer:
         lt, rt = self.infer(left), self.infer(right)
         if lt.kind == "num" and rt.kind == "num":
             lu, ru = lt.unit, rt.unit
+            if lu == ru or (ru == "bare" and lu != "percent"):  # `VIX > 22`: the commonest
+                return BOOL, None
             # Numbers of compatible units, not a percentage against a bare number: nothing
             # for _compare to report (E201, E205, W204), the usual case, e.g. `VIX > 22`.
             if compatible(lu, ru) and not (lu != ru and {lu, ru} <= _W204_UNITS):
@@ -472,6 +485,9 @@ def _ty(kind: Literal["num", "bool", "error"], unit: str, series: bool, const: b
         found = _TYS[key] = Ty(kind, unit, series, const)
     return found
 
+
+_NUMBER_TYS: dict[str, Ty] = {u: _ty("num", u, True, True) for u in UNIT_WORDS}
+"""A literal's type, by its unit."""
 
 _DISPATCH: dict[type, Callable[[_Inferrer, Any], tuple[Ty, float | None]]] = {
     # The common node types; the rest go through `_Inferrer._infer`.
