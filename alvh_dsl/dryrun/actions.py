@@ -39,7 +39,7 @@ def apply(sim: Simulator, day: int, rule: str, a: ResolvedAction, no_hedge: bool
     if no_hedge and is_hedge(a):
         return Fill(summary="disabled in the no-hedge baseline", done=False, disabled=True)
     if kind == "open_condor":
-        expiry = resolve_expiry(sim.market.dates[day], args)
+        expiry = _expiry(sim, day, args)
         return sim.open_condor(
             day, expiry, float(args["short_delta"]), float(args["wings"]),
             int(args["quantity"]), rule, a.text,
@@ -75,6 +75,14 @@ def resolve_expiry(day_date: np.datetime64, args: Mapping[str, Any]) -> np.datet
     return expiry
 
 
+def _expiry(sim: Simulator, day: int, args: Mapping[str, Any]) -> np.datetime64:
+    """:func:`resolve_expiry` on ``day``, through the market's cache of SPX expiries (a book
+    that opens or rolls on many days asks for the same few again and again)."""
+    if "month" in args:
+        return sim.market.spx_expiry(day, "month", int(args["month"]))
+    return sim.market.spx_expiry(day, "near", float(args["near_days"]))
+
+
 def _share(quantity: int, fraction: float) -> int:
     """Contracts for a fraction of a position: half up, at least one, at most all."""
     return max(1, min(abs(quantity), math.floor(abs(quantity) * fraction + 0.5)))
@@ -85,7 +93,7 @@ def _roll(sim: Simulator, day: int, rule: str, a: ResolvedAction) -> Fill:
     front = sim.front()
     if front is None:
         return Fill(summary="no condor to roll", done=False)
-    expiry = resolve_expiry(sim.market.dates[day], args)
+    expiry = _expiry(sim, day, args)
     if expiry == front.expiry:
         return Fill(summary=f"the front condor already expires on {expiry}", done=False)
     trade = sim.new_trade_id()

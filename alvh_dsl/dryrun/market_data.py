@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..lang.plain import PlainMarket, PlainQuote
+from ..market.calendars import nearest_expiries, nth_expiries
 from ..market.history import History
 from ..market.pricing import PricingConfig, market_inputs
 from ..market.termstructure import TermStructure, TermStructureConfig, term_structure
@@ -27,7 +28,7 @@ from ..series import SeriesSource
 from .config import RiskSection
 from .moves import FloatArray, MoveSet
 
-__all__ = ["FloatArray", "MarketData", "Responses", "series_source"]
+__all__ = ["ContractDays", "FloatArray", "MarketData", "Responses", "series_source"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,10 @@ class MarketData:
     # Per-day objects shared by the book and its baseline, built on first use.
     _markets: dict[int, PlainMarket] = field(default_factory=dict)
     _pydates: list[dt.date] | None = None
+    # Per contract (VIX expiry) and per SPX expiry rule: look-ups every fill repeats.
+    _contracts: dict[np.datetime64, ContractDays] = field(default_factory=dict)
+    _spx_expiries: dict[tuple[str, float], list[np.datetime64 | None]] = field(default_factory=dict)
+    _vix_factor: FloatArray | None = None
 
     @property
     def pydates(self) -> list[dt.date]:
@@ -215,46 +220,113 @@ class MarketData:
         return len(self.dates)
 
     def vix_factor(self) -> FloatArray:
-        """VIX′ / VIX under each of :attr:`moves`: ``exp(−β·m)``, β by the move's side."""
-        m = self.moves.moves
-        r = self.responses
-        beta = np.where(m < 0, r.beta_down, r.beta_up)
-        return np.asarray(np.exp(-beta * m), dtype=np.float64)
+        """VIX′ / VIX under each of :attr:`moves`: ``exp(−β·m)``, β by the move's side
+        (computed once; the same array every call, not to be written to)."""
+        if self._vix_factor is None:
+            m = self.moves.moves
+            r = self.responses
+            beta = np.where(m < 0, r.beta_down, r.beta_up)
+            self._vix_factor = np.asarray(np.exp(-beta * m), dtype=np.float64)
+        return self._vix_factor
+
+    def contract(self, expiry: np.datetime64) -> ContractDays:
+        """The futures contract expiring on ``expiry`` over every day of the history, built
+        on first use: what :meth:`month_slot`, :meth:`futures_price`, :meth:`dampening`
+        and :meth:`option_vol` read their rows from (the book and its baseline share it)."""
+        found = self._contracts.get(expiry)
+        if found is None:
+            found = self._contracts[expiry] = ContractDays.build(self, expiry)
+        return found
+
+    def spx_expiry(self, day: int, rule: str, value: float) -> np.datetime64:
+        """The SPX monthly expiry of ``rule`` (``"month"``: the ``value``-th; ``"near"``: the
+        one nearest ``value`` days) seen from ``day``: as
+        :func:`~alvh_dsl.dryrun.actions.resolve_expiry` finds it, for every day at once
+        on first use (a book opens and rolls by the same rule on many days)."""
+        key = (rule, value)
+        every = self._spx_expiries.get(key)
+        if every is None:
+            try:
+                every = self._spx_expiries[key] = _spx_expiries(self.dates, rule, value)
+            except ValueError:  # a day outside the calendars: each day on its own, below
+                every = self._spx_expiries[key] = [None] * len(self.dates)
+        found = every[day]
+        if found is None:
+            found = every[day] = _spx_expiries(self.dates[day : day + 1], rule, value)[0]
+        return found
 
     def month_slot(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> npt.NDArray[np.intp]:
         """Which futures month (0 = month 1) the contract expiring on ``expiry`` is on each
         of ``rows``, clipped to the curve's months."""
-        slots = (self.curve.expiry[rows] < expiry).sum(axis=1)
-        clipped: npt.NDArray[np.intp] = np.clip(slots, 0, self.curve.expiry.shape[1] - 1).astype(
-            np.intp
-        )
-        return clipped
+        return self.contract(expiry).slot[rows]
 
     def dampening(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> FloatArray:
         """Per-day weight ``w`` of the contract in the VIX response: its month's."""
-        weights: FloatArray = self.responses.futures[self.month_slot(rows, expiry)]
-        return weights
+        return self.contract(expiry).dampening[rows]
 
     def option_vol(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> FloatArray:
         """Black-76 vol of VIX options on the future expiring on ``expiry``: the month's
         fitted scale × VVIX / 100, or the month's realised vol on days without VVIX."""
-        slot = self.month_slot(rows, expiry)
-        r = self.responses
-        vvix = self.vvix[rows]
-        vol = np.where(
-            np.isfinite(vvix), r.option_vol_scale[slot] * vvix / 100.0, r.option_vol[slot]
-        )
-        return np.asarray(vol, dtype=np.float64)
+        return self.contract(expiry).option_vol[rows]
 
     def futures_price(self, rows: npt.NDArray[np.intp], expiry: np.datetime64) -> FloatArray:
         """The price of the VIX future expiring on ``expiry`` on each of ``rows`` (NaN if
         that contract is not on the curve that day)."""
-        match = self.curve.expiry[rows] == expiry
+        return self.contract(expiry).price[rows]
+
+
+def _spx_expiries(dates: npt.NDArray[np.datetime64], rule: str, value: float) -> list[Any]:
+    """``resolve_expiry``'s expiry on each of ``dates`` (``datetime64[D]`` scalars)."""
+    if rule == "month":
+        found = nth_expiries(dates, int(value), "spx")
+    else:
+        found = nearest_expiries(dates, round(value), "spx")
+    return list(found.astype("datetime64[D]"))
+
+
+@dataclass(frozen=True, eq=False)
+class ContractDays:
+    """One VIX futures contract on every day of a history (:meth:`MarketData.contract`).
+
+    Each array is what the per-rows look-ups computed for those rows, computed for all
+    days at once with the same element-wise operations, so a row reads the same bits.
+    """
+
+    slot: npt.NDArray[np.intp]  # its month (0 = month 1), clipped to the curve's months
+    price: FloatArray  # its price (NaN on days it is not on the curve)
+    dampening: FloatArray  # its month's weight in the VIX response
+    option_vol: FloatArray  # Black-76 vol of its options
+    month: list[int]  # its month (1 = month 1) by day, 0 when it is not on the curve
+
+    @classmethod
+    def build(cls, market: MarketData, expiry: np.datetime64) -> ContractDays:
+        curve = market.curve
+        days, months = curve.expiry.shape
+        before = curve.expiry < expiry
+        # The months before it, counted column by column (a sum over the short axis of
+        # every row costs more than the comparisons): the integers of `.sum(axis=1)`.
+        slots = before[:, 0].astype(np.intp)
+        for k in range(1, months):
+            slots += before[:, k]
+        slot: npt.NDArray[np.intp] = np.clip(slots, 0, months - 1).astype(np.intp)
+        match = curve.expiry == expiry
         # A contract is in one month of a day's curve: its price is that month's.
-        slot = match.argmax(axis=1)
-        prices = self.curve.price[rows, slot]
-        out: FloatArray = np.where(match[np.arange(len(rows)), slot], prices, np.nan)
-        return out
+        first = match.argmax(axis=1)
+        every = np.arange(days)
+        on = match[every, first]
+        price = np.where(on, curve.price[every, first], np.nan)
+        r = market.responses
+        vvix = market.vvix
+        vol = np.where(
+            np.isfinite(vvix), r.option_vol_scale[slot] * vvix / 100.0, r.option_vol[slot]
+        )
+        return cls(
+            slot=slot,
+            price=np.asarray(price, dtype=np.float64),
+            dampening=r.futures[slot],
+            option_vol=np.asarray(vol, dtype=np.float64),
+            month=np.where(on, first + 1, 0).tolist(),
+        )
 
 
 def series_source(market: MarketData) -> SeriesSource:

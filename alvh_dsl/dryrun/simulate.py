@@ -278,9 +278,8 @@ class Simulator:
 
     # ------------------------------------------------------------- hedges
     def hedge_month(self, day: int, pos: HedgePos) -> int | None:
-        row = self.market.curve.expiry[day]
-        hits = np.flatnonzero(row == pos.expiry)
-        return int(hits[0]) + 1 if len(hits) else None
+        """The VIX futures month (1 = month 1) ``pos`` is in on ``day``; None off the curve."""
+        return self.market.contract(pos.expiry).month[day] or None
 
     def vix_expiry(self, day: int, month: int) -> np.datetime64:
         expiry: np.datetime64 = self.market.curve.expiry[day, month - 1]
@@ -388,12 +387,9 @@ class Simulator:
         expiry = self.vix_expiry(day, month)
         # Spreads are bought (a count of at least one): the layer's long position, if any.
         existing = self._layer_position(layer, expiry, "call_spread", lower, upper, 1)
-        valuation = None
-        if existing is None:  # valued over its life anyway: row 0 holds call_prices's mids
-            valuation = value_call_spread(m, day, expiry, lower, upper)
-            mids = valuation.legs[0]
-        else:
-            mids = call_prices(m, day, expiry, (lower, upper))
+        # Today's mids alone first: most buys on a budget buy nothing (a new position's
+        # valuation, row 0 of which holds these same mids, is computed once it is bought).
+        mids = call_prices(m, day, expiry, (lower, upper))
         slip = self.costs.vix_option_slippage
         px_long, px_short = _fill(float(mids[0]), slip), _fill(float(mids[1]), -slip)
         debit = px_long - px_short
@@ -411,7 +407,7 @@ class Simulator:
             existing.add(count, debit)
             pos = existing  # its valuation (per unit) does not depend on the entry price
         else:
-            assert valuation is not None
+            valuation = value_call_spread(m, day, expiry, lower, upper)
             pos = HedgePos(
                 id=self._next_id("S"),
                 layer=layer or self._new_layer(),

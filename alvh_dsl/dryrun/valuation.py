@@ -43,8 +43,10 @@ from ..market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
-    black76,
+    black76_grid,
+    black76_price,
     bsm,
+    bsm_grid,
     iv_from_vix,
 )
 from .market_data import FloatArray, MarketData
@@ -116,12 +118,12 @@ def value_condor(
     q = market.dividend[rows][None, :, None]
     pricing = market.pricing
     vol = iv_from_vix(vix, k, spot, skew=pricing.skew, floor=pricing.vol_floor)
-    g = bsm(spot, k, t, vol, r, q, call=is_call)
     c = moves.zero
-    legs = {name: (sign * getattr(g, name)).sum(axis=0) for name in g._fields}  # [days, grid]
+    # The price at every move, the greeks at the zero move only (all that is read of them).
+    grid, g = bsm_grid(spot, k, t, vol, r, q, call=is_call, at=c)
+    value_points = (sign * grid).sum(axis=0)  # [days, moves]: long-minus-short
     # Per unit, in points: the broker's convention for `condor.delta` and friends.
-    points = {name: legs[name][:, c] for name in ("delta", "gamma", "theta", "vega")}
-    value_points = legs["price"]  # long-minus-short: minus the cost to close
+    points = {n: _legs_sum(sign, getattr(g, n)) for n in ("delta", "gamma", "theta", "vega")}
     dollars = SPX_MULTIPLIER
     return Valuation(
         start=start,
@@ -133,8 +135,19 @@ def value_condor(
         theta=points["theta"] * dollars,
         points=points,
         grid=value_points * dollars,
-        legs=g.price[:, :, c].T,
+        legs=g.price[:, :, 0].T,
     )
+
+
+def _legs_sum(sign: FloatArray, column: FloatArray) -> FloatArray:
+    """``(sign · column).sum(axis=0)[:, 0]`` of a ``[legs, days, 1]`` column, added as NumPy
+    adds over the first axis of ``[legs, days, moves]``: from 0.0, leg after leg (written
+    out, because a sum over a contiguous axis — a one-day column — pairs terms instead)."""
+    terms = sign * column
+    out = 0.0 + terms[0, :, 0]
+    for leg in range(1, len(terms)):
+        out = out + terms[leg, :, 0]
+    return out
 
 
 def value_future(
@@ -175,11 +188,11 @@ def value_call_spread(
     t = ((expiry - market.dates[rows]).astype(np.float64) / 365.0)[None, :, None]
     vol = market.option_vol(rows, expiry)[None, :, None]
     r = market.rate[rows][None, :, None]
-    g = black76(f, k, t, vol, r, call=True)
-    price = (sign * g.price).sum(axis=0)  # [days, moves]
     c = market.moves.zero
-    delta_f = (sign * g.delta).sum(axis=0)[:, c]
-    theta = (sign * g.theta).sum(axis=0)[:, c]
+    grid, g = black76_grid(f, k, t, vol, r, call=True, at=c)
+    price = (sign * grid).sum(axis=0)  # [days, moves]
+    delta_f = _legs_sum(sign, g.delta)
+    theta = _legs_sum(sign, g.theta)
     zeros = np.zeros(len(rows))
     return Valuation(
         start=start,
@@ -191,7 +204,7 @@ def value_call_spread(
         theta=theta * VIX_OPTION_MULTIPLIER,
         points={},
         grid=price * VIX_OPTION_MULTIPLIER,
-        legs=g.price[:, :, c].T,
+        legs=g.price[:, :, 0].T,
     )
 
 
@@ -213,14 +226,14 @@ def call_prices(
     market: MarketData, day: int, expiry: np.datetime64, strikes: tuple[float, float]
 ) -> FloatArray:
     """Mid prices (points) of VIX calls at ``strikes`` on the future of ``expiry``."""
-    forward = market.futures_price(np.array([day], dtype=np.intp), expiry)[0]
+    contract = market.contract(expiry)
     t = max(float((expiry - market.dates[day]).astype(np.int64)), 0.0) / 365.0
-    g = black76(
-        forward,
+    price = black76_price(
+        contract.price[day],
         np.array(strikes, dtype=np.float64),
         t,
-        market.option_vol(np.array([day], dtype=np.intp), expiry)[0],
+        contract.option_vol[day],
         market.rate[day],
         call=True,
     )
-    return np.asarray(g.price, dtype=np.float64)
+    return np.asarray(price, dtype=np.float64)

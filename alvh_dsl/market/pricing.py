@@ -23,6 +23,7 @@ Units and conventions (see ``docs/pricing.md``):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -39,11 +40,15 @@ __all__ = [
     "SPX_MULTIPLIER",
     "VIX_FUTURE_MULTIPLIER",
     "VIX_OPTION_MULTIPLIER",
+    "GridGreeks",
     "MarketInputs",
     "PriceGreeks",
     "PricingConfig",
     "black76",
+    "black76_grid",
+    "black76_price",
     "bsm",
+    "bsm_grid",
     "dollar_greeks",
     "iv_from_vix",
     "market_inputs",
@@ -288,6 +293,167 @@ def black76(
         dead_theta = np.where(tc > 0, r * dead_price / DAYS_PER_YEAR, 0.0)
         merged = _merge(live, dead, alive, (dead_price, dead_delta, dead_theta))
         return PriceGreeks(*(_full(shape, a) for a in merged))
+
+
+def black76_price(
+    forward: npt.ArrayLike,
+    strike: npt.ArrayLike,
+    t: npt.ArrayLike,
+    vol: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0,
+    *,
+    call: npt.ArrayLike = True,
+) -> FloatArray:
+    """:func:`black76`'s price alone (the same numbers to the bit: its steps, in its order,
+    without the greeks), for the fills that price a few options at a time."""
+    f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
+    _reject_negative(forward=f, strike=k, vol=v)
+    sign = _sign(call)
+    with np.errstate(all="ignore"):
+        tc = np.maximum(tt, 0.0)
+        sd = v * np.sqrt(tc)
+        if not (sd > MIN_TOTAL_VOL).all():
+            return black76(f, k, tt, v, r, call=call).price
+        df = np.exp(-r * tc)
+        d1 = np.log(f / k) / sd + 0.5 * sd
+        d2 = d1 - sd
+        n1 = ndtr(sign * d1)
+        n2 = ndtr(sign * d2)
+        price = f * n1
+        price -= k * n2
+        price *= sign * df
+    shape = np.broadcast_shapes(f.shape, k.shape, tt.shape, v.shape, r.shape, sign.shape)
+    return _full(shape, price)
+
+
+class GridGreeks(NamedTuple):
+    """What :func:`bsm_grid` / :func:`black76_grid` return: the price on the whole grid,
+    and price and greeks at one index of its last axis (that axis kept, of length 1)."""
+
+    price: FloatArray
+    at: PriceGreeks
+
+
+def _column(at: int) -> Callable[[FloatArray], FloatArray]:
+    """Index ``at`` of the last axis, kept as an axis of length 1; a size-1 (broadcast) last
+    axis or a 0-d array as it is."""
+
+    def cut(x: FloatArray) -> FloatArray:
+        return x[..., at : at + 1] if x.ndim and x.shape[-1] != 1 else x
+
+    return cut
+
+
+# bsm's own steps, in its order, split between the grid (the price) and one column.
+def bsm_grid(
+    spot: npt.ArrayLike,
+    strike: npt.ArrayLike,
+    t: npt.ArrayLike,
+    vol: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0,
+    dividend: npt.ArrayLike = 0.0,
+    *,
+    call: npt.ArrayLike = True,
+    at: int,
+) -> GridGreeks:
+    """:func:`bsm`'s price on the whole broadcast grid, and its price and greeks only at
+    index ``at`` of the last axis (the dry-run values positions at many SPX moves, and
+    needs the greeks at one): the same numbers to the bit, each computed by the same
+    element-wise operations in the same order. Arguments as :func:`bsm`'s (validated
+    alike); when an option is expired or has zero vol it is :func:`bsm` itself, cut.
+    """
+    s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
+    _reject_negative(spot=s, strike=k, vol=v)
+    sign = _sign(call)
+    shape = np.broadcast_shapes(s.shape, k.shape, tt.shape, v.shape, r.shape, q.shape, sign.shape)
+    cut = _column(at)
+    with np.errstate(all="ignore"):
+        tc = np.maximum(tt, 0.0)
+        sqrt_t = np.sqrt(tc)
+        sd = v * sqrt_t
+        if not (sd > MIN_TOTAL_VOL).all():
+            whole = bsm(s, k, tt, v, r, q, call=call)
+            return GridGreeks(whole.price, PriceGreeks(*(cut(a) for a in whole)))
+        df_q = np.exp(-q * tc)
+        df_r = np.exp(-r * tc)
+        sq = s * df_q
+        kr = k * df_r
+        d1 = np.log(sq / kr) / sd + 0.5 * sd
+        d2 = d1 - sd
+        n1 = ndtr(sign * d1)
+        n2 = ndtr(sign * d2)
+        leg_s = sq * n1
+        leg_k = kr * n2
+        price = leg_s - leg_k
+        price *= sign
+        # The greeks at one column: bsm's expressions on that column of each operand.
+        s, sd, v, r, q, sign = cut(s), cut(sd), cut(v), cut(r), cut(q), cut(sign)
+        sqrt_t, df_q, sq, d1 = cut(sqrt_t), cut(df_q), cut(sq), cut(d1)
+        n1, leg_s, leg_k = cut(n1), cut(leg_s), cut(leg_k)
+        pdf = np.exp(-0.5 * d1 * d1)
+        delta = (sign * df_q) * n1
+        gamma = pdf * (df_q * _INV_SQRT_2PI / (s * sd))
+        vega = pdf * (sq * sqrt_t * (_INV_SQRT_2PI / 100.0))
+        theta = pdf * (sq * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t) - sign * (
+            r / DAYS_PER_YEAR * leg_k - q / DAYS_PER_YEAR * leg_s
+        )
+    one = (*shape[:-1], 1) if shape else shape
+    price_at = cut(_full(shape, price))
+    return GridGreeks(
+        _full(shape, price),
+        PriceGreeks(*(_full(one, a) for a in (price_at, delta, gamma, vega, theta))),
+    )
+
+
+def black76_grid(
+    forward: npt.ArrayLike,
+    strike: npt.ArrayLike,
+    t: npt.ArrayLike,
+    vol: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0,
+    *,
+    call: npt.ArrayLike = True,
+    at: int,
+) -> GridGreeks:
+    """:func:`black76`'s price on the whole broadcast grid and its price and greeks at index
+    ``at`` of the last axis: the same numbers to the bit, as :func:`bsm_grid` is to
+    :func:`bsm`."""
+    f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
+    _reject_negative(forward=f, strike=k, vol=v)
+    sign = _sign(call)
+    shape = np.broadcast_shapes(f.shape, k.shape, tt.shape, v.shape, r.shape, sign.shape)
+    cut = _column(at)
+    with np.errstate(all="ignore"):
+        tc = np.maximum(tt, 0.0)
+        sqrt_t = np.sqrt(tc)
+        sd = v * sqrt_t
+        if not (sd > MIN_TOTAL_VOL).all():
+            whole = black76(f, k, tt, v, r, call=call)
+            return GridGreeks(whole.price, PriceGreeks(*(cut(a) for a in whole)))
+        df = np.exp(-r * tc)
+        d1 = np.log(f / k) / sd + 0.5 * sd
+        d2 = d1 - sd
+        n1 = ndtr(sign * d1)
+        n2 = ndtr(sign * d2)
+        dfs = sign * df
+        price = f * n1
+        price -= k * n2
+        price *= dfs
+        price = _full(shape, price)
+        f, sd, v, r, df, sqrt_t = cut(f), cut(sd), cut(v), cut(r), cut(df), cut(sqrt_t)
+        d1, n1, dfs, price_at = cut(d1), cut(n1), cut(dfs), cut(price)
+        pdf = np.exp(-0.5 * d1 * d1)
+        delta = dfs * n1
+        gamma = pdf * (df * _INV_SQRT_2PI / (f * sd))
+        vega = pdf * (df * f * sqrt_t * (_INV_SQRT_2PI / 100.0))
+        theta = (
+            pdf * (df * f * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t)
+            + (r / DAYS_PER_YEAR) * price_at
+        )
+    one = (*shape[:-1], 1) if shape else shape
+    return GridGreeks(
+        price, PriceGreeks(*(_full(one, a) for a in (price_at, delta, gamma, vega, theta)))
+    )
 
 
 def _merge(
