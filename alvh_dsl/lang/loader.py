@@ -88,13 +88,21 @@ class ParseCache:
         key = (file, hashlib.blake2b(text.encode("utf-8", "surrogatepass")).digest())
         found = self._results.pop(key, None)
         if found is None:
-            found = parse(text, file)
+            found = self.fresh(text, file)
             if len(self._results) >= self.size:
                 del self._results[next(iter(self._results))]  # the least recently used
         else:
             self.hits += 1
         self._results[key] = found
         return found
+
+    def fresh(self, text: str, file: str) -> ParseResult:
+        """The parse of a text not in the cache: :func:`~alvh_dsl.lang.parse.parse`.
+
+        A subclass may build it from an earlier parse of the same file instead (the
+        editor's :class:`alvh_dsl.lsp.incremental.IncrementalParses`), if what it returns
+        is what ``parse(text, file)`` would."""
+        return parse(text, file)
 
 
 def load_program(

@@ -2,8 +2,9 @@
 
 Every feature reads a :class:`~alvh_dsl.lsp.index.BookIndex`: the open buffer checked
 by :func:`~alvh_dsl.lsp.checking.check_buffer` (the API the CLI uses, no second
-parser), with the session's :class:`~alvh_dsl.lang.loader.ParseCache`, so included files
-are parsed again only when their text changes. A change that comes after a quiet spell
+parser), with the session's :class:`~alvh_dsl.lsp.incremental.IncrementalParses`, so
+included files are parsed again only when their text changes, and an edited buffer (or
+library) only around the lines the edit changed. A change that comes after a quiet spell
 (``debounce``, in seconds: ``initializationOptions: {"debounce": 0.05}``) is checked at
 once; one that comes sooner (after another change, or a check that just ended) is part
 of a burst, checked once the burst pauses for ``debounce``: a burst of keystrokes costs
@@ -28,10 +29,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..lang.loader import ParseCache
 from ..perf import paused_gc
 from . import completion, diagnostics, hover, navigation, tokens
 from .checking import check_buffer
+from .incremental import IncrementalParses
 from .index import BookIndex
 from .positions import UTF16, from_position
 
@@ -51,7 +52,7 @@ class AlvhServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         #: uri -> when its last change came or its last check ended (loop time)
         self.last_activity: dict[str, float] = {}
-        self.parses = ParseCache()
+        self.parses = IncrementalParses()
 
     @property
     def encoding(self) -> str:
