@@ -35,7 +35,8 @@ def test_unaudited_run_keeps_days_trades_and_figures(history: object, path: str)
         assert a.summary == b.summary
         assert b.decisions == [] and b.rule_status == {} and b.coverage == []
     assert full.run.decisions and full.run.coverage  # the audited run has its trail
-    assert bare.comparison == full.comparison
+    assert bare.comparison is not None and full.comparison is not None
+    assert bare.comparison == {"scenario": full.comparison["scenario"]}
     assert bare.stress_windows == []
     assert figures(bare.summary) == figures(full.summary)
     # The coverage figure comes from the fire counts when there is no coverage.

@@ -90,8 +90,8 @@ def run_dryrun(
     (:func:`~alvh_dsl.dryrun.hedging.baseline_params`); it is used as given.
     ``audit=False`` replays both runs without their audit trail (a sweep's variant, which
     keeps only figures: :func:`~alvh_dsl.dryrun.loop.run_book`): no decisions, rule
-    statuses, coverage or stress windows; the days, trades, summaries and comparison are
-    the audited run's.
+    statuses, coverage or stress windows, and the comparison holds only its headline
+    ``scenario``; the days, trades, summaries and that headline are the audited run's.
     """
     config = config or DryRunConfig()
     if baseline_run is not None and baseline is None:
@@ -130,7 +130,9 @@ def run_dryrun(
         book_sha256=_sha256_text(sources),
         notes=notes + response_notes(market.responses.fits),
         baseline_book=baseline.book if baseline is not None and baseline.book is not book else None,
-        comparison=compare(run, base_run, config) if base_run is not None else None,
+        comparison=compare(run, base_run, config, headline_only=not audit)
+        if base_run is not None
+        else None,
         stress_windows=windows(run, base_run, config) if audit else [],
         calibration=market.responses.fits,
     )

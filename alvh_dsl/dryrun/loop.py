@@ -74,7 +74,7 @@ def run_book(
     fired_by_rule: dict[str, int] = dict.fromkeys(book.rule_ids, 0)
     prev_equity = config.starting_equity
     cash_by_side = {"condor": 0.0, "hedge": 0.0}  # running Σ cash flows of SPX / VIX trades
-    columns = [scenario_column(m) for m in market.moves.scenario_moves]
+    columns = [(c, c + "_after") for c in map(scenario_column, market.moves.scenario_moves)]
     states: dict[dt.date, State] = {}
     # Reads the traces below; evaluates nothing. Not kept without an audit trail.
     statuses = StatusRecorder(book) if audit else None
@@ -88,28 +88,33 @@ def run_book(
             before = marks.on(day)
             state = rules_state(sim, day, before, last_fired)
             source.index = day
-            # audit=False (a sweep's variant): untraced, and nothing below records
-            # statuses, near misses or decisions — T (traces/statuses) may make the
-            # audited path's recording cheaper, W owns the flag (issue 11 item 5).
-            evaluation = book.evaluate(state, trace=audit, source=source)
+            # Audited: observed, not traced — each comparison's values for the statuses,
+            # a decision's trees only when it is written (book.retrace: the same trees).
+            # audit=False (a sweep's variant): untraced, and nothing below records.
+            evaluation = book.evaluate(state, trace=False, observe=audit, source=source)
             date = state.date
             if date in wanted:
                 states[date] = with_history(state.model(), source, day)
             seen_fired = state.last_fired  # as the rules saw it (before today's fills)
-            for d in evaluation.decisions:
+            conj = evaluation.conjuncts or ()
+            obs = evaluation.env.obs if evaluation.env is not None else []
+            for k, d in enumerate(evaluation.decisions):
                 if d.fired:
+                    if statuses is not None:
+                        d = book.retrace(evaluation, d)
                     rec = _fired_record(sim, day, d, no_hedge, counts, last_fired, date)
                     fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
                     if statuses is not None:
                         decisions.append(rec)
-                        statuses.record(date, d, rec["actions"])
+                        statuses.observed(date, d, conj[k], obs, rec["actions"])
                     continue
                 if statuses is None:
                     continue
-                statuses.record(date, d, last_fired=seen_fired.get(d.rule))
+                statuses.observed(date, d, conj[k], obs, last_fired=seen_fired.get(d.rule))
                 if d.near_miss is not None:
-                    near = statuses.near_miss(d)
+                    near = statuses.near_miss(d, conj[k], obs)
                     if near is not None:
+                        d = book.retrace(evaluation, d)
                         decisions.append(_near_miss_record(date, d, near))
             after = marks.on(day)
             for t in sim.trades[trades_today:]:
@@ -206,17 +211,28 @@ def _finish_row(
     before: BookRisk,
     after: BookRisk,
     cash_by_side: dict[str, float],
-    columns: list[str],
+    columns: list[tuple[str, str]],
 ) -> None:
     """The row's keys after ``trades``: each side's P&L, the scenario P&L before and after
-    the actions, the hedge's notional by VIX month."""
+    the actions (``columns``: each move's two names), the hedge's notional by VIX month."""
     row["condor_pnl"] = cents(cash_by_side["condor"] + after.condor_value)
     row["hedge_pnl"] = cents(cash_by_side["hedge"] + after.hedge_value)
-    for name, b, a in zip(columns, before.risk.scenario, after.risk.scenario, strict=True):
+    for (name, name_after), b, a in zip(
+        columns, before.risk.scenario, after.risk.scenario, strict=True
+    ):
         row[name] = b
-        row[name + "_after"] = a
-    for k, n in enumerate(after.notional_by_month, 1):
-        row[f"hedge_notional_m{k}"] = cents(n)
+        row[name_after] = a
+    by_month = after.notional_by_month
+    keys = _NOTIONAL_KEYS if len(by_month) <= len(_NOTIONAL_KEYS) else _notional_keys(by_month)
+    row.update(zip(keys, map(cents, by_month), strict=False))  # the names may run longer
+
+
+def _notional_keys(by_month: tuple[float, ...]) -> tuple[str, ...]:
+    return tuple(f"hedge_notional_m{k}" for k in range(1, len(by_month) + 1))
+
+
+# The daily row's names of the notional by VIX month (nine months; more are named as met).
+_NOTIONAL_KEYS = _notional_keys((0.0,) * 12)
 
 
 def _fired_record(

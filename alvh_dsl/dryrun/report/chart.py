@@ -52,7 +52,7 @@ def figure(result: DryRunResult) -> Figure:
     """
     from matplotlib import rc_context
 
-    with rc_context(_RC):
+    with rc_context(_RC), panels.columns_cached():
         return _figure(result)
 
 

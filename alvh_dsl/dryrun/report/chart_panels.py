@@ -8,6 +8,8 @@ matplotlib and NumPy are imported inside the functions.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .document import applied_actions
@@ -22,6 +24,7 @@ __all__ = [
     "MARKERS",
     "MONTH_COLORS",
     "column",
+    "columns_cached",
     "dates",
     "drawdown",
     "drawdown_panel",
@@ -55,20 +58,53 @@ MONTH_COLORS = (
 MAX_WEEKLY_BINS = 320
 
 
-def dates(run: RunResult) -> Any:
-    """The run's trading days as ``datetime64[D]``."""
+#: While a figure is drawn (:func:`columns_cached`): (run's rows, key) → the column, so
+#: the panels' many reads of one run's columns each pass over the rows once.
+_CACHE: dict[tuple[int, str], tuple[list[dict[str, Any]], Any]] | None = None
+
+
+@contextmanager
+def columns_cached() -> Iterator[None]:
+    """Within it, :func:`dates` and :func:`column` compute each run's column once (and
+    hand out copies); the cache is dropped on leaving, holding no run beyond a figure."""
+    global _CACHE
+    outer, _CACHE = _CACHE, _CACHE if _CACHE is not None else {}
+    try:
+        yield
+    finally:
+        _CACHE = outer
+
+
+def _cached(run: RunResult, key: str, make: Callable[[list[dict[str, Any]]], Any]) -> Any:
+    rows = run.daily_rows
+    if _CACHE is None:
+        return make(rows)
+    hit = _CACHE.get((id(rows), key))
+    if hit is None or hit[0] is not rows:  # the rows are held, so their id is not reused
+        hit = _CACHE[(id(rows), key)] = (rows, make(rows))
+    return hit[1].copy()
+
+
+def _dates(rows: list[dict[str, Any]]) -> Any:
     import numpy as np
 
-    return np.array([r["date"] for r in run.daily_rows], dtype="datetime64[D]")
+    return np.array([r["date"] for r in rows], dtype="datetime64[D]")
+
+
+def dates(run: RunResult) -> Any:
+    """The run's trading days as ``datetime64[D]``."""
+    return _cached(run, "\0date", _dates)
 
 
 def column(run: RunResult, key: str) -> Any:
     """One daily column as floats (NaN where None or where the engine has no such key)."""
     import numpy as np
 
-    return np.array(
-        [np.nan if r.get(key) is None else r[key] for r in run.daily_rows], dtype=np.float64
-    )
+    def make(rows: list[dict[str, Any]]) -> Any:
+        # NumPy turns None into NaN for a float array: the row's value or its absence.
+        return np.array([r.get(key) for r in rows], dtype=np.float64)
+
+    return _cached(run, key, make)
 
 
 def drawdown(run: RunResult) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import svg_panels
+from .chart_panels import columns_cached
 from .svg_plot import FONT, WIDTH, e, height
 from .text import title
 
@@ -38,6 +39,7 @@ def figure_svg(result: DryRunResult, description: str = "") -> str:
         f'<rect width="{WIDTH}" height="{h}" fill="#ffffff"/>',
         f'<text x="{WIDTH / 2}" y="30" text-anchor="middle" font-size="18">{e(heading)}</text>',
     ]
-    parts += svg_panels.panels(result)
+    with columns_cached():
+        parts += svg_panels.panels(result)
     parts.append("</svg>")
     return "\n".join(parts)
