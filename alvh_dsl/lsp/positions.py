@@ -38,7 +38,7 @@ def _char_units(ch: str, encoding: str) -> int:
 
 def units(text: str, encoding: str = UTF16) -> int:
     """How many code units of ``encoding`` (``utf-16``, ``utf-8``, ``utf-32``) ``text`` takes."""
-    if encoding == "utf-32":
+    if encoding == "utf-32" or text.isascii():  # every range of an ASCII line, at once
         return len(text)
     return sum(_char_units(ch, encoding) for ch in text)
 
