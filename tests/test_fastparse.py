@@ -421,6 +421,22 @@ def test_makers_equal_construct() -> None:
         ),
         (fastexpr.make_unary(A.Not, span, name), construct(A.Not, span=span, operand=name)),
         (fastexpr.make_unary(A.Neg, span, name), construct(A.Neg, span=span, operand=name)),
+        (
+            fastexpr.make_rule(span, name, None, (), name, "r", span, None, 2),
+            # the keywords in the order the parser gave them to make()
+            construct(
+                A.Rule,
+                span=span,
+                when=name,
+                unless=None,
+                actions=(),
+                cooldown=name,
+                id="r",
+                id_span=span,
+                title=None,
+                priority=2,
+            ),
+        ),
     ]
     for made, built in pairs:
         same(made, built, type(built).__name__)

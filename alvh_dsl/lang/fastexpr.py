@@ -177,6 +177,45 @@ def make_unary(cls: type[A.Node], span: A.Span, operand: A.Node) -> Any:
     return obj
 
 
+_RULE_SET = {"span", "when", "unless", "actions", "cooldown", "id", "id_span", "title", "priority"}
+
+
+def make_rule(
+    span: A.Span,
+    when: A.ExprNode | None,
+    unless: A.ExprNode | None,
+    actions: tuple[A.ActionNode, ...],
+    cooldown: A.ExprNode | None,
+    id: str,
+    id_span: A.Span,
+    title: str | None,
+    priority: int,
+) -> A.Rule:
+    """``construct(A.Rule, span=…, when=…, unless=…, actions=…, cooldown=…, id=…,
+    id_span=…, title=…, priority=…)``: the defaults first, in field order, then the rest."""
+    obj = _new(A.Rule)
+    _set_dict(
+        obj,
+        {
+            "kind": "rule",
+            "named": True,
+            "title": title,
+            "priority": priority,
+            "when": when,
+            "unless": unless,
+            "actions": actions,
+            "cooldown": cooldown,
+            "span": span,
+            "id": id,
+            "id_span": id_span,
+        },
+    )
+    _set_fields(obj, _RULE_SET)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
 LITERALS = frozenset({"NUMBER", "UNIT_NUMBER", "PERCENT", "DOLLARS"})
 _LEAVES = LITERALS | {"NAME", "VIX"}
 ANDS = frozenset({"AND", "CONT_AND"})
@@ -525,5 +564,6 @@ __all__ = [
     "ExprParser",
     "Refused",
     "make",
+    "make_rule",
     "make_span",
 ]

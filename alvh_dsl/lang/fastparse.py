@@ -39,6 +39,7 @@ from .fastexpr import (
     ExprParser,
     Refused,
     make,
+    make_rule,
     make_span,
 )
 from .fastlex import Lexed, Where, lex
@@ -145,7 +146,10 @@ class _Parser(ExprParser):
             rule = None
             if run < n:  # not the last rule
                 lines = cast(list[list[_Clause]], items[i:run])
-                rule = self.rule(head, [*head.clauses, *(c for line in lines for c in line)])
+                # the usual: a `rule` line, then one line of clauses (read, never changed)
+                alone = run == i + 1 and not head.clauses
+                clauses = lines[0] if alone else [*head.clauses, *(c for ls in lines for c in ls)]
+                rule = self.rule(head, clauses)
             if rule is None:
                 out.append(
                     RuleHead(
@@ -189,17 +193,16 @@ class _Parser(ExprParser):
         # runs from the head's start to the last clause's end.
         pos = head.pos
         end = clauses[-1].pos if clauses else pos
-        return make(
-            A.Rule,
-            span=make_span(self.file, pos[0], pos[1], end[2], end[3]),
-            when=when,
-            unless=unless,
-            actions=tuple(actions),
-            cooldown=cooldown,
-            id=head.id,
-            id_span=head.id_span,
-            title=head.title,
-            priority=head.priority,
+        return make_rule(
+            make_span(self.file, pos[0], pos[1], end[2], end[3]),
+            when,
+            unless,
+            tuple(actions),
+            cooldown,
+            head.id,
+            head.id_span,
+            head.title,
+            head.priority,
         )
 
     def line(self) -> LineItem | _Head | list[_Clause]:

@@ -199,17 +199,62 @@ _Entry = tuple[A.Rule, A.ActionNode]
 def _groups(an: Analysis) -> dict[tuple[int, str], dict[str, list[_Entry]]]:
     """Actions by (priority, target) they consume, then by their canonical text."""
     groups: dict[tuple[int, str], dict[str, list[_Entry]]] = {}
+    printed = _Printed(an.program.sources)
     for rule in an.program.rules:
         for action in rule.actions:
             targets = consumed_targets(action, an.const)
             if not targets:
                 continue
-            text = format_action(action)
+            text = printed(action)
             for target in sorted(targets):
                 groups.setdefault((rule.priority, target), {}).setdefault(text, []).append(
                     (rule, action)
                 )
     return groups
+
+
+class _Printed:
+    """:func:`format_action` of actions, once per distinct source text.
+
+    The same written text is the same tokens, so the same action and the same canonical
+    text, wherever it stands (an action's words mean the same in any rule; a name prints
+    as itself): a large book repeats a few actions thousands of times, and slicing its
+    text costs a tenth of printing the action. An action of a file with no source is
+    printed.
+    """
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        self.sources = sources
+        self.starts: dict[str, list[int]] = {}  # file -> offset of each line's start
+        self.texts: dict[str, str] = {}  # source text -> canonical text
+
+    def __call__(self, action: A.ActionNode) -> str:
+        span = action.span
+        source = self.sources.get(span.file)
+        if source is None:
+            return format_action(action)
+        starts = self.starts.get(span.file)
+        if starts is None:
+            starts = self.starts[span.file] = _line_starts(source)
+        # lines counted in `\n` only and columns in characters, as every span is
+        written = source[
+            starts[span.line - 1] + span.column - 1 : starts[span.end_line - 1]
+            + span.end_column
+            - 1
+        ]
+        found = self.texts.get(written)
+        if found is None:
+            found = self.texts[written] = format_action(action)
+        return found
+
+
+def _line_starts(source: str) -> list[int]:
+    starts = [0]
+    at = source.find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = source.find("\n", at + 1)
+    return starts
 
 
 _MAX_PAIR_TESTS = 64
@@ -317,8 +362,8 @@ def _components(
 
     Components are labelled sets (the smaller relabelled into the larger on a join), so
     once an entry has joined a component, what of its window lies in that component too
-    is dropped at once: in a book whose rules conflict widely, one large component, that
-    is nearly all of it.
+    costs one label comparison each: in a book whose rules conflict widely, one large
+    component, that is nearly all of it.
     """
     label = list(range(len(entries)))  # entry -> its component
     members: dict[int, set[int]] = {}  # label -> entries, for components of two or more
@@ -326,26 +371,21 @@ def _components(
     seen: dict[str, list[int]] = {}
     for i, (rule, _action, text) in enumerate(entries):
         mine, li = folded[i], i
-        pending = _window(seen, text)
-        while pending:
-            for pos, j in enumerate(pending):
-                lj = label[j]
-                if lj == li or entries[j][0] is rule or folded[j].clash(mine):
-                    continue  # joined already, or they cannot fire on the same day
-                pairs = [p for p in (first.pop(li, None), first.pop(lj, None)) if p]
-                big, small = members.pop(lj, None) or {lj}, members.pop(li, None) or {li}
-                if len(small) > len(big):
-                    big, small, lj = small, big, li
-                for k in small:
-                    label[k] = lj
-                big |= small
-                members[lj], li = big, lj
-                first[lj] = min([*pairs, (j, i)], key=lambda p: (p[1], p[0]))
-                # the rest of the window less what has joined already (the usual case)
-                pending = [k for k in pending[pos + 1 :] if k not in big]
-                break
-            else:
-                pending = []
+        for j in _window(seen, text):
+            lj = label[j]
+            # joined already (what of the window has joined i's component is skipped by
+            # its label, the usual case), or they cannot fire on the same day
+            if lj == li or entries[j][0] is rule or folded[j].clash(mine):
+                continue
+            pairs = [p for p in (first.pop(li, None), first.pop(lj, None)) if p]
+            big, small = members.pop(lj, None) or {lj}, members.pop(li, None) or {li}
+            if len(small) > len(big):
+                big, small, lj = small, big, li
+            for k in small:
+                label[k] = lj
+            big |= small
+            members[lj], li = big, lj
+            first[lj] = min([*pairs, (j, i)], key=lambda p: (p[1], p[0]))
         seen.setdefault(text, []).append(i)
     return [(pair, sorted(members[lj])) for lj, pair in first.items()]
 

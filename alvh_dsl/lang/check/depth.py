@@ -34,9 +34,13 @@ def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
             continue  # no expressions
         # A name is a leaf: its define's depth adds to the depth it stands at.
         worst = deepest
-        for n, d in zip(names, depths, strict=True):
-            worst = max(worst, d + define_depth.get(n.name, 0))
-        inherited = any(n.name in over for n in names)
+        if define_depth:  # a name no define names adds nothing: it is as deep as it stands
+            depth_of = define_depth.get
+            for n, d in zip(names, depths, strict=True):
+                below = depth_of(n.name)
+                if below is not None and d + below > worst:
+                    worst = d + below
+        inherited = bool(over) and any(n.name in over for n in names)
         if isinstance(stmt, A.Define):
             define_depth.setdefault(stmt.name, worst)
             if worst > MAX_EXPANDED_DEPTH:

@@ -189,8 +189,10 @@ def check_unused(an: Analysis) -> Iterable[Diagnostic]:
         return  # uses may sit on the broken lines
     used: set[str] = set()
     for stmt in program.statements:
-        used.update(node.name for node in an.names(stmt))
+        used.update([node.name for node in an.names(stmt)])
     for stmt in program.statements:
+        if type(stmt) is A.Rule:  # most statements: a failed isinstance costs ~10x a hit
+            continue
         if not isinstance(stmt, A.Param | A.Define) or stmt.span.file != program.root:
             continue
         if stmt.name not in used:
