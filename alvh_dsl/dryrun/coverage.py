@@ -14,7 +14,6 @@ Plain Python over the recorder's counters; nothing is evaluated again.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -181,30 +180,14 @@ def rule_coverage(book: Book, recorder: StatusRecorder) -> list[dict[str, Any]]:
 def _idle_reason(recorder: StatusRecorder, rule: str, fired: int) -> str:
     """Why a rule that fired never changed the book: what became of its actions
     (superseded by which rule, unfilled, unresolved, disabled), counted over its days."""
-    seen: Counter[str] = Counter()
-    for r, status, detail in zip(recorder.rules, recorder.status, recorder.detail, strict=True):
-        if r != rule or status not in ("fired", "superseded") or detail is None:
-            continue
-        for a in json.loads(detail).get("actions", ()):
-            by = a.get("by")
-            if by is not None:
-                prio = f" (priority {a['priority']})" if a.get("priority") else ""
-                seen[f"superseded by `{by}`{prio}"] += 1
-            else:
-                seen[str(a.get("status"))] += 1
+    seen = recorder.idle.get(rule) or Counter()
     what = "; ".join(f"{k} on {n:,} day(s)" for k, n in seen.most_common())
     return f"fired on {fired:,} day(s) but never changed the book" + (f": {what}" if what else "")
 
 
 def _unknown_reasons(recorder: StatusRecorder) -> dict[str, str]:
     """The most common reason each rule was unknown."""
-    reasons: dict[str, Counter[str]] = {}
-    for rule, status, detail in zip(recorder.rules, recorder.status, recorder.detail, strict=True):
-        if status == "unknown" and detail is not None:
-            reason = json.loads(detail).get("reason")
-            if reason:
-                reasons.setdefault(rule, Counter())[reason] += 1
-    return {r: c.most_common(1)[0][0] for r, c in reasons.items()}
+    return {r: c.most_common(1)[0][0] for r, c in recorder.unknown_reasons.items() if c}
 
 
 def _reason(entry: dict[str, Any], unknown_reason: str | None) -> str:

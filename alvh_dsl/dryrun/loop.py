@@ -88,28 +88,33 @@ def run_book(
             before = marks.on(day)
             state = rules_state(sim, day, before, last_fired)
             source.index = day
-            # audit=False (a sweep's variant): untraced, and nothing below records
-            # statuses, near misses or decisions — T (traces/statuses) may make the
-            # audited path's recording cheaper, W owns the flag (issue 11 item 5).
-            evaluation = book.evaluate(state, trace=audit, source=source)
+            # Audited: observed, not traced — each comparison's values for the statuses,
+            # a decision's trees only when it is written (book.retrace: the same trees).
+            # audit=False (a sweep's variant): untraced, and nothing below records.
+            evaluation = book.evaluate(state, trace=False, observe=audit, source=source)
             date = state.date
             if date in wanted:
                 states[date] = with_history(state.model(), source, day)
             seen_fired = state.last_fired  # as the rules saw it (before today's fills)
-            for d in evaluation.decisions:
+            conj = evaluation.conjuncts or ()
+            obs = evaluation.env.obs if evaluation.env is not None else []
+            for k, d in enumerate(evaluation.decisions):
                 if d.fired:
+                    if statuses is not None:
+                        d = book.retrace(evaluation, d)
                     rec = _fired_record(sim, day, d, no_hedge, counts, last_fired, date)
                     fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
                     if statuses is not None:
                         decisions.append(rec)
-                        statuses.record(date, d, rec["actions"])
+                        statuses.observed(date, d, conj[k], obs, rec["actions"])
                     continue
                 if statuses is None:
                     continue
-                statuses.record(date, d, last_fired=seen_fired.get(d.rule))
+                statuses.observed(date, d, conj[k], obs, last_fired=seen_fired.get(d.rule))
                 if d.near_miss is not None:
-                    near = statuses.near_miss(d)
+                    near = statuses.near_miss(d, conj[k], obs)
                     if near is not None:
+                        d = book.retrace(evaluation, d)
                         decisions.append(_near_miss_record(date, d, near))
             after = marks.on(day)
             for t in sim.trades[trades_today:]:

@@ -24,14 +24,26 @@ trace, ``alvh eval`` included.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..lang import ast as A
 from ..lang.printer import format_expr
+from ..lang.state import Unknown
+from .status_days import DayRecorder, day_recorder
+from .status_detail import (
+    Rec,
+    action_detail,
+    compact,
+    failed,
+    failed_json,
+    miss_margin,
+    number,
+    rec_values,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..lang.evaluate import Book, CompiledRule, Decision, TraceNode
@@ -71,6 +83,7 @@ class Comparison:
     operands: tuple[tuple[int, str], ...]  # (child index, text): not numeric literals
     literal: tuple[bool, ...]  # per child: a numeric literal or a param (a constant)
     counts: bool  # compares a count of positions held (condor.count, hedge.layers)
+    node_id: int = 0  # id() of its AST node: its slot in an observed evaluation
 
 
 @dataclass(frozen=True)
@@ -165,7 +178,7 @@ def _comparisons(
             out.append(
                 Comparison(
                     format_expr(node), op, c, path, operands, literal,
-                    bool(read) and read <= counts,
+                    bool(read) and read <= counts, id(node),
                 )
             )  # fmt: skip
     return tuple(out)
@@ -208,15 +221,23 @@ def _node(root: TraceNode, path: tuple[int, ...], text: str) -> TraceNode | None
     return node if node.text == text else None
 
 
-def _number(value: Any) -> float | None:
-    """A finite number to 6 significant digits (what words and ranges need), or None."""
-    t = type(value)
-    if t is float:
-        # NaN and infinities are the only floats for which x - x is not 0.
-        return float(f"{value:.6g}") if value - value == 0 else None
-    if t is int:
-        return float(value)
-    return None
+def _trace_recs(
+    comparisons: Sequence[Comparison], conj: Sequence[TraceNode]
+) -> tuple[list[Rec | None], list[tuple[str, ...]]]:
+    """Each comparison's :data:`Rec` and operand units, read off its trace node (None
+    where the trace has none)."""
+    recs: list[Rec | None] = []
+    units: list[tuple[str, ...]] = []
+    for cmp in comparisons:
+        node = _node(conj[cmp.conjunct], cmp.path, cmp.text) if cmp.conjunct < len(conj) else None
+        if node is None:
+            recs.append(None)
+            units.append(())
+            continue
+        v = Unknown(node.unknown) if node.unknown is not None else node.value
+        recs.append((v, *[k.value for k in node.children]))
+        units.append(tuple(k.unit for k in node.children))
+    return recs, units
 
 
 def comparison_values(cmp: Comparison, node: TraceNode) -> list[list[Any]]:
@@ -227,7 +248,7 @@ def comparison_values(cmp: Comparison, node: TraceNode) -> list[list[Any]]:
     for i, text in cmp.operands:
         if i < len(kids):
             k = kids[i]
-            out.append([text, _number(k.value), k.unit])
+            out.append([text, number(k.value), k.unit])
     return out
 
 
@@ -240,89 +261,23 @@ def failing_comparisons(plan: RulePlan, trace: TraceNode) -> list[dict[str, Any]
     inside it that were false (all of them when none was: ``not (a > b)``) and the
     values they compared."""
     conj = _conjunct_nodes(trace, len(plan.conjuncts))
-    found = []
-    for cmp in plan.comparisons:
-        if cmp.conjunct < len(conj):
-            node = _node(conj[cmp.conjunct], cmp.path, cmp.text)
-            if node is not None:
-                found.append((cmp, node))
-    return _failed(plan, conj, found)
-
-
-def _failed(
-    plan: RulePlan, conj: list[TraceNode], found: list[tuple[Comparison, TraceNode]]
-) -> list[dict[str, Any]]:
-    out = []
-    for c, text in enumerate(plan.conjuncts):
-        if c >= len(conj) or conj[c].value is not False:
-            continue
-        inside = [(cmp, node) for cmp, node in found if cmp.conjunct == c]
-        false = [(cmp, node) for cmp, node in inside if node.value is False] or inside
-        out.append(
-            {
-                "conjunct": text,
-                "comparisons": [
-                    {"expr": cmp.text, "held": node.value, "values": comparison_values(cmp, node)}
-                    for cmp, node in false
-                ],
-            }
-        )
-    return out
-
-
-_JSON_TEXT: dict[str, str] = {}
-
-
-def _json_text(text: str) -> str:
-    """``text`` as a JSON string, memoised: expressions, operand names and units repeat
-    on every row."""
-    out = _JSON_TEXT.get(text)
-    if out is None:
-        out = _JSON_TEXT[text] = json.dumps(text, ensure_ascii=False)
-    return out
-
-
-def _num_text(value: Any) -> str:
-    v = _number(value)
-    return "null" if v is None else repr(v)
-
-
-def _failed_json(
-    plan: RulePlan, conj: list[TraceNode], found: list[tuple[Comparison, TraceNode]]
-) -> str:
-    """``{"failed": _failed(...)}`` as compact JSON, written directly: the row detail of
-    nearly every rule on nearly every day, so it skips building the dictionaries
-    (tests/test_why.py checks it parses to the same data)."""
-    parts = []
-    for c, text in enumerate(plan.conjuncts):
-        if c >= len(conj) or conj[c].value is not False:
-            continue
-        inside = [(cmp, node) for cmp, node in found if cmp.conjunct == c]
-        false = [(cmp, node) for cmp, node in inside if node.value is False] or inside
-        cmps = []
-        for cmp, node in false:
-            kids = node.children
-            values = []
-            for i, name in cmp.operands:
-                if i < len(kids):
-                    k = kids[i]
-                    x = k.value
-                    # JSON's number text at 6 significant digits, as _number gives.
-                    shown = f"{x:.6g}" if type(x) is float and x - x == 0 else _num_text(x)
-                    values.append(f"[{_json_text(name)},{shown},{_json_text(k.unit)}]")
-            held = "true" if node.value is True else "false" if node.value is False else "null"
-            cmps.append(
-                f'{{"expr":{_json_text(cmp.text)},"held":{held},"values":[{",".join(values)}]}}'
-            )
-        parts.append(f'{{"conjunct":{_json_text(text)},"comparisons":[{",".join(cmps)}]}}')
-    return f'{{"failed":[{",".join(parts)}]}}'
+    recs, units = _trace_recs(plan.comparisons, conj)
+    return failed(plan, [n.value for n in conj], recs, units)
 
 
 class StatusRecorder:
     """One run's ``rule_status`` rows and per-comparison statistics, fed by the loop
-    with each day's traced decisions (never evaluating anything itself)."""
+    with each day's decisions (never evaluating anything itself): from their traces
+    (:meth:`record`) or from an observed evaluation (:meth:`observed`).
 
-    def __init__(self, book: Book) -> None:
+    ``rows=False`` keeps no rows (a run that writes no ``rule_status.parquet``: a sweep
+    variant) and skips their details; the counts, statistics and reasons the run's
+    coverage reads are kept all the same.
+    """
+
+    def __init__(self, book: Book, *, rows: bool = True) -> None:
+        self.book = book
+        self.rows = rows
         self.plans = {cr.id: plan_rule(cr, book) for cr in book.rules}
         self.order = [cr.id for cr in book.rules]  # execution order
         self.dates: list[dt.date] = []
@@ -334,7 +289,15 @@ class StatusRecorder:
             r: [ComparisonStats() for _ in p.comparisons] for r, p in self.plans.items()
         }
         self.counts: dict[str, dict[str, int]] = {r: {} for r in self.plans}
+        #: Per rule: what became of the actions of its fired days that did not apply
+        #: (coverage's "never changed the book"), and why it was unknown, counted.
+        self.idle: dict[str, Counter[str]] = {r: Counter() for r in self.plans}
+        self.unknown_reasons: dict[str, Counter[str]] = {r: Counter() for r in self.plans}
         self._priority = {cr.id: cr.priority for cr in book.rules}
+        self._slots: dict[str, tuple[tuple[int, ...], tuple[tuple[str, ...], ...]]] = {}
+        self._days: dict[str, DayRecorder] = {}
+        # The same few details recur day after day (a reason, a cooldown's dates).
+        self._texts: dict[Any, str] = {}
 
     def record(
         self,
@@ -343,89 +306,191 @@ class StatusRecorder:
         actions: Sequence[Mapping[str, Any]] = (),
         last_fired: dt.date | None = None,
     ) -> str:
-        """Record rule ``d.rule``'s status on ``date`` and return it. ``actions``: the
-        fired rule's action records, as applied (statuses after the fills);
-        ``last_fired``: when the rule last changed the book, as the rules saw it."""
+        """Record rule ``d.rule``'s status on ``date`` (from ``d``'s traces) and return it.
+        ``actions``: the fired rule's action records, as applied (statuses after the
+        fills); ``last_fired``: when the rule last changed the book, as the rules saw it."""
         plan = self.plans[d.rule]
+        conj: list[Any] = []
+        recs: list[Rec | None] = []
+        units: list[tuple[str, ...]] = []
+        if d.trace is not None:
+            nodes = _conjunct_nodes(d.trace, len(plan.conjuncts))
+            conj = [n.value for n in nodes]
+            recs, units = _trace_recs(plan.comparisons, nodes)
+            self._observe(plan, recs, units)
+        unless: tuple[list[Rec | None], list[tuple[str, ...]]] | None = None
+        if d.unless_trace is not None:
+            unless = _trace_recs(plan.unless_comparisons, [d.unless_trace])
+        return self._record(date, d, plan, conj, recs, units, actions, last_fired, unless)
+
+    def observed(
+        self,
+        date: dt.date,
+        d: Decision,
+        conj: tuple[Any, ...] | None,
+        obs: Sequence[Rec | None],
+        actions: Sequence[Mapping[str, Any]] = (),
+        last_fired: dt.date | None = None,
+    ) -> str:
+        """:meth:`record` from an observed evaluation (``Book.evaluate(observe=True)``):
+        ``conj``, the rule's conjuncts' values (``Evaluation.conjuncts``), ``obs`` the
+        comparisons' slots (``Evaluation.env.obs``)."""
+        rule = d.rule
+        day = self._days.get(rule)
+        if day is None or conj is None:
+            plan = self.plans[rule]
+            if conj is None:  # disabled: nothing was evaluated
+                return self._record(date, d, plan, (), [], [], actions, last_fired, None)
+            slots, units = self._slots_of(plan)
+            day = self._days[rule] = day_recorder(plan, slots, units, self.stats[rule])
+        if d.status == "not_met":  # false: nearly every rule on nearly every day
+            detail = day(conj, obs, self.rows)
+            if self.rows:
+                self.dates.append(date)
+                self.rules.append(rule)
+                self.status.append("false")
+                self.applied.append(False)
+                self.detail.append(detail)
+            counts = self.counts[rule]
+            counts["false"] = counts.get("false", 0) + 1
+            return "false"
+        day(conj, obs, False)
+        plan = self.plans[rule]
+        unless = None
+        if d.status == "blocked":
+            uslots, uunits = self._slots_of(plan, unless=True)
+            unless = ([obs[s] for s in uslots], list(uunits))
+        return self._record(date, d, plan, conj, [], [], actions, last_fired, unless)
+
+    def _slots_of(
+        self, plan: RulePlan, unless: bool = False
+    ) -> tuple[tuple[int, ...], tuple[tuple[str, ...], ...]]:
+        """Where an observed evaluation writes each comparison of ``plan`` (its slots in
+        ``Env.obs``), and their operands' units."""
+        slot_of, slot_units = self.book.observed_slots()
+        cmps = plan.unless_comparisons if unless else plan.comparisons
+        slots = tuple(slot_of[c.node_id] for c in cmps)
+        out = slots, tuple(slot_units[s] for s in slots)
+        if not unless:
+            self._slots[plan.rule] = out
+        return out
+
+    def _record(
+        self,
+        date: dt.date,
+        d: Decision,
+        plan: RulePlan,
+        conj: Sequence[Any],
+        recs: Sequence[Rec | None],
+        units: Sequence[tuple[str, ...]],
+        actions: Sequence[Mapping[str, Any]],
+        last_fired: dt.date | None,
+        unless: tuple[Sequence[Rec | None], Sequence[tuple[str, ...]]] | None,
+    ) -> str:
+        # Long: one branch per status, each building that status's detail; kept together
+        # so the row's columns are appended in one place.
         detail: Any = None
         applied = False
-        found = self._observe(plan, d.trace) if d.trace is not None else []
         st = d.status
+        rows = self.rows
         if st == "fired":
             applied = any(a.get("status") == "apply" for a in actions)
             skipped = [
-                _action_detail(a, self._priority) for a in actions if a.get("status") != "apply"
+                action_detail(a, self._priority) for a in actions if a.get("status") != "apply"
             ]
             superseded = [a for a in skipped if a["status"] == "superseded"]
             status = "superseded" if superseded and not applied else "fired"
-            detail = {"actions": skipped} if skipped else None
+            if skipped:
+                detail = {"actions": skipped}
+                idle = self.idle[d.rule]
+                for a in skipped:
+                    by = a.get("by")
+                    if by is not None:
+                        prio = f" (priority {a['priority']})" if a.get("priority") else ""
+                        idle[f"superseded by `{by}`{prio}"] += 1
+                    else:
+                        idle[str(a.get("status"))] += 1
         elif st == "not_met":
             if d.reason == "disabled for this run":
                 status = "disabled"
             else:
                 status = "false"
-                if d.trace is not None:
-                    conj = _conjunct_nodes(d.trace, len(plan.conjuncts))
-                    detail = _failed_json(plan, conj, found)
+                if rows and conj:
+                    detail = failed_json(plan, conj, recs, units)
         elif st == "unknown":
-            status, detail = "unknown", {"reason": d.reason}
+            status = "unknown"
+            detail = self._text(("reason", d.reason), lambda: {"reason": d.reason})
+            if d.reason:
+                self.unknown_reasons[d.rule][d.reason] += 1
         elif st == "cooling_down":
             status = "cooling"
             if last_fired is not None and plan.cooldown_days is not None:
-                until = last_fired + dt.timedelta(days=math.ceil(plan.cooldown_days))
-                detail = {"since": last_fired.isoformat(), "until": until.isoformat()}
+                days = math.ceil(plan.cooldown_days)
+                detail = self._text(
+                    (last_fired, days),
+                    lambda: {
+                        "since": last_fired.isoformat(),
+                        "until": (last_fired + dt.timedelta(days=days)).isoformat(),
+                    },
+                )
             else:
-                detail = {"reason": d.reason}
+                detail = self._text(("reason", d.reason), lambda: {"reason": d.reason})
         else:  # blocked
             status = "blocked"
             detail = {"unless": plan.unless}
-            if d.unless_trace is not None:
+            if unless is not None:
+                urecs, uunits = unless
                 detail["comparisons"] = [
-                    {"expr": cmp.text, "held": node.value, "values": comparison_values(cmp, node)}
-                    for cmp in plan.unless_comparisons
-                    if (node := _node(d.unless_trace, cmp.path, cmp.text)) is not None
-                    and node.value is True
+                    {"expr": cmp.text, "held": rec[0], "values": rec_values(cmp, rec, u)}
+                    for cmp, rec, u in zip(plan.unless_comparisons, urecs, uunits, strict=True)
+                    if rec is not None and rec[0] is True
                 ]
-        self.dates.append(date)
-        self.rules.append(d.rule)
-        self.status.append(status)
-        self.applied.append(applied)
-        if detail is not None and type(detail) is not str:
-            detail = _compact(detail)
-        self.detail.append(detail)
+        if rows:
+            self.dates.append(date)
+            self.rules.append(d.rule)
+            self.status.append(status)
+            self.applied.append(applied)
+            if detail is not None and type(detail) is not str:
+                detail = compact(detail)
+            self.detail.append(detail)
         counts = self.counts[d.rule]
         counts[status] = counts.get(status, 0) + 1
         if applied:
             counts["applied"] = counts.get("applied", 0) + 1
         return status
 
-    def _observe(self, plan: RulePlan, trace: TraceNode) -> list[tuple[Comparison, TraceNode]]:
-        """Count each comparison's day and widen its operands' ranges; return the
-        comparisons' trace nodes (for the day's detail)."""
+    def _text(self, key: Any, detail: Callable[[], dict[str, Any]]) -> str:
+        """A recurring detail's JSON text, written once per run."""
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = compact(detail())
+        return text
+
+    def _observe(
+        self, plan: RulePlan, recs: Sequence[Rec | None], units: Sequence[tuple[str, ...]]
+    ) -> None:
+        """Count each comparison's day and widen its operands' ranges."""
         # The inner loop of the statuses (every rule, every day): kept flat.
-        conj = _conjunct_nodes(trace, len(plan.conjuncts))
-        found = []
-        for cmp, stats in zip(plan.comparisons, self.stats[plan.rule], strict=True):
-            node = (
-                _node(conj[cmp.conjunct], cmp.path, cmp.text) if cmp.conjunct < len(conj) else None
-            )
-            if node is None:
+        for cmp, stats, rec, u in zip(
+            plan.comparisons, self.stats[plan.rule], recs, units, strict=True
+        ):
+            if rec is None:
                 stats.unknown += 1
                 continue
-            found.append((cmp, node))
-            if node.unknown is not None:
+            v0 = rec[0]
+            if type(v0) is Unknown:
                 stats.unknown += 1
                 continue
-            if node.value is True:
+            if v0 is True:
                 stats.held += 1
             else:
                 stats.false += 1
-            kids = node.children
+            n = len(rec)
             low, high = stats.low, stats.high
             for i, text in cmp.operands:
-                if i >= len(kids) or cmp.literal[i]:  # a param's value never varies
+                if i + 1 >= n or cmp.literal[i]:  # a param's value never varies
                     continue
-                v: Any = kids[i].value  # ints too, whatever the trace type says
+                v: Any = rec[i + 1]  # ints too, whatever the trace type says
                 if type(v) is not float or v - v != 0:  # bool, unknown, NaN, inf
                     if type(v) is not int:
                         continue
@@ -433,15 +498,21 @@ class StatusRecorder:
                 lo = low.get(text)
                 if lo is None:
                     low[text] = high[text] = v
-                    stats.units[text] = kids[i].unit
+                    stats.units[text] = u[i]
                 elif v < lo:
                     low[text] = v
                 elif v > high[text]:
                     high[text] = v
-        return found
 
-    def near_miss(self, d: Decision) -> dict[str, Any] | None:
-        """Whether a false condition is a near miss worth recording, and its margin.
+    def near_miss(
+        self,
+        d: Decision,
+        conj: tuple[Any, ...] | None = None,
+        obs: Sequence[Rec | None] | None = None,
+    ) -> dict[str, Any] | None:
+        """Whether a false condition is a near miss worth recording, and its margin:
+        from ``d``'s trace, or from an observed evaluation's ``conj`` and ``obs`` (as
+        :meth:`observed` takes them).
 
         Only when every conjunct but one held, the failing one is false (not unknown),
         the comparisons that failed inside it (itself, or the disjuncts of an ``or``,
@@ -450,33 +521,38 @@ class StatusRecorder:
         most :data:`NEAR_MISS_MARGIN` (relative to the larger side). ``condor.count ==
         0`` failing while a condor is open is the book at work, not a near miss.
         """
-        if d.near_miss is None or d.trace is None:
+        if d.near_miss is None:
             return None
         plan = self.plans[d.rule]
-        conj = _conjunct_nodes(d.trace, len(plan.conjuncts))
-        c = next((i for i, t in enumerate(plan.conjuncts) if t == d.near_miss), None)
-        if c is None or c >= len(conj) or conj[c].value is not False:
+        if d.trace is not None:
+            nodes = _conjunct_nodes(d.trace, len(plan.conjuncts))
+            conj = tuple(n.value for n in nodes)
+            recs, units = _trace_recs(plan.comparisons, nodes)
+        elif conj is not None and obs is not None:
+            slots, sunits = self._slots.get(d.rule) or self._slots_of(plan)
+            recs, units = [obs[s] for s in slots], list(sunits)
+        else:
             return None
-        best: tuple[float, Comparison, TraceNode] | None = None
-        for cmp in plan.comparisons:
-            if cmp.conjunct != c:
-                continue
-            node = _node(conj[c], cmp.path, cmp.text)
-            if node is None or node.value is not False:
+        c = next((i for i, t in enumerate(plan.conjuncts) if t == d.near_miss), None)
+        if c is None or c >= len(conj) or conj[c] is not False:
+            return None
+        best: tuple[float, Comparison, Rec, tuple[str, ...]] | None = None
+        for cmp, rec, u in zip(plan.comparisons, recs, units, strict=True):
+            if cmp.conjunct != c or rec is None or rec[0] is not False:
                 continue
             if cmp.counts or (cmp.op not in _ORDERING and cmp.op != "between"):
                 return None
-            margin = _margin(cmp, node)
+            margin = miss_margin(cmp, rec)
             if margin is not None and (best is None or margin < best[0]):
-                best = (margin, cmp, node)
+                best = (margin, cmp, rec, u)
         if best is None or best[0] > NEAR_MISS_MARGIN:
             return None
-        margin, cmp, node = best
+        margin, cmp, rec, u = best
         return {
             "conjunct": d.near_miss,
             "comparison": cmp.text,
             "margin": round(margin, 4),
-            "values": comparison_values(cmp, node),
+            "values": rec_values(cmp, rec, u),
         }
 
     def table(self) -> dict[str, list[Any]]:
@@ -488,42 +564,3 @@ class StatusRecorder:
             "applied": self.applied,
             "detail": self.detail,
         }
-
-
-def _margin(cmp: Comparison, node: TraceNode) -> float | None:
-    """How far a failed threshold missed: |value − threshold| ÷ the larger of the two
-    (``between``: the nearer bound); None without two numbers."""
-    values = [_number(k.value) for k in node.children]
-    if cmp.op == "between":
-        if len(values) < 3 or any(v is None for v in values):
-            return None
-        x, low, high = (float(v) for v in values[:3])  # type: ignore[arg-type]
-        value, threshold = x, (low if abs(x - low) <= abs(x - high) else high)
-    else:
-        if len(values) < 2 or values[0] is None or values[1] is None:
-            return None
-        value, threshold = values[0], values[1]
-    scale = max(abs(value), abs(threshold))
-    return abs(value - threshold) / scale if scale > 0 else 0.0
-
-
-def _action_detail(a: Mapping[str, Any], priority: Mapping[str, int]) -> dict[str, Any]:
-    out: dict[str, Any] = {"action": a.get("text"), "status": a.get("status")}
-    by = a.get("superseded_by")
-    if by is not None:
-        out["by"] = by
-        out["priority"] = priority.get(by, 0)
-    elif a.get("reason"):
-        out["reason"] = a["reason"]
-    elif a.get("fill"):
-        out["reason"] = a["fill"]
-    return out
-
-
-# One encoder for every row (json.dumps with options makes one per call); the details'
-# keys are written in a fixed order, so no sorting is needed for byte-identical files.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _compact(value: Any) -> str:
-    return _ENCODER.encode(value)

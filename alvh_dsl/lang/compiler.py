@@ -53,6 +53,8 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
+COMPARISONS = _CMP
+"""The comparison operators' functions (shared with :mod:`alvh_dsl.lang.observe`)."""
 _FUNCTIONS: dict[str, Callable[..., Value]] = {"abs": abs, "min": min, "max": max}
 _ARITH: dict[str, Callable[[Any, Any], Value]] = {
     "+": operator.add,

@@ -42,6 +42,7 @@ from .check import Analysis, run_checks
 from .compiler import Compiler, reads_history
 from .diagnostics import Diagnostic, sort_key
 from .loader import load_program
+from .observe import ObservingCompiler, RuleObserver
 from .plain import StateLike
 from .printer import format_expr
 from .program import Program
@@ -78,12 +79,21 @@ class CompiledRule:
     title: str | None = None
     priority: int = 0
     cooling: dict[dt.date, str] = field(default_factory=dict)  # last fired → reason
+    near_misses: dict[str, Decision] = field(default_factory=dict)  # conjunct → decision
 
     not_met: Decision = field(init=False)
 
     def __post_init__(self) -> None:
         self.id, self.title, self.priority = self.rule.id, self.rule.title, self.rule.priority
         self.not_met = Decision(self.id, self.title, self.priority, "not_met", _FALSE)
+
+    def near_miss_decision(self, conjunct: str) -> Decision:
+        """The (shared) decision of a false condition whose only failed conjunct is
+        ``conjunct``."""
+        d = self.near_misses.get(conjunct)
+        if d is None:
+            d = self.near_misses[conjunct] = self.not_met._replace(near_miss=conjunct)
+        return d
 
     def cooling_reason(self, last: dt.date) -> str:
         reason = self.cooling.get(last)
@@ -105,6 +115,7 @@ class Book:
         uses_history: bool,
         params: dict[str, A.Number],
         series: SeriesBackend | None = None,
+        analysis: Analysis | None = None,
     ) -> None:
         self.program = program
         self.rules = rules  # execution order
@@ -121,6 +132,13 @@ class Book:
         self.params = params
         self.diagnostics: list[Diagnostic] = list(program.diagnostics)
         self._series = series
+        self._analysis = analysis
+        self._by_id = {cr.id: cr for cr in rules}
+        # Observed evaluation (the dry-run's), compiled on first use: see _observe.
+        self._observers: list[tuple[RuleObserver, Fast | None]] | None = None
+        self.slot_of: dict[int, int] = {}
+        self.slot_units: list[tuple[str, ...]] = []
+        self.observation_slots = 0
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # The compiled rules are closures, which pickle cannot carry. A book travels as
@@ -151,10 +169,17 @@ class Book:
         source: HistorySource | None = None,
         disabled: frozenset[str] = frozenset(),
         overrides: Mapping[str, Value] | None = None,
+        observe: bool = False,
     ) -> Evaluation:
         """Evaluate every rule against one state (a State, or the dry-run's PlainState).
 
         ``trace`` records every sub-expression's value (the audit trail).
+        ``observe`` (with ``trace=False``) records instead only what the dry-run's
+        statuses need — each comparison's result and the values it compared, in
+        ``Evaluation.env.obs``, and each rule's conjuncts' values in
+        ``Evaluation.conjuncts`` — with the traced evaluation's semantics, so the
+        decisions are the traced ones, without their trees; :meth:`retrace` builds a
+        decision's trees when they are wanted (see :mod:`alvh_dsl.lang.observe`).
         ``source`` supplies history (the dry-run passes one for the whole run,
         made by the book's series backend); by default the backend builds one
         from ``state.history``. Rules in ``disabled`` are reported as
@@ -172,10 +197,11 @@ class Book:
                 env[name] = get(state, front)
         if overrides:
             env.update(overrides)
+        if observe and not trace:
+            return self._evaluate_observed(env, state, disabled)
         decisions: list[Decision] = []
         append = decisions.append
         consumed: dict[str, str] = {}
-        last_fired = state.last_fired
         for cr in self.rules:
             rule_id = cr.id
             if disabled and rule_id in disabled:
@@ -199,30 +225,86 @@ class Book:
                     continue
                 if cond is True and cr.unless is not None:
                     blocked = cr.unless(env)
-            status, reason, near_miss = "not_met", None, None
-            actions: list[ResolvedAction] = []
-            if type(cond) is Unknown:
-                status, reason = "unknown", cond.reason
-            elif not cond:
-                reason = _FALSE
-                if when_trace is not None and len(cr.conjuncts) > 1:
-                    near_miss = _near_miss(when_trace)
-            elif blocked is True:
-                status, reason = "blocked", "its `unless` condition holds"
-            else:
-                last = last_fired.get(rule_id) if cr.cooldown_days is not None else None
-                if last is not None and (state.date - last).days < cr.cooldown_days:  # type: ignore[operator]
-                    status, reason = "cooling_down", cr.cooling_reason(last)
-                else:
-                    status = "fired"
-                    actions = _fire(cr, env, consumed)
-            append(
-                Decision(
-                    rule_id, cr.title, cr.priority, status, reason, tuple(actions),
-                    when_trace, unless_trace, near_miss,
-                )
-            )  # fmt: skip
+            append(_decide(cr, env, state, cond, blocked, consumed, when_trace, unless_trace))
         return Evaluation(state.date, decisions)
+
+    def _evaluate_observed(
+        self, env: Env, state: StateLike, disabled: frozenset[str]
+    ) -> Evaluation:
+        """``evaluate(observe=True)``: the observed closures (:mod:`.observe`)."""
+        observers = self._observers if self._observers is not None else self._observe()
+        env.obs = [None] * self.observation_slots
+        decisions: list[Decision] = []
+        append = decisions.append
+        observed: list[tuple[Value, ...] | None] = []
+        consumed: dict[str, str] = {}
+        for k, cr in enumerate(self.rules):
+            if disabled and cr.id in disabled:
+                append(Decision(cr.id, cr.title, cr.priority, "not_met", "disabled for this run"))
+                observed.append(None)
+                continue
+            when, unless = observers[k]
+            cond, conj = when(env)
+            observed.append(conj)
+            if type(cond) is not Unknown and not cond:
+                # False, nearly every rule on nearly every day: a shared decision.
+                near = None
+                if len(cr.conjuncts) > 1:
+                    failed = [i for i, v in enumerate(conj) if v is not True]
+                    if len(failed) == 1:
+                        near = cr.conjuncts[failed[0]]
+                append(cr.not_met if near is None else cr.near_miss_decision(near))
+                continue
+            # The traced evaluation evaluates `unless` every time; its value only
+            # matters (and is only recorded, for a blocked rule) when `when` held.
+            blocked: Value = False
+            if unless is not None and type(cond) is not Unknown:
+                blocked = unless(env)
+            append(_decide(cr, env, state, cond, blocked, consumed, None, None))
+        return Evaluation(state.date, decisions, observed, env)
+
+    def _observe(self) -> list[tuple[RuleObserver, Fast | None]]:
+        """Compile the observed closures (once, on the first observed evaluation)."""
+        analysis = self._analysis if self._analysis is not None else Analysis(self.program)
+        comp = ObservingCompiler(self.program, analysis, self._series)
+        observers: list[tuple[RuleObserver, Fast | None]] = []
+        for cr in self.rules:
+            unless = cr.rule.unless
+            assert cr.rule.when is not None
+            observers.append(
+                (comp.rule(cr.rule.when), comp.expr(unless, True) if unless is not None else None)
+            )
+        self.slot_of, self.slot_units = comp.slots, comp.units
+        self.observation_slots = len(comp.units)
+        self._observers = observers
+        return observers
+
+    def observed_slots(self) -> tuple[dict[int, int], list[tuple[str, ...]]]:
+        """Where observed evaluations write each comparison: its AST node's ``id`` →
+        its slot in ``Env.obs``, and per slot the units of the comparison's operands."""
+        if self._observers is None:
+            self._observe()
+        return self.slot_of, self.slot_units
+
+    def retrace(self, evaluation: Evaluation, d: Decision) -> Decision:
+        """``d`` of an observed ``evaluation`` with its trace trees, as ``trace=True``
+        would have given it: the rule's traced closures evaluated again against the
+        same environment (the same values, so the same trees)."""
+        env = evaluation.env
+        if env is None or d.trace is not None or d.reason == "disabled for this run":
+            return d
+        cr = self._by_id[d.rule]
+        memo, env.memo = env.memo, {}  # the traced closures never read the memo anyway
+        env.trace = []
+        cr.when_traced(env)
+        when_trace = env.trace[0]
+        unless_trace = None
+        if cr.unless_traced is not None:
+            env.trace = []
+            cr.unless_traced(env)
+            unless_trace = env.trace[0]
+        env.trace, env.memo = None, memo
+        return d._replace(trace=when_trace, unless_trace=unless_trace)
 
     def explain(self) -> str:
         """Every rule in plain English, with its normalised form (see :mod:`.explain`)."""
@@ -232,6 +314,40 @@ class Book:
 
 
 _FALSE = "the condition is false"
+
+
+def _decide(
+    cr: CompiledRule,
+    env: Env,
+    state: StateLike,
+    cond: Value,
+    blocked: Value,
+    consumed: dict[str, str],
+    when_trace: TraceNode | None,
+    unless_trace: TraceNode | None,
+) -> Decision:
+    """One rule's decision once its condition (and ``unless``) are known."""
+    status, reason, near_miss = "not_met", None, None
+    actions: list[ResolvedAction] = []
+    if type(cond) is Unknown:
+        status, reason = "unknown", cond.reason
+    elif not cond:
+        reason = _FALSE
+        if when_trace is not None and len(cr.conjuncts) > 1:
+            near_miss = _near_miss(when_trace)
+    elif blocked is True:
+        status, reason = "blocked", "its `unless` condition holds"
+    else:
+        last = state.last_fired.get(cr.id) if cr.cooldown_days is not None else None
+        if last is not None and (state.date - last).days < cr.cooldown_days:  # type: ignore[operator]
+            status, reason = "cooling_down", cr.cooling_reason(last)
+        else:
+            status = "fired"
+            actions = _fire(cr, env, consumed)
+    return Decision(
+        cr.id, cr.title, cr.priority, status, reason, tuple(actions),
+        when_trace, unless_trace, near_miss,
+    )  # fmt: skip
 
 
 def _fire(cr: CompiledRule, env: Env, consumed: dict[str, str]) -> list[ResolvedAction]:
@@ -316,8 +432,9 @@ def compile_program(
         )
     compiled.sort(key=lambda c: (-c.rule.priority, c.order))
     return Book(
-        program, compiled, comp.state_names, comp.uses_history, dict(program.param_values), series
-    )
+        program, compiled, comp.state_names, comp.uses_history, dict(program.param_values),
+        series, an,
+    )  # fmt: skip
 
 
 # The results and the series interface live in alvh_dsl.lang.runtime; they are part of

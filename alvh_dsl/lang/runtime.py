@@ -143,6 +143,11 @@ class Evaluation:
 
     date: dt.date
     decisions: list[Decision]
+    #: An observed evaluation's (``evaluate(observe=True)``): per decision, its rule's
+    #: top-level conjuncts' values (None for a disabled rule), and the environment whose
+    #: ``obs`` holds every comparison's values (:mod:`alvh_dsl.lang.observe`).
+    conjuncts: list[tuple[Value, ...] | None] | None = None
+    env: Env | None = None
 
     @property
     def fired(self) -> list[Decision]:
@@ -244,12 +249,14 @@ class NoSeriesBackend(ValueError):
 class Env(Snapshot):
     """Per-evaluation context the closures read: the state's values (a lazy snapshot,
     so reading a name is one dict lookup), the history, defines computed so far,
-    and the trace being recorded."""
+    and the trace being recorded; ``obs``: an observed evaluation's comparison slots
+    (:mod:`alvh_dsl.lang.observe`)."""
 
-    __slots__ = ("memo", "source", "trace")
+    __slots__ = ("memo", "obs", "source", "trace")
 
     def __init__(self, state: StateLike, source: HistorySource | None) -> None:
         Snapshot.__init__(self, state)
         self.source = source
         self.memo: dict[str, Value] = {}
         self.trace: list[TraceNode] | None = None
+        self.obs: list[Any] = []
