@@ -201,7 +201,9 @@ def build_book(task: Task) -> Book:
 def run_task(task: Task, history: History) -> str:
     """Run one task (on a worker): the variant's dry-run over ``history``, its headline
     figures (:func:`~alvh_dsl.sweep.table.figures`) as JSON text — the exact form the
-    cache stores, so fresh and cached rows are the same bytes."""
+    cache stores, so fresh and cached rows are the same bytes. The run keeps no audit
+    trail (``run_dryrun(audit=False)``: docs/decisions.md 81); its figures are the
+    audited run's."""
     from ..dryrun.engine import NO_HEDGE, Baseline, run_dryrun
     from ..errors import AlvhError
     from ..lang.evaluate import Book
