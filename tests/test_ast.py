@@ -81,6 +81,40 @@ def test_children_are_the_fields_that_hold_nodes() -> None:
         assert list(A.children(node)) == _reference_children(node), type(node).__name__
 
 
+@pytest.mark.parametrize(
+    "cls",
+    sorted(_node_subclasses(A.Node), key=lambda c: c.__name__),
+    ids=lambda c: c.__name__,
+)
+def test_children_with_every_optional_field_given_and_absent(cls: type[A.Node]) -> None:
+    """children() reads each class through a getter made for its fields (fixed ones at
+    once, optional ones one by one): each node field set to a distinct node, then every
+    optional one None, gives the reference's children, in order."""
+    span = construct(A.Span, file="f", line=1, column=1, end_line=1, end_column=2)
+    made = iter(range(1000))
+
+    def leaf() -> A.Name:
+        return construct(A.Name, span=span, name=f"n{next(made)}")
+
+    given: dict[str, object] = {}  # a distinct node in every field that holds nodes
+    others: dict[str, object] = {}  # the rest: spans, and a value for required fields
+    holds = dict(A.child_fields(cls))  # which fields to fill; the reference reads values
+    for name, info in cls.model_fields.items():
+        annotation = str(info.annotation)
+        if name in holds:  # a name stands for any node here
+            given[name] = (leaf(), leaf()) if holds[name] else leaf()
+        elif "Span" in annotation:
+            others[name] = span
+        elif info.is_required():
+            others[name] = 1 if annotation in ("<class 'int'>", "<class 'float'>") else "x"
+    full = construct(cls, **others, **given)
+    assert list(A.children(full)) == _reference_children(full)
+    optional = {k: None for k in given if cls.model_fields[k].default is None}
+    if optional:
+        bare = construct(cls, **others, **{**given, **optional})
+        assert list(A.children(bare)) == _reference_children(bare)
+
+
 def test_walk_is_preorder_and_reaches_every_node_once() -> None:
     book = parse(EVERY_CLASS, "t.alvh").book
 

@@ -673,3 +673,27 @@ def test_long_define_chains_are_e407_once() -> None:
     assert codes(ds) == ["E407"]
     assert "nested too deeply with its defines expanded" in ds[0].message
     assert ds[0].span.line == 65  # where the limit is first crossed: define d64
+
+
+@pytest.mark.parametrize(
+    ("actions", "conflict"),
+    [
+        # one text, so one action: never a conflict, however often it is written
+        (["close hedge month 2", "close hedge month 2", "close hedge month 2"], False),
+        # written differently, printed the same: the same action still
+        (["close hedge month 2", "close   hedge  month 2", "close hedge\n    month 2"], False),
+        # texts that differ in their last character are two actions
+        (["shift 50% hedge to month 2", "shift 50% hedge to month 3"], True),
+        (["shift 50% hedge to month 3", "shift 25% hedge to month 3"], True),
+        (["close hedge month 2", "shift 50% hedge from month 2 to month 3"], True),
+    ],
+)
+def test_W202_reads_each_action_by_its_text(actions: list[str], conflict: bool) -> None:
+    """W202 prints each distinct written action once: the texts it slices from the
+    source must be the actions' own (an end one character short would make `month 2`
+    and `month 3` one action)."""
+    rules = [
+        f"rule r{i}\n  when VIX > {10 + i} then {action}\n" for i, action in enumerate(actions)
+    ]
+    found = [d for d in check("b.alvh", text="".join(rules)) if d.code == "W202"]
+    assert bool(found) == conflict, [d.message for d in found]

@@ -6,11 +6,15 @@ pin what would make the benchmarks super-linear again, each in well under a seco
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from alvh_dsl.api import check
+from alvh_dsl.cli.main import cli
 from alvh_dsl.lang.parse import parse, parser
 from alvh_dsl.lang.transform import MAX_STRING_BYTES
 
@@ -118,3 +122,28 @@ def test_W202_groups_keep_the_output_of_a_large_book_bounded() -> None:
     found = [d for d in check("t.alvh", text=_rules(*rows)) if d.code == "W202"]
     assert len(found) == 1
     assert "and 495 more (500 in all)" in found[0].message
+
+
+def test_alvh_check_keeps_its_book_out_of_the_collector(tmp_path: Path) -> None:
+    """`alvh check` holds its last book until the process leaves (os._exit) rather than
+    freeing every node first, and freezes it: else the first collection after the pause
+    rescans it all. The next call thaws it, so in-process callers keep one book at most."""
+    small, large = tmp_path / "small.alvh", tmp_path / "large.alvh"
+    small.write_text(_rules(("VIX > 30", _CLOSE)), encoding="utf-8")
+    large.write_text(_rules(*[("VIX > 30", _CLOSE)] * 2000), encoding="utf-8")
+    runner = CliRunner()
+
+    def frozen_after(book: Path) -> int:
+        gc.collect()
+        assert runner.invoke(cli, ["check", str(book)]).exit_code == 0
+        return gc.get_freeze_count()
+
+    try:
+        gc.unfreeze()
+        before = frozen_after(small)
+        held = frozen_after(large) - before
+        assert held > 2000 * 5  # the rules' nodes and spans are frozen, not freed
+        assert frozen_after(large) - before < held * 1.2  # thawed, then one book again
+        assert frozen_after(small) - before < held / 10  # and the large book let go
+    finally:
+        gc.unfreeze()

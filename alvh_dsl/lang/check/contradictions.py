@@ -237,11 +237,8 @@ class _Printed:
         if starts is None:
             starts = self.starts[span.file] = _line_starts(source)
         # lines counted in `\n` only and columns in characters, as every span is
-        written = source[
-            starts[span.line - 1] + span.column - 1 : starts[span.end_line - 1]
-            + span.end_column
-            - 1
-        ]
+        start = starts[span.line - 1] + span.column - 1
+        written = source[start : starts[span.end_line - 1] + span.end_column - 1]
         found = self.texts.get(written)
         if found is None:
             found = self.texts[written] = format_action(action)
