@@ -329,3 +329,30 @@ def test_what_reparse_leaves_to_a_whole_parse() -> None:
     # dangles into `rule r0`, which is then read as the value (the error is on line 1).
     dangling = text.replace("param a = 1", "param a =", 1)
     assert cache.parse(dangling, "b.alvh") == parse(dangling, "b.alvh")
+
+
+def test_the_server_re_parses_an_edited_buffer_from_its_last_parse() -> None:
+    from pygls.workspace import Workspace
+
+    from alvh_dsl.lsp.server import AlvhServer
+
+    server = AlvhServer()
+    server.protocol._workspace = Workspace(None)
+    uri = "file:///book.alvh"
+    text = 'rulebook "b"\nparam a = 1\nrule r\n  when VIX > a then close condor\n'
+    server.workspace.put_text_document(
+        T.TextDocumentItem(uri=uri, language_id="alvh", version=1, text=text)
+    )
+    sent: list[T.PublishDiagnosticsParams] = []
+    server.text_document_publish_diagnostics = sent.append  # type: ignore[method-assign]
+    server.publish(uri)
+    edited = text.replace("VIX > a", "VIX > b")
+    server.workspace.get_text_document(uri).apply_change(
+        T.TextDocumentContentChangeWholeDocument(text=edited)
+    )
+    server.publish(uri)
+    assert isinstance(server.parses, IncrementalParses) and server.parses.reused == 1
+    assert [d.code for d in sent[-1].diagnostics] == [
+        d.code for d in diagnostics.to_lsp(check_buffer("/book.alvh", edited))
+    ]
+    assert any(d.code == "E101" for d in sent[-1].diagnostics)  # `b` is unknown
