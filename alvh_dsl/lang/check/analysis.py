@@ -93,7 +93,10 @@ class Analysis:
     def memo(self, name: str) -> dict[int, Any]:
         """A cache by node identity that passes share, e.g. a rule's condition read as
         facts by both W201 and W202: each node is read once per analysis."""
-        return self._memos.setdefault(name, {})
+        found = self._memos.get(name)  # not setdefault: no empty dict made per call
+        if found is None:
+            found = self._memos[name] = {}
+        return found
 
 
 Pass = Callable[[Analysis], Iterable[Diagnostic]]

@@ -291,10 +291,19 @@ class _Bounds:
                 self.neq.append((key, value))
             self.intervals[key] = (lo, lo_incl, hi, hi_incl)
         # as _contradiction(facts) finds a clash: an empty interval, or `!=` its one value
-        self.alone = any(
-            lo > hi or (lo == hi and not (lo_incl and hi_incl))
-            for lo, lo_incl, hi, hi_incl in self.intervals.values()
-        ) or any(self.intervals[key][0] == self.intervals[key][2] == v for key, v in self.neq)
+        # (loops, not any() over generators: this runs once for every rule of a book)
+        alone = False
+        for lo, lo_incl, hi, hi_incl in self.intervals.values():
+            if lo > hi or (lo == hi and not (lo_incl and hi_incl)):
+                alone = True
+                break
+        if not alone:
+            for key, v in self.neq:
+                interval = self.intervals[key]
+                if interval[0] == interval[2] == v:
+                    alone = True
+                    break
+        self.alone = alone
 
     def clash(self, other: _Bounds) -> bool:
         """Whether ``_contradiction(facts of self + facts of other)`` finds a clash.
