@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +31,8 @@ from .config import RiskSection
 from .moves import FloatArray, MoveSet
 
 __all__ = ["ContractDays", "FloatArray", "MarketData", "Responses", "series_source"]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,16 @@ class MarketData:
     _contracts: dict[np.datetime64, ContractDays] = field(default_factory=dict)
     _spx_expiries: dict[tuple[str, float], list[np.datetime64 | None]] = field(default_factory=dict)
     _vix_factor: FloatArray | None = None
+    # What fills compute from this market alone (positions' valuations, today's mids,
+    # strike searches), kept for the runs that share it: a baseline opens the same condors
+    # as its book, and a sweep's variants many of the same positions.
+    _memo: OrderedDict[tuple[Any, ...], tuple[Any, int]] = field(default_factory=OrderedDict)
+    _memo_bytes: int = 0
+
+    #: The memo's bound, in bytes of its arrays (the least recently used go first): a
+    #: valuation is some 10–30 kB, a run of the core book over 14 years values some 6 MB
+    #: of positions, so this keeps what a sweep's variants on one worker share.
+    MEMO_BYTES = 64 * 2**20
 
     @property
     def pydates(self) -> list[dt.date]:
@@ -228,6 +242,24 @@ class MarketData:
             beta = np.where(m < 0, r.beta_down, r.beta_up)
             self._vix_factor = np.asarray(np.exp(-beta * m), dtype=np.float64)
         return self._vix_factor
+
+    def memo(self, key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
+        """``build()``, or what it returned for ``key`` before (``key`` must name every input
+        it reads besides this market's own data). What is kept is shared, not copied:
+        callers must not write to it (valuations are made read-only by their callers)."""
+        memo = self._memo
+        found = memo.get(key)
+        if found is not None:
+            memo.move_to_end(key)
+            value: _T = found[0]
+            return value
+        value = build()
+        size = int(getattr(value, "nbytes", 64))
+        memo[key] = (value, size)
+        self._memo_bytes += size
+        while self._memo_bytes > self.MEMO_BYTES and memo:  # 0: no memo at all
+            self._memo_bytes -= memo.popitem(last=False)[1][1]
+        return value
 
     def contract(self, expiry: np.datetime64) -> ContractDays:
         """The futures contract expiring on ``expiry`` over every day of the history, built

@@ -39,22 +39,20 @@ from ..market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
-    strike_for_delta,
 )
 from .config import CostsSection
 from .market_data import MarketData
 from .valuation import (
     Valuation,
-    call_prices,
-    value_call_spread,
-    value_condor,
+    shared_call_prices,
+    shared_valuation,
+    short_strikes,
     value_future,
 )
 
 __all__ = ["LEG_NAMES", "LEG_SIGNS", "CondorPos", "Fill", "HedgePos", "Simulator"]
 
 LEG_NAMES = ("long put", "short put", "short call", "long call")
-_PUT_CALL = np.array([False, True])  # the short put's and the short call's strike searches
 LEG_SIGNS = (1, -1, -1, 1)
 
 
@@ -199,14 +197,10 @@ class Simulator:
         if dte <= 0:
             return Fill(summary=f"expiry {expiry} is not after {m.dates[day]}", done=False)
         if strikes is None:
-            t = dte / 365.0
-            p = m.pricing
-            kw = {"skew": p.skew, "grid": p.strike_grid, "floor": p.vol_floor}
-            args = (m.spx[day], t, m.vix[day], short_delta, m.rate[day], m.dividend[day])
-            sp, sc = (float(k) for k in strike_for_delta(*args, call=_PUT_CALL, **kw))
+            sp, sc = short_strikes(m, day, expiry, short_delta)
             strikes = (sp - wings, sp, sc, sc + wings)
         # Its valuation's first row holds the legs' mids today (condor_leg_prices's numbers).
-        valuation = value_condor(m, day, expiry, strikes)
+        valuation = shared_valuation(m, "condor", day, expiry, strikes)
         mids = valuation.legs[0]
         slip = self.costs.spx_option_slippage
         comm = self.costs.spx_option_commission * quantity
@@ -389,7 +383,7 @@ class Simulator:
         existing = self._layer_position(layer, expiry, "call_spread", lower, upper, 1)
         # Today's mids alone first: most buys on a budget buy nothing (a new position's
         # valuation, row 0 of which holds these same mids, is computed once it is bought).
-        mids = call_prices(m, day, expiry, (lower, upper))
+        mids = shared_call_prices(m, day, expiry, (lower, upper))
         slip = self.costs.vix_option_slippage
         px_long, px_short = _fill(float(mids[0]), slip), _fill(float(mids[1]), -slip)
         debit = px_long - px_short
@@ -407,7 +401,7 @@ class Simulator:
             existing.add(count, debit)
             pos = existing  # its valuation (per unit) does not depend on the entry price
         else:
-            valuation = value_call_spread(m, day, expiry, lower, upper)
+            valuation = shared_valuation(m, "call spread", day, expiry, (lower, upper))
             pos = HedgePos(
                 id=self._next_id("S"),
                 layer=layer or self._new_layer(),

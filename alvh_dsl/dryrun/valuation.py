@@ -35,6 +35,7 @@ grid's moves with centred stencils of the same ``h`` (none of them crosses 0).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,7 @@ from ..market.pricing import (
     bsm,
     bsm_grid,
     iv_from_vix,
+    strike_for_delta,
 )
 from .market_data import FloatArray, MarketData
 
@@ -55,6 +57,9 @@ __all__ = [
     "Valuation",
     "call_prices",
     "condor_leg_prices",
+    "shared_call_prices",
+    "shared_valuation",
+    "short_strikes",
     "value_call_spread",
     "value_condor",
     "value_future",
@@ -90,6 +95,22 @@ class Valuation:
 
     def row(self, day: int) -> int:
         return day - self.start
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of its arrays (what a memo of valuations counts)."""
+        return sum(a.nbytes for a in self._arrays())
+
+    def _arrays(self) -> tuple[FloatArray, ...]:
+        numbers = (self.value, self.mark, self.delta, self.gamma, self.vega, self.theta)
+        return (*numbers, self.grid, self.legs, *self.points.values())
+
+    def read_only(self) -> Valuation:
+        """This valuation, its arrays made read-only: one shared by positions of several
+        runs (:meth:`~alvh_dsl.dryrun.market_data.MarketData.memo`) cannot be altered."""
+        for a in self._arrays():
+            a.flags.writeable = False
+        return self
 
 
 def _rows(market: MarketData, start: int, expiry: np.datetime64) -> npt.NDArray[np.intp]:
@@ -237,3 +258,63 @@ def call_prices(
         call=True,
     )
     return np.asarray(price, dtype=np.float64)
+
+
+_PUT_CALL = np.array([False, True])  # the short put's and the short call's strike searches
+
+
+def short_strikes(
+    market: MarketData, day: int, expiry: np.datetime64, short_delta: float
+) -> tuple[float, float]:
+    """The short put's and short call's strikes nearest ``short_delta`` for ``expiry`` on
+    ``day`` (both searches in one :func:`~alvh_dsl.market.pricing.strike_for_delta` call),
+    found once per market (:meth:`~alvh_dsl.dryrun.market_data.MarketData.memo`)."""
+
+    def search() -> tuple[float, float]:
+        dte = float((expiry - market.dates[day]).astype(np.int64))
+        p = market.pricing
+        kw = {"skew": p.skew, "grid": p.strike_grid, "floor": p.vol_floor}
+        args = (market.spx[day], dte / 365.0, market.vix[day], short_delta)
+        found = strike_for_delta(
+            *args, market.rate[day], market.dividend[day], call=_PUT_CALL, **kw
+        )
+        sp, sc = (float(k) for k in found)
+        return sp, sc
+
+    return market.memo(("short strikes", day, expiry, short_delta), search)
+
+
+def shared_valuation(
+    market: MarketData,
+    kind: Literal["condor", "call spread"],
+    start: int,
+    expiry: np.datetime64,
+    strikes: tuple[float, ...],
+) -> Valuation:
+    """:func:`value_condor` (``strikes``: its four) or :func:`value_call_spread` (its lower
+    and upper), computed once per market and shared read-only by the positions of every
+    run on it: a baseline opens its book's condors, a sweep's variants many of each
+    other's positions."""
+
+    def value() -> Valuation:
+        if kind == "condor":
+            lp, sp, sc, lc = strikes
+            return value_condor(market, start, expiry, (lp, sp, sc, lc)).read_only()
+        lower, upper = strikes
+        return value_call_spread(market, start, expiry, lower, upper).read_only()
+
+    return market.memo((kind, start, expiry, *strikes), value)
+
+
+def shared_call_prices(
+    market: MarketData, day: int, expiry: np.datetime64, strikes: tuple[float, float]
+) -> FloatArray:
+    """:func:`call_prices`, computed once per market (read-only, like
+    :func:`shared_valuation`'s)."""
+
+    def price() -> FloatArray:
+        mids = call_prices(market, day, expiry, strikes)
+        mids.flags.writeable = False
+        return mids
+
+    return market.memo(("call mids", day, expiry, *strikes), price)

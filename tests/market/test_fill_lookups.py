@@ -4,20 +4,25 @@ MarketData reads a VIX contract's month, price, response weight and option vol f
 arrays built once per contract (MarketData.contract), and SPX expiries from one look-up
 per rule for every day (MarketData.spx_expiry); valuations price the whole grid and
 take the greeks at the zero move only (bsm_grid, black76_grid), and a budgeted buy
-prices today's two calls before valuing the spread. Each must give, to the bit, what
-the direct computation below (the code it replaced) gives.
+prices today's two calls before valuing the spread; and what fills value is kept on
+the market for the runs that share it (MarketData.memo). Each must give, to the bit,
+what the direct computation below (the code it replaced), or a fresh market, gives.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from alvh_dsl.api import load
 from alvh_dsl.dryrun.actions import resolve_expiry
 from alvh_dsl.dryrun.config import DryRunConfig
 from alvh_dsl.dryrun.engine import build_market
+from alvh_dsl.dryrun.loop import run_book
+from alvh_dsl.dryrun.market_data import series_source
 from alvh_dsl.dryrun.simulate import Simulator
 from alvh_dsl.dryrun.valuation import (
     Valuation,
@@ -28,6 +33,8 @@ from alvh_dsl.dryrun.valuation import (
 )
 from alvh_dsl.market.pricing import black76, bsm, iv_from_vix
 from alvh_dsl.market.synth import default_history
+
+CORE = Path(__file__).resolve().parents[2] / "rulebooks" / "alvh_core.alvh"
 
 
 def same_bits(a: Any, b: Any) -> bool:
@@ -175,3 +182,51 @@ def test_todays_mids_are_row_0_of_the_valuation(market: Any) -> None:
         expiry = market.dates[day] + np.timedelta64(35, "D")
         legs = condor_leg_prices(market, day, expiry, strikes)
         assert same_bits(legs, value_condor(market, day, expiry, strikes).legs[0])
+
+
+def run_repr(book: Any, market: Any, no_hedge: bool) -> str:
+    """A run's rows, trades, decisions and statuses as text: equal means equal to the bit
+    (``repr`` spells every float exactly, with its type)."""
+    config = DryRunConfig()
+    r = run_book(book, market, series_source(market), config, no_hedge=no_hedge)
+    return repr((r.daily_rows, r.trades, r.decisions, r.summary, r.rule_status))
+
+
+def test_runs_sharing_a_market_give_what_fresh_markets_give() -> None:
+    """A baseline and a sweep's variants reuse the positions the runs before them valued
+    (MarketData.memo): each run must still be the run a fresh market gives."""
+    history = default_history().between("2008-01-01", "2010-06-30")
+    config = DryRunConfig()
+    book = load(CORE)
+
+    def market(memo_bytes: int) -> Any:
+        built = build_market(history, config)
+        built.MEMO_BYTES = memo_bytes
+        return built
+
+    # Without a memo: every position valued, every mid priced, when it is traded.
+    fresh = [run_repr(book, market(0), no_hedge) for no_hedge in (False, True)]
+    shared = build_market(history, config)
+    assert run_repr(book, shared, False) == fresh[0]
+    assert run_repr(book, shared, True) == fresh[1]  # the baseline: the book's condors
+    assert run_repr(book, shared, False) == fresh[0]  # every position from the memo
+    tight = market(100_000)  # a few positions: most are evicted and valued again
+    assert [run_repr(book, tight, no_hedge) for no_hedge in (False, True, False)] == [
+        *fresh,
+        fresh[0],
+    ]
+
+
+def test_shared_positions_are_one_read_only_valuation(market: Any) -> None:
+    costs = DryRunConfig().costs
+    first, second = Simulator(market, costs, 1e5), Simulator(market, costs, 1e5)
+    expiry = market.dates[60]
+    for sim in (first, second):
+        assert sim.open_condor(20, expiry, 0.16, 50.0, 1, "r", "open").done
+        assert sim.buy_call_spread(20, 2, 25.0, 35.0, 2, None, "r", "buy").done
+    for a, b in ((first.condors[0], second.condors[0]), (first.hedges[0], second.hedges[0])):
+        assert a.valuation is b.valuation
+        with pytest.raises(ValueError, match="read-only"):
+            a.valuation.grid[0, 0] = 0.0
+        with pytest.raises(ValueError, match="read-only"):
+            a.valuation.legs[0, 0] = 0.0
