@@ -414,10 +414,19 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     # One group of candidate rules per component of the conflict graph of a (priority,
     # target); a group is reported once even when it conflicts on several targets.
     groups: list[tuple[tuple[int, int], list[_Entry], str]] = []
+    # Entries in source order. The rules of one file stand in the program in the order
+    # they are written, so there a rule's place in the program sorts them the same (ties,
+    # one rule's actions, keep their order either way) with an int for a key.
+    order = an.order
+    single = len({rule.span.file for rule in an.program.rules}) <= 1
     for (_priority, target), by_text in _groups(an).items():
         entries = sorted(
             ((rule, action, text) for text, items in by_text.items() for rule, action in items),
-            key=lambda e: (e[0].span.file, e[0].span.line, e[0].span.column),
+            key=(
+                (lambda e: order[id(e[0])])
+                if single
+                else (lambda e: (e[0].span.file, e[0].span.line, e[0].span.column))
+            ),
         )
         folded = [_bounds(an, e[0]) for e in entries]
         for (j, i), members in _components(entries, folded):
