@@ -82,7 +82,7 @@ class ObservingCompiler(Compiler):
         # Traced semantics throughout (``traced`` is True from every caller here), and no
         # record per node: only comparisons record, into their slots.
         if isinstance(e, A.Compare):
-            return self._probe(e, (e.left, e.right), _compare_values(COMPARISONS[e.op]))
+            return self._compare_probe(e)
         if isinstance(e, A.Between):
             return self._probe(e, (e.value, e.low, e.high), _between_values)
         if isinstance(e, A.Crosses):
@@ -138,6 +138,30 @@ class ObservingCompiler(Compiler):
 
         return probe
 
+    def _compare_probe(self, e: A.Compare) -> Fast:
+        """:meth:`_probe` of a comparison written out: the commonest probe, one call and
+        one tuple fewer."""
+        slot = self.slots.get(id(e))
+        if slot is None:
+            slot = self.slots[id(e)] = len(self.units)
+            self.units.append((self.unit(e.left), self.unit(e.right)))
+        f1, f2 = self.expr(e.left, True), self.expr(e.right, True)
+        cmp = COMPARISONS[e.op]
+
+        def compare(env: Env) -> Value:
+            a = f1(env)
+            b = f2(env)
+            if type(a) is Unknown:
+                v: Value = a
+            elif type(b) is Unknown:
+                v = b
+            else:
+                v = cmp(a, b)
+            env.obs[slot] = (v, a, b)
+            return v
+
+        return compare
+
     def _crosses_values(self, e: A.Crosses) -> Callable[[Env, tuple[Value, ...]], Value]:
         """``crosses`` as the traced closure computes it, once both sides' current values
         (its trace children, here the probe's operands) are evaluated."""
@@ -168,20 +192,6 @@ class ObservingCompiler(Compiler):
             return lp >= rp and lc < rc  # type: ignore[operator]
 
         return crosses
-
-
-def _compare_values(
-    cmp: Callable[[Any, Any], bool],
-) -> Callable[[Env, tuple[Value, ...]], Value]:
-    def compare(env: Env, values: tuple[Value, ...]) -> Value:
-        a, b = values
-        if type(a) is Unknown:
-            return a
-        if type(b) is Unknown:
-            return b
-        return cmp(a, b)
-
-    return compare
 
 
 def _between_values(env: Env, values: tuple[Value, ...]) -> Value:
