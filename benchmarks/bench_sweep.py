@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -98,6 +99,27 @@ def _cpu_per_variant(k: int, history_path: str) -> tuple[float, float]:
     return times[0], times[1]
 
 
+def cpu_projection(k: int, history_path: str) -> dict[str, Any]:
+    """The grid's 1,000 variants on two idle cores, from the CPU of ``k`` variants of each
+    kind in this process (:func:`_cpu_per_variant`): each worker computes each distinct
+    baseline of the grid at most once, the other variants share it. Seconds."""
+    own, shared = _cpu_per_variant(k, history_path)
+    book = alvh_dsl.load(BOOK)
+    grid = parse_grid(GRID, book.program)
+    seen = baseline_params(book.program)
+    distinct = {tuple(sorted((a, v) for a, v in o.items() if a in seen)) for o in grid.variants()}
+    full = min(len(distinct) * 2, grid.size)
+    return {
+        "own": own,
+        "shared": shared,
+        "size": grid.size,
+        "distinct": len(distinct),
+        "seen": ", ".join(sorted(seen)),
+        "projected": (full * own + (grid.size - full) * shared) / 2,
+        "unshared": own * grid.size / 2,
+    }
+
+
 def main() -> None:
     history = SHARED / "data" / "history_2004_2017.csv"
     if not history.is_file():
@@ -125,24 +147,17 @@ def main() -> None:
     print(f"speed-up 1 -> 2 workers: {one / two:.2f}x (1 worker {one:.1f} s; target near 2x)")
     print(f"same rows with 1 and 2 workers: {rows[1] == rows[2]}")
     k = int(os.environ.get("CPU_VARIANTS", "2"))
-    own, shared = _cpu_per_variant(k, str(history))
-    # Each worker computes each distinct baseline of the grid at most once.
-    book = alvh_dsl.load(BOOK)
-    grid = parse_grid(GRID, book.program)
-    seen = baseline_params(book.program)
-    distinct = {tuple(sorted((a, v) for a, v in o.items() if a in seen)) for o in grid.variants()}
-    full = min(len(distinct) * 2, grid.size)
-    projected = (full * own + (grid.size - full) * shared) / 2
+    p = cpu_projection(k, str(history))
     print(
-        f"CPU per variant (in process, {k} of each): {own:.2f} s with its own baseline, "
-        f"{shared:.2f} s with a shared one; the grid's {grid.size} variants have "
-        f"{len(distinct)} distinct baselines (the baseline reads {', '.join(sorted(seen))})"
+        f"CPU per variant (in process, {k} of each): {p['own']:.2f} s with its own baseline, "
+        f"{p['shared']:.2f} s with a shared one; the grid's {p['size']} variants have "
+        f"{p['distinct']} distinct baselines (the baseline reads {p['seen']})"
     )
     print(
-        f"  1,000 variants on two idle cores: {projected / 60:.1f} min "
+        f"  1,000 variants on two idle cores: {p['projected'] / 60:.1f} min "
         f"(target <= {TARGET_SECONDS / 60:.0f} min: "
-        f"{'met' if projected <= TARGET_SECONDS else 'NOT met'}); without sharing "
-        f"{own * grid.size / 2 / 60:.1f} min"
+        f"{'met' if p['projected'] <= TARGET_SECONDS else 'NOT met'}); without sharing "
+        f"{p['unshared'] / 60:.1f} min"
     )
     if os.getloadavg()[0] > (os.cpu_count() or 1):
         print(
