@@ -697,3 +697,16 @@ def test_W202_reads_each_action_by_its_text(actions: list[str], conflict: bool) 
     ]
     found = [d for d in check("b.alvh", text="".join(rules)) if d.code == "W202"]
     assert bool(found) == conflict, [d.message for d in found]
+
+
+def test_unused_params_and_defines_are_found_however_far_down_their_use_is() -> None:
+    """W102/W103 stop reading the book once every param and define is used: one used at
+    once must not hide one used only by the last rule, nor one never used."""
+    rules = "".join(f"rule r{i}\n  when VIX > {i} then close condor\n" for i in range(50))
+    text = (
+        "param early = 1\nparam late = 2\nparam never = 3\ndefine d = VIX > early\n"
+        f"rule first\n  when d then close condor\n{rules}"
+        "rule last\n  when VIX > late then close condor\n"
+    )
+    found = [(d.code, d.message) for d in check("b.alvh", text=text) if d.code in ("W102", "W103")]
+    assert found == [("W102", "param `never` is never used")]
