@@ -391,27 +391,7 @@ class Compiler:
             if lf is not None and rf is not None:
                 lf(env)
                 rf(env)
-            src = env.source
-            if src is None:
-                return Unknown("`crosses` needs a history of market data, and the state has none")
-            i = src.index
-            if i < 1:
-                return Unknown("`crosses` needs a previous observation, and this is the first")
-            lp = lread(src, i - 1)
-            if type(lp) is Unknown:
-                return lp
-            lc = lread(src, i)
-            if type(lc) is Unknown:
-                return lc
-            rp = rread(src, i - 1)
-            if type(rp) is Unknown:
-                return rp
-            rc = rread(src, i)
-            if type(rc) is Unknown:
-                return rc
-            if above:
-                return lp <= rp and lc > rc  # type: ignore[operator]
-            return lp >= rp and lc < rc  # type: ignore[operator]
+            return crossed(env, lread, rread, above)
 
         return crosses
 
@@ -584,3 +564,29 @@ def _collect_arguments(a: A.Action, args: _Arguments) -> None:
                 fixed["count"] = 1
         case A.Alert():
             fixed["message"] = a.message
+
+
+def crossed(env: Env, lread: SeriesReader, rread: SeriesReader, above: bool) -> Value:
+    """Whether the left series crossed the right one (``above`` or below) since the
+    previous observation of ``env.source``; unknown without two observations."""
+    src = env.source
+    if src is None:
+        return Unknown("`crosses` needs a history of market data, and the state has none")
+    i = src.index
+    if i < 1:
+        return Unknown("`crosses` needs a previous observation, and this is the first")
+    lp = lread(src, i - 1)
+    if type(lp) is Unknown:
+        return lp
+    lc = lread(src, i)
+    if type(lc) is Unknown:
+        return lc
+    rp = rread(src, i - 1)
+    if type(rp) is Unknown:
+        return rp
+    rc = rread(src, i)
+    if type(rc) is Unknown:
+        return rc
+    if above:
+        return lp <= rp and lc > rc  # type: ignore[operator]
+    return lp >= rp and lc < rc  # type: ignore[operator]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ast as A
-from .compiler import COMPARISONS, Compiler
+from .compiler import COMPARISONS, Compiler, crossed
 from .runtime import Env, Fast
 from .state import Unknown, Value
 
@@ -169,27 +169,7 @@ class ObservingCompiler(Compiler):
         above = e.direction == "above"
 
         def crosses(env: Env, values: tuple[Value, ...]) -> Value:
-            src = env.source
-            if src is None:
-                return Unknown("`crosses` needs a history of market data, and the state has none")
-            i = src.index
-            if i < 1:
-                return Unknown("`crosses` needs a previous observation, and this is the first")
-            lp = lread(src, i - 1)
-            if type(lp) is Unknown:
-                return lp
-            lc = lread(src, i)
-            if type(lc) is Unknown:
-                return lc
-            rp = rread(src, i - 1)
-            if type(rp) is Unknown:
-                return rp
-            rc = rread(src, i)
-            if type(rc) is Unknown:
-                return rc
-            if above:
-                return lp <= rp and lc > rc  # type: ignore[operator]
-            return lp >= rp and lc < rc  # type: ignore[operator]
+            return crossed(env, lread, rread, above)
 
         return crosses
 
