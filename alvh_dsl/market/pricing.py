@@ -205,26 +205,9 @@ def bsm(
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
         sd = v * sqrt_t
-        df_q = np.exp(-q * tc)
-        df_r = np.exp(-r * tc)
-        sq = s * df_q
-        kr = k * df_r
-        # ln(S e^{-qt} / K e^{-rt}) = ln(S/K) + (r - q) t
-        d1 = np.log(sq / kr) / sd + 0.5 * sd
-        d2 = d1 - sd
-        n1 = ndtr(sign * d1)
-        n2 = ndtr(sign * d2)
-        pdf = np.exp(-0.5 * d1 * d1)
-        leg_s = sq * n1
-        leg_k = kr * n2
-        # n1 and n2 depend on every input, so these in-place updates keep the full shape.
-        price = leg_s - leg_k
-        price *= sign
-        delta = (sign * df_q) * n1
-        gamma = pdf * (df_q * _INV_SQRT_2PI / (s * sd))
-        vega = pdf * (sq * sqrt_t * (_INV_SQRT_2PI / 100.0))
-        theta = pdf * (sq * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t) - sign * (
-            r / DAYS_PER_YEAR * leg_k - q / DAYS_PER_YEAR * leg_s
+        df_q, sq, kr, d1, n1, leg_s, leg_k, price = _bsm_live(s, k, tc, sd, r, q, sign)
+        delta, gamma, vega, theta = _bsm_greeks(
+            s, sd, v, r, q, sign, sqrt_t, df_q, sq, d1, n1, leg_s, leg_k
         )
         live = sd > MIN_TOTAL_VOL
         alive = (price, delta, _full(shape, gamma), _full(shape, vega), theta)
@@ -263,24 +246,8 @@ def black76(
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
         sd = v * sqrt_t
-        df = np.exp(-r * tc)
-        d1 = np.log(f / k) / sd + 0.5 * sd
-        d2 = d1 - sd
-        n1 = ndtr(sign * d1)
-        n2 = ndtr(sign * d2)
-        pdf = np.exp(-0.5 * d1 * d1)
-        dfs = sign * df
-        # n1 and n2 depend on every input, so these in-place updates keep the full shape.
-        price = f * n1
-        price -= k * n2
-        price *= dfs
-        delta = dfs * n1
-        gamma = pdf * (df * _INV_SQRT_2PI / (f * sd))
-        vega = pdf * (df * f * sqrt_t * (_INV_SQRT_2PI / 100.0))
-        theta = (
-            pdf * (df * f * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t)
-            + (r / DAYS_PER_YEAR) * price
-        )
+        df, d1, n1, dfs, price = _black76_live(f, k, tc, sd, r, sign)
+        delta, gamma, vega, theta = _black76_greeks(f, sd, v, r, df, sqrt_t, d1, n1, dfs, price)
         live = sd > MIN_TOTAL_VOL
         alive = (price, delta, _full(shape, gamma), _full(shape, vega), theta)
         if live.all():
@@ -314,14 +281,7 @@ def black76_price(
         sd = v * np.sqrt(tc)
         if not (sd > MIN_TOTAL_VOL).all():
             return black76(f, k, tt, v, r, call=call).price
-        df = np.exp(-r * tc)
-        d1 = np.log(f / k) / sd + 0.5 * sd
-        d2 = d1 - sd
-        n1 = ndtr(sign * d1)
-        n2 = ndtr(sign * d2)
-        price = f * n1
-        price -= k * n2
-        price *= sign * df
+        price = _black76_live(f, k, tc, sd, r, sign)[-1]
     shape = np.broadcast_shapes(f.shape, k.shape, tt.shape, v.shape, r.shape, sign.shape)
     return _full(shape, price)
 
@@ -374,28 +334,10 @@ def bsm_grid(
         if not (sd > MIN_TOTAL_VOL).all():
             whole = bsm(s, k, tt, v, r, q, call=call)
             return GridGreeks(whole.price, PriceGreeks(*(cut(a) for a in whole)))
-        df_q = np.exp(-q * tc)
-        df_r = np.exp(-r * tc)
-        sq = s * df_q
-        kr = k * df_r
-        d1 = np.log(sq / kr) / sd + 0.5 * sd
-        d2 = d1 - sd
-        n1 = ndtr(sign * d1)
-        n2 = ndtr(sign * d2)
-        leg_s = sq * n1
-        leg_k = kr * n2
-        price = leg_s - leg_k
-        price *= sign
+        df_q, sq, _, d1, n1, leg_s, leg_k, price = _bsm_live(s, k, tc, sd, r, q, sign)
         # The greeks at one column: bsm's expressions on that column of each operand.
-        s, sd, v, r, q, sign = cut(s), cut(sd), cut(v), cut(r), cut(q), cut(sign)
-        sqrt_t, df_q, sq, d1 = cut(sqrt_t), cut(df_q), cut(sq), cut(d1)
-        n1, leg_s, leg_k = cut(n1), cut(leg_s), cut(leg_k)
-        pdf = np.exp(-0.5 * d1 * d1)
-        delta = (sign * df_q) * n1
-        gamma = pdf * (df_q * _INV_SQRT_2PI / (s * sd))
-        vega = pdf * (sq * sqrt_t * (_INV_SQRT_2PI / 100.0))
-        theta = pdf * (sq * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t) - sign * (
-            r / DAYS_PER_YEAR * leg_k - q / DAYS_PER_YEAR * leg_s
+        delta, gamma, vega, theta = _bsm_greeks(
+            *(cut(x) for x in (s, sd, v, r, q, sign, sqrt_t, df_q, sq, d1, n1, leg_s, leg_k))
         )
     one = (*shape[:-1], 1) if shape else shape
     price_at = cut(_full(shape, price))
@@ -430,30 +372,91 @@ def black76_grid(
         if not (sd > MIN_TOTAL_VOL).all():
             whole = black76(f, k, tt, v, r, call=call)
             return GridGreeks(whole.price, PriceGreeks(*(cut(a) for a in whole)))
-        df = np.exp(-r * tc)
-        d1 = np.log(f / k) / sd + 0.5 * sd
-        d2 = d1 - sd
-        n1 = ndtr(sign * d1)
-        n2 = ndtr(sign * d2)
-        dfs = sign * df
-        price = f * n1
-        price -= k * n2
-        price *= dfs
+        df, d1, n1, dfs, price = _black76_live(f, k, tc, sd, r, sign)
         price = _full(shape, price)
-        f, sd, v, r, df, sqrt_t = cut(f), cut(sd), cut(v), cut(r), cut(df), cut(sqrt_t)
-        d1, n1, dfs, price_at = cut(d1), cut(n1), cut(dfs), cut(price)
-        pdf = np.exp(-0.5 * d1 * d1)
-        delta = dfs * n1
-        gamma = pdf * (df * _INV_SQRT_2PI / (f * sd))
-        vega = pdf * (df * f * sqrt_t * (_INV_SQRT_2PI / 100.0))
-        theta = (
-            pdf * (df * f * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t)
-            + (r / DAYS_PER_YEAR) * price_at
+        price_at = cut(price)
+        delta, gamma, vega, theta = _black76_greeks(
+            *(cut(x) for x in (f, sd, v, r, df, sqrt_t, d1, n1, dfs, price))
         )
     one = (*shape[:-1], 1) if shape else shape
     return GridGreeks(
         price, PriceGreeks(*(_full(one, a) for a in (price_at, delta, gamma, vega, theta)))
     )
+
+
+# The live-option steps of each model, shared by the public function, its grid variant
+# and black76_price: one sequence of element-wise operations, so every path gives the
+# same numbers to the bit. n1 and n2 depend on every input, so the in-place updates of
+# the price keep the full broadcast shape.
+def _bsm_live(
+    s: FloatArray,
+    k: FloatArray,
+    tc: FloatArray,
+    sd: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    sign: FloatArray,
+) -> tuple[FloatArray, ...]:
+    """``df_q, sq, kr, d1, n1, leg_s, leg_k, price`` of live BSM options."""
+    df_q = np.exp(-q * tc)
+    df_r = np.exp(-r * tc)
+    sq = s * df_q
+    kr = k * df_r
+    # ln(S e^{-qt} / K e^{-rt}) = ln(S/K) + (r - q) t
+    d1 = np.log(sq / kr) / sd + 0.5 * sd
+    d2 = d1 - sd
+    n1 = ndtr(sign * d1)
+    n2 = ndtr(sign * d2)
+    leg_s = sq * n1
+    leg_k = kr * n2
+    price = leg_s - leg_k
+    price *= sign
+    return df_q, sq, kr, d1, n1, leg_s, leg_k, price
+
+
+def _bsm_greeks(*a: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Delta, gamma, vega (per vol point) and theta (per day) of live BSM options, from
+    ``s, sd, v, r, q, sign, sqrt_t`` and what :func:`_bsm_live` gave."""
+    s, sd, v, r, q, sign, sqrt_t, df_q, sq, d1, n1, leg_s, leg_k = a
+    pdf = np.exp(-0.5 * d1 * d1)
+    delta = (sign * df_q) * n1
+    gamma = pdf * (df_q * _INV_SQRT_2PI / (s * sd))
+    vega = pdf * (sq * sqrt_t * (_INV_SQRT_2PI / 100.0))
+    theta = pdf * (sq * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t) - sign * (
+        r / DAYS_PER_YEAR * leg_k - q / DAYS_PER_YEAR * leg_s
+    )
+    return delta, gamma, vega, theta
+
+
+def _black76_live(
+    f: FloatArray, k: FloatArray, tc: FloatArray, sd: FloatArray, r: FloatArray, sign: FloatArray
+) -> tuple[FloatArray, ...]:
+    """``df, d1, n1, dfs, price`` of live Black-76 options."""
+    df = np.exp(-r * tc)
+    d1 = np.log(f / k) / sd + 0.5 * sd
+    d2 = d1 - sd
+    n1 = ndtr(sign * d1)
+    n2 = ndtr(sign * d2)
+    dfs = sign * df
+    price = f * n1
+    price -= k * n2
+    price *= dfs
+    return df, d1, n1, dfs, price
+
+
+def _black76_greeks(*a: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Delta, gamma, vega (per vol point) and theta (per day) of live Black-76 options,
+    from ``f, sd, v, r``, ``sqrt_t`` and what :func:`_black76_live` gave."""
+    f, sd, v, r, df, sqrt_t, d1, n1, dfs, price = a
+    pdf = np.exp(-0.5 * d1 * d1)
+    delta = dfs * n1
+    gamma = pdf * (df * _INV_SQRT_2PI / (f * sd))
+    vega = pdf * (df * f * sqrt_t * (_INV_SQRT_2PI / 100.0))
+    theta = (
+        pdf * (df * f * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t)
+        + (r / DAYS_PER_YEAR) * price
+    )
+    return delta, gamma, vega, theta
 
 
 def _merge(
