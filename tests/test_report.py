@@ -631,6 +631,20 @@ def test_figure_is_laid_out_without_measuring_its_text(result: DryRunResult) -> 
     assert right < 0.8  # the legends drawn outside the panels have their margin
 
 
+def without_hedge_held(result: DryRunResult) -> DryRunResult:
+    """``result`` with no hedge notional on any day (the figure's hedge panel has no data)."""
+    return dataclasses.replace(
+        result,
+        run=dataclasses.replace(
+            result.run,
+            daily_rows=[
+                {k: (0.0 if k.startswith("hedge_notional") else v) for k, v in r.items()}
+                for r in result.run.daily_rows
+            ],
+        ),
+    )
+
+
 def test_figure_panels_without_data_say_so(solo: DryRunResult) -> None:
     axes = _axes(solo.plot())
     assert list(axes) == TITLES
@@ -639,16 +653,7 @@ def test_figure_panels_without_data_say_so(solo: DryRunResult) -> None:
     assert solo.run.summary["near_expiry_days"] > 0
     axes = _axes(_without_figures(solo).plot())
     assert _texts(axes[TITLES[1]]) == ["no data\n(no near-expiry day)"]
-    no_hedge = dataclasses.replace(
-        solo,
-        run=dataclasses.replace(
-            solo.run,
-            daily_rows=[
-                {k: (0.0 if k.startswith("hedge_notional") else v) for k, v in r.items()}
-                for r in solo.run.daily_rows
-            ],
-        ),
-    )
+    no_hedge = without_hedge_held(solo)
     axes = _axes(no_hedge.plot())
     assert _texts(axes[TITLES[2]]) == ["no data\n(no hedge held)"]
 

@@ -18,7 +18,10 @@ from alvh_dsl.dryrun.report.files import write_run
 from alvh_dsl.dryrun.report.html import PLOT_ALT
 from alvh_dsl.dryrun.result import DryRunResult
 
-from .test_report import TITLES  # the matplotlib figure's, in the same order
+from .test_report import (
+    TITLES,  # the matplotlib figure's, in the same order
+    without_hedge_held,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "rulebooks" / "alvh_core.alvh"
@@ -146,16 +149,7 @@ def test_panels_without_data_say_so(solo: DryRunResult) -> None:
     assert list(panels) == TITLES
     assert _texts(panels[TITLES[0]])[-2:] == ["no data", "(no baseline to pair with)"]
     assert "no data" not in _texts(panels[TITLES[1]])  # the book's own figures
-    no_hedge = dataclasses.replace(
-        solo,
-        run=dataclasses.replace(
-            solo.run,
-            daily_rows=[
-                {k: (0.0 if k.startswith("hedge_notional") else v) for k, v in r.items()}
-                for r in solo.run.daily_rows
-            ],
-        ),
-    )
+    no_hedge = without_hedge_held(solo)
     panel = _panels(svg.figure_svg(no_hedge))[TITLES[2]]
     assert _texts(panel)[-2:] == ["no data", "(no hedge held)"]
     assert panel.find("polygon") is None
