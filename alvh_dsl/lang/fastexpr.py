@@ -25,6 +25,7 @@ from lark import Token
 from pydantic import BaseModel
 
 from . import ast as A
+from .construct import set_dict, set_extra, set_fields_set, set_private
 from .fastlex import Lexed, Where
 from .transform import MAX_NUMBER, MAX_STRING_BYTES, UNIT_OF, string_value
 
@@ -46,11 +47,6 @@ class Refused(Exception):
 
 # ------------------------------------------------------------------ node makers
 
-_slots = BaseModel.__dict__
-_set_dict = _slots["__dict__"].__set__
-_set_fields = _slots["__pydantic_fields_set__"].__set__
-_set_extra = _slots["__pydantic_extra__"].__set__
-_set_private = _slots["__pydantic_private__"].__set__
 _new = object.__new__
 
 
@@ -86,21 +82,21 @@ def make(cls: type[M], **fields: Any) -> M:
             name: info.default for name, info in infos if not info.is_required()
         }
     obj = _new(cls)
-    _set_dict(obj, {**defaults, **fields})
+    set_dict(obj, {**defaults, **fields})
     key = (cls, tuple(fields))
     given = _FIELD_SETS.get(key)
     if given is None:
         given = _FIELD_SETS[key] = set(fields)
-    _set_fields(obj, given)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_fields_set(obj, given)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
 def make_span(file: str, line: int, column: int, end_line: int, end_column: int) -> A.Span:
     """``construct(A.Span, file=…, line=…, column=…, end_line=…, end_column=…)``."""
     obj = _new(A.Span)
-    _set_dict(
+    set_dict(
         obj,
         {
             "file": file,
@@ -110,29 +106,29 @@ def make_span(file: str, line: int, column: int, end_line: int, end_column: int)
             "end_column": end_column,
         },
     )
-    _set_fields(obj, _SPAN_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_fields_set(obj, _SPAN_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
 def make_name(span: A.Span, name: str) -> A.Name:
     """``construct(A.Name, span=span, name=name)``."""
     obj = _new(A.Name)
-    _set_dict(obj, {"kind": "name", "span": span, "name": name})
-    _set_fields(obj, _NAME_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_dict(obj, {"kind": "name", "span": span, "name": name})
+    set_fields_set(obj, _NAME_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
 def make_number(span: A.Span, value: float, unit: str, text: str | None) -> A.Number:
     """``construct(A.Number, span=span, value=value, unit=unit, text=text)``."""
     obj = _new(A.Number)
-    _set_dict(obj, {"kind": "number", "unit": unit, "text": text, "span": span, "value": value})
-    _set_fields(obj, _NUMBER_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_dict(obj, {"kind": "number", "unit": unit, "text": text, "span": span, "value": value})
+    set_fields_set(obj, _NUMBER_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
@@ -140,40 +136,40 @@ def make_binop(cls: type[A.Node], span: A.Span, op: str, left: A.Node, right: A.
     """``construct(cls, span=span, op=op, left=left, right=right)``: BinOp or Compare."""
     obj = _new(cls)
     kind = "binop" if cls is A.BinOp else "compare"
-    _set_dict(obj, {"kind": kind, "span": span, "op": op, "left": left, "right": right})
-    _set_fields(obj, _BINOP_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_dict(obj, {"kind": kind, "span": span, "op": op, "left": left, "right": right})
+    set_fields_set(obj, _BINOP_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
 def make_boolop(span: A.Span, op: str, operands: tuple[A.ExprNode, ...]) -> A.BoolOp:
     """``construct(A.BoolOp, span=span, op=op, operands=operands)``."""
     obj = _new(A.BoolOp)
-    _set_dict(obj, {"kind": "boolop", "span": span, "op": op, "operands": operands})
-    _set_fields(obj, _BOOLOP_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_dict(obj, {"kind": "boolop", "span": span, "op": op, "operands": operands})
+    set_fields_set(obj, _BOOLOP_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
 def make_between(span: A.Span, value: A.Node, low: A.Node, high: A.Node) -> A.Between:
     """``construct(A.Between, span=span, value=value, low=low, high=high)``."""
     obj = _new(A.Between)
-    _set_dict(obj, {"kind": "between", "span": span, "value": value, "low": low, "high": high})
-    _set_fields(obj, _BETWEEN_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_dict(obj, {"kind": "between", "span": span, "value": value, "low": low, "high": high})
+    set_fields_set(obj, _BETWEEN_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
 def make_unary(cls: type[A.Node], span: A.Span, operand: A.Node) -> Any:
     """``construct(cls, span=span, operand=operand)``: Not or Neg."""
     obj = _new(cls)
-    _set_dict(obj, {"kind": "not" if cls is A.Not else "neg", "span": span, "operand": operand})
-    _set_fields(obj, _UNARY_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_dict(obj, {"kind": "not" if cls is A.Not else "neg", "span": span, "operand": operand})
+    set_fields_set(obj, _UNARY_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 
@@ -194,7 +190,7 @@ def make_rule(
     """``construct(A.Rule, span=…, when=…, unless=…, actions=…, cooldown=…, id=…,
     id_span=…, title=…, priority=…)``: the defaults first, in field order, then the rest."""
     obj = _new(A.Rule)
-    _set_dict(
+    set_dict(
         obj,
         {
             "kind": "rule",
@@ -210,9 +206,9 @@ def make_rule(
             "id_span": id_span,
         },
     )
-    _set_fields(obj, _RULE_SET)
-    _set_extra(obj, None)
-    _set_private(obj, None)
+    set_fields_set(obj, _RULE_SET)
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 
 

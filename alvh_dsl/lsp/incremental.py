@@ -36,13 +36,11 @@ no diagnostic (a book with a syntax error somewhere is parsed whole until it is 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import cast
 
-from pydantic import BaseModel
-
 from ..lang import ast as A
-from ..lang.construct import construct
+from ..lang.construct import construct, set_dict, set_extra, set_fields_set, set_private
 from ..lang.loader import ParseCache
 from ..lang.parse import MAX_FILE_BYTES, ParseResult, parse
 from ..lang.transform import Comment
@@ -56,21 +54,6 @@ _MAX_CHAR_BYTES = 4
 
 _new = object.__new__
 _SPAN = A.Span
-
-
-def _setter(name: str) -> Callable[[object, object], None]:
-    """A setter of one of pydantic's slots on a model: its descriptor's own ``__set__``
-    (a third less than ``object.__setattr__``, which looks the name up on every call)."""
-    descriptor = BaseModel.__dict__.get(name)
-    if descriptor is not None and hasattr(descriptor, "__set__"):
-        return cast(Callable[[object, object], None], descriptor.__set__)
-    return lambda obj, value: object.__setattr__(obj, name, value)
-
-
-_set_dict = _setter("__dict__")
-_set_fields = _setter("__pydantic_fields_set__")
-_set_extra = _setter("__pydantic_extra__")
-_set_private = _setter("__pydantic_private__")
 
 
 def is_head(stmt: A.StatementNode) -> bool:
@@ -211,10 +194,10 @@ def _shift(node: A.Node, delta: int) -> A.Node:
         moved["line"] += delta
         moved["end_line"] += delta
         copy = _new(_SPAN)
-        _set_dict(copy, moved)
-        _set_fields(copy, span.__pydantic_fields_set__)
-        _set_extra(copy, None)
-        _set_private(copy, None)
+        set_dict(copy, moved)
+        set_fields_set(copy, span.__pydantic_fields_set__)
+        set_extra(copy, None)
+        set_private(copy, None)
         values[name] = copy
     for name, many in child_fields:
         value = old[name]
@@ -223,10 +206,10 @@ def _shift(node: A.Node, delta: int) -> A.Node:
                 tuple([_shift(c, delta) for c in value]) if many else _shift(value, delta)
             )
     out = _new(cls)
-    _set_dict(out, values)
-    _set_fields(out, node.__pydantic_fields_set__)
-    _set_extra(out, None)
-    _set_private(out, None)
+    set_dict(out, values)
+    set_fields_set(out, node.__pydantic_fields_set__)
+    set_extra(out, None)
+    set_private(out, None)
     return out
 
 
