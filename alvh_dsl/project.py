@@ -53,6 +53,7 @@ __all__ = [
     "ProjectConfig",
     "Projects",
     "apply_params",
+    "default_config",
     "find_config",
     "git_root",
     "glob_match",
@@ -89,7 +90,12 @@ Code = Annotated[str, AfterValidator(_code)]
 class ProjectConfig(BaseModel):
     """The keys of a project configuration (module docstring); unknown keys are E604."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+    # Deferred: the validator is built only when a configuration file is read. Building it
+    # at import (and pydantic's plugin look-up through importlib.metadata with it) was a
+    # fifth of `alvh check`'s start-up, paid even where no configuration exists (issue 11).
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, allow_inf_nan=False, defer_build=True
+    )
 
     strict: bool = False
     exclude: list[str] = Field(default_factory=list, max_length=1000)
@@ -101,13 +107,21 @@ class ProjectConfig(BaseModel):
     params: dict[str, ParamDefault] = Field(default_factory=dict, max_length=1000)
 
 
+def default_config() -> ProjectConfig:
+    """The configuration of a project without a configuration file: every default.
+
+    Made without validation (defaults are valid), so that a run that reads no
+    configuration never builds :class:`ProjectConfig`'s validator."""
+    return ProjectConfig.model_construct()
+
+
 @dataclass(frozen=True)
 class Project:
     """A configuration as it applies: its file (``None`` for the defaults) and directory."""
 
     root: str
     path: str | None = None
-    config: ProjectConfig = field(default_factory=ProjectConfig)
+    config: ProjectConfig = field(default_factory=default_config)
     #: where the keys are in the file: ``tool.alvh`` in a pyproject.toml
     prefix: str = ""
 

@@ -81,3 +81,23 @@ assert result.baseline is not None
 """
     modules = _modules(body, cache)
     assert not [m for m in (*NEVER, *CALENDARS, "matplotlib", "PIL") if m in modules]
+
+
+# What `alvh check` of the example books leaves alone (issue 11: its start-up within 2x of
+# `import lark, pydantic`). importlib.metadata came with a pydantic validator built at
+# import (pydantic looks its plugins up then).
+CHECK_NEVER = ("numpy", "pandas", "importlib.metadata")
+
+_CHECK = """
+from alvh_dsl.cli.main import cli
+try:
+    cli.main(["check", "rulebooks/"], standalone_mode=False)
+finally:
+    assert "no problems" in sys.stderr.getvalue(), sys.stderr.getvalue()
+"""
+
+
+def test_alvh_check_imports_only_what_it_runs(cache: Path) -> None:
+    modules = _modules("import io\nsys.stderr = io.StringIO()\n" + _CHECK, cache)
+    assert "alvh_dsl.lang.check" in modules  # it did check
+    assert not [m for m in CHECK_NEVER if m in modules]
