@@ -19,15 +19,17 @@ dict; ``tests/test_fastparse.py`` holds each to ``construct``. See
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from lark import Token
 from pydantic import BaseModel
 
 from . import ast as A
 from .construct import set_dict, set_extra, set_fields_set, set_private
 from .fastlex import Lexed, Where
 from .transform import MAX_NUMBER, MAX_STRING_BYTES, UNIT_OF, string_value
+
+if TYPE_CHECKING:  # pragma: no cover (the fast path never loads lark: issue 11)
+    from lark import Token
 
 MAX_EXPR_DEPTH = 64
 """As :data:`alvh_dsl.lang.parse.MAX_EXPR_DEPTH`; deeper expressions are left to Lark (E407)."""
@@ -299,7 +301,7 @@ class ExprParser:
         if len(raw) > MAX_STRING_BYTES:
             raise Refused  # E011
         # Below the limit string_value reads only the text (a Token is a str).
-        return string_value(cast(Token, raw))
+        return string_value(cast("Token", raw))
 
     def number(self, i: int) -> A.Number:
         """The literal of token ``i`` (transform.number)."""

@@ -25,11 +25,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
-
-import lark
-from lark import Lark
-from lark.exceptions import UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING, cast
 
 from ..fileio import cache_dir
 from ..perf import paused_gc
@@ -37,20 +33,13 @@ from . import ast as A
 from . import fastparse
 from .construct import construct
 from .diagnostics import Diagnostic, error
-from .postlex import PostLexer
-from .syntax_errors import dangling_line_end, syntax_diagnostic
-from .transform import (
-    CTX,
-    Builder,
-    Clause,
-    ClauseLine,
-    Comment,
-    ErrorLine,
-    LineItem,
-    ParseContext,
-    RuleHead,
-    on_comment,
-)
+from .transform import CTX, Clause, ClauseLine, Comment, ErrorLine, LineItem, ParseContext, RuleHead
+
+# Lark, the post-lexer and the syntax errors' words are imported where Lark parses: the
+# fast parser reads most books whole, and `alvh check` of those never loads Lark (issue 11).
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_EXPR_DEPTH = 64
@@ -71,6 +60,12 @@ def grammar_path() -> Path:
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
     """The LALR parser, built once per process and cached on disk across processes."""
+    import lark
+    from lark import Lark
+
+    from .postlex import PostLexer
+    from .transform import Builder, on_comment
+
     text = grammar_path().read_text(encoding="utf-8")
     options: dict[str, object] = {
         "parser": "lalr",
@@ -173,7 +168,7 @@ def _parse(text: str, file: str) -> ParseResult:
     while first <= len(lines):
         chunk = "\n" * (first - 1) + "\n".join(lines[first - 1 :])
         result, ctx = _attempt(chunk, file)
-        if not isinstance(result, UnexpectedInput):
+        if isinstance(result, list):  # else the syntax error that stopped it
             parsed.take(result, ctx)
             break
         first = _recover(result, ctx, parsed, lines, first, file)
@@ -204,6 +199,10 @@ def _recover(
 
     Past :data:`MAX_SYNTAX_ERRORS`, E409 is reported and the rest of the file skipped.
     """
+    from lark.exceptions import UnexpectedToken
+
+    from .syntax_errors import dangling_line_end, syntax_diagnostic
+
     err_line = _error_line(exc, lines)
     starts = [s for s in ctx.line_starts if s <= err_line]
     logical = starts[-1] if starts else err_line
@@ -215,7 +214,7 @@ def _recover(
     if logical > first:
         prefix = "\n" * (first - 1) + "\n".join(lines[first - 1 : logical - 1])
         result, pctx = _attempt(prefix, file)
-        if not isinstance(result, UnexpectedInput):
+        if isinstance(result, list):
             parsed.take(result, pctx)
     parsed.items.append(ErrorLine(logical, _first_word(lines, logical)))
     first = resume if resume is not None and resume > logical else err_line + 1
@@ -244,6 +243,8 @@ def _attempt(text: str, file: str) -> tuple[list[LineItem] | UnexpectedInput, Pa
         if fast is not None:
             ctx.comments = fast[1]
             return fast[0], ctx
+    from lark.exceptions import UnexpectedInput
+
     token = CTX.set(ctx)
     try:
         # With the Builder as inline transformer, Lark's parse returns Builder.start's value.
@@ -299,6 +300,8 @@ def _guard_depth(items: list[LineItem], ctx: ParseContext) -> list[LineItem]:
 
 
 def _error_line(exc: UnexpectedInput, lines: Sequence[str]) -> int:
+    from lark.exceptions import UnexpectedToken
+
     line = getattr(exc, "line", -1)
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
         return len(lines)

@@ -8,6 +8,12 @@ from. Lines come out as statements (header, param, …) or as intermediate
 
 Per-parse state (file name, diagnostics, comments) lives in a context
 variable: the parser and its transformer are built once and shared.
+
+This module does not import lark: the fast parser (:mod:`alvh_dsl.lang.fastparse`)
+shares its line items, and ``alvh check`` of books it reads whole never loads Lark
+(issue 11). Lark calls the builder's methods by rule name, so :class:`Builder` needs no
+``lark.Transformer`` base; a token is told from a node by being a ``str`` (Lark's
+``Token`` is one, and no rule's value is a plain string).
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from __future__ import annotations
 import contextvars
 import re
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from lark import Token, Transformer
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from . import ast as A
 from .construct import construct
 from .diagnostics import Diagnostic, error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Token
 
 MAX_NUMBER = 1e15
 MAX_STRING_BYTES = 64 * 1024
@@ -29,6 +36,11 @@ MAX_STRING_BYTES = 64 * 1024
 alert messages and include paths are short, and a bound keeps one literal's cost small."""
 
 N = TypeVar("N", bound=A.Node)
+
+
+def _is_token(item: object) -> TypeGuard[Token]:
+    # Lark's Token is a str, and no rule's value is a plain one (module docstring).
+    return isinstance(item, str)
 
 
 # The parser (and its transformer) is shared; per-parse state lives here.
@@ -70,12 +82,12 @@ def span_of(first: Token | A.Node | A.Span, last: Token | A.Node | A.Span | None
     """The span from the start of ``first`` to the end of ``last`` (tokens or nodes)."""
     file = CTX.get().file
     last = first if last is None else last
-    if isinstance(first, Token):
+    if isinstance(first, str):  # a Token
         line, col = first.line, first.column
     else:
         start = first if isinstance(first, A.Span) else first.span
         line, col = start.line, start.column
-    if isinstance(last, Token):
+    if isinstance(last, str):  # a Token
         end_line, end_col = last.end_line, last.end_column
     else:
         end = last if isinstance(last, A.Span) else last.span
@@ -198,8 +210,9 @@ def number(tok: Token) -> A.Number:
 # ---------------------------------------------------------------- the builder
 
 
-class Builder(Transformer[Token, Any]):
-    """Grammar rule → AST node, called by the LALR parser as each rule is reduced."""
+class Builder:
+    """Grammar rule → AST node, called by the LALR parser as each rule is reduced
+    (Lark's inline transformer: it looks the methods up by rule name)."""
 
     # -- helpers
     @staticmethod
@@ -247,7 +260,7 @@ class Builder(Transformer[Token, Any]):
         priority = 0
         clauses: list[Clause] = []
         for item in c[2:]:
-            if isinstance(item, Token):
+            if _is_token(item):
                 title = string_value(item)
             elif isinstance(item, tuple):
                 priority = item[0]
@@ -304,7 +317,7 @@ class Builder(Transformer[Token, Any]):
 
     # -- expressions
     def _boolop(self, c: list[Any], op: str) -> A.BoolOp:
-        operands = tuple(x for x in c if not isinstance(x, Token))
+        operands = tuple(x for x in c if not _is_token(x))
         node = construct(A.BoolOp, span=span_of(c[0], c[-1]), op=op, operands=operands)
         return self._track(node, *operands)
 
@@ -389,7 +402,7 @@ class Builder(Transformer[Token, Any]):
         i = 2
         while i < len(c):
             item = c[i]
-            if isinstance(item, Token):
+            if _is_token(item):
                 if item.type == "DOT":
                     field_name = str(c[i + 1])
                     break
@@ -403,7 +416,7 @@ class Builder(Transformer[Token, Any]):
 
     # -- actions
     def action_list(self, c: list[Any]) -> tuple[A.ActionNode, ...]:
-        return tuple(x for x in c if not isinstance(x, Token))
+        return tuple(x for x in c if not _is_token(x))
 
     def expiry_ref(self, c: list[Any]) -> A.ByMonth | A.NearDays:
         if c[0].type == "MONTH":
@@ -491,7 +504,7 @@ class Builder(Transformer[Token, Any]):
 
     def shift_action(self, c: list[Any]) -> A.ShiftHedge:
         fraction = c[1]
-        rest = [x for x in c[2:] if not (isinstance(x, Token) and x.type == "OF")]
+        rest = [x for x in c[2:] if not (_is_token(x) and x.type == "OF")]
         # rest: HEDGE [FROM MONTH m] TO MONTH m
         from_month = rest[3] if rest[1].type == "FROM" else None
         return construct(
@@ -503,14 +516,14 @@ class Builder(Transformer[Token, Any]):
         )
 
     def future_action(self, c: list[Any]) -> A.TradeFuture:
-        count = c[1] if not isinstance(c[1], Token) else None
+        count = c[1] if not _is_token(c[1]) else None
         return construct(
             A.TradeFuture, span=span_of(c[0], c[-1]), side=str(c[0]), count=count, month=c[-1]
         )
 
     def spread_action(self, c: list[Any]) -> A.BuyCallSpread:
-        count = c[1] if not isinstance(c[1], Token) else None
-        nodes = [x for x in c[1:] if not isinstance(x, Token)]
+        count = c[1] if not _is_token(c[1]) else None
+        nodes = [x for x in c[1:] if not _is_token(x)]
         if count is not None:
             nodes = nodes[1:]
         lower, upper, month = nodes[0], nodes[1], nodes[2]
