@@ -17,9 +17,10 @@ import pytest
 
 from alvh_dsl.dryrun.book_state import BookRisk, Marks
 from alvh_dsl.dryrun.config import DryRunConfig
+from alvh_dsl.dryrun.daily import DailyColumns, cents_column
 from alvh_dsl.dryrun.engine import build_market
 from alvh_dsl.dryrun.loop import cents
-from alvh_dsl.dryrun.moves import GridRisk, grid_risk
+from alvh_dsl.dryrun.moves import GridRisk, grid_risk, scenario_column
 from alvh_dsl.dryrun.simulate import CondorPos, HedgePos, Simulator
 from alvh_dsl.market.pricing import VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
 from alvh_dsl.market.synth import default_history
@@ -143,7 +144,8 @@ def test_a_trade_is_seen_by_the_next_mark_of_the_same_day(market: Any) -> None:
     assert fields(opened) == fields(reference_mark(sim, 10))
 
 
-def test_cents_rounds_as_python_and_numpy_round() -> None:
+def odd_values() -> list[float]:
+    """Ties at a cent, zeros of both signs, huge, tiny and non-finite values."""
     rng = np.random.default_rng(11)
     values = [
         0.0,
@@ -166,9 +168,89 @@ def test_cents_rounds_as_python_and_numpy_round() -> None:
     ]
     values += list(rng.normal(size=2000) * 1e5) + [k / 1000 for k in range(-2000, 2000)]
     values += list(np.round(rng.normal(size=2000) * 1e4, 3) + 0.005)  # ties at a cent
-    for v in values:
+    return values
+
+
+def test_cents_rounds_as_python_and_numpy_round() -> None:
+    for v in odd_values():
         for x in (float(v), np.float64(v)):
             want, got = round(x, 2), cents(x)
             assert type(got) is type(want), x
             assert np.array_equal(np.float64(got), np.float64(want), equal_nan=True), x
             assert math.copysign(1.0, got) == math.copysign(1.0, want), x
+
+
+def test_a_column_of_cents_is_each_value_rounded_alone() -> None:
+    values = odd_values()
+    # Python and NumPy floats mixed, as a column of the rows holds them.
+    mixed: list[Any] = [np.float64(v) if k % 3 else float(v) for k, v in enumerate(values)]
+    for column in (mixed, [float(v) for v in values], [np.float64(v) for v in values], []):
+        got = cents_column(column)
+        assert [exact(g) for g in got] == [exact(cents(x)) for x in column]
+        assert [math.copysign(1.0, g) for g in got] == [
+            math.copysign(1.0, cents(x)) for x in column
+        ]
+
+
+def reference_row(
+    market: Any, day: int, before: BookRisk, after: BookRisk, prev_equity: float,
+    trades: int, cash: dict[str, float],
+) -> dict[str, Any]:  # fmt: skip
+    """The day's row as the loop built it day by day (before its rows became columns)."""
+    b, a = before.risk, after.risk
+    row = {
+        "date": market.pydates[day].isoformat(), "spx": float(market.spx[day]),
+        "vix": float(market.vix[day]),
+        "front_dte": None if math.isnan(before.front_dte) else before.front_dte,
+        "front_expiry": before.front_expiry, "condors": after.condors, "layers": after.layers,
+        "cash": cents(after.cash), "condor_value": cents(after.condor_value),
+        "hedge_value": cents(after.hedge_value), "equity": cents(after.equity),
+        "pnl": cents(after.equity - prev_equity), "hedge_notional": cents(after.hedge_notional),
+        "delta": before.delta, "gamma": before.gamma, "vega": before.vega,
+        "theta": before.theta, "eff_gamma_down": b.gamma_down, "eff_gamma_up": b.gamma_up,
+        "eff_gamma_short": b.short, "eff_gamma_long": b.long,
+        "eff_gamma_profile_min": b.profile_min, "delta_after": after.delta,
+        "gamma_after": after.gamma, "vega_after": after.vega, "theta_after": after.theta,
+        "eff_gamma_down_after": a.gamma_down, "eff_gamma_up_after": a.gamma_up,
+        "eff_gamma_short_after": a.short, "eff_gamma_long_after": a.long,
+        "eff_gamma_profile_min_after": a.profile_min, "trades": trades,
+        "condor_pnl": cents(cash["condor"] + after.condor_value),
+        "hedge_pnl": cents(cash["hedge"] + after.hedge_value),
+    }  # fmt: skip
+    for move, x, y in zip(market.moves.scenario_moves, b.scenario, a.scenario, strict=True):
+        row[scenario_column(move)] = x
+        row[scenario_column(move) + "_after"] = y
+    for k, n in enumerate(after.notional_by_month, 1):
+        row[f"hedge_notional_m{k}"] = cents(n)
+    return row
+
+
+def test_the_rows_from_columns_equal_the_rows_built_day_by_day(market: Any) -> None:
+    sim = Simulator(market, DryRunConfig().costs, 250_000.0)
+    marks = Marks(sim)
+    days = DailyColumns(market, 250_000.0)
+    want = []
+    prev, cash = 250_000.0, {"condor": 0.0, "hedge": 0.0}
+    for day in range(len(market)):
+        first = len(sim.trades)
+        sim.settle(day)
+        before = marks.on(day)
+        if day % 30 == 3 and not sim.condors:
+            sim.open_condor(day, market.dates[min(day + 45, len(market) - 1)], 0.16, 50.0, 1,
+                            "r", "open")  # fmt: skip
+        if day % 17 == 5:
+            sim.buy_call_spread(day, 2, 25.0, 35.0, 3, None, "r", "buy")
+        if day % 23 == 7:
+            sim.trade_future(day, 1 + day % 3, 2 if day % 2 else -1, "r", "future")
+        after = marks.on(day)
+        for t in sim.trades[first:]:
+            cash["condor" if t["instrument"].startswith("SPX") else "hedge"] += t["cash_flow"]
+        trades = len(sim.trades) - first
+        want.append(reference_row(market, day, before, after, prev, trades, cash))
+        days.add(before, after, trades, cash["condor"], cash["hedge"])
+        prev = after.equity
+    got = days.rows()
+    assert [list(r) for r in got] == [list(r) for r in want]  # the keys, in their order
+    for g, w in zip(got, want, strict=True):
+        assert {k: exact(v) for k, v in g.items()} == {k: exact(v) for k, v in w.items()}
+    assert any(r["hedge_notional_m2"] for r in got) and any(r["condors"] for r in got)

@@ -17,7 +17,6 @@ Each day:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -28,13 +27,13 @@ from ..lang.state import State
 from ..perf import paused_gc
 from ..series import SeriesSource
 from .actions import apply, is_hedge
-from .book_state import BookRisk, Marks, rules_state, with_history
+from .book_state import Marks, rules_state, with_history
 from .config import DryRunConfig
 from .coverage import rule_coverage
+from .daily import DailyColumns, cents
 from .market_data import MarketData
-from .moves import scenario_column
 from .result import RunResult
-from .simulate import Simulator
+from .simulate import CondorPos, HedgePos, Simulator
 from .statuses import StatusRecorder
 from .summary import summarise
 
@@ -68,23 +67,23 @@ def run_book(
     # "The day"); the row and the records are helpers already.
     sim = Simulator(market, config.costs, config.starting_equity)
     last_fired: dict[str, dt.date] = {}
-    rows: list[dict[str, Any]] = []
+    days = DailyColumns(market, config.starting_equity)
     decisions: list[dict[str, Any]] = []
     counts = {"rolls": 0, "migrations": 0, "alerts": 0, "opens": 0, "closes": 0, "hedge_trades": 0}
     fired_by_rule: dict[str, int] = dict.fromkeys(book.rule_ids, 0)
-    prev_equity = config.starting_equity
     cash_by_side = {"condor": 0.0, "hedge": 0.0}  # running Σ cash flows of SPX / VIX trades
-    columns = [(c, c + "_after") for c in map(scenario_column, market.moves.scenario_moves)]
     states: dict[dt.date, State] = {}
     # Reads the traces below; evaluates nothing. Not kept without an audit trail.
     statuses = StatusRecorder(book) if audit else None
     marks = Marks(sim)
+    expiring = _FirstExpiry(market)
     # Tens of thousands of small, acyclic trace records live until the end of the run.
     with paused_gc():
         wanted = set(capture)
         for day in range(len(market)):
             trades_today = len(sim.trades)  # settlements count as the day's trades
-            sim.settle(day)
+            if day >= expiring.first_day(sim):  # before it, nothing held expires
+                sim.settle(day)
             before = marks.on(day)
             state = rules_state(sim, day, before, last_fired)
             source.index = day
@@ -121,11 +120,10 @@ def run_book(
                 side = "condor" if t["instrument"].startswith("SPX") else "hedge"
                 cash_by_side[side] += t["cash_flow"]
             trades = len(sim.trades) - trades_today
-            rows.append(_daily_row(market, day, before, after, prev_equity, trades))
-            _finish_row(rows[-1], before, after, cash_by_side, columns)
-            prev_equity = after.equity
+            days.add(before, after, trades, cash_by_side["condor"], cash_by_side["hedge"])
             if progress is not None:
                 progress(day)
+        rows = days.rows()  # some 170,000 values: the collector paused still
     summary = summarise(rows, sim, counts, fired_by_rule, config)
     if statuses is None:
         return RunResult(
@@ -138,101 +136,27 @@ def run_book(
     )  # fmt: skip
 
 
-def cents(x: float) -> float:
-    """``round(x, 2)``, of the same type and to the bit, for a Python or a NumPy float.
+class _FirstExpiry:
+    """The first day on which a position the book holds expires, found again when the book
+    changes: ``Simulator.settle`` settles nothing on the days before it."""
 
-    The daily rows round a few NumPy floats every day, and NumPy's scalar ``round`` builds
-    arrays for it (most of a row's cost). NumPy rounds a double to 2 places as
-    ``rint(x · 100) / 100`` (``PyArray_Round``): the same two IEEE operations here, with
-    Python's ``round`` (half to even, as ``rint``) in between and the sign of a zero kept
-    (tests/test_marks.py checks it against NumPy's on ties, zeros, huge and odd values).
-    """
-    if type(x) is float:
-        return round(x, 2)
-    y = float(x) * 100.0
-    if y - y != 0.0:  # NaN or infinite: NumPy's own
-        return round(x, 2)
-    z = round(y) / 100.0
-    if z == 0.0:
-        z = math.copysign(0.0, y)
-    out: float = np.float64(z)
-    return out
+    def __init__(self, market: MarketData) -> None:
+        self.dates = market.dates
+        self.key: tuple[int, int, int] | None = None
+        self.day = 0
 
-
-def _daily_row(
-    market: MarketData,
-    day: int,
-    before: BookRisk,
-    after: BookRisk,
-    prev_equity: float,
-    trades: int,
-) -> dict[str, Any]:
-    """One row of ``daily.parquet``: greeks as the rules saw them, and after the actions
-    (``_after``); positions, cash and equity at the end of the day; the day's trades."""
-    b, a = before.risk, after.risk
-    return {
-        "date": market.pydates[day].isoformat(),
-        "spx": float(market.spx[day]),
-        "vix": float(market.vix[day]),
-        "front_dte": None if math.isnan(before.front_dte) else before.front_dte,
-        "front_expiry": before.front_expiry,
-        "condors": after.condors,
-        "layers": after.layers,
-        "cash": cents(after.cash),
-        "condor_value": cents(after.condor_value),
-        "hedge_value": cents(after.hedge_value),
-        "equity": cents(after.equity),
-        "pnl": cents(after.equity - prev_equity),
-        "hedge_notional": cents(after.hedge_notional),
-        "delta": before.delta,
-        "gamma": before.gamma,
-        "vega": before.vega,
-        "theta": before.theta,
-        "eff_gamma_down": b.gamma_down,
-        "eff_gamma_up": b.gamma_up,
-        "eff_gamma_short": b.short,
-        "eff_gamma_long": b.long,
-        "eff_gamma_profile_min": b.profile_min,
-        "delta_after": after.delta,
-        "gamma_after": after.gamma,
-        "vega_after": after.vega,
-        "theta_after": after.theta,
-        "eff_gamma_down_after": a.gamma_down,
-        "eff_gamma_up_after": a.gamma_up,
-        "eff_gamma_short_after": a.short,
-        "eff_gamma_long_after": a.long,
-        "eff_gamma_profile_min_after": a.profile_min,
-        "trades": trades,
-    }
-
-
-def _finish_row(
-    row: dict[str, Any],
-    before: BookRisk,
-    after: BookRisk,
-    cash_by_side: dict[str, float],
-    columns: list[tuple[str, str]],
-) -> None:
-    """The row's keys after ``trades``: each side's P&L, the scenario P&L before and after
-    the actions (``columns``: each move's two names), the hedge's notional by VIX month."""
-    row["condor_pnl"] = cents(cash_by_side["condor"] + after.condor_value)
-    row["hedge_pnl"] = cents(cash_by_side["hedge"] + after.hedge_value)
-    for (name, name_after), b, a in zip(
-        columns, before.risk.scenario, after.risk.scenario, strict=True
-    ):
-        row[name] = b
-        row[name_after] = a
-    by_month = after.notional_by_month
-    keys = _NOTIONAL_KEYS if len(by_month) <= len(_NOTIONAL_KEYS) else _notional_keys(by_month)
-    row.update(zip(keys, map(cents, by_month), strict=False))  # the names may run longer
-
-
-def _notional_keys(by_month: tuple[float, ...]) -> tuple[str, ...]:
-    return tuple(f"hedge_notional_m{k}" for k in range(1, len(by_month) + 1))
-
-
-# The daily row's names of the notional by VIX month (nine months; more are named as met).
-_NOTIONAL_KEYS = _notional_keys((0.0,) * 12)
+    def first_day(self, sim: Simulator) -> int:
+        key = (sim.version, len(sim.condors), len(sim.hedges))
+        if key != self.key:
+            self.key = key
+            held: list[CondorPos | HedgePos] = [*sim.condors, *sim.hedges]
+            expiries = [p.expiry for p in held]
+            self.day = (
+                int(np.searchsorted(self.dates, min(expiries), side="left"))
+                if expiries
+                else len(self.dates)
+            )
+        return self.day
 
 
 def _fired_record(
