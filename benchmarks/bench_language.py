@@ -6,7 +6,8 @@ round, after one untimed warm-up of each) and medians reported, so that both sid
 the same machine (the targets come from issue 2; issue 11 asked for the interleaving):
 
 (a) ``alvh check rulebooks/`` wall time against ``python -c "import lark, pydantic"``
-    (target: at most 2x);
+    (target: at most 2x), both from bytecode as an install runs (``PYTHONDONTWRITEBYTECODE``
+    is dropped for them, the bytecode kept in a temporary cache);
 (b) parse + check of a generated 5,000-rule book — benchmarks/bench_scale.py's generator,
     whose rules share few priorities and targets, so that the conflict pass (W202) has
     real work — (target: under 2 s);
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -71,7 +73,15 @@ def bench_startup(runs: int) -> dict[str, float]:
     alvh = [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
     books = str(ROOT / "rulebooks")
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "PYTHONPATH": path}
+    # Both sides run from bytecode, as installed code does (pip compiles a wheel's modules;
+    # lark's and pydantic's are compiled in site-packages). With PYTHONDONTWRITEBYTECODE
+    # set (containers, CI) a checkout's modules have none, and every timed run compiled
+    # the ~45 alvh_dsl modules `alvh check` imports from source again: a cost against
+    # one side only, which no install pays (docs/decisions.md, issue 11's start-up). The
+    # warm-up runs fill a private cache, from which both sides then read their bytecode.
+    pycache = tempfile.mkdtemp(prefix="alvh-bench-pycache-")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(PYTHONPATH=path, PYTHONPYCACHEPREFIX=pycache)
 
     def command(cmd: list[str]) -> Callable[[], None]:
         def go() -> None:
@@ -79,14 +89,17 @@ def bench_startup(runs: int) -> dict[str, float]:
 
         return go
 
-    med = interleaved(
-        {
-            "base": command([sys.executable, "-c", "import lark, pydantic"]),
-            "check": command([*alvh, "check", books]),
-        },
-        runs,
-        clock=time.perf_counter,
-    )
+    try:
+        med = interleaved(
+            {
+                "base": command([sys.executable, "-c", "import lark, pydantic"]),
+                "check": command([*alvh, "check", books]),
+            },
+            runs,
+            clock=time.perf_counter,
+        )
+    finally:
+        shutil.rmtree(pycache, ignore_errors=True)
     base, check = med["base"], med["check"]
     print("(a) startup: `alvh check rulebooks/` vs `python -c 'import lark, pydantic'`")
     print(
