@@ -122,3 +122,23 @@ def test_the_plain_comparison_shortcut_still_reports_what_compare_reports() -> N
         (4, "E201"),
         (6, "E205"),
     ]
+
+
+def _define_chain(n: int) -> str:
+    """Defines d0..d{n-1}, each one `and` deeper than the last (d{i} is 2i + 2 deep)."""
+    lines = ["define d0 = VIX > 1"]
+    lines += [f"define d{i} = d{i - 1} and SPX > {i}" for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("nots", "levels"), [(0, None), (1, None), (2, 129), (3, 130)])
+def test_a_shallow_rule_crossing_the_depth_limit_through_its_define_is_E407(
+    nots: int, levels: int | None
+) -> None:
+    # E407 skips the names of a rule whose depth plus the deepest define's is within the
+    # limit: d62 is 126 deep, so under two `not`s (the name 3 down) it is 129 > 128, and the
+    # rule is read though it and its define are both within the limit on their own.
+    book = _define_chain(63) + f"rule r\n  when {'not ' * nots}d62 then close condor\n"
+    found = [d.message for d in check("t.alvh", text=book) if d.code == "E407"]
+    deep = f"rule `r` is nested too deeply with its defines expanded ({levels} levels,"
+    assert found == ([f"{deep} the limit is 128)"] if levels else [])

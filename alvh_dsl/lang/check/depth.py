@@ -28,10 +28,17 @@ def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
     """
     define_depth: dict[str, int] = {}
     over: set[str] = set()
+    # The deepest define so far (expanded). A rule whose own depth plus it is within the
+    # limit cannot cross it (a name stands at most `deepest` down), nor inherit a crossing
+    # (that define would be over the limit too): most rules skip reading their names.
+    below_max = 0
     for stmt in an.program.statements:
         deepest, names, depths = an.shape(stmt)
         if not deepest:
             continue  # no expressions
+        is_define = type(stmt) is not A.Rule and isinstance(stmt, A.Define)  # rules: most
+        if not is_define and deepest + below_max <= MAX_EXPANDED_DEPTH:
+            continue
         # A name is a leaf: its define's depth adds to the depth it stands at.
         worst = deepest
         if define_depth:  # a name no define names adds nothing: it is as deep as it stands
@@ -41,8 +48,10 @@ def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
                 if below is not None and d + below > worst:
                     worst = d + below
         inherited = bool(over) and any(n.name in over for n in names)
-        if isinstance(stmt, A.Define):
+        if is_define:
+            assert isinstance(stmt, A.Define)
             define_depth.setdefault(stmt.name, worst)
+            below_max = max(below_max, define_depth[stmt.name])
             if worst > MAX_EXPANDED_DEPTH:
                 over.add(stmt.name)
         if worst > MAX_EXPANDED_DEPTH and not inherited:
