@@ -41,7 +41,10 @@ def same(value: Any) -> Any:
     ],
 )
 def test_a_plain_class_has_every_field_of_its_model(plain: type, model: Any) -> None:
-    slots = set(plain.__slots__) | ({"history"} if plain is P.PlainState else set())
+    # A field may be a property over private slots (PlainMarket's futures, made when read).
+    public = {name for name in plain.__slots__ if not name.startswith("_")}
+    lazy = {name for name, v in vars(plain).items() if isinstance(v, property)}
+    slots = public | lazy | ({"history"} if plain is P.PlainState else set())
     assert slots == set(model.model_fields)
 
 
@@ -72,3 +75,29 @@ def test_every_name_has_the_same_value_in_the_plain_state_and_the_model() -> Non
         assert same(plain.front_condor() is None) == same(model.front_condor() is None)
         full += len(sim.condors) == 2 and len(sim.hedges) >= 2
     assert checked and full  # two condors and several hedge positions on some days
+
+
+def test_a_days_futures_are_made_once_when_first_read() -> None:
+    market = build_market(default_history().between("2009-01-01", "2009-03-31"), DryRunConfig())
+    made: list[int] = []
+    quotes = [P.PlainQuote(1, 20.0, None, False)]
+
+    def make() -> list[P.PlainQuote]:
+        made.append(1)
+        return quotes
+
+    lazy = P.PlainMarket(1000.0, 20.0, None, make)
+    assert made == []
+    assert lazy.futures is quotes and lazy.futures is quotes and made == [1]
+    # The dry-run's market: each day's quotes are that day's row of the curve.
+    day = market.plain_market(5)
+    assert market.plain_market(5) is day  # shared by a book and its baseline
+    want = [
+        (k, p if math.isfinite(p) else None, e, m)
+        for k, (p, e, m) in enumerate(
+            zip(market.curve.price[5].tolist(), market.curve.expiry[5].tolist(),
+                market.curve.modelled[5].tolist(), strict=True), 1,
+        )
+    ]  # fmt: skip
+    got = [(q.month, q.price, q.expiry, q.modelled) for q in day.futures]
+    assert [same(v) for row in got for v in row] == [same(v) for row in want for v in row]

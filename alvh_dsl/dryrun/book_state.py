@@ -28,7 +28,9 @@ from ..series import SeriesSource
 from .moves import GridRisk, grid_risk_rows
 from .simulate import CondorPos, HedgePos, Simulator
 
-__all__ = ["HISTORY_FOR_STATE", "BookRisk", "Marks", "rules_state", "with_history"]
+__all__ = [
+    "HISTORY_FOR_STATE", "BookRisk", "Marks", "RulesState", "rules_state", "with_history",
+]  # fmt: skip
 
 HISTORY_FOR_STATE = 300  # observations kept in a captured state: enough for every default window
 
@@ -218,34 +220,65 @@ def rules_state(
 ) -> PlainState:
     """The state the rules see on ``day``, as plain data
     (:class:`~alvh_dsl.lang.plain.PlainState`; ``.model()`` is its
-    :class:`~alvh_dsl.lang.state.State`)."""
-    m = sim.market
-    pydates = m.pydates
-    condors = []
-    for c in sim.condors:
-        v = c.valuation
-        r = day - v.start
-        p = v.points
-        condors.append(
-            PlainCondor(
-                c.id, _date(c.expiry), c.quantity, c.strikes, c.credit, float(v.mark[r]),
-                pydates[c.opened], c.target_delta,
-                PlainGreeks(float(p["delta"][r]), float(p["gamma"][r]), float(p["theta"][r]),
-                            float(p["vega"][r])),
-            )
+    :class:`~alvh_dsl.lang.state.State`). The loop keeps one :class:`RulesState`."""
+    return RulesState(sim).on(day, risk, last_fired)
+
+
+class RulesState:
+    """:func:`rules_state` of one run, day after day: a position's marks and greeks over its
+    life are read as Python floats once (``tolist`` of its valuation's rows, the values
+    ``float(row[r])`` gives), its dates converted once, so a day indexes lists."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self._condors: dict[str, tuple[Any, ...]] = {}
+        self._hedges: dict[str, tuple[Any, ...]] = {}
+
+    def on(self, day: int, risk: BookRisk, last_fired: dict[str, dt.date]) -> PlainState:
+        """The state the rules see on ``day``, the book's marks being ``risk``."""
+        sim = self.sim
+        m = sim.market
+        pydates = m.pydates
+        condors = []
+        for c in sim.condors:
+            seen = self._condors.get(c.id)
+            if seen is None or seen[0] is not c or seen[1] is not c.valuation:
+                seen = self._condors[c.id] = self._condor_rows(c)
+            _, v, expiry, entry, mark, delta, gamma, theta, vega = seen
+            r = day - v.start
+            condors.append(
+                PlainCondor(
+                    c.id, expiry, c.quantity, c.strikes, c.credit, mark[r], entry,
+                    c.target_delta, PlainGreeks(delta[r], gamma[r], theta[r], vega[r]),
+                )
+            )  # fmt: skip
+        hedges = []
+        for h in sim.hedges:
+            seen = self._hedges.get(h.id)
+            if seen is None or seen[0] is not h or seen[1] is not h.valuation:
+                v = h.valuation
+                seen = self._hedges[h.id] = (
+                    h, v, _date(h.expiry), pydates[h.opened], v.mark.tolist()
+                )  # fmt: skip
+            _, v, expiry, entry, mark = seen
+            hedges.append(
+                PlainHedge(
+                    h.id, h.layer, h.kind, h.quantity, expiry, h.lower, h.upper,
+                    h.entry_price, mark[day - v.start], entry,
+                )
+            )  # fmt: skip
+        greeks = PlainGreeks(risk.delta, risk.gamma, risk.theta, risk.vega)
+        return PlainState(
+            pydates[day], m.plain_market(day), condors, hedges, greeks, risk.equity, risk.cash,
+            last_fired,
         )  # fmt: skip
-    hedges = [
-        PlainHedge(
-            h.id, h.layer, h.kind, h.quantity, _date(h.expiry), h.lower, h.upper, h.entry_price,
-            float(h.valuation.mark[day - h.valuation.start]), pydates[h.opened],
-        )
-        for h in sim.hedges
-    ]  # fmt: skip
-    greeks = PlainGreeks(risk.delta, risk.gamma, risk.theta, risk.vega)
-    return PlainState(
-        pydates[day], m.plain_market(day), condors, hedges, greeks, risk.equity, risk.cash,
-        last_fired,
-    )  # fmt: skip
+
+    def _condor_rows(self, c: CondorPos) -> tuple[Any, ...]:
+        v, p = c.valuation, c.valuation.points
+        return (
+            c, v, _date(c.expiry), self.sim.market.pydates[c.opened], v.mark.tolist(),
+            p["delta"].tolist(), p["gamma"].tolist(), p["theta"].tolist(), p["vega"].tolist(),
+        )  # fmt: skip
 
 
 def with_history(state: State, source: SeriesSource, day: int) -> State:

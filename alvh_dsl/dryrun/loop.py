@@ -27,7 +27,7 @@ from ..lang.state import State
 from ..perf import paused_gc
 from ..series import SeriesSource
 from .actions import apply, is_hedge
-from .book_state import Marks, rules_state, with_history
+from .book_state import Marks, RulesState, with_history
 from .config import DryRunConfig
 from .coverage import rule_coverage
 from .daily import DailyColumns, cents
@@ -76,6 +76,7 @@ def run_book(
     # Reads the traces below; evaluates nothing. Not kept without an audit trail.
     statuses = StatusRecorder(book) if audit else None
     marks = Marks(sim)
+    rules_state = RulesState(sim).on
     expiring = _FirstExpiry(market)
     # Tens of thousands of small, acyclic trace records live until the end of the run.
     with paused_gc():
@@ -85,7 +86,7 @@ def run_book(
             if day >= expiring.first_day(sim):  # before it, nothing held expires
                 sim.settle(day)
             before = marks.on(day)
-            state = rules_state(sim, day, before, last_fired)
+            state = rules_state(day, before, last_fired)
             source.index = day
             # Audited: observed, not traced — each comparison's values for the statuses,
             # a decision's trees only when it is written (book.retrace: the same trees).

@@ -16,6 +16,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -109,7 +110,7 @@ class MarketData:
     moves: MoveSet
     notes: list[str] = field(default_factory=list)
     # Per-day objects shared by the book and its baseline, built on first use.
-    _markets: dict[int, PlainMarket] = field(default_factory=dict)
+    _markets: list[PlainMarket] = field(default_factory=list)
     _pydates: list[dt.date] | None = None
     # Per contract (VIX expiry) and per SPX expiry rule: look-ups every fill repeats.
     _contracts: dict[np.datetime64, ContractDays] = field(default_factory=dict)
@@ -135,29 +136,34 @@ class MarketData:
 
     def plain_market(self, day: int) -> PlainMarket:
         """The market the rules see on ``day``: closes and the VIX futures months as plain
-        data (:class:`~alvh_dsl.lang.plain.PlainMarket`), cached for the baseline."""
-        cached = self._markets.get(day)
-        if cached is None:
-            curve = self.curve
-            # One row of each array as Python objects: floats, dates, bools.
-            rows = zip(
-                curve.price[day].tolist(),
-                curve.expiry[day].tolist(),
-                curve.modelled[day].tolist(),
-                strict=True,
+        data (:class:`~alvh_dsl.lang.plain.PlainMarket`), built for every day at the first
+        call and shared by the runs of this market (a book and its baseline); a day's
+        futures quotes are made when first read (:meth:`_quotes`)."""
+        markets = self._markets
+        if not markets:
+            isfinite, quotes = math.isfinite, self._quotes
+            markets.extend(
+                PlainMarket(spx, vix, vvix if isfinite(vvix) else None, partial(quotes, k))
+                for k, (spx, vix, vvix) in enumerate(
+                    zip(self.spx.tolist(), self.vix.tolist(), self.vvix.tolist(), strict=True)
+                )
             )
-            quotes = [
-                PlainQuote(k, price if math.isfinite(price) else None, expiry, modelled)
-                for k, (price, expiry, modelled) in enumerate(rows, 1)
-            ]
-            vvix = float(self.vvix[day])
-            cached = self._markets[day] = PlainMarket(
-                float(self.spx[day]),
-                float(self.vix[day]),
-                vvix if math.isfinite(vvix) else None,
-                quotes,
-            )
-        return cached
+        return markets[day]
+
+    def _quotes(self, day: int) -> list[PlainQuote]:
+        """The VIX futures months of ``day`` as plain data."""
+        curve = self.curve
+        # One row of each array as Python objects: floats, dates, bools.
+        rows = zip(
+            curve.price[day].tolist(),
+            curve.expiry[day].tolist(),
+            curve.modelled[day].tolist(),
+            strict=True,
+        )
+        return [
+            PlainQuote(k, price if math.isfinite(price) else None, expiry, modelled)
+            for k, (price, expiry, modelled) in enumerate(rows, 1)
+        ]
 
     @classmethod
     def build(

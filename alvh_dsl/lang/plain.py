@@ -12,7 +12,7 @@ the mixins of :mod:`alvh_dsl.lang.state`, so every getter answers a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .construct import construct
@@ -61,14 +61,39 @@ class PlainQuote:
 
 
 class PlainMarket(MarketReads):
-    """:class:`Market` as plain data."""
+    """:class:`Market` as plain data.
 
-    __slots__ = ("SPX", "VIX", "VVIX", "futures")
+    ``futures`` is the quotes, or a function that makes them, called at the first read:
+    the dry-run's market passes one (most books read no futures on most days, and nine
+    quotes a day were most of the state's cost).
+    """
+
+    __slots__ = ("SPX", "VIX", "VVIX", "_futures", "_make_futures")
 
     def __init__(
-        self, spx: float, vix: float, vvix: float | None, futures: Sequence[PlainQuote]
-    ) -> None:
-        self.SPX, self.VIX, self.VVIX, self.futures = spx, vix, vvix, futures
+        self, spx: float, vix: float, vvix: float | None,
+        futures: Sequence[PlainQuote] | Callable[[], Sequence[PlainQuote]],
+    ) -> None:  # fmt: skip
+        self.SPX, self.VIX, self.VVIX = spx, vix, vvix
+        self._futures: Sequence[FutureQuote | PlainQuote] | None = None
+        self._make_futures: Callable[[], Sequence[PlainQuote]] | None = None
+        if callable(futures):
+            self._make_futures = futures
+        else:
+            self._futures = futures
+
+    @property
+    def futures(self) -> Sequence[FutureQuote | PlainQuote]:
+        """The VIX futures months' quotes (made at the first read when given lazily)."""
+        quotes = self._futures
+        if quotes is None:
+            assert self._make_futures is not None
+            quotes = self._futures = self._make_futures()
+        return quotes
+
+    @futures.setter
+    def futures(self, quotes: Sequence[FutureQuote | PlainQuote]) -> None:
+        self._futures = quotes
 
 
 class PlainCondor(CondorReads):
