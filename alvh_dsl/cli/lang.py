@@ -8,8 +8,6 @@ propagate as :class:`~alvh_dsl.errors.AlvhError` to the group's one handler
 
 from __future__ import annotations
 
-import difflib
-import json
 import sys
 
 import click
@@ -74,6 +72,8 @@ def fmt(paths: tuple[str, ...], check_only: bool, diff: bool, color: str) -> Non
             continue
         unformatted += 1
         if check_only or diff:
+            import difflib
+
             lines = difflib.unified_diff(
                 text.splitlines(keepends=True),
                 out.splitlines(keepends=True),
@@ -134,6 +134,8 @@ def explain(book: str, fmt: str, params: tuple[str, ...], color: str) -> None:
 
     loaded = load_book(book, params)
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(explain_json(loaded), indent=2))
     else:
         click.echo(explain_book(loaded), nl=False)
@@ -172,6 +174,8 @@ def eval_(
             for d in doc["decisions"]:
                 d.pop("trace", None)
                 d.pop("unless_trace", None)
+        import json
+
         click.echo(json.dumps(doc, indent=2))
     else:
         if not explain_:
@@ -204,6 +208,8 @@ def schema(output: str | None, of_diagnostics: bool) -> None:
         from ..lang.state import state_schema
 
         doc = state_schema()
+    import json
+
     text = json.dumps(doc, indent=2) + "\n"
     if output:
         atomic_write_text(output, text)

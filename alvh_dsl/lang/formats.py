@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -295,6 +294,8 @@ def junit(
     A library included by two books is a testcase of both. A diagnostic with no
     location (a ``--param`` override) belongs to each book's own file.
     """
+    import xml.etree.ElementTree as ET  # here: every `alvh check` imports this module
+
     by_file: dict[str | None, list[Diagnostic]] = {}
     for d in diagnostics:
         file = d.span.file if d.span is not None else None

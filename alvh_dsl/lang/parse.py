@@ -17,11 +17,9 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +58,9 @@ def grammar_path() -> Path:
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
     """The LALR parser, built once per process and cached on disk across processes."""
+    import hashlib
+    import tempfile
+
     import lark
     from lark import Lark
 
