@@ -85,8 +85,9 @@ assert result.baseline is not None
 
 # What `alvh check` of the example books leaves alone (issue 11: its start-up within 2x of
 # `import lark, pydantic`). importlib.metadata came with a pydantic validator built at
-# import (pydantic looks its plugins up then); lark is only the fast parser's fallback.
-CHECK_NEVER = ("numpy", "pandas", "importlib.metadata", "lark")
+# import (pydantic looks its plugins up then); lark is only the fast parser's fallback;
+# tempfile is for writing (alvh_dsl.fileio) and xml for `--format junit`.
+CHECK_NEVER = ("numpy", "pandas", "importlib.metadata", "lark", "tempfile", "xml.etree")
 
 _CHECK = """
 from alvh_dsl.cli.main import cli
@@ -101,3 +102,77 @@ def test_alvh_check_imports_only_what_it_runs(cache: Path) -> None:
     modules = _modules("import io\nsys.stderr = io.StringIO()\n" + _CHECK, cache)
     assert "alvh_dsl.lang.check" in modules  # it did check
     assert not [m for m in CHECK_NEVER if m in modules]
+
+
+def test_a_pyproject_that_only_names_the_package_is_not_parsed(tmp_path: Path, cache: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "desk"\ndependencies = ["alvh-dsl>=0.1"]\n'
+        '[tool.hatch.build]\npackages = ["alvh_dsl_books"]\n'
+    )  # fmt: skip
+    (tmp_path / "book.alvh").write_text('rulebook "b"\nrule r\n  when VIX > 30\n  then alert "x"\n')
+    body = f"""
+import os
+os.chdir({str(tmp_path)!r})
+from alvh_dsl.project import find_config
+assert find_config("book.alvh") is None
+"""
+    assert "tomllib" not in _modules(body, cache)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[tool.alvh]\nstrict = true\n",
+        '[ tool . "alvh" ]\nstrict = true\n',
+        "[tool.'alvh'.params]\ngate = 5\n",
+        "[tool]\nalvh = { strict = true }\n",
+        '[tool]\n"alvh".strict = true\n',
+        "tool.alvh.strict = true\n",
+        "tool = { alvh = { strict = true } }\n",
+        "[[tool.alvh]]\n",  # not a table: still found, so that its E604 says so
+        "[tool.alvh\n",  # not TOML: found, and its E604 says why
+    ],
+)
+def test_every_spelling_of_the_table_is_still_found(tmp_path: Path, text: str) -> None:
+    from alvh_dsl.project import find_config
+
+    (tmp_path / ".git").mkdir()
+    # top-level keys first: a dotted key after a table header would be that table's
+    (tmp_path / "pyproject.toml").write_text(text + '[project]\nname = "alvh-dsl-books"\n')
+    assert find_config(str(tmp_path)) == str(tmp_path / "pyproject.toml")
+
+
+def test_the_default_configuration_is_the_models_defaults() -> None:
+    # made without validation (alvh_dsl.project.default_config): the same values, and no
+    # field marked as set
+    from alvh_dsl.project import ProjectConfig, default_config
+
+    made, validated = default_config(), ProjectConfig()
+    assert made.__dict__ == validated.__dict__
+    assert made.model_fields_set == validated.model_fields_set == set()
+
+
+def test_the_console_script_runs_alvh_check_without_collections() -> None:
+    # alvh_dsl.cli.main.QUICK_EXIT: the collector paused from the start, its passes over
+    # the import-time objects of pydantic and the AST's classes being start-up's tenth
+    code = """
+import gc, os, sys
+from alvh_dsl.cli import main
+runs = []
+gc.callbacks.append(lambda phase, info: runs.append(info) if phase == "start" else None)
+exit_ = os._exit
+def report(code):
+    print("COLLECTIONS", len(runs), flush=True)
+    exit_(code)
+os._exit = report
+sys.argv = ["alvh", "check", "rulebooks/"]
+main()
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert "no problems" in done.stderr, done.stderr
+    assert done.stdout.splitlines()[-1] == "COLLECTIONS 0"

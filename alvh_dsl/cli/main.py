@@ -10,6 +10,7 @@ Exit codes: 0 success, 1 problems found (errors, or warnings with
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -96,13 +97,19 @@ for _command in (check.check, lang.fmt, lang.parse, lang.explain, lang.eval_, la
 
 
 QUICK_EXIT = frozenset({"check", "fmt", "explain", "parse"})
-"""Commands the console script leaves with ``os._exit`` once they are done.
+"""Commands the console script runs with the cyclic garbage collector paused and leaves
+with ``os._exit`` once they are done.
 
 Freeing a 100,000-rule program's objects one by one at interpreter exit costs ~1.7 s
 of a 15 s budget, and nothing is left to do by then: these commands run in this
 process only, write their files before they return (atomically, see
 :mod:`alvh_dsl.fileio`) and register no exit handlers. Long-running or heavier
-commands (``lsp``, ``dryrun``, ``sweep``, ...) exit the ordinary way."""
+commands (``lsp``, ``dryrun``, ``sweep``, ...) exit the ordinary way.
+
+The collector is paused from the start because their work already runs paused (a
+book's nodes are acyclic: :func:`alvh_dsl.perf.paused_gc`), and what is left is start-up:
+importing pydantic and building the AST's model classes, whose collections were a
+tenth of ``alvh check``'s start-up and found nothing to free (issue 11)."""
 
 
 def main() -> None:
@@ -111,7 +118,10 @@ def main() -> None:
     For the commands of :data:`QUICK_EXIT`, once the command has finished and
     stdout and stderr are flushed, the process leaves with ``os._exit`` (as mypy
     does) instead of tearing the heap down; the exit code is the command's.
-    :func:`cli` itself, which tests run in-process, never does this."""
+    :func:`cli` itself, which tests run in-process, never does this (nor pauses the
+    collector)."""
+    if _subcommand(sys.argv[1:]) in QUICK_EXIT:
+        gc.disable()  # for the rest of the process, which ends in os._exit
     try:
         cli(prog_name="alvh")  # standalone mode: always ends in SystemExit
     except SystemExit as exc:
