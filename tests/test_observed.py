@@ -74,14 +74,35 @@ def _traced(monkeypatch: pytest.MonkeyPatch) -> None:
         evaluation.conjuncts = [None] * len(evaluation.decisions)  # the loop reads them
         return evaluation
 
-    def record(self: StatusRecorder, date: Any, d: Decision, conj: Any, obs: Any,
-               actions: Any = (), last_fired: Any = None) -> str:  # fmt: skip
-        return self.record(date, d, actions, last_fired)
+    pending: list[Any] = []  # the day being fed: date, decisions, last fired, fired rows
+
+    def flush(self: StatusRecorder) -> None:
+        if pending:
+            date, decisions, last, fired = pending.pop()
+            for k, d in enumerate(decisions):
+                if k in fired:
+                    self.record(date, *fired[k])
+                else:
+                    self.record(date, d, last_fired=last.get(d.rule))
+
+    def day(self: StatusRecorder, date: Any, evaluation: Evaluation, last_fired: Any) -> None:
+        flush(self)
+        pending.append((date, evaluation.decisions, dict(last_fired), {}))
+
+    def fired(self: StatusRecorder, k: int, d: Decision, actions: Any) -> None:
+        pending[-1][3][k] = (d, actions)
+
+    def table(self: StatusRecorder) -> Any:
+        flush(self)
+        return original_table(self)
 
     near_miss = StatusRecorder.near_miss
+    original_table = StatusRecorder.table
     monkeypatch.setattr(Book, "evaluate", traced)
     monkeypatch.setattr(Book, "retrace", lambda self, evaluation, d: d)
-    monkeypatch.setattr(StatusRecorder, "observed", record)
+    monkeypatch.setattr(StatusRecorder, "day", day)
+    monkeypatch.setattr(StatusRecorder, "fired", fired)
+    monkeypatch.setattr(StatusRecorder, "table", table)
     monkeypatch.setattr(StatusRecorder, "near_miss", lambda self, d, *a: near_miss(self, d))
 
 
@@ -123,3 +144,81 @@ def test_retrace_gives_the_traced_decision() -> None:
     for t, o in zip(traced.decisions, observed.decisions, strict=True):
         assert book.retrace(observed, o).to_dict() == t.to_dict()
         assert o._replace(trace=t.trace, unless_trace=t.unless_trace) == t
+
+
+def _adversarial_columns(seed: int, days: int) -> list[list[Any]]:
+    """Three comparisons' columns of Recs with what the columns must not blur: ints,
+    floats and bools that compare equal, -0.0 and 0.0, NaN and infinities, unknowns,
+    missing Recs, values that repeat and values that do not."""
+    import random
+
+    from alvh_dsl.lang.state import Unknown
+
+    rng = random.Random(seed)
+    pool: list[Any] = [0, 0.0, -0.0, 1, 1.0, True, False, 2.5, -2.5, float("nan"),
+                       float("inf"), -float("inf"), Unknown("warm-up"), None, 7]  # fmt: skip
+
+    def value() -> Any:
+        return rng.choice(pool) if rng.random() < 0.5 else rng.uniform(-3, 3)
+
+    def rec() -> Any:
+        r = rng.random()
+        if r < 0.05:
+            return None
+        if r < 0.1:
+            return (Unknown("flat book"), value(), value())
+        return (rng.random() < 0.5, value(), value())
+
+    base = [rec() for _ in range(6)]  # days that repeat
+    return [
+        [rng.choice(base) if rng.random() < 0.6 else rec() for _ in range(days)] for _ in range(3)
+    ]
+
+
+def test_columns_give_the_day_by_day_statistics_and_details() -> None:
+    """The statuses' end-of-run columns (``column_stats``, ``false_details``) give what
+    folding and rendering each day in turn gives: counts, ranges with their order and
+    the sign of their zeros, units, and every day's detail text."""
+    import random
+
+    from alvh_dsl.dryrun.status_days import column_stats, false_details, fold_day
+    from alvh_dsl.dryrun.status_detail import false_renderer
+    from alvh_dsl.dryrun.statuses import Comparison, ComparisonStats, RulePlan
+    from alvh_dsl.lang.state import Unknown
+
+    def cmp(text: str, c: int, literal: tuple[bool, bool]) -> Comparison:
+        return Comparison(text, "<", c, (), ((0, f"a{c}"), (1, f"b{text}")), literal, False)
+
+    plan = RulePlan("r", 0, ("c0", "c1"), (cmp("x", 0, (False, False)), cmp("y", 1, (False, True)),
+                    cmp("z", 1, (False, False))), None, (), None, frozenset())  # fmt: skip
+    units = [("usd", "usd"), ("days", "days"), ("bare", "count")]
+    render = false_renderer(plan, units)
+    unknown = Unknown("warm-up")
+    for seed in range(40):
+        cols = _adversarial_columns(seed, 300)
+        rng = random.Random(seed)
+        conj = [
+            (rng.choice([False, True, 0, unknown]), rng.choice([False, False, True, 0.0]))
+            for _ in range(300)
+        ]
+        by_day, by_column = (
+            [ComparisonStats() for _ in range(3)],
+            [ComparisonStats() for _ in range(3)],
+        )
+        for recs in zip(*cols, strict=True):
+            fold_day(plan, recs, units, by_day)
+        column_stats(plan, cols, units, by_column)
+        assert repr(by_column) == repr(by_day), seed  # repr: -0.0 and 0.0 told apart
+        for a, b in zip(by_column, by_day, strict=True):
+            assert list(a.low) == list(b.low) and list(a.units) == list(b.units)
+        texts = false_details(conj, cols, render)
+        assert texts == [
+            render(c, recs) for c, recs in zip(conj, zip(*cols, strict=True), strict=True)
+        ]
+    # Days equal but for the sign of a zero (or the type of a one), same-typed columns.
+    same = [(False, 0.0, 1.0), (False, -0.0, 1.0), (False, 0.0, 1.0), (False, 1.0, 1.0)]
+    cols = [same, [(False, 1, 2)] * 4, [(False, 3.0, 4.0)] * 4]
+    conj = [(False, False)] * 4
+    texts = false_details(conj, cols, render)
+    assert texts == [render(c, recs) for c, recs in zip(conj, zip(*cols, strict=True), strict=True)]
+    assert '["a0",-0,' in texts[1] and '["a0",0,' in texts[2], texts

@@ -95,7 +95,10 @@ def run_book(
             date = state.date
             if date in wanted:
                 states[date] = with_history(state.model(), source, day)
-            seen_fired = state.last_fired  # as the rules saw it (before today's fills)
+            if statuses is not None:
+                # The day's values kept as they are, read when the run ends (a false
+                # rule costs nothing here); last_fired as the rules saw it.
+                statuses.day(date, evaluation, state.last_fired)
             conj = evaluation.conjuncts or ()
             obs = evaluation.env.obs if evaluation.env is not None else []
             for k, d in enumerate(evaluation.decisions):
@@ -106,16 +109,14 @@ def run_book(
                     fired_by_rule[d.rule] = fired_by_rule.get(d.rule, 0) + 1
                     if statuses is not None:
                         decisions.append(rec)
-                        statuses.observed(date, d, conj[k], obs, rec["actions"])
+                        statuses.fired(k, d, rec["actions"])
                     continue
-                if statuses is None:
+                if statuses is None or d.near_miss is None:
                     continue
-                statuses.observed(date, d, conj[k], obs, last_fired=seen_fired.get(d.rule))
-                if d.near_miss is not None:
-                    near = statuses.near_miss(d, conj[k], obs)
-                    if near is not None:
-                        d = book.retrace(evaluation, d)
-                        decisions.append(_near_miss_record(date, d, near))
+                near = statuses.near_miss(d, conj[k], obs)
+                if near is not None:
+                    d = book.retrace(evaluation, d)
+                    decisions.append(_near_miss_record(date, d, near))
             after = marks.on(day)
             for t in sim.trades[trades_today:]:
                 side = "condor" if t["instrument"].startswith("SPX") else "hedge"

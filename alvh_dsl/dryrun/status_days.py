@@ -1,148 +1,193 @@
-"""One rule's day from an observed evaluation, a repeated day costing a dict lookup.
+"""One rule's false days and statistics, computed once at the end of a run from columns.
 
 An observed evaluation (:mod:`alvh_dsl.lang.observe`) leaves each comparison's values in
-its slot; :func:`day_recorder` builds, once per rule and run, the function that folds a
-day's values into the rule's per-comparison statistics (days held / false / unknown, the
-range of each compared value) and renders the day's ``detail`` of a false condition.
+its slot of ``Env.obs``; the statuses keep each day's ``obs`` list and conjuncts' values
+as they are (one append per day for the whole book) and :func:`finish_rule` reads them,
+once per rule and run, as columns:
 
-Most days repeat an earlier day of the same rule exactly (``condor.DTE <= 7 days`` while
-the condor is weeks away, ``condor.count == 0`` while one is open), so a day is keyed on
-its conjuncts' and comparisons' values **with their types** (``1``, ``1.0`` and ``True``
-are equal in Python but are written differently): a day seen before adds its known
-outcome to the counts — its values are already inside the ranges — and reuses its text.
-Only a float zero is equal to one of another sign and the same type (``-0.0`` is written
-``-0``): a day comparing one is rendered afresh.
+- the rule's per-comparison statistics (days held / false / unknown, the range of each
+  compared value) are counts and ``min``/``max`` over a column, where the day loop used
+  to fold every day into them one comparison at a time; the result is the fold's, to the
+  bit: the first of equal extremes is kept (``min``/``max`` keep the first, as the fold's
+  strict ``<``/``>`` did, which tells ``-0.0`` from ``0.0``), ints are counted as floats,
+  NaN, infinities and bools are left out, and each operand's range is inserted when the
+  fold would have first seen it (the order ``coverage`` lists them in);
+- each false day's ``detail`` is rendered once per distinct day. Most days repeat an
+  earlier day of the same rule exactly (``condor.DTE <= 7 days`` while the condor is
+  weeks away, ``condor.count == 0`` while one is open), so a day is keyed on its
+  conjuncts' and comparisons' values; where a column holds values of two types that
+  compare equal (``1``, ``1.0`` and ``True``, written differently) the key holds the
+  types too, and a day comparing a float zero (``-0.0`` is written ``-0``) is rendered
+  afresh.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from ..lang.state import Unknown
-from .status_detail import Rec, false_renderer
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .status_detail import Rec
     from .statuses import ComparisonStats, RulePlan
 
-__all__ = ["DayRecorder", "day_recorder"]
+__all__ = ["Renderer", "column_stats", "false_details", "fold_day"]
 
-DayRecorder = Callable[[Sequence[Any], Sequence[Any], bool], "str | None"]
-"""``(conjuncts' values, Env.obs, want the detail) -> the false detail's JSON or None``."""
+Renderer = Callable[[Sequence[Any], Sequence["Rec | None"]], str]
+"""``(conjuncts' values, the comparisons' Recs) -> the false detail's JSON``."""
 
-_KEPT = 4096
-"""Distinct days kept per rule: enough for every repeating one; values that never repeat
-(a P&L) would only grow the table."""
-
-_TRIAL = 100
-"""Days a rule's table is tried before it is judged (see ``day``)."""
-
-_HELD, _FALSE, _UNKNOWN = 0, 1, 2
+_NONE = type(None)
 
 
-def day_recorder(
+def column_stats(
     plan: RulePlan,
-    slots: Sequence[int],
+    recs: Sequence[Sequence[Rec | None]],
     units: Sequence[tuple[str, ...]],
     stats: Sequence[ComparisonStats],
-) -> DayRecorder:
-    """The day function of one rule (see the module's docstring): ``slots`` and ``units``
-    of its comparisons in ``Env.obs``, ``stats`` the statistics it adds to."""
-    # Long: two closures sharing the rule's tables (its statistics, the days seen), the
-    # inner loop of the statuses; split, they would pass those around on every call.
-    render = false_renderer(plan, units)
-    # Per comparison: its statistics, and the operands whose values vary (not numeric
-    # literals, not params): (index in the Rec, text, unit).
-    per = [
-        (st, tuple((i + 1, text, u[i]) for i, text in cmp.operands if not cmp.literal[i]))
-        for cmp, st, u in zip(plan.comparisons, stats, units, strict=True)
-    ]
-    seen: dict[Any, list[Any]] = {}  # key → [detail text or None, outcomes, zero]
-    tally = [0, 0]  # days looked up, days found: a rule whose days never repeat stops looking
-
-    def fold(recs: Sequence[Rec | None]) -> tuple[int, ...]:
-        """Add a new day to the statistics; its outcomes."""
-        outcomes = []
-        for (st, ops), rec in zip(per, recs, strict=True):
-            if rec is None:
-                st.unknown += 1
-                outcomes.append(_UNKNOWN)
+) -> None:
+    """Add a rule's days to its comparisons' ``stats``: ``recs[c]`` is comparison ``c``'s
+    column (its :data:`Rec` on each day the rule was evaluated, in day order)."""
+    for cmp, st, col, u in zip(plan.comparisons, stats, recs, units, strict=True):
+        ops = [(i + 1, text, u[i]) for i, text in cmp.operands if not cmp.literal[i]]
+        if st.low or len({text for _, text, _ in ops}) < len(ops):
+            # Ranges already started, or two operands of one text sharing a range: the
+            # fold itself, day by day (never the dry-run's case).
+            _fold(col, ops, st)
+            continue
+        res = [None if r is None else r[0] for r in col]
+        types = list(map(type, res))
+        unknown = types.count(_NONE) + types.count(Unknown)
+        held = sum(map(is_, res, repeat(True)))
+        st.held += held
+        st.false += len(col) - held - unknown
+        st.unknown += unknown
+        if unknown:
+            known_types = zip(col, types, strict=True)
+            col = [r for r, t in known_types if t is not _NONE and t is not Unknown]
+        if not col:
+            continue
+        known: list[Rec] = col  # type: ignore[assignment]  # no None left
+        ranges = []
+        for pos, (j, text, unit) in enumerate(ops):
+            raw = [r[j] for r in known]
+            vals = _finite(raw)
+            if not vals:
                 continue
-            v0 = rec[0]
-            if type(v0) is Unknown:
-                st.unknown += 1
-                outcomes.append(_UNKNOWN)
+            first = 0 if len(vals) == len(raw) else next(i for i, v in enumerate(raw) if _ok(v))
+            ranges.append((first, pos, text, unit, min(vals), max(vals)))
+        for _, _, text, unit, lo, hi in sorted(ranges, key=_first):
+            st.low[text], st.high[text] = lo, hi
+            st.units[text] = unit
+
+
+def _first(r: tuple[Any, ...]) -> tuple[int, int]:
+    return r[0], r[1]
+
+
+def _ok(v: Any) -> bool:
+    """What the ranges count: a finite float, or an int (as a float); not a bool."""
+    t = type(v)
+    return (t is float and v - v == 0) or t is int
+
+
+def _finite(raw: list[Any]) -> list[float]:
+    """The values of ``raw`` the ranges count (:func:`_ok`), ints as floats, in order."""
+    kinds = set(map(type, raw))
+    if kinds == {float}:
+        s = sum(raw)
+        if s - s == 0:  # every term finite (a NaN or an infinity would carry into the sum)
+            return raw
+        return [v for v in raw if v - v == 0]
+    if kinds == {int}:
+        return list(map(float, raw))
+    return [v if type(v) is float else float(v) for v in raw if _ok(v)]
+
+
+def fold_day(
+    plan: RulePlan,
+    recs: Sequence[Rec | None],
+    units: Sequence[tuple[str, ...]],
+    stats: Sequence[ComparisonStats],
+) -> None:
+    """Add one day to a rule's ``stats``: ``recs[c]`` comparison ``c``'s :data:`Rec` (read
+    off a trace, which may hold fewer values than the comparison has operands)."""
+    for cmp, st, rec, u in zip(plan.comparisons, stats, recs, units, strict=True):
+        ops = [
+            (i + 1, text, u[i] if i < len(u) else "bare")
+            for i, text in cmp.operands
+            if not cmp.literal[i]
+        ]
+        _fold((rec,), ops, st)
+
+
+def _fold(col: Sequence[Rec | None], ops: list[tuple[int, str, str]], st: ComparisonStats) -> None:
+    """The statistics of a column, one day at a time (see :func:`column_stats`)."""
+    for rec in col:
+        if rec is None or type(rec[0]) is Unknown:
+            st.unknown += 1
+            continue
+        if rec[0] is True:
+            st.held += 1
+        else:
+            st.false += 1
+        low, high = st.low, st.high
+        for j, text, unit in ops:
+            if j >= len(rec):
                 continue
-            if v0 is True:
-                st.held += 1
-                outcomes.append(_HELD)
-            else:
-                st.false += 1
-                outcomes.append(_FALSE)
-            low, high = st.low, st.high
-            for j, text, unit in ops:
-                v: Any = rec[j]  # ints too, whatever the trace type says
-                if type(v) is not float or v - v != 0:  # bool, unknown, NaN, inf
-                    if type(v) is not int:
-                        continue
-                    v = float(v)
-                lo = low.get(text)
-                if lo is None:
-                    low[text] = high[text] = v
-                    st.units[text] = unit
-                elif v < lo:
-                    low[text] = v
-                elif v > high[text]:
-                    high[text] = v
-        return tuple(outcomes)
+            v: Any = rec[j]
+            if not _ok(v):
+                continue
+            v = float(v)
+            lo = low.get(text)
+            if lo is None:
+                low[text] = high[text] = v
+                st.units[text] = unit
+            elif v < lo:
+                low[text] = v
+            elif v > high[text]:
+                high[text] = v
 
-    def zero(recs: Sequence[Rec | None]) -> bool:
-        """Whether a day compares a float zero (maybe -0.0, written otherwise)."""
-        for (_, ops), rec in zip(per, recs, strict=True):
-            if rec is not None:
-                for j, _, _ in ops:
-                    x = rec[j]
-                    if type(x) is float and x == 0:
-                        return True
-        return False
 
-    def day(conj: Sequence[Any], obs: Sequence[Any], want: bool) -> str | None:
-        recs = tuple([obs[s] for s in slots])
-        if tally[0] >= _TRIAL and tally[1] * 4 < tally[0]:
-            # Under a quarter of its days repeat (a P&L compared): the key costs more
-            # than it saves.
-            fold(recs)
-            return render(conj, recs) if want else None
-        tally[0] += 1
-        key = (
-            tuple(conj),
-            tuple(map(type, conj)),
-            recs,
-            tuple([None if r is None else tuple(map(type, r)) for r in recs]),
-        )
-        entry = seen.get(key)
-        if entry is None:
-            outcomes = fold(recs)
-            text = render(conj, recs) if want else None
-            if len(seen) < _KEPT:
-                z = zero(recs)
-                seen[key] = [None if z else text, outcomes, z]
-            return text
-        tally[1] += 1
-        for (st, _), o in zip(per, entry[1], strict=True):
-            if o == _HELD:
-                st.held += 1
-            elif o == _FALSE:
-                st.false += 1
-            else:
-                st.unknown += 1
-        if not want:
-            return None
-        text = entry[0]
+def false_details(
+    conj: Sequence[tuple[Any, ...]], recs: Sequence[Sequence[Rec | None]], render: Renderer
+) -> list[str]:
+    """The ``detail`` of each of a rule's false days: ``conj`` the conjuncts' values per
+    day, ``recs[c]`` comparison ``c``'s column over the same days; each distinct day
+    rendered once (see the module's docstring)."""
+    keys = list(zip(conj, *recs, strict=True))
+    # Each position of the key as a column: the conjuncts', then each Rec's.
+    columns: list[list[Any]] = [[c[i] for c in conj] for i in range(len(conj[0]) if conj else 0)]
+    for col in recs:
+        width = max((len(r) for r in col if r is not None), default=0)
+        columns += [[None if r is None else r[p] for r in col] for p in range(width)]
+    typed = False
+    fresh: set[int] = set()  # days comparing a float zero
+    for column in columns:
+        kinds = set(map(type, column))
+        kinds.discard(_NONE)
+        kinds.discard(Unknown)
+        if len(kinds) > 1:
+            typed = True
+        if float in kinds and 0.0 in column:
+            fresh.update(i for i, x in enumerate(column) if type(x) is float and x == 0)
+    if typed:
+        keys = [(k, tuple([_types(x) for x in k])) for k in keys]
+    seen: dict[Any, str] = {}
+    out: list[str] = []
+    append = out.append
+    for i, key in enumerate(keys):
+        text = seen.get(key)
         if text is None:
-            text = render(conj, recs)
-            if not entry[2]:
-                entry[0] = text
-        return text
+            text = render(conj[i], [col[i] for col in recs])
+            if i not in fresh:
+                seen[key] = text
+        append(text)
+    return out
 
-    return day
+
+def _types(x: Any) -> Any:
+    """The types of a key's conjuncts' values, or of a Rec's values."""
+    return tuple(map(type, x)) if type(x) is tuple else type(x)

@@ -33,20 +33,21 @@ from typing import TYPE_CHECKING, Any
 from ..lang import ast as A
 from ..lang.printer import format_expr
 from ..lang.state import Unknown
-from .status_days import DayRecorder, day_recorder
+from .status_days import column_stats, false_details, fold_day
 from .status_detail import (
     Rec,
     action_detail,
     compact,
     failed,
     failed_json,
+    false_renderer,
     miss_margin,
     number,
     rec_values,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..lang.evaluate import Book, CompiledRule, Decision, TraceNode
+    from ..lang.evaluate import Book, CompiledRule, Decision, Evaluation, TraceNode
 
 __all__ = [
     "NEAR_MISS_MARGIN",
@@ -268,7 +269,9 @@ def failing_comparisons(plan: RulePlan, trace: TraceNode) -> list[dict[str, Any]
 class StatusRecorder:
     """One run's ``rule_status`` rows and per-comparison statistics, fed by the loop
     with each day's decisions (never evaluating anything itself): from their traces
-    (:meth:`record`) or from an observed evaluation (:meth:`observed`).
+    (:meth:`record`, the rows appended at once) or from an observed evaluation
+    (:meth:`day` and :meth:`fired`, the rows made by :meth:`finish`); one recorder is fed
+    one way or the other.
 
     ``rows=False`` keeps no rows (a run that writes no ``rule_status.parquet``: a sweep
     variant) and skips their details; the counts, statistics and reasons the run's
@@ -295,7 +298,12 @@ class StatusRecorder:
         self.unknown_reasons: dict[str, Counter[str]] = {r: Counter() for r in self.plans}
         self._priority = {cr.id: cr.priority for cr in book.rules}
         self._slots: dict[str, tuple[tuple[int, ...], tuple[tuple[str, ...], ...]]] = {}
-        self._days: dict[str, DayRecorder] = {}
+        # Days kept by `day` until `finish`: dates, conjuncts' values, comparison slots;
+        # the rows that are not a false condition, by row number.
+        self._dates: list[dt.date] = []
+        self._conj: list[list[tuple[Any, ...] | None]] = []
+        self._obs: list[list[Any]] = []
+        self._extra: dict[int, tuple[str, bool, str | None]] = {}
         # The same few details recur day after day (a reason, a cooldown's dates).
         self._texts: dict[Any, str] = {}
 
@@ -317,50 +325,100 @@ class StatusRecorder:
             nodes = _conjunct_nodes(d.trace, len(plan.conjuncts))
             conj = [n.value for n in nodes]
             recs, units = _trace_recs(plan.comparisons, nodes)
-            self._observe(plan, recs, units)
+            fold_day(plan, recs, units, self.stats[d.rule])
         unless: tuple[list[Rec | None], list[tuple[str, ...]]] | None = None
         if d.unless_trace is not None:
             unless = _trace_recs(plan.unless_comparisons, [d.unless_trace])
-        return self._record(date, d, plan, conj, recs, units, actions, last_fired, unless)
+        row = self._row(d, plan, conj, recs, units, actions, last_fired, unless)
+        if self.rows:
+            self.dates.append(date)
+            self.rules.append(d.rule)
+            self.status.append(row[0])
+            self.applied.append(row[1])
+            self.detail.append(row[2])
+        return row[0]
 
-    def observed(
-        self,
-        date: dt.date,
-        d: Decision,
-        conj: tuple[Any, ...] | None,
-        obs: Sequence[Rec | None],
-        actions: Sequence[Mapping[str, Any]] = (),
-        last_fired: dt.date | None = None,
-    ) -> str:
-        """:meth:`record` from an observed evaluation (``Book.evaluate(observe=True)``):
-        ``conj``, the rule's conjuncts' values (``Evaluation.conjuncts``), ``obs`` the
-        comparisons' slots (``Evaluation.env.obs``)."""
-        rule = d.rule
-        day = self._days.get(rule)
-        if day is None or conj is None:
+    def day(self, date: dt.date, evaluation: Evaluation, last_fired: Mapping[str, dt.date]) -> None:
+        """Keep one day of an observed evaluation (``Book.evaluate(observe=True)``): its
+        conjuncts' values and comparison slots, read when the run ends (:meth:`finish`:
+        a false condition, nearly every rule on nearly every day, costs nothing here).
+        A rule that was unknown, cooling (``last_fired``: when each rule last changed the
+        book, as the rules saw it), blocked or disabled is recorded now; a fired one by
+        :meth:`fired`, once its actions are applied."""
+        conj = evaluation.conjuncts
+        env = evaluation.env
+        assert conj is not None and env is not None
+        if not self._slots:
+            for plan in self.plans.values():
+                self._slots_of(plan)
+        n = len(self._dates)
+        self._dates.append(date)
+        self._conj.append(conj)
+        self._obs.append(env.obs)
+        for k, d in enumerate(evaluation.decisions):
+            st = d.status
+            if st == "fired" or (st == "not_met" and conj[k] is not None):
+                continue
+            plan = self.plans[d.rule]
+            unless = None
+            if st == "blocked":
+                uslots, uunits = self._slots_of(plan, unless=True)
+                unless = ([env.obs[s] for s in uslots], list(uunits))
+            last = last_fired.get(d.rule)
+            self._extra[n * len(self.order) + k] = self._row(
+                d, plan, conj[k] or (), [], [], (), last, unless
+            )
+
+    def fired(self, k: int, d: Decision, actions: Sequence[Mapping[str, Any]]) -> None:
+        """Record the fired rule ``d`` (``k``-th of the last :meth:`day`'s decisions) with
+        its action records as applied (statuses after the fills)."""
+        row = (len(self._dates) - 1) * len(self.order) + k
+        self._extra[row] = self._row(d, self.plans[d.rule], (), [], [], actions, None, None)
+
+    def finish(self) -> None:
+        """Turn the days kept by :meth:`day` into rows, counts and statistics (once;
+        :meth:`table` and the coverage call it)."""
+        if not self._dates:
+            return
+        dates, conj_days, obs_days = self._dates, self._conj, self._obs
+        self._dates, self._conj, self._obs = [], [], []
+        width = len(self.order)
+        extra, self._extra = self._extra, {}
+        details: list[str | None] = [None] * (len(dates) * width)
+        for k, rule in enumerate(self.order):
             plan = self.plans[rule]
-            if conj is None:  # disabled: nothing was evaluated
-                return self._record(date, d, plan, (), [], [], actions, last_fired, None)
-            slots, units = self._slots_of(plan)
-            day = self._days[rule] = day_recorder(plan, slots, units, self.stats[rule])
-        if d.status == "not_met":  # false: nearly every rule on nearly every day
-            detail = day(conj, obs, self.rows)
-            if self.rows:
-                self.dates.append(date)
-                self.rules.append(rule)
-                self.status.append("false")
-                self.applied.append(False)
-                self.detail.append(detail)
+            slots, units = self._slots[rule]
+            conj: list[Any] = [c[k] for c in conj_days]
+            obs = obs_days
+            kept: Sequence[int] = range(len(dates))
+            if None in conj:  # disabled on some days (as `conj` a day holds None)
+                kept = [i for i, c in enumerate(conj) if c is not None]
+                conj, obs = [conj[i] for i in kept], [obs_days[i] for i in kept]
+            cols = [[o[s] for o in obs] for s in slots]
+            column_stats(plan, cols, units, self.stats[rule])
+            false = [j for j, i in enumerate(kept) if i * width + k not in extra]
             counts = self.counts[rule]
-            counts["false"] = counts.get("false", 0) + 1
-            return "false"
-        day(conj, obs, False)
-        plan = self.plans[rule]
-        unless = None
-        if d.status == "blocked":
-            uslots, uunits = self._slots_of(plan, unless=True)
-            unless = ([obs[s] for s in uslots], list(uunits))
-        return self._record(date, d, plan, conj, [], [], actions, last_fired, unless)
+            if false:
+                counts["false"] = counts.get("false", 0) + len(false)
+            if not (self.rows and false and plan.conjuncts):
+                continue
+            if len(false) < len(kept):
+                cols = [[col[j] for j in false] for col in cols]
+                conj = [conj[j] for j in false]
+            texts = false_details(conj, cols, false_renderer(plan, units))
+            for j, text in zip(false, texts, strict=True):
+                details[kept[j] * width + k] = text
+        if not self.rows:
+            return
+        n = len(details)
+        status, applied = ["false"] * n, [False] * n
+        for row, (st, app, detail) in extra.items():
+            status[row], applied[row], details[row] = st, app, detail
+        self.dates += [d for d in dates for _ in range(width)]
+        self.rules += self.order * len(dates)
+        self.status += status
+        self.applied += applied
+        self.detail += details
 
     def _slots_of(
         self, plan: RulePlan, unless: bool = False
@@ -375,9 +433,8 @@ class StatusRecorder:
             self._slots[plan.rule] = out
         return out
 
-    def _record(
+    def _row(
         self,
-        date: dt.date,
         d: Decision,
         plan: RulePlan,
         conj: Sequence[Any],
@@ -386,7 +443,8 @@ class StatusRecorder:
         actions: Sequence[Mapping[str, Any]],
         last_fired: dt.date | None,
         unless: tuple[Sequence[Rec | None], Sequence[tuple[str, ...]]] | None,
-    ) -> str:
+    ) -> tuple[str, bool, str | None]:
+        """One row's status, ``applied`` and detail; its counts and reasons counted."""
         # Long: one branch per status, each building that status's detail; kept together
         # so the row's columns are appended in one place.
         detail: Any = None
@@ -445,19 +503,13 @@ class StatusRecorder:
                     for cmp, rec, u in zip(plan.unless_comparisons, urecs, uunits, strict=True)
                     if rec is not None and rec[0] is True
                 ]
-        if rows:
-            self.dates.append(date)
-            self.rules.append(d.rule)
-            self.status.append(status)
-            self.applied.append(applied)
-            if detail is not None and type(detail) is not str:
-                detail = compact(detail)
-            self.detail.append(detail)
+        if rows and detail is not None and type(detail) is not str:
+            detail = compact(detail)
         counts = self.counts[d.rule]
         counts[status] = counts.get(status, 0) + 1
         if applied:
             counts["applied"] = counts.get("applied", 0) + 1
-        return status
+        return status, applied, detail
 
     def _text(self, key: Any, detail: Callable[[], dict[str, Any]]) -> str:
         """A recurring detail's JSON text, written once per run."""
@@ -466,44 +518,6 @@ class StatusRecorder:
             text = self._texts[key] = compact(detail())
         return text
 
-    def _observe(
-        self, plan: RulePlan, recs: Sequence[Rec | None], units: Sequence[tuple[str, ...]]
-    ) -> None:
-        """Count each comparison's day and widen its operands' ranges."""
-        # The inner loop of the statuses (every rule, every day): kept flat.
-        for cmp, stats, rec, u in zip(
-            plan.comparisons, self.stats[plan.rule], recs, units, strict=True
-        ):
-            if rec is None:
-                stats.unknown += 1
-                continue
-            v0 = rec[0]
-            if type(v0) is Unknown:
-                stats.unknown += 1
-                continue
-            if v0 is True:
-                stats.held += 1
-            else:
-                stats.false += 1
-            n = len(rec)
-            low, high = stats.low, stats.high
-            for i, text in cmp.operands:
-                if i + 1 >= n or cmp.literal[i]:  # a param's value never varies
-                    continue
-                v: Any = rec[i + 1]  # ints too, whatever the trace type says
-                if type(v) is not float or v - v != 0:  # bool, unknown, NaN, inf
-                    if type(v) is not int:
-                        continue
-                    v = float(v)
-                lo = low.get(text)
-                if lo is None:
-                    low[text] = high[text] = v
-                    stats.units[text] = u[i]
-                elif v < lo:
-                    low[text] = v
-                elif v > high[text]:
-                    high[text] = v
-
     def near_miss(
         self,
         d: Decision,
@@ -511,8 +525,8 @@ class StatusRecorder:
         obs: Sequence[Rec | None] | None = None,
     ) -> dict[str, Any] | None:
         """Whether a false condition is a near miss worth recording, and its margin:
-        from ``d``'s trace, or from an observed evaluation's ``conj`` and ``obs`` (as
-        :meth:`observed` takes them).
+        from ``d``'s trace, or from an observed evaluation's ``conj`` and ``obs`` (the
+        rule's ``Evaluation.conjuncts`` and ``Evaluation.env.obs``).
 
         Only when every conjunct but one held, the failing one is false (not unknown),
         the comparisons that failed inside it (itself, or the disjuncts of an ``or``,
@@ -557,6 +571,7 @@ class StatusRecorder:
 
     def table(self) -> dict[str, list[Any]]:
         """The rows as columns (what ``rule_status.parquet`` holds)."""
+        self.finish()
         return {
             "date": self.dates,
             "rule": self.rules,
