@@ -9,6 +9,7 @@ a summed span, and across settlements.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -22,6 +23,7 @@ from alvh_dsl.dryrun.engine import build_market
 from alvh_dsl.dryrun.loop import cents
 from alvh_dsl.dryrun.moves import GridRisk, grid_risk, scenario_column
 from alvh_dsl.dryrun.simulate import CondorPos, HedgePos, Simulator
+from alvh_dsl.dryrun.summary import scenario_matrix, summarise
 from alvh_dsl.market.pricing import VIX_FUTURE_MULTIPLIER, VIX_OPTION_MULTIPLIER
 from alvh_dsl.market.synth import default_history
 
@@ -181,7 +183,12 @@ def test_cents_rounds_as_python_and_numpy_round() -> None:
 
 
 def test_a_column_of_cents_is_each_value_rounded_alone() -> None:
-    values = odd_values()
+    rng = np.random.default_rng(12)
+    # Near ties at half a cent (either side, and on them), near 2**51 / 100, and wide.
+    near = (rng.integers(-(10**9), 10**9, 20_000) + 0.5) / 100 + rng.normal(size=20_000) * 1e-12
+    edge = 2.0**51 / 100 + rng.normal(size=2_000) * 1e3
+    wide = rng.normal(size=20_000) * 10.0 ** rng.integers(-4, 14, 20_000)
+    values = [*odd_values(), *near, *edge, *wide, *(-edge), 2.0**51 / 100]
     # Python and NumPy floats mixed, as a column of the rows holds them.
     mixed: list[Any] = [np.float64(v) if k % 3 else float(v) for k, v in enumerate(values)]
     for column in (mixed, [float(v) for v in values], [np.float64(v) for v in values], []):
@@ -254,3 +261,15 @@ def test_the_rows_from_columns_equal_the_rows_built_day_by_day(market: Any) -> N
     for g, w in zip(got, want, strict=True):
         assert {k: exact(v) for k, v in g.items()} == {k: exact(v) for k, v in w.items()}
     assert any(r["hedge_notional_m2"] for r in got) and any(r["condors"] for r in got)
+    # The summary read off the columns is the one read off the rows.
+    config, counts = DryRunConfig(), dict.fromkeys(COUNTS, 0)
+    by_rows = summarise(got, sim, counts, {}, config)
+    assert json.dumps(summarise(got, sim, counts, {}, config, days.columns)) == json.dumps(by_rows)
+    for after in (False, True):
+        want_m = scenario_matrix(got, config, after=after)
+        got_m = scenario_matrix(got, config, after=after, columns=days.columns)
+        assert got_m.flags.c_contiguous and np.array_equal(got_m, want_m)
+    assert by_rows["near_expiry_days"] > 0
+
+
+COUNTS = ("rolls", "migrations", "alerts", "opens", "closes", "hedge_trades")

@@ -48,22 +48,35 @@ def cents(x: float) -> float:
 
 
 def cents_column(values: list[Any]) -> list[Any]:
-    """``[cents(x) for x in values]``, the NumPy floats among them rounded in one pass.
+    """``[cents(x) for x in values]``, computed for the whole column in one pass.
 
-    A Python float is rounded by Python's ``round`` (correctly rounded, which
-    ``rint(x · 100) / 100`` is not always); every other value as NumPy rounds it,
-    ``rint(x · 100) / 100`` element-wise — the same IEEE operations on the same doubles,
-    so the same bits, a zero's sign included (``rint`` keeps it) — and handed back as
-    ``np.float64``.
+    NumPy floats: NumPy's own rounding, ``rint(x · 100) / 100`` element-wise — the same
+    IEEE operations on the same doubles, so the same bits, a zero's sign included (``rint``
+    keeps it) — handed back as ``np.float64``. Python floats: ``round(x, 2)`` is
+    correctly rounded — the double nearest ``n / 100``, ``n`` the exact ``x · 100`` rounded
+    half to even — and so is the division ``n / 100.0``; and ``rint(t)``, ``t = fl(x ·
+    100)``, is that ``n`` whenever ``t`` is more than ``spacing(t)`` (twice ``t``'s rounding
+    error) from every half-integer and below 2⁵¹: the exact product then lies on the same
+    side of each. The few others (near a tie, huge, not finite) go through ``round``.
     """
-    out = [round(x, 2) if type(x) is float else None for x in values]
-    numpy_at = [k for k, x in enumerate(values) if type(x) is not float]
-    if numpy_at:
-        raw = np.array([values[k] for k in numpy_at], dtype=np.float64)
-        with np.errstate(invalid="ignore", over="ignore"):
-            rounded = np.rint(raw * 100.0) / 100.0
-        for k, v in zip(numpy_at, rounded, strict=True):  # iterating gives np.float64
-            out[k] = v
+    if not values:
+        return []
+    is_py = [type(x) is float for x in values]
+    raw = np.array(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = raw * 100.0
+        rounded = np.rint(t) / 100.0
+        a = np.abs(t)
+        sure = (a < 2.0**51) & (np.abs(a - np.floor(a) - 0.5) > 2.0 * np.spacing(a))
+    out: list[Any] = rounded.tolist()
+    if not all(is_py):
+        scalars = list(rounded)  # np.float64 each
+        for k, py in enumerate(is_py):
+            if not py:
+                out[k] = scalars[k]
+    for k in np.flatnonzero(~sure).tolist():
+        if is_py[k]:
+            out[k] = round(values[k], 2)
     return out
 
 
@@ -79,6 +92,8 @@ class DailyColumns:
         self.trades: list[int] = []
         self.condor_cash: list[float] = []
         self.hedge_cash: list[float] = []
+        #: Each key's column of the rows, in the rows' order, once :meth:`rows` has run.
+        self.columns: dict[str, Sequence[Any]] = {}
 
     def add(
         self, before: BookRisk, after: BookRisk, trades: int, condor_cash: float, hedge_cash: float
@@ -104,6 +119,8 @@ class DailyColumns:
             return []
         b_risk = [b.risk for b in before]
         a_risk = [a.risk for a in after]
+        b_down, b_up = [r.gamma_down for r in b_risk], [r.gamma_up for r in b_risk]
+        a_down, a_up = [r.gamma_down for r in a_risk], [r.gamma_up for r in a_risk]
         equity = [a.equity for a in after]
         prev = [self.starting_equity, *equity[:-1]]
         names: list[str] = [
@@ -133,19 +150,19 @@ class DailyColumns:
             [b.gamma for b in before],
             [b.vega for b in before],
             [b.theta for b in before],
-            [r.gamma_down for r in b_risk],
-            [r.gamma_up for r in b_risk],
-            [r.short for r in b_risk],
-            [r.long for r in b_risk],
+            b_down,
+            b_up,
+            _short(b_down, b_up),
+            _long(b_down, b_up),
             [r.profile_min for r in b_risk],
             [a.delta for a in after],
             [a.gamma for a in after],
             [a.vega for a in after],
             [a.theta for a in after],
-            [r.gamma_down for r in a_risk],
-            [r.gamma_up for r in a_risk],
-            [r.short for r in a_risk],
-            [r.long for r in a_risk],
+            a_down,
+            a_up,
+            _short(a_down, a_up),
+            _long(a_down, a_up),
             [r.profile_min for r in a_risk],
             self.trades,
             cents_column(
@@ -166,7 +183,12 @@ class DailyColumns:
         if all(len(row) == months for row in by_month):
             names += [f"hedge_notional_m{k}" for k in range(1, months + 1)]
             columns += [flat[k::months] for k in range(months)] if months else []
-            return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+            # Every column is n long and names them all (checked once, not per row).
+            assert len(names) == len(columns) and all(len(c) == n for c in columns)
+            self.columns = dict(zip(names, columns, strict=True))
+            return [
+                dict(zip(names, values, strict=False)) for values in zip(*columns, strict=False)
+            ]
         rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
         at = 0
         for row, month_row in zip(rows, by_month, strict=True):  # lengths differ: per row
@@ -174,3 +196,14 @@ class DailyColumns:
             row.update(zip(keys, flat[at : at + len(month_row)], strict=False))
             at += len(month_row)
         return rows
+
+
+def _short(down: list[float], up: list[float]) -> list[float]:
+    """:attr:`GridRisk.short <alvh_dsl.dryrun.moves.GridRisk.short>` of each day: the same
+    builtins on the same values."""
+    return [max(0.0, -min(d, u)) for d, u in zip(down, up, strict=True)]
+
+
+def _long(down: list[float], up: list[float]) -> list[float]:
+    """:attr:`GridRisk.long <alvh_dsl.dryrun.moves.GridRisk.long>` of each day."""
+    return [max(0.0, d, u) for d, u in zip(down, up, strict=True)]
