@@ -142,3 +142,19 @@ def test_a_shallow_rule_crossing_the_depth_limit_through_its_define_is_E407(
     found = [d.message for d in check("t.alvh", text=book) if d.code == "E407"]
     deep = f"rule `r` is nested too deeply with its defines expanded ({levels} levels,"
     assert found == ([f"{deep} the limit is 128)"] if levels else [])
+
+
+def test_W202_reads_one_rules_two_actions_on_a_target_in_the_order_their_texts_appeared() -> None:
+    # W202 reads a group's actions as its rules are read, but one rule's two actions on the
+    # condor in the order their texts first appeared there: r2's `close condor` (r0's text)
+    # before its `roll ... 3`, so r2's first conflict is its close with r1, not its roll
+    # with r0 (which cannot fire with r1).
+    book = (
+        "rule r0\n  when VIX > 30 then close condor\n"
+        "rule r1\n  when VIX < 20 then roll condor to month 2\n"
+        "rule r2\n  when SPX > 1 then roll condor to month 3 and close condor\n"
+    )
+    found = [d for d in check("t.alvh", text=book) if d.code == "W202"]
+    assert [(d.span.line, d.span.column, d.related[0].message) for d in found] == [
+        (6, 48, "`r1` acts on it here")
+    ]

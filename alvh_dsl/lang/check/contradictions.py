@@ -196,21 +196,33 @@ def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
 _Entry = tuple[A.Rule, A.ActionNode]
 
 
-def _groups(an: Analysis) -> dict[tuple[int, str], dict[str, list[_Entry]]]:
-    """Actions by (priority, target) they consume, then by their canonical text."""
-    groups: dict[tuple[int, str], dict[str, list[_Entry]]] = {}
+_Triple = tuple[A.Rule, A.ActionNode, str]
+"""An entry of a (priority, target): the rule, its action, the action's canonical text."""
+
+
+def _groups(an: Analysis) -> tuple[dict[tuple[int, str], list[_Triple]], set[tuple[int, str]]]:
+    """Each (priority, target)'s actions, in the order the book's rules are read; and the
+    (priority, target)s one rule acts on twice (whose entries :func:`check_conflicts`
+    orders by text within the rule)."""
+    groups: dict[tuple[int, str], list[_Triple]] = {}
+    twice: set[tuple[int, str]] = set()
     printed = _Printed(an.program.sources)
+    const = an.const
     for rule in an.program.rules:
         for action in rule.actions:
-            targets = consumed_targets(action, an.const)
+            targets = consumed_targets(action, const)
             if not targets:
                 continue
             text = printed(action)
-            for target in sorted(targets):
-                groups.setdefault((rule.priority, target), {}).setdefault(text, []).append(
-                    (rule, action)
-                )
-    return groups
+            for target in sorted(targets) if len(targets) > 1 else targets:
+                key = (rule.priority, target)
+                entries = groups.get(key)
+                if entries is None:
+                    entries = groups[key] = []
+                elif entries[-1][0] is rule:
+                    twice.add(key)
+                entries.append((rule, action, text))
+    return groups, twice
 
 
 class _Printed:
@@ -413,33 +425,43 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     """
     # One group of candidate rules per component of the conflict graph of a (priority,
     # target); a group is reported once even when it conflicts on several targets.
-    groups: list[tuple[tuple[int, int], list[_Entry], str]] = []
+    groups: list[tuple[_Entry, _Entry, list[str], str]] = []
     # Entries in source order. The rules of one file stand in the program in the order
-    # they are written, so there a rule's place in the program sorts them the same (ties,
-    # one rule's actions, keep their order either way) with an int for a key.
-    order = an.order
+    # they are written, and are read in that order: there the entries come sorted.
     single = len({rule.span.file for rule in an.program.rules}) <= 1
-    for (_priority, target), by_text in _groups(an).items():
-        entries = sorted(
-            ((rule, action, text) for text, items in by_text.items() for rule, action in items),
-            key=(
-                (lambda e: order[id(e[0])])
-                if single
-                else (lambda e: (e[0].span.file, e[0].span.line, e[0].span.column))
-            ),
-        )
+    by_key, twice = _groups(an)
+    for key, entries in by_key.items():
+        if key in twice or not single:
+            _sort_entries(entries, key in twice, an.order, single)
+        target = key[1]
         folded = [_bounds(an, e[0]) for e in entries]
         for (j, i), members in _components(entries, folded):
-            group = [entries[k][:2] for k in members]
-            groups.append(((i, j), [entries[j][:2], entries[i][:2], *group], target))
+            # members are in entry order, which is source order: the rules as named
+            ids = list(dict.fromkeys([entries[k][0].id for k in members]))
+            groups.append((entries[j][:2], entries[i][:2], ids, target))
     reported: set[tuple[str, ...]] = set()
-    for _key, group, target in sorted(groups, key=lambda g: _order(g[1], g[2])):
-        a2 = group[1][1]
-        ids = list(dict.fromkeys(r.id for r, _ in sorted(group[2:], key=_entry_order)))
+    for first, second, ids, target in sorted(groups, key=lambda g: _order(g[0], g[1], g[3])):
         if tuple(ids) in reported:
             continue
         reported.add(tuple(ids))
-        yield _warning(ids, group[0], a2, target)
+        yield _warning(ids, first, second[1], target)
+
+
+def _sort_entries(entries: list[_Triple], twice: bool, order: dict[int, int], single: bool) -> None:
+    """Sort one (priority, target)'s entries into source order (in place), the actions of
+    one rule by the order their texts first appear in the group (``twice``), then as read.
+
+    Two stable sorts: by text, then by rule, is by rule, then text, then as read.
+    """
+    if twice:
+        rank: dict[str, int] = {}
+        for e in entries:
+            rank.setdefault(e[2], len(rank))
+        entries.sort(key=lambda e: rank[e[2]])
+    if single:  # the rules of one file stand in the program in the order written
+        entries.sort(key=lambda e: order[id(e[0])])
+    else:
+        entries.sort(key=lambda e: (e[0].span.file, e[0].span.line, e[0].span.column))
 
 
 def _warning(ids: list[str], first: _Entry, at: A.ActionNode, target: str) -> Diagnostic:
@@ -467,11 +489,7 @@ def _warning(ids: list[str], first: _Entry, at: A.ActionNode, target: str) -> Di
     )
 
 
-def _entry_order(e: _Entry) -> tuple[str, int, int]:
-    return (e[0].span.file, e[0].span.line, e[0].span.column)
-
-
-def _order(group: list[_Entry], target: str) -> tuple[int, int, int, int, str]:
+def _order(first: _Entry, second: _Entry, target: str) -> tuple[int, int, int, int, str]:
     """A group's first conflict in source order: the later action, then the earlier one."""
-    (_r1, a1), (_r2, a2) = group[0], group[1]
+    (_r1, a1), (_r2, a2) = first, second
     return (a2.span.line, a2.span.column, a1.span.line, a1.span.column, target)
