@@ -56,11 +56,11 @@ def implausible_notes(
 ) -> list[str]:
     """The notes for one run: trades beyond the day's equity, equity beyond 100× its start."""
     notes = []
-    equity_before: dict[str, float] = {}
-    previous = starting_equity
-    for row in daily_rows:
-        equity_before[str(row["date"])] = previous
-        previous = float(row["equity"])
+    equities = [float(row["equity"]) for row in daily_rows]
+    # Each day's equity before it: the day before's, the start's on the first day.
+    days = map(str, [row["date"] for row in daily_rows])
+    before = [starting_equity, *equities][: len(equities)]
+    equity_before: dict[str, float] = dict(zip(days, before, strict=True))
     decisions: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for t in trades:
         if t.get("action") != "settle" and float(t["quantity"]) != 0:
@@ -79,7 +79,7 @@ def implausible_notes(
             f"{trade_id} on {date}: {risk:,.0f} at risk against equity {equity:,.0f}): check "
             "the book's quantities and budgets, the figures are not plausible"
         )
-    extreme = max((abs(float(row["equity"])) for row in daily_rows), default=starting_equity)
+    extreme = max(map(abs, equities), default=starting_equity)
     if extreme > IMPLAUSIBLE_EQUITY * starting_equity:
         notes.append(
             f"{label}: equity reached {extreme:,.0f}, more than {IMPLAUSIBLE_EQUITY}× "

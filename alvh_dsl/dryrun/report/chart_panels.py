@@ -104,7 +104,44 @@ def column(run: RunResult, key: str) -> Any:
         # NumPy turns None into NaN for a float array: the row's value or its absence.
         return np.array([r.get(key) for r in rows], dtype=np.float64)
 
+    if _CACHE is not None and key in _FIGURE_COLUMNS:
+        _prefetch(run.daily_rows)
     return _cached(run, key, make)
+
+
+#: The daily columns the figure's panels read (the headline scenario's aside, which
+#: depends on the config). Read together, once per run, by :func:`_prefetch`.
+_FIGURE_COLUMNS = frozenset(
+    {"spx", "vix", "equity", "condor_pnl", "hedge_pnl", "gamma", "eff_gamma_long",
+     "eff_gamma_short", "front_dte", *(f"hedge_notional_m{k}" for k in range(1, _MONTHS + 1))}
+)  # fmt: skip
+
+
+def _prefetch(rows: list[dict[str, Any]]) -> None:
+    """Every :data:`_FIGURE_COLUMNS` column of ``rows`` into the cache, from one pass over
+    the rows: ~5,000 dicts visited once each, not once per column (the rows are scattered
+    in memory, so each pass mostly waits on it; ~2x less time). The arrays are those of
+    :func:`column` (``np.array`` of the same values, None as NaN). Rows missing one of
+    the keys are left to :func:`column`, key by key."""
+    import operator
+
+    import numpy as np
+
+    assert _CACHE is not None
+    mark = (id(rows), "\0prefetched")
+    hit = _CACHE.get(mark)
+    if hit is not None and hit[0] is rows:
+        return
+    _CACHE[mark] = (rows, None)
+    keys = sorted(k for k in _FIGURE_COLUMNS if (id(rows), k) not in _CACHE)
+    if not rows or len(keys) < 2:  # itemgetter of one key gives the value, not a tuple
+        return
+    try:
+        values = list(zip(*map(operator.itemgetter(*keys), rows), strict=True))
+    except KeyError:
+        return
+    for key, col in zip(keys, values, strict=True):
+        _CACHE[(id(rows), key)] = (rows, np.array(col, dtype=np.float64))
 
 
 def drawdown(run: RunResult) -> Any:
@@ -312,8 +349,20 @@ MARKERS = (
 
 def marker_days(run: RunResult, kinds: tuple[str, ...]) -> list[int]:
     """The indices into the run's days on which an action of ``kinds`` was applied."""
-    index = {r["date"]: i for i, r in enumerate(run.daily_rows)}
+    index = _day_index(run.daily_rows)
     return sorted({index[a["date"]] for a in applied_actions(run, kinds) if a["date"] in index})
+
+
+def _day_index(rows: list[dict[str, Any]]) -> dict[Any, int]:
+    """Each day's index into ``rows``, made once per run while a figure is drawn (the
+    four kinds of marker each read it)."""
+    if _CACHE is None:
+        return {r["date"]: i for i, r in enumerate(rows)}
+    hit = _CACHE.get((id(rows), "\0index"))
+    if hit is None or hit[0] is not rows:
+        hit = _CACHE[(id(rows), "\0index")] = (rows, {r["date"]: i for i, r in enumerate(rows)})
+    index: dict[Any, int] = hit[1]
+    return index  # read only: not handed out
 
 
 def market_panel(ax: Any, run: RunResult) -> Any:

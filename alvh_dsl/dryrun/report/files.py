@@ -44,8 +44,10 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import math
+import operator
 import os
 import re
 import shutil
@@ -209,9 +211,40 @@ def trades_csv(trades: Iterable[Mapping[str, Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_trade_cell(row.get(c)) for c in columns])
+    plain = _plain_cells(rows, columns)
+    if plain is not None:
+        writer.writerows(plain)
+    else:
+        for row in rows:
+            writer.writerow([_trade_cell(row.get(c)) for c in columns])
     return buf.getvalue().encode()
+
+
+def _plain_cells(rows: list[Mapping[str, Any]], columns: list[str]) -> list[Any] | None:
+    """Each row's cells as the csv writer takes them, when writing them as they are gives
+    :func:`_trade_cell`'s text: every row holds every column, every cell a str, int, finite
+    float or None (the writer's ``str`` of an int and a float is ``str``/``repr``, of None
+    the empty cell). None otherwise: the caller then writes cell by cell."""
+    if len(columns) < 2:  # itemgetter of one key gives the value, not a tuple
+        return None
+    pick = operator.itemgetter(*columns)
+    try:
+        cells = list(map(pick, rows))  # one C call per row instead of one get per cell
+    except KeyError:
+        return None
+    kinds = set(map(type, itertools.chain.from_iterable(cells)))
+    if not kinds <= _PLAIN_CELLS:
+        return None
+    if float in kinds:
+        # A sum of finite floats is finite or overflows; one NaN or infinity makes it so.
+        # Either way the cells go the slow way, which writes a non-finite one empty.
+        floats = (x for x in itertools.chain.from_iterable(cells) if type(x) is float)
+        if not math.isfinite(sum(floats)):
+            return None
+    return cells
+
+
+_PLAIN_CELLS = frozenset({str, int, float, type(None)})
 
 
 def _trade_cell(value: Any) -> str:
