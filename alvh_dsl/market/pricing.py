@@ -48,6 +48,7 @@ __all__ = [
     "black76_grid",
     "black76_price",
     "bsm",
+    "bsm_delta",
     "bsm_grid",
     "dollar_greeks",
     "iv_from_vix",
@@ -200,7 +201,7 @@ def bsm(
     s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
     _reject_negative(spot=s, strike=k, vol=v)
     sign = _sign(call)
-    shape = np.broadcast_shapes(s.shape, k.shape, tt.shape, v.shape, r.shape, q.shape, sign.shape)
+    shape = np.broadcast(s, k, tt, v, r, q, sign).shape
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
@@ -224,6 +225,27 @@ def bsm(
         return PriceGreeks(*(_full(shape, a) for a in merged))
 
 
+def bsm_delta(
+    spot: npt.ArrayLike, strike: npt.ArrayLike, t: npt.ArrayLike, vol: npt.ArrayLike,
+    rate: npt.ArrayLike = 0.0, dividend: npt.ArrayLike = 0.0, *, call: npt.ArrayLike = True,
+) -> FloatArray:  # fmt: skip
+    """:func:`bsm`'s delta alone, to the bit (live options: only the steps the delta reads,
+    in bsm's order; else bsm itself): a strike search reads nothing else of its candidates."""
+    s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
+    _reject_negative(spot=s, strike=k, vol=v)
+    sign = _sign(call)
+    with np.errstate(all="ignore"):
+        tc = np.maximum(tt, 0.0)
+        sd = v * np.sqrt(tc)
+        if not (sd > MIN_TOTAL_VOL).all():
+            return bsm(s, k, tt, v, r, q, call=call).delta
+        df_q = np.exp(-q * tc)
+        df_r = np.exp(-r * tc)
+        d1 = np.log((s * df_q) / (k * df_r)) / sd + 0.5 * sd
+        delta = (sign * df_q) * ndtr(sign * d1)
+    return _full(np.broadcast(s, k, tt, v, r, q, sign).shape, delta)
+
+
 def black76(
     forward: npt.ArrayLike,
     strike: npt.ArrayLike,
@@ -241,7 +263,7 @@ def black76(
     f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
     _reject_negative(forward=f, strike=k, vol=v)
     sign = _sign(call)
-    shape = np.broadcast_shapes(f.shape, k.shape, tt.shape, v.shape, r.shape, sign.shape)
+    shape = np.broadcast(f, k, tt, v, r, sign).shape
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
@@ -282,7 +304,7 @@ def black76_price(
         if not (sd > MIN_TOTAL_VOL).all():
             return black76(f, k, tt, v, r, call=call).price
         price = _black76_live(f, k, tc, sd, r, sign)[-1]
-    shape = np.broadcast_shapes(f.shape, k.shape, tt.shape, v.shape, r.shape, sign.shape)
+    shape = np.broadcast(f, k, tt, v, r, sign).shape
     return _full(shape, price)
 
 
@@ -325,7 +347,7 @@ def bsm_grid(
     s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
     _reject_negative(spot=s, strike=k, vol=v)
     sign = _sign(call)
-    shape = np.broadcast_shapes(s.shape, k.shape, tt.shape, v.shape, r.shape, q.shape, sign.shape)
+    shape = np.broadcast(s, k, tt, v, r, q, sign).shape
     cut = _column(at)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
@@ -363,7 +385,7 @@ def black76_grid(
     f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
     _reject_negative(forward=f, strike=k, vol=v)
     sign = _sign(call)
-    shape = np.broadcast_shapes(f.shape, k.shape, tt.shape, v.shape, r.shape, sign.shape)
+    shape = np.broadcast(f, k, tt, v, r, sign).shape
     cut = _column(at)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
@@ -564,10 +586,10 @@ def strike_for_delta(
     lower = np.floor(strike / grid) * grid
     upper = lower + grid
     lower = np.where(lower <= 0, grid, lower)
-    # Both neighbours priced in one call (element by element the same as one call each).
+    # Both neighbours' deltas in one call (element by element the same as one call each).
     k = np.stack([lower, upper])
     v = iv_from_vix(vx, k, s, skew=skew, floor=floor)
-    delta = bsm(s, k, tt, v, r, q, call=sign > 0).delta
+    delta = bsm_delta(s, k, tt, v, r, q, call=sign > 0)
     gap_lo, gap_hi = np.abs(np.abs(delta) - np.abs(target))
     further_out = np.where(sign > 0, upper, lower)
     nearer = np.where(gap_lo < gap_hi, lower, upper)

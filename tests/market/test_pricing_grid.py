@@ -1,4 +1,5 @@
-"""The dry-run's pricing paths (bsm_grid, black76_grid, black76_price) against bsm / black76.
+"""The dry-run's pricing paths (bsm_grid, black76_grid, black76_price, bsm_delta) against bsm /
+black76.
 
 The dry-run values each new position at every SPX move of the run and reads the greeks
 at the zero move only; these paths compute just that, and must give the public
@@ -20,6 +21,7 @@ from alvh_dsl.market.pricing import (
     black76_grid,
     black76_price,
     bsm,
+    bsm_delta,
     bsm_grid,
 )
 
@@ -124,6 +126,32 @@ def test_black76_price_is_black76s_price_to_the_bit() -> None:
     for f, t, v in ((20.0, 0.0, 0.9), (20.0, 0.1, 0.0), (np.nan, 0.1, 0.9)):
         want = black76(f, strikes, t, v, 0.02).price
         assert same_bits(black76_price(f, strikes, t, v, 0.02), want)
+
+
+def test_bsm_delta_is_bsms_delta_to_the_bit() -> None:
+    rng = np.random.default_rng(11)
+    for days in (1, 31):
+        spot, strike, t, vol, rate, dividend, call = condor_grid(rng, days)
+        want = bsm(spot, strike, t, vol, rate, dividend, call=call).delta
+        assert same_bits(bsm_delta(spot, strike, t, vol, rate, dividend, call=call), want)
+    # As a strike search calls it: two candidates per search, scalars per day.
+    for _ in range(300):
+        s, tt, v = rng.uniform(700, 5000), rng.uniform(1, 90) / 365, rng.uniform(0.08, 0.9)
+        k = np.stack([np.array([s * 0.9, s * 1.1]), np.array([s * 0.9 + 5, s * 1.1 + 5])])
+        call = np.array([False, True])
+        want = bsm(s, k, tt, v, 0.01, 0.02, call=call).delta
+        assert same_bits(bsm_delta(s, k, tt, v, 0.01, 0.02, call=call), want)
+    # Expired, zero vol, unknown: bsm's own deltas (±1, ½ at the money, NaN).
+    spot, strike, t, vol, rate, dividend, call = condor_grid(rng, 5)
+    expired, zero_vol, unknown = t.copy(), vol.copy(), vol.copy()
+    expired[0, -1, 0] = 0.0
+    zero_vol[0, 2, :] = 0.0
+    unknown[0, 1, 4] = np.nan
+    for tt, vv in ((expired, vol), (t, zero_vol), (t, unknown)):
+        want = bsm(spot, strike, tt, vv, rate, dividend, call=call).delta
+        assert same_bits(bsm_delta(spot, strike, tt, vv, rate, dividend, call=call), want)
+    with pytest.raises(ValueError, match="strike"):
+        bsm_delta(spot, -strike, t, vol, rate, dividend, call=call)
 
 
 def test_the_fast_paths_validate_as_the_public_functions() -> None:
