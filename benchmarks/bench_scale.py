@@ -12,6 +12,13 @@ shared machine disturbs far less.
 puts the hand-written parser and Lark side by side (``ALVH_PARSER``);
 ``--write DIR`` only writes the books, e.g. to profile one.
 
+``--parse [OLD_TREE]`` times the parse alone, as ``alvh check`` runs it (the collector
+off), in a fresh process a run, interleaved the same way: the CPU time of
+:func:`alvh_dsl.lang.parse.parse` and, apart, of the tokenizer
+(:func:`alvh_dsl.lang.fastlex.lex`), the process's peak memory, and with ``OLD_TREE``
+each size's new/old ratio of medians. On a shared machine, compare ratios, never the
+seconds of two sessions.
+
 The book is what makes W202 (same-priority conflicts) grow: rules of few priorities,
 about half acting on the condor and half on the hedge's months, with conditions on a
 few names so most pairs can fire together.
@@ -91,9 +98,70 @@ def run(tree: Path, book: Path, parser: str = "fast") -> tuple[float, float, int
     return wall, cpu, len(done.stdout) + len(done.stderr)
 
 
+# One parse in a fresh process: imports from the tree given, the collector off as
+# cli/check.py has it, one small parse first so that nothing is loaded on first use.
+_PARSE_ONE = """
+import gc, resource, sys, time
+from alvh_dsl.lang import fastlex
+from alvh_dsl.lang.parse import parse
+text = open(sys.argv[1], encoding="utf-8").read()
+parse("rule a\\n  when VIX > 1 then close condor\\n", "warm.alvh")
+gc.disable()
+t = time.process_time()
+fastlex.lex(text)
+lex = time.process_time() - t
+t = time.process_time()
+parse(text, sys.argv[1])
+total = time.process_time() - t
+print(total, lex, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def parse_only(tree: Path, book: Path) -> tuple[float, float, float]:
+    """CPU seconds of one parse of ``book`` and of its tokens alone, and the process's
+    peak memory in MB (``ru_maxrss``), in a fresh process importing ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "ALVH_PARSER": ""}
+    cmd = [sys.executable, "-c", _PARSE_ONE, str(book)]
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=True)
+    total, lex, rss = done.stdout.split()
+    return float(total), float(lex), int(rss) / 1024
+
+
+def bench_parse(trees: dict[str, Path], sizes: list[int], reps: int) -> None:
+    """``--parse``: the parse alone, old and new interleaved (see the module docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        books = {n: Path(tmp) / f"scale_{n}.alvh" for n in sizes}
+        for n, path in books.items():
+            path.write_text(generate(n), encoding="utf-8")
+        runs: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
+        for i in range(reps):
+            for n, path in books.items():
+                order = list(trees.items())
+                for side, tree in order if i % 2 else order[::-1]:  # neither side always first
+                    runs.setdefault((side, n), []).append(parse_only(tree, path))
+        for n in sizes:
+            medians = {}
+            for side in trees:
+                columns = zip(*runs[(side, n)], strict=True)
+                total, lex, rss = (statistics.median(col) for col in columns)
+                medians[side] = total
+                print(
+                    f"parse, {n:7d} rules  {side}  CPU {total:6.2f} s  (tokens {lex:5.2f} s)"
+                    f"  peak {rss:6.0f} MB  (median of {reps})"
+                )
+            if "old" in medians:
+                print(f"parse, {n:7d} rules  new/old {medians['new'] / medians['old']:.3f}")
+
+
 def main() -> None:
     args = sys.argv[1:]
     sizes = [int(s) for s in os.environ.get("SIZES", ",".join(map(str, SIZES))).split(",")]
+    if args[:1] == ["--parse"]:
+        trees = {"new": HERE}
+        if args[1:]:
+            trees = {"old": Path(args[1]).resolve(), "new": HERE}
+        bench_parse(trees, sizes, int(os.environ.get("REPS", "3")))
+        return
     if args[:1] == ["--write"]:
         out = Path(args[1])
         out.mkdir(parents=True, exist_ok=True)
