@@ -77,7 +77,7 @@ def bench_startup(runs: int) -> dict[str, float]:
     # lark's and pydantic's are compiled in site-packages). With PYTHONDONTWRITEBYTECODE
     # set (containers, CI) a checkout's modules have none, and every timed run compiled
     # the ~45 alvh_dsl modules `alvh check` imports from source again: a cost against
-    # one side only, which no install pays (docs/decisions.md, issue 11's start-up). The
+    # one side only, which no install pays (docs/decisions.md, decision 86). The
     # warm-up runs fill a private cache, from which both sides then read their bytecode.
     pycache = tempfile.mkdtemp(prefix="alvh-bench-pycache-")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
