@@ -68,8 +68,13 @@ class Analysis:
         deepest = 0
         names: list[A.Name] = []
         depths: list[int] = []
-        children, name_cls, number_cls = A.children, A.Name, A.Number
+        children, name_cls, number_cls, pairs = A.children, A.Name, A.Number, _PAIRS
         for expr in A.statement_exprs(stmt):
+            cls = type(expr)
+            if cls is number_cls:  # an action's argument, most often: `month 2`
+                if not deepest:
+                    deepest = 1
+                continue
             stack = [(expr, 1)]
             pop, push = stack.pop, stack.append
             while stack:  # depth first, children in field order: names in source order
@@ -79,14 +84,15 @@ class Analysis:
                 if type(node) is name_cls:
                     names.append(node)
                     depths.append(d)
-                elif type(node) is not number_cls:  # the two leaves are most nodes
-                    kids = children(node)
+                elif (cls := type(node)) is not number_cls:  # the leaves are most nodes
                     d += 1
-                    if len(kids) == 2:  # most inner nodes: comparisons, arithmetic
-                        push((kids[1], d))
-                        push((kids[0], d))
+                    pair = pairs.get(cls)
+                    if pair is not None:  # most inner nodes: comparisons, arithmetic
+                        fields = node.__dict__
+                        push((fields[pair[1]], d))
+                        push((fields[pair[0]], d))
                     else:
-                        stack.extend([(k, d) for k in reversed(kids)])
+                        stack.extend([(k, d) for k in reversed(children(node))])
         found = self._shapes[id(stmt)] = (deepest, names, depths)
         return found
 
@@ -97,6 +103,20 @@ class Analysis:
         if found is None:
             found = self._memos[name] = {}
         return found
+
+
+def _pair_fields(cls: type[A.Node]) -> tuple[str, str]:
+    """The two child fields of an expression class that has exactly two, both required."""
+    (left, many_left), (right, many_right) = A.child_fields(cls)
+    assert not many_left and not many_right
+    return left, right
+
+
+_PAIRS: dict[type, tuple[str, str]] = {
+    cls: _pair_fields(cls) for cls in (A.Compare, A.BinOp, A.Crosses)
+}
+"""The commonest inner nodes, each with its two children's fields: :meth:`Analysis.shape`
+reads them from the node's ``__dict__`` without the generic :func:`~alvh_dsl.lang.ast.children`."""
 
 
 Pass = Callable[[Analysis], Iterable[Diagnostic]]
