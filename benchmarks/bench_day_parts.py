@@ -10,7 +10,8 @@ a fresh process per tree and book, the two trees alternating (old, new, then
 new, old) with medians reported and the new/old ratio. Beside the whole loop, the CPU of
 three of its parts is summed around their calls: the fills (``_fired_record``), the
 rules' evaluation (``Book.evaluate``) and the rule statuses (``StatusRecorder``'s
-``record``, ``observed`` and ``near_miss``, whichever the tree has). The wrappers cost
+``record``, ``observed``, ``day``, ``fired``, ``near_miss`` and ``table``, whichever the
+tree has). The wrappers cost
 the same on both sides; the whole loop is timed with them in place.
 
 Books: ``benchmarks/books/rolled_condor.alvh`` over 2007–2017 (the engine/NumPy ratio's)
@@ -68,7 +69,7 @@ def _child(case: str) -> dict[str, float]:
 
     loop._fired_record = timed("fills", loop._fired_record)  # type: ignore[attr-defined]
     Book.evaluate = timed("evaluation", Book.evaluate)  # type: ignore[method-assign]
-    for name in ("record", "observed", "near_miss"):
+    for name in ("record", "observed", "day", "fired", "near_miss", "table"):
         if hasattr(statuses.StatusRecorder, name):
             setattr(statuses.StatusRecorder, name,
                     timed("statuses", getattr(statuses.StatusRecorder, name)))  # fmt: skip

@@ -182,17 +182,18 @@ def test_columns_give_the_day_by_day_statistics_and_details() -> None:
     import random
 
     from alvh_dsl.dryrun.status_days import column_stats, false_details, fold_day
-    from alvh_dsl.dryrun.status_detail import false_renderer
+    from alvh_dsl.dryrun.status_detail import false_renderer, false_templater
     from alvh_dsl.dryrun.statuses import Comparison, ComparisonStats, RulePlan
     from alvh_dsl.lang.state import Unknown
 
     def cmp(text: str, c: int, literal: tuple[bool, bool]) -> Comparison:
         return Comparison(text, "<", c, (), ((0, f"a{c}"), (1, f"b{text}")), literal, False)
 
-    plan = RulePlan("r", 0, ("c0", "c1"), (cmp("x", 0, (False, False)), cmp("y", 1, (False, True)),
-                    cmp("z", 1, (False, False))), None, (), None, frozenset())  # fmt: skip
+    plan = RulePlan("r", 0, ("c0", "c1"), (cmp("50% of x", 0, (False, False)),
+                    cmp("y", 1, (False, True)), cmp("z", 1, (False, False))), None, (), None,
+                    frozenset())  # fmt: skip
     units = [("usd", "usd"), ("days", "days"), ("bare", "count")]
-    render = false_renderer(plan, units)
+    render, template = false_renderer(plan, units), false_templater(plan, units)
     unknown = Unknown("warm-up")
     for seed in range(40):
         cols = _adversarial_columns(seed, 300)
@@ -201,6 +202,12 @@ def test_columns_give_the_day_by_day_statistics_and_details() -> None:
             (rng.choice([False, True, 0, unknown]), rng.choice([False, False, True, 0.0]))
             for _ in range(300)
         ]
+        if seed % 2:  # days that repeat the day before, as most of a run's do: keyed
+            for i in range(1, len(conj)):
+                if rng.random() < 0.8:
+                    conj[i] = conj[i - 1]
+                    for col in cols:
+                        col[i] = col[i - 1]
         by_day, by_column = (
             [ComparisonStats() for _ in range(3)],
             [ComparisonStats() for _ in range(3)],
@@ -211,10 +218,26 @@ def test_columns_give_the_day_by_day_statistics_and_details() -> None:
         assert repr(by_column) == repr(by_day), seed  # repr: -0.0 and 0.0 told apart
         for a, b in zip(by_column, by_day, strict=True):
             assert list(a.low) == list(b.low) and list(a.units) == list(b.units)
-        texts = false_details(conj, cols, render)
-        assert texts == [
-            render(c, recs) for c, recs in zip(conj, zip(*cols, strict=True), strict=True)
-        ]
+        days = list(zip(conj, zip(*cols, strict=True), strict=True))
+        assert false_details(conj, cols, render) == [render(c, recs) for c, recs in days]
+        # Conjuncts of bools and unknowns, as an observed evaluation gives: by templates.
+        plain = [tuple(unknown if v == 0 and v is not False else v for v in c) for c in conj]
+        days = list(zip(plain, zip(*cols, strict=True), strict=True))
+        expected = [render(c, recs) for c, recs in days]
+        assert false_details(plain, cols, render, template) == expected
+        assert false_details(plain, cols, render) == expected
+    # Finite floats (zeros of both signs among them), new every day: by templates, the
+    # floats formatted by `%`.
+    rng = random.Random(7)
+
+    def floats() -> list[Any]:
+        return [(rng.random() < 0.5, rng.choice([0.0, -0.0, rng.uniform(-1e6, 1e6)]),
+                 rng.uniform(-1, 1)) for _ in range(300)]  # fmt: skip
+
+    cols = [floats(), floats(), floats()]
+    conj = [(rng.random() < 0.5, rng.choice([False, unknown])) for _ in range(300)]
+    days = list(zip(conj, zip(*cols, strict=True), strict=True))
+    assert false_details(conj, cols, render, template) == [render(c, r) for c, r in days]
     # Days equal but for the sign of a zero (or the type of a one), same-typed columns.
     same = [(False, 0.0, 1.0), (False, -0.0, 1.0), (False, 0.0, 1.0), (False, 1.0, 1.0)]
     cols = [same, [(False, 1, 2)] * 4, [(False, 3.0, 4.0)] * 4]
@@ -222,3 +245,4 @@ def test_columns_give_the_day_by_day_statistics_and_details() -> None:
     texts = false_details(conj, cols, render)
     assert texts == [render(c, recs) for c, recs in zip(conj, zip(*cols, strict=True), strict=True)]
     assert '["a0",-0,' in texts[1] and '["a0",0,' in texts[2], texts
+    assert false_details(conj, cols, render, template) == texts

@@ -144,6 +144,7 @@ def rule_coverage(book: Book, recorder: StatusRecorder) -> list[dict[str, Any]]:
     """One entry per rule, in file order: days evaluated, fired and applied, days per
     status, each comparison's days held / false / unknown and the range of the values
     it compared; and for a rule that never fired, ``preempted_by`` and ``reason``."""
+    recorder.finish()  # the days an observed run kept, counted
     by_id = {cr.id: cr for cr in book.rules}
     applied = {r: c.get("applied", 0) for r, c in recorder.counts.items()}
     unknown_reasons = _unknown_reasons(recorder)

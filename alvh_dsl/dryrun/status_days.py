@@ -17,27 +17,32 @@ once per rule and run, as columns:
   weeks away, ``condor.count == 0`` while one is open), so a day is keyed on its
   conjuncts' and comparisons' values; where a column holds values of two types that
   compare equal (``1``, ``1.0`` and ``True``, written differently) the key holds the
-  types too, and a day comparing a float zero (``-0.0`` is written ``-0``) is rendered
-  afresh.
+  types too, and where zeros of both signs share a place (``-0.0`` is written ``-0``)
+  the days comparing one are rendered afresh.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from ..lang.state import Unknown
+from .status_detail import FALSE, NULL, TRUE, UNSEEN, Template, value_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .status_detail import Rec
     from .statuses import ComparisonStats, RulePlan
 
-__all__ = ["Renderer", "column_stats", "false_details", "fold_day"]
+__all__ = ["Renderer", "Templater", "column_stats", "false_details", "fold_day"]
 
 Renderer = Callable[[Sequence[Any], Sequence["Rec | None"]], str]
 """``(conjuncts' values, the comparisons' Recs) -> the false detail's JSON``."""
+
+Templater = Callable[[Sequence[bool], Sequence[int]], Template]
+"""``(which conjuncts failed, each comparison's held class) -> its template``."""
 
 _NONE = type(None)
 
@@ -152,14 +157,33 @@ def _fold(col: Sequence[Rec | None], ops: list[tuple[int, str, str]], st: Compar
 
 
 def false_details(
-    conj: Sequence[tuple[Any, ...]], recs: Sequence[Sequence[Rec | None]], render: Renderer
+    conj: Sequence[tuple[Any, ...]],
+    recs: Sequence[Sequence[Rec | None]],
+    render: Renderer,
+    template: Templater | None = None,
 ) -> list[str]:
     """The ``detail`` of each of a rule's false days: ``conj`` the conjuncts' values per
-    day, ``recs[c]`` comparison ``c``'s column over the same days; each distinct day
-    rendered once (see the module's docstring)."""
+    day, ``recs[c]`` comparison ``c``'s column over the same days.
+
+    A rule whose days repeat has each distinct day rendered once (see the module's
+    docstring). One whose days are mostly new (a P&L compared), with a ``template``
+    (:func:`~alvh_dsl.dryrun.status_detail.false_templater`) and conjuncts and results
+    that are bools or unknowns (what an observed evaluation gives), has its days grouped
+    by which conjuncts and comparisons failed, and each group's texts are one template
+    filled from the values' texts, formatted a column at a time.
+    """
+    if not conj:
+        return []
+    trial = list(zip(conj[:_TRIAL], *[col[:_TRIAL] for col in recs], strict=True))
+    if len(conj) > _TRIAL and len(set(trial)) * 4 > _TRIAL * 3:
+        # Most days new (a P&L compared): keys would cost more than they save.
+        results = [[None if r is None else r[0] for r in col] for col in recs]
+        if template is not None and _plain(list(zip(*conj, strict=True)), results):
+            return _templated(conj, recs, results, template)
+        return [render(c, day) for c, day in zip(conj, zip(*recs, strict=True), strict=True)]
     keys = list(zip(conj, *recs, strict=True))
     # Each position of the key as a column: the conjuncts', then each Rec's.
-    columns: list[list[Any]] = [[c[i] for c in conj] for i in range(len(conj[0]) if conj else 0)]
+    columns: list[list[Any]] = [[c[i] for c in conj] for i in range(len(conj[0]))]
     for col in recs:
         width = max((len(r) for r in col if r is not None), default=0)
         columns += [[None if r is None else r[p] for r in col] for p in range(width)]
@@ -171,8 +195,10 @@ def false_details(
         kinds.discard(Unknown)
         if len(kinds) > 1:
             typed = True
-        if float in kinds and 0.0 in column:
-            fresh.update(i for i, x in enumerate(column) if type(x) is float and x == 0)
+        if float in kinds and 0.0 in column:  # (a literal 0 compared is a float zero)
+            zeros = [i for i, x in enumerate(column) if type(x) is float and x == 0]
+            if len({math.copysign(1.0, column[i]) for i in zeros}) > 1:
+                fresh.update(zeros)
     if typed:
         keys = [(k, tuple([_types(x) for x in k])) for k in keys]
     seen: dict[Any, str] = {}
@@ -185,6 +211,66 @@ def false_details(
             if i not in fresh:
                 seen[key] = text
         append(text)
+    return out
+
+
+_TRIAL = 100
+"""Days tried for repeats before a rule's details are keyed or templated."""
+
+
+def _plain(conj_cols: Sequence[Sequence[Any]], results: Sequence[Sequence[Any]]) -> bool:
+    """Whether conjuncts are bools or unknowns, and results those or no Rec: values that
+    a dict tells apart by ``==`` (no ``1`` beside ``True``), as the templates need."""
+    for col in conj_cols:
+        if not set(map(type, col)) <= _CONJ_TYPES:
+            return False
+    return all(set(map(type, col)) <= _RESULT_TYPES for col in results)
+
+
+_CONJ_TYPES = frozenset({bool, Unknown})
+_RESULT_TYPES = frozenset({bool, Unknown, _NONE})
+
+
+def _held(v: Any) -> int:
+    return UNSEEN if v is None else FALSE if v is False else TRUE if v is True else NULL
+
+
+def _templated(
+    conj: Sequence[tuple[Any, ...]],
+    recs: Sequence[Sequence[Rec | None]],
+    results: Sequence[Sequence[Any]],
+    template: Templater,
+) -> list[str]:
+    """:func:`false_details` by templates (see there)."""
+    n = len(conj)
+    shapes = list(zip(conj, *results, strict=True))
+    groups: dict[Any, list[int]] = {}
+    if len(set(shapes)) == 1:
+        groups[shapes[0]] = list(range(n))
+    else:
+        for i, shape in enumerate(shapes):
+            groups.setdefault(shape, []).append(i)
+    out: list[str] = [""] * n
+    for shape, days in groups.items():
+        failed = [v is False for v in shape[0]]
+        pieces, positions = template(failed, [_held(v) for v in shape[1:]])
+        full = len(days) == n
+        cols: list[list[Any]] = []
+        fmt = pieces[0]
+        for (k, j), piece in zip(positions, pieces[1:], strict=True):
+            col = recs[k]  # a Rec on each of these days: the template reads it
+            vals = [r[j] for r in col] if full else [col[i][j] for i in days]  # type: ignore[index]
+            if set(map(type, vals)) == {float} and (s := sum(vals)) - s == 0:
+                fmt += "%.6g" + piece  # finite floats: formatted by `%` as value_text does
+                cols.append(vals)
+            else:
+                fmt += "%s" + piece
+                cols.append(list(map(value_text, vals)))
+        filled = list(map(fmt.__mod__, zip(*cols, strict=True))) if cols else [fmt % ()] * len(days)
+        if full:
+            return filled
+        for i, text in zip(days, filled, strict=True):
+            out[i] = text
     return out
 
 

@@ -20,15 +20,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from .statuses import Comparison, RulePlan
 
 __all__ = [
+    "FALSE",
+    "NULL",
+    "TRUE",
+    "UNSEEN",
     "Rec",
+    "Template",
     "action_detail",
     "compact",
     "failed",
     "failed_json",
     "false_renderer",
+    "false_templater",
     "miss_margin",
     "number",
     "rec_values",
+    "value_text",
 ]
 
 Rec = tuple[Any, ...]
@@ -184,13 +191,12 @@ def compact(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-def false_renderer(
-    plan: RulePlan, units: Sequence[tuple[str, ...]]
-) -> Callable[[Sequence[Any], Sequence[Rec | None]], str]:
-    """:func:`failed_json` for one rule whose operands' units are known in advance (an
-    observed evaluation's): every fixed piece of the JSON text — expressions, names,
-    units — is written once, here, and a day only fills in the values (the same bytes:
-    tests/test_why.py compares the two)."""
+_Pieces = tuple[list[str], list[list[tuple[int, str, tuple[tuple[int, str, str], ...]]]]]
+
+
+def _pieces(plan: RulePlan, units: Sequence[tuple[str, ...]]) -> _Pieces:
+    """The fixed text of a rule's false details: each conjunct's head, and per conjunct
+    its comparisons (index, head, and per operand its Rec index and the text around)."""
     heads = [f'{{"conjunct":{_json_text(t)},"comparisons":[' for t in plan.conjuncts]
     by_conj: list[list[tuple[int, str, tuple[tuple[int, str, str], ...]]]] = [[] for _ in heads]
     for k, cmp in enumerate(plan.comparisons):
@@ -203,6 +209,65 @@ def false_renderer(
             if i < len(u)
         )
         by_conj[cmp.conjunct].append((k, f'{{"expr":{_json_text(cmp.text)},"held":', ops))
+    return heads, by_conj
+
+
+Template = tuple[tuple[str, ...], tuple[tuple[int, int], ...]]
+"""A false detail's fixed text, as the pieces between its values (``%`` escaped, for a
+``%`` template), and per value the comparison and the Rec index it is read from."""
+
+UNSEEN, FALSE, TRUE, NULL = range(4)
+"""A comparison's day as a template sees it: no Rec, false, true, or neither."""
+
+
+def false_templater(
+    plan: RulePlan, units: Sequence[tuple[str, ...]]
+) -> Callable[[Sequence[bool], Sequence[int]], Template]:
+    """The template of the text :func:`false_renderer` gives on the days whose conjuncts
+    are false where ``failed`` says, and whose comparisons are ``held`` (one of
+    :data:`UNSEEN`, :data:`FALSE`, :data:`TRUE`, :data:`NULL` each): the same walk, with
+    each value's text left out (tests/test_observed.py compares the two)."""
+    heads, by_conj = _pieces(plan, units)
+
+    def template(failed: Sequence[bool], held: Sequence[int]) -> Template:
+        parts = []
+        positions: list[tuple[int, int]] = []
+        for c, value in enumerate(failed):
+            if not value or c >= len(heads):
+                continue
+            inside = [(k, head, ops) for k, head, ops in by_conj[c] if held[k] != UNSEEN]
+            cmps = []
+            for k, head, ops in [x for x in inside if held[x[0]] == FALSE] or inside:
+                h = held[k]
+                text = "true" if h == TRUE else "false" if h == FALSE else "null"
+                values = []
+                for j, pre, post in ops:
+                    values.append(f"{pre}\x00{post}")  # JSON text holds no raw NUL
+                    positions.append((k, j))
+                cmps.append(f'{head}{text},"values":[{",".join(values)}]}}')
+            parts.append(heads[c] + ",".join(cmps) + "]}")
+        whole = '{"failed":[' + ",".join(parts) + "]}"
+        return tuple(whole.replace("%", "%%").split("\x00")), tuple(positions)
+
+    return template
+
+
+def value_text(x: Any) -> str:
+    """A value's text in a false detail: 6 significant digits, an int as a float, else
+    null (what :func:`false_renderer` writes)."""
+    if type(x) is float and x - x == 0:
+        return f"{x:.6g}"
+    return _num_text(x)
+
+
+def false_renderer(
+    plan: RulePlan, units: Sequence[tuple[str, ...]]
+) -> Callable[[Sequence[Any], Sequence[Rec | None]], str]:
+    """:func:`failed_json` for one rule whose operands' units are known in advance (an
+    observed evaluation's): every fixed piece of the JSON text — expressions, names,
+    units — is written once, here, and a day only fills in the values (the same bytes:
+    tests/test_why.py compares the two)."""
+    heads, by_conj = _pieces(plan, units)
 
     def render(conj: Sequence[Any], recs: Sequence[Rec | None]) -> str:
         parts = []

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..lang import ast as A
 from ..lang.printer import format_expr
 from ..lang.state import Unknown
+from ..perf import paused_gc
 from .status_days import column_stats, false_details, fold_day
 from .status_detail import (
     Rec,
@@ -41,6 +42,7 @@ from .status_detail import (
     failed,
     failed_json,
     false_renderer,
+    false_templater,
     miss_margin,
     number,
     rec_values,
@@ -380,6 +382,12 @@ class StatusRecorder:
         :meth:`table` and the coverage call it)."""
         if not self._dates:
             return
+        # Tens of thousands of new lists and strings, none cyclic, beside the run's
+        # millions of objects: a collection on the way would rescan them all.
+        with paused_gc():
+            self._finish()
+
+    def _finish(self) -> None:
         dates, conj_days, obs_days = self._dates, self._conj, self._obs
         self._dates, self._conj, self._obs = [], [], []
         width = len(self.order)
@@ -405,7 +413,9 @@ class StatusRecorder:
             if len(false) < len(kept):
                 cols = [[col[j] for j in false] for col in cols]
                 conj = [conj[j] for j in false]
-            texts = false_details(conj, cols, false_renderer(plan, units))
+            texts = false_details(
+                conj, cols, false_renderer(plan, units), false_templater(plan, units)
+            )
             for j, text in zip(false, texts, strict=True):
                 details[kept[j] * width + k] = text
         if not self.rows:
