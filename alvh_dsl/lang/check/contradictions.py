@@ -152,12 +152,21 @@ def _bounds(an: Analysis, rule: A.Rule) -> _Bounds:
 
 def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
     """W201: a rule whose condition (with its ``unless``) can never be true."""
+    # the memos _when_facts and _bounds fill, read and filled here without their calls: a
+    # few calls are most of what a rule whose condition can be true costs here
+    facts_memo, bounds_memo = an.memo("when facts"), an.memo("when bounds")
     for rule in an.program.rules:
         if rule.when is None:
             continue
-        facts = _when_facts(an, rule)
+        key = id(rule)
+        facts = facts_memo.get(key)
+        if facts is None:
+            facts = _when_facts(an, rule)
+        bounds = bounds_memo.get(key)
+        if bounds is None:
+            bounds = bounds_memo[key] = _Bounds(facts)
         # most conditions can be true: the folded facts say so without a second reading
-        when_only = _contradiction(facts) if _bounds(an, rule).alone else None
+        when_only = _contradiction(facts) if bounds.alone else None
         found = when_only
         if found is None and rule.unless is not None:
             facts = [*facts]
@@ -430,11 +439,12 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     # they are written, and are read in that order: there the entries come sorted.
     single = len({rule.span.file for rule in an.program.rules}) <= 1
     by_key, twice = _groups(an)
+    bounds_of = an.memo("when bounds").get  # filled by W201 (or _bounds): no call a rule
     for key, entries in by_key.items():
         if key in twice or not single:
             _sort_entries(entries, key in twice, an.order, single)
         target = key[1]
-        folded = [_bounds(an, e[0]) for e in entries]
+        folded = [bounds_of(id(e[0])) or _bounds(an, e[0]) for e in entries]
         for (j, i), members in _components(entries, folded):
             # members are in entry order, which is source order: the rules as named
             ids = list(dict.fromkeys([entries[k][0].id for k in members]))
