@@ -119,8 +119,6 @@ class DailyColumns:
             return []
         b_risk = [b.risk for b in before]
         a_risk = [a.risk for a in after]
-        b_down, b_up = [r.gamma_down for r in b_risk], [r.gamma_up for r in b_risk]
-        a_down, a_up = [r.gamma_down for r in a_risk], [r.gamma_up for r in a_risk]
         equity = [a.equity for a in after]
         prev = [self.starting_equity, *equity[:-1]]
         names: list[str] = [
@@ -146,24 +144,8 @@ class DailyColumns:
             cents_column(equity),
             cents_column([e - p for e, p in zip(equity, prev, strict=True)]),
             cents_column([a.hedge_notional for a in after]),
-            [b.delta for b in before],
-            [b.gamma for b in before],
-            [b.vega for b in before],
-            [b.theta for b in before],
-            b_down,
-            b_up,
-            _short(b_down, b_up),
-            _long(b_down, b_up),
-            [r.profile_min for r in b_risk],
-            [a.delta for a in after],
-            [a.gamma for a in after],
-            [a.vega for a in after],
-            [a.theta for a in after],
-            a_down,
-            a_up,
-            _short(a_down, a_up),
-            _long(a_down, a_up),
-            [r.profile_min for r in a_risk],
+            *_greek_columns(before, b_risk),
+            *_greek_columns(after, a_risk),
             self.trades,
             cents_column(
                 [c + a.condor_value for c, a in zip(self.condor_cash, after, strict=True)]
@@ -196,6 +178,23 @@ class DailyColumns:
             row.update(zip(keys, flat[at : at + len(month_row)], strict=False))
             at += len(month_row)
         return rows
+
+
+def _greek_columns(marks: list[Any], risk: list[Any]) -> list[list[Any]]:
+    """One side's greek and effective-gamma columns, in the row's order: delta, gamma,
+    vega, theta, then the grid's down, up, short, long and profile minimum."""
+    down, up = [r.gamma_down for r in risk], [r.gamma_up for r in risk]
+    return [
+        [m.delta for m in marks],
+        [m.gamma for m in marks],
+        [m.vega for m in marks],
+        [m.theta for m in marks],
+        down,
+        up,
+        _short(down, up),
+        _long(down, up),
+        [r.profile_min for r in risk],
+    ]
 
 
 def _short(down: list[float], up: list[float]) -> list[float]:
