@@ -97,6 +97,20 @@ def reads_history(program: Program) -> bool:
     return False
 
 
+def memoised(key: str, body: Fast) -> Fast:
+    """``body``, computed once per evaluation: its value kept in ``env.memo`` under ``key``
+    (a define's, read by every rule that uses it)."""
+
+    def fn(env: Env) -> Value:
+        memo = env.memo
+        if key in memo:
+            return memo[key]
+        v = memo[key] = body(env)
+        return v
+
+    return fn
+
+
 class Compiler:
     """Builds the closures of one program; records which state names and whether
     any history the book reads (so an evaluation computes only those)."""
@@ -208,17 +222,8 @@ class Compiler:
         if cached is not None:
             return cached
         body = self.expr(self.defines[name].expr, traced)
-        if traced:
-            fn = body  # traced: recompute per use so every use shows its sub-tree
-        else:
-
-            def fn(env: Env) -> Value:
-                memo = env.memo
-                if name in memo:
-                    return memo[name]
-                v = memo[name] = body(env)
-                return v
-
+        # traced: recompute per use so every use shows its sub-tree
+        fn = body if traced else memoised(name, body)
         self._define_cache[key] = fn
         return fn
 

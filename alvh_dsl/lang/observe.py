@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import ast as A
-from .compiler import COMPARISONS, Compiler, crossed
+from .compiler import COMPARISONS, Compiler, crossed, memoised
 from .runtime import Env, Fast
 from .state import Unknown, Value
 
@@ -95,15 +95,8 @@ class ObservingCompiler(Compiler):
         if cached is not None:
             return cached
         body = self.expr(self.defines[name].expr, True)
-        memo_key = "\x00" + name  # beside the fast closures' memo, never one of theirs
-
-        def define(env: Env) -> Value:
-            memo = env.memo
-            if memo_key in memo:
-                return memo[memo_key]
-            v = memo[memo_key] = body(env)
-            return v
-
+        # Kept beside the fast closures' memo, never one of theirs.
+        define = memoised("\x00" + name, body)
         self._define_cache[key] = define
         return define
 
