@@ -335,29 +335,43 @@ class Projects:
         self.isolated = isolated
         self.diagnostics: list[Diagnostic] = []
         self._loaded: dict[str, Project] = {}
+        # A configuration's E604s, reported once a file it governs is checked: the
+        # reverse-include scan reads the configurations of files it only looks at, and
+        # a broken one of an unrelated project is not this check's problem.
+        self._problems: dict[str, list[Diagnostic]] = {}
         self._fixed = self._load(config) if config is not None else None
         self._default = Project(root=os.getcwd())
         self._by_dir: dict[str, Project] = {}
 
-    def _load(self, path: str) -> Project:
+    def _load(self, path: str, report: bool = True) -> Project:
         key = os.path.abspath(path)
         if key not in self._loaded:
-            project, problems = load_project(_display(key))
+            project, self._problems[key] = load_project(_display(key))
             self._loaded[key] = project
-            self.diagnostics.extend(problems)
+        if report:
+            self.diagnostics.extend(self._problems.pop(key, ()))
         return self._loaded[key]
 
-    def for_file(self, file: str) -> Project:
-        """The project whose configuration applies to ``file``."""
+    def for_file(self, file: str, *, report: bool = True) -> Project:
+        """The project whose configuration applies to ``file``.
+
+        ``report=False`` (a file only looked at, not checked) keeps the
+        configuration's problems back until a file it governs is checked.
+        """
         if self._fixed is not None:
             return self._fixed
         if self.isolated:
             return self._default
         directory = os.path.dirname(os.path.abspath(file))
-        if directory not in self._by_dir:
-            found = find_config(directory)
-            self._by_dir[directory] = self._load(found) if found is not None else self._default
-        return self._by_dir[directory]
+        found = self._by_dir.get(directory)
+        if found is None:
+            path = find_config(directory)
+            found = self._by_dir[directory] = (
+                self._load(path, report) if path is not None else self._default
+            )
+        elif report and found.path is not None:
+            self._load(found.path, report)
+        return found
 
     def root_for(self, file: str) -> str:
         """The project root for reverse includes: the configuration's directory, else the
@@ -413,10 +427,15 @@ def _param_of(message: str, defaults: Mapping[str, object]) -> str:
 
 #: at most this many files are read when looking for the books that include a file
 MAX_SCANNED_BOOKS = 10_000
+#: and at most this many directories listed: a root with no configuration and no git is
+#: the working directory, which may be a home directory or /tmp
+MAX_SCANNED_DIRS = 10_000
 
 
 def _alvh_files(root: str) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(root):
+    for n, (dirpath, dirnames, filenames) in enumerate(os.walk(root)):
+        if n >= MAX_SCANNED_DIRS:
+            return
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         yield from (os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".alvh"))
 
@@ -433,7 +452,7 @@ def _scan(root: str, projects: Projects) -> tuple[dict[str, set[str]], set[str]]
     for n, path in enumerate(_alvh_files(root)):
         if n >= MAX_SCANNED_BOOKS:
             break
-        if projects.for_file(path).excludes(path):
+        if projects.for_file(path, report=False).excludes(path):
             continue
         display = _display(path)
         text, _ = read_source(Path(path), display, None)

@@ -258,3 +258,33 @@ def test_cli_a_file_excluded_by_the_config_passes(repo: Path) -> None:
     write(repo, {"old.alvh": "when VIX > nope close condor\n", "alvh.toml": 'exclude = ["old*"]\n'})
     assert alvh("check", str(repo / "old.alvh")).exit_code == 0
     assert alvh("check", "--isolated", str(repo / "old.alvh")).exit_code == 1
+
+
+def test_a_broken_config_of_a_file_only_scanned_is_not_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No configuration and no git: the scan's root is the working directory, which may
+    # hold other projects (a home directory, /tmp); their configurations are read to
+    # honour their `exclude`, but their errors belong to checks of their own files.
+    write(tmp_path, {"mine/a.alvh": RULE, "other/b.alvh": RULE, "other/alvh.toml": "strct = 1\n"})
+    monkeypatch.chdir(tmp_path)
+    assert check_paths([str(tmp_path / "mine" / "a.alvh")]).diagnostics == []
+    # checked itself, the other project's configuration is reported, once
+    report = check_paths([str(tmp_path / "mine" / "a.alvh"), str(tmp_path / "other" / "b.alvh")])
+    assert codes(report.diagnostics) == ["E604"]
+
+
+LIB_USER = 'include "lib.alvh"\nrule r\n  when VIX > gate then close condor\n'
+
+
+def test_the_scan_lists_a_bounded_number_of_directories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alvh_dsl.project as project
+
+    write(tmp_path, {"z/y/x/lib.alvh": "param gate = 3\n", "z/y/x/book.alvh": LIB_USER})
+    monkeypatch.chdir(tmp_path)
+    named = [str(tmp_path / "z" / "y" / "x" / "lib.alvh")]
+    assert [Path(b).name for b in check_paths(named).books] == ["book.alvh"]
+    monkeypatch.setattr(project, "MAX_SCANNED_DIRS", 3)  # the book is in the fourth
+    assert [Path(b).name for b in check_paths(named).books] == ["lib.alvh"]
