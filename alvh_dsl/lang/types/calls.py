@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from .. import ast as A
-from ..construct import construct
 from ..diagnostics import Diagnostic, Fix, error, fix
 from ..names import FUNCTIONS, INDICATORS, UNIT_WORDS, suggest
 from ..printer import format_expr
@@ -81,8 +80,7 @@ def call_type(inf: Inferring, e: A.Call) -> Ty:
 def _rename(e: A.Call, name: str) -> Fix:
     """The fix that renames the called function (its name starts the call's span)."""
     s = e.span
-    where = construct(
-        A.Span,
+    where = A.Span(
         file=s.file,
         line=s.line,
         column=s.column,
