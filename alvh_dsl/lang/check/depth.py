@@ -13,6 +13,7 @@ from .. import ast as A
 from ..diagnostics import Diagnostic, error
 from ..parse import MAX_EXPR_DEPTH
 from .analysis import Analysis
+from .names import name_depths, statement_uses
 
 # Later stages (the compiler, the evaluator) follow a name into its define, so the
 # depth that matters is the expression's with defines expanded. Two parser-limit
@@ -32,18 +33,18 @@ def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
     # limit cannot cross it (a name stands at most `deepest` down), nor inherit a crossing
     # (that define would be over the limit too): most rules skip reading their names.
     below_max = 0
-    for stmt in an.program.statements:
-        deepest, names, depths = an.shape(stmt)
+    rule_cls = A.Rule
+    for stmt, (deepest, names) in zip(an.program.statements, statement_uses(an), strict=True):
         if not deepest:
             continue  # no expressions
-        is_define = type(stmt) is not A.Rule and isinstance(stmt, A.Define)  # rules: most
+        is_define = type(stmt) is not rule_cls and isinstance(stmt, A.Define)  # rules: most
         if not is_define and deepest + below_max <= MAX_EXPANDED_DEPTH:
             continue
         # A name is a leaf: its define's depth adds to the depth it stands at.
         worst = deepest
         if define_depth:  # a name no define names adds nothing: it is as deep as it stands
             depth_of = define_depth.get
-            for n, d in zip(names, depths, strict=True):
+            for n, d in name_depths(stmt):
                 below = depth_of(n.name)
                 if below is not None and d + below > worst:
                     worst = d + below

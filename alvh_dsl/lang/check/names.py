@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .. import ast as A
 from ..diagnostics import Diagnostic, error, fix, note, warning
@@ -67,8 +67,9 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
     defined_so_far: set[str] = set()
     broken = broken_declarations(program) if program.syntax_errors else frozenset()
     known: set[str] = set()  # built-in names met so far: most names, looked up once each
-    for stmt in program.statements:
-        for node in an.names(stmt):
+    rule_cls = A.Rule
+    for stmt, (_, names) in zip(program.statements, statement_uses(an), strict=True):
+        for node in names:
             name = node.name
             if name in known or name in defined_so_far:
                 continue
@@ -76,8 +77,127 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
                 known.add(name)
             elif name not in broken:  # its line's syntax error is the one to fix
                 yield from _check_name(an, node, stmt, defined_so_far)
-        if not isinstance(stmt, A.Rule) and isinstance(stmt, A.Param | A.Define):
+        if type(stmt) is not rule_cls and isinstance(stmt, A.Param | A.Define):
             defined_so_far.add(stmt.name)
+
+
+Uses = tuple[int, list[A.Name]]
+"""One statement's expressions walked once: the depth of the deepest (0 for none) and every
+name they use, in source order."""
+
+
+def statement_uses(an: Analysis) -> list[Uses]:
+    """The :data:`Uses` of every statement of ``an``'s program, in statement order.
+
+    Walked once per analysis and shared: the name passes read the names, the depth pass
+    (E407) the depths. Depths are measured as :meth:`Analysis.shape` does (a top-level
+    expression is 1 deep, each child one more); each name's own depth is left out, as
+    only the rare statement that could cross the depth limit needs it (see
+    :func:`name_depths`).
+    """
+    memo = an.memo("names.uses")
+    found: list[Uses] | None = memo.get(id(an.program))
+    if found is None:
+        found = memo[id(an.program)] = [_uses(stmt) for stmt in an.program.statements]
+    return found
+
+
+def _uses(stmt: A.StatementNode) -> Uses:
+    names: list[A.Name] = []
+    if type(stmt) is not A.Rule:  # a rule's fields are read directly below: most statements
+        exprs = A.statement_exprs(stmt)
+    else:
+        # A.statement_exprs(stmt) without its generic child lists: the same expressions,
+        # in the same order (a rule's conditions, each action's arguments with an expiry
+        # reference standing for its expression, the cooldown).
+        fields = stmt.__dict__
+        exprs = [e for e in (fields["when"], fields["unless"]) if e is not None]
+        for action in fields["actions"]:
+            values = action.__dict__
+            for field in _ACTION_FIELDS[type(action)]:
+                value = values[field]
+                if value is not None:
+                    inner = _EXPIRY_FIELD.get(type(value))
+                    exprs.append(value if inner is None else value.__dict__[inner])
+        if fields["cooldown"] is not None:
+            exprs.append(fields["cooldown"])
+    deepest = 0
+    add = names.append
+    try:
+        for expr in exprs:
+            cls = type(expr)
+            if cls is _NAME:
+                add(expr)  # type: ignore[arg-type]  # mypy narrows on isinstance only
+            elif cls is not _NUMBER:  # a leaf is 1 deep: most action arguments (`month 2`)
+                d = _walk(expr, 1, add)
+                if d > deepest:
+                    deepest = d
+                continue
+            if not deepest:
+                deepest = 1
+    except RecursionError:  # a tree built by hand, far deeper than the parser allows
+        return _uses_iteratively(exprs)
+    return deepest, names
+
+
+def _walk(node: A.ExprNode, d: int, add: Callable[[A.Name], None]) -> int:
+    """The depth of the deepest node under ``node`` (which is ``d`` deep); its names to
+    ``add``, in source order. Leaves are read in their parent's loop, not in a call each."""
+    deepest = d
+    d += 1
+    for kid in A.children(node):
+        cls = type(kid)
+        if cls is _NAME:
+            add(kid)  # type: ignore[arg-type]  # a Name, by its exact class
+            k = d
+        elif cls is _NUMBER:
+            k = d
+        else:
+            k = _walk(kid, d, add)
+        if k > deepest:
+            deepest = k
+    return deepest
+
+
+def _uses_iteratively(exprs: list[A.ExprNode]) -> Uses:
+    names: list[A.Name] = []
+    deepest = 0
+    for expr in exprs:
+        for node, d in _depth_first(expr):
+            deepest = max(deepest, d)
+            if type(node) is _NAME:
+                names.append(node)
+    return deepest, names
+
+
+def _depth_first(expr: A.ExprNode) -> Iterator[tuple[A.ExprNode, int]]:
+    """Every node under ``expr`` with its depth (``expr`` is 1), in source order."""
+    stack = [(expr, 1)]
+    while stack:
+        node, d = stack.pop()
+        yield node, d
+        stack.extend([(k, d + 1) for k in reversed(A.children(node))])
+
+
+def name_depths(stmt: A.StatementNode) -> list[tuple[A.Name, int]]:
+    """Every name ``stmt``'s expressions use with the depth it stands at, in source order
+    (the names of :func:`statement_uses`, each with its depth)."""
+    return [
+        (node, d)
+        for expr in A.statement_exprs(stmt)
+        for node, d in _depth_first(expr)
+        if type(node) is _NAME
+    ]
+
+
+_NAME, _NUMBER = A.Name, A.Number
+_EXPIRY_FIELD: dict[type, str] = {A.ByMonth: "month", A.NearDays: "days"}
+"""The expiry references, each with the field of the expression it stands for
+(:func:`alvh_dsl.lang.ast.expiry_expr`)."""
+_ACTION_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(name for name, _ in A.child_fields(cls)) for cls in A.ACTION_TYPES
+}
+"""Each action class's fields that hold nodes (its arguments, an expiry reference), in order."""
 
 
 _DECLARATION = re.compile(r"[ \t]*(?:param|define)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
@@ -196,10 +316,10 @@ def check_unused(an: Analysis) -> Iterable[Diagnostic]:
         and stmt.span.file == program.root
     ]
     unused = {stmt.name for stmt in declared}
-    for stmt in program.statements:
+    for _, names in statement_uses(an):
         if not unused:
             break  # all used: the rest of the book cannot change that
-        unused.difference_update([node.name for node in an.names(stmt)])
+        unused.difference_update([node.name for node in names])
     for stmt in declared:
         if stmt.name in unused:
             code = "W102" if isinstance(stmt, A.Param) else "W103"

@@ -1,0 +1,109 @@
+"""The name and depth passes' one walk of each statement (issue 10 item 5).
+
+:func:`alvh_dsl.lang.check.names.statement_uses` reads a rule's fields directly rather
+than through the generic :func:`alvh_dsl.lang.ast.statement_exprs`, and reads leaves in
+their parent's loop; these tests hold it to a plain walk of every statement, for every
+kind of statement, action, expiry reference and expression.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alvh_dsl.lang import ast as A
+from alvh_dsl.lang.check.analysis import Analysis
+from alvh_dsl.lang.check.names import name_depths, statement_uses
+from alvh_dsl.lang.construct import construct
+from alvh_dsl.lang.loader import load_program
+from alvh_dsl.lang.program import Program
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Every action, both expiry references, `unless`, a cooldown, and every expression class.
+EVERY_SHAPE = """\
+rulebook "shapes"
+param trigger = 22
+param wide = 50 points
+define stressed = VIX > trigger or not (VIX.M1 > VIX.M2)
+define far = -(SPX - SMA(SPX, 20)) / 2 > 10 and VIX crosses above VIX.M1
+rule a priority 1
+  when stressed and condor.DTE < 12d
+  unless VIX between trigger and 40
+  then open iron condor near 45 days short delta 0.16 wings wide quantity 2
+  cooldown 5 days
+rule b
+  when far then open iron condor month 2 short delta 0.1 wings 25 points
+rule c
+  when abs(book.delta) > trigger then roll condor to month 3 keeping delta
+rule d
+  when VIX > 30 then close 50% of hedge month 2
+  then shift 25% hedge from month 1 to month 3
+rule e
+  when max(VIX, 30) > trigger then buy 2 VIX futures month 2
+  then sell VIX future month 3
+  then buy 3 VIX call spread 25/35 month 2
+  then buy VIX call spread 25/35 month 3 costing 2% of equity
+  then alert "look"
+rule f
+  when VIX < trigger then close condor
+"""
+
+
+def _reference(stmt: A.StatementNode) -> tuple[int, list[A.Name], list[int]]:
+    """A plain recursive walk of the generic statement_exprs, each name with its depth."""
+    names: list[A.Name] = []
+    depths: list[int] = []
+
+    def walk(node: A.Node, d: int) -> int:
+        if type(node) is A.Name:
+            names.append(node)
+            depths.append(d)
+        return max([d, *(walk(k, d + 1) for k in A.children(node))])
+
+    deepest = max([0, *(walk(e, 1) for e in A.statement_exprs(stmt))])
+    return deepest, names, depths
+
+
+def _books() -> list[Program]:
+    books = [load_program("shapes.alvh", EVERY_SHAPE)]
+    books += [load_program(p) for p in sorted((ROOT / "rulebooks").glob("*.alvh"))]
+    return books
+
+
+@pytest.mark.parametrize("program", _books(), ids=lambda p: Path(p.root).name)
+def test_statement_uses_are_a_plain_walk_of_every_statement(program: Program) -> None:
+    assert not [d for d in program.diagnostics if d.is_error]
+    uses = statement_uses(Analysis(program))
+    assert len(uses) == len(program.statements)
+    for stmt, (deepest, names) in zip(program.statements, uses, strict=True):
+        want_deepest, want_names, want_depths = _reference(stmt)
+        assert deepest == want_deepest
+        assert [id(n) for n in names] == [id(n) for n in want_names]  # the nodes themselves
+        assert [(id(n), d) for n, d in name_depths(stmt)] == [
+            (id(n), d) for n, d in zip(want_names, want_depths, strict=True)
+        ]
+
+
+def test_every_shape_is_in_the_book_the_walk_is_held_to() -> None:
+    # The comparison above covers a class only if the book has one: a new action or
+    # expression class must be added to EVERY_SHAPE.
+    program = load_program("shapes.alvh", EVERY_SHAPE)
+    seen = {type(n) for s in program.statements for n in A.walk(s)}
+    assert set(A.ACTION_TYPES) | set(A.EXPR_TYPES) | {A.ByMonth, A.NearDays} <= seen
+    rules = {s.id: s for s in program.statements if isinstance(s, A.Rule)}
+    assert rules["a"].unless is not None and rules["a"].cooldown is not None
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_walked_all_the_same() -> None:
+    # The parser refuses such a tree; one built by hand is still checked (E407), not a crash.
+    span = A.Span(file="t.alvh", line=1, column=1, end_line=1, end_column=2)
+    expr: A.ExprNode = construct(A.Name, span=span, name="VIX")
+    for _ in range(5000):
+        expr = construct(A.Not, span=span, operand=expr)
+    define = construct(A.Define, span=span, name="deep", name_span=span, expr=expr)
+    program = Program(root="t.alvh", statements=[define])
+    ((deepest, names),) = statement_uses(Analysis(program))
+    assert deepest == 5001
+    assert [n.name for n in names] == ["VIX"]
