@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import AlvhError
 from .lang import ast as A
-from .lang.diagnostics import Diagnostic, data_span, error
+from .lang.diagnostics import DataSpan, Diagnostic, data_span, error
 
 __all__ = ["BookRef", "RevisionError", "export_revision", "parse_book_ref", "relabel"]
 
@@ -226,16 +226,19 @@ def relabel(diagnostics: list[Diagnostic], export: Export) -> list[Diagnostic]:
     for d in diagnostics:
         update: dict[str, object] = {}
         if d.span is not None:
-            update["span"] = d.span.model_copy(update={"file": export.display(d.span.file)})
+            update["span"] = _refile(d.span, export)
         if d.related:
             update["related"] = tuple(
-                r.model_copy(
-                    update={"span": r.span.model_copy(update={"file": export.display(r.span.file)})}
-                )
-                for r in d.related
+                r.model_copy(update={"span": _refile(r.span, export)}) for r in d.related
             )
         if d.fix is not None:
-            span = d.fix.span.model_copy(update={"file": export.display(d.fix.span.file)})
-            update["fix"] = d.fix.model_copy(update={"span": span})
+            update["fix"] = d.fix.model_copy(update={"span": _refile(d.fix.span, export)})
         out.append(d.model_copy(update=update))
     return out
+
+
+def _refile(span: A.Span | DataSpan, export: Export) -> A.Span | DataSpan:
+    """``span`` in its file's exported name: a text span is a named tuple, a data span a model."""
+    if isinstance(span, A.Span):
+        return span._replace(file=export.display(span.file))
+    return span.model_copy(update={"file": export.display(span.file)})

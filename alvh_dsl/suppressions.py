@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .lang import ast as A
-from .lang.construct import construct
 from .lang.diagnostics import CODES, Diagnostic, warning
 from .lang.program import Program
 from .lang.transform import Comment
@@ -57,9 +56,7 @@ class Suppression:
 
 
 def _span(file: str, line: int, column: int, length: int) -> A.Span:
-    return construct(
-        A.Span, file=file, line=line, column=column, end_line=line, end_column=column + length
-    )
+    return A.Span(file=file, line=line, column=column, end_line=line, end_column=column + length)
 
 
 def _covered(comment: Comment, statements: Sequence[A.StatementNode]) -> tuple[int, int]:

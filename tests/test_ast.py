@@ -90,7 +90,7 @@ def test_children_with_every_optional_field_given_and_absent(cls: type[A.Node]) 
     """children() reads each class through a getter made for its fields (fixed ones at
     once, optional ones one by one): each node field set to a distinct node, then every
     optional one None, gives the reference's children, in order."""
-    span = construct(A.Span, file="f", line=1, column=1, end_line=1, end_column=2)
+    span = A.Span(file="f", line=1, column=1, end_line=1, end_column=2)
     made = iter(range(1000))
 
     def leaf() -> A.Name:
@@ -202,9 +202,24 @@ def test_construct_gives_each_instance_its_own_defaults() -> None:
 
 
 def test_construct_keeps_models_frozen() -> None:
-    span = construct(A.Span, file="f", line=1, column=1, end_line=1, end_column=2)
+    span = A.Span(file="f", line=1, column=1, end_line=1, end_column=2)
+    name = construct(A.Name, span=span, name="VIX")
     with pytest.raises(ValidationError):
+        name.name = "SPX"  # type: ignore[misc]
+    with pytest.raises(AttributeError):  # a span is a named tuple, not a model
         span.line = 2  # type: ignore[misc]
+
+
+def test_every_span_field_of_a_built_node_holds_a_span_tuple() -> None:
+    """A span is not a model (construct() does not build one): every span the parser and
+    construct() put in a node is the named tuple itself, never a model or a plain tuple."""
+    for node in _all_nodes():
+        spans = [v for k, v in node.__dict__.items() if k == "span" or k.endswith("_span")]
+        assert spans and all(type(s) is A.Span for s in spans), type(node).__name__
+        assert all(isinstance(s, tuple) and not isinstance(s, BaseModel) for s in spans)
+        fields = {k: v for k, v in node.__dict__.items() if k in node.model_fields_set}
+        rebuilt = construct(type(node), **fields)
+        assert rebuilt.span is node.span
 
 
 class _Aliased(BaseModel):

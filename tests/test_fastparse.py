@@ -391,13 +391,12 @@ def test_deep_lines_are_tracked_and_short_ones_cannot_be_deep() -> None:
 
 
 def test_makers_equal_construct() -> None:
-    span = construct(A.Span, file="f", line=1, column=2, end_line=3, end_column=4)
+    span = A.Span(file="f", line=1, column=2, end_line=3, end_column=4)
     name = construct(A.Name, span=span, name="x")
+    made_span = fastexpr.make_span("f", 1, 2, 3, 4)  # a named tuple: no __dict__
+    assert type(made_span) is A.Span and made_span == span
+    assert made_span._asdict() == span._asdict()
     pairs = [
-        (
-            fastexpr.make_span("f", 1, 2, 3, 4),
-            construct(A.Span, file="f", line=1, column=2, end_line=3, end_column=4),
-        ),
         (fastexpr.make_name(span, "x"), name),
         (
             fastexpr.make_number(span, 1.5, "days", "1.5"),
@@ -471,7 +470,7 @@ def _sample(cls: type[A.Node], span: A.Span, name: A.Name) -> dict[str, Any]:
     ids=lambda c: c.__name__,
 )
 def test_make_equals_construct(cls: type[A.Node]) -> None:
-    span = construct(A.Span, file="f", line=1, column=2, end_line=3, end_column=4)
+    span = A.Span(file="f", line=1, column=2, end_line=3, end_column=4)
     name = construct(A.Name, span=span, name="x")
     every = _sample(cls, span, name)
     required = {k: v for k, v in every.items() if cls.model_fields[k].is_required()}

@@ -55,7 +55,6 @@ _new = object.__new__
 # Each class's fields-set, one set shared by its instances: pydantic only ever reads it
 # or copies it first (model_copy), and a frozen model's is never added to. One object
 # fewer a node: allocation is most of what building the nodes costs.
-_SPAN_SET = {"file", "line", "column", "end_line", "end_column"}
 _NAME_SET = {"span", "name"}
 _NUMBER_SET = {"span", "value", "unit", "text"}
 _BINOP_SET = {"span", "op", "left", "right"}
@@ -95,23 +94,13 @@ def make(cls: type[M], **fields: Any) -> M:
     return obj
 
 
+_tuple_new = tuple.__new__
+
+
 def make_span(file: str, line: int, column: int, end_line: int, end_column: int) -> A.Span:
-    """``construct(A.Span, file=…, line=…, column=…, end_line=…, end_column=…)``."""
-    obj = _new(A.Span)
-    set_dict(
-        obj,
-        {
-            "file": file,
-            "line": line,
-            "column": column,
-            "end_line": end_line,
-            "end_column": end_column,
-        },
-    )
-    set_fields_set(obj, _SPAN_SET)
-    set_extra(obj, None)
-    set_private(obj, None)
-    return obj
+    """``A.Span(file, line, column, end_line, end_column)``, without the named tuple's
+    Python-level ``__new__`` (a parse makes a span for every node)."""
+    return _tuple_new(A.Span, (file, line, column, end_line, end_column))
 
 
 def make_name(span: A.Span, name: str) -> A.Name:

@@ -42,7 +42,7 @@ def read_source(
     fault, and every output format (text, GitHub annotations, SARIF) needs a location.
     """
     if span is None:
-        span = construct(A.Span, file=display, line=1, column=1, end_line=1, end_column=1)
+        span = A.Span(file=display, line=1, column=1, end_line=1, end_column=1)
     try:
         data = read_regular_file(path, MAX_FILE_BYTES)
     except FileTooLargeError:
@@ -59,9 +59,7 @@ def read_source(
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        where = construct(
-            A.Span, file=display, line=line, column=col, end_line=line, end_column=col + 1
-        )
+        where = A.Span(file=display, line=line, column=col, end_line=line, end_column=col + 1)
         return None, error(
             "E408", f"`{display}` is not valid UTF-8", where, help="save the file as UTF-8"
         )

@@ -153,7 +153,7 @@ class _Parsed:
 
 def _parse(text: str, file: str) -> ParseResult:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        span = construct(A.Span, file=file, line=1, column=1, end_line=1, end_column=1)
+        span = A.Span(file=file, line=1, column=1, end_line=1, end_column=1)
         diag = error(
             "E406",
             f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
@@ -176,8 +176,7 @@ def _parse(text: str, file: str) -> ParseResult:
     statements = _group(parsed.items, file, parsed.diagnostics)
     comments = _mark_trailing(parsed.comments, lines)
     end_line = max(len(lines), 1)
-    span = construct(
-        A.Span,
+    span = A.Span(
         file=file,
         line=1,
         column=1,
@@ -222,9 +221,7 @@ def _recover(
     while first <= len(lines) and re.match(r"\s*(and|or)\b", lines[first - 1]):
         first += 1
     if len(parsed.diagnostics) >= MAX_SYNTAX_ERRORS:
-        span = construct(
-            A.Span, file=file, line=err_line, column=1, end_line=err_line, end_column=1
-        )
+        span = A.Span(file=file, line=err_line, column=1, end_line=err_line, end_column=1)
         parsed.diagnostics.append(
             error("E409", f"stopped after {MAX_SYNTAX_ERRORS} syntax errors", span)
         )
@@ -473,8 +470,7 @@ class _RuleAcc:
         draft = construct(A.Rule, id="", id_span=span, named=False, **fields)
         from .printer import derived_rule_id  # printing is only needed for unnamed rules
 
-        first_line = construct(
-            A.Span,
+        first_line = A.Span(
             file=file,
             line=span.line,
             column=span.column,

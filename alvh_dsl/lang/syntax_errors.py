@@ -18,7 +18,6 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast as A
-from .construct import construct
 from .diagnostics import Diagnostic, error, fix, note
 from .names import ACTION_KEYWORDS, KEYWORDS, LINE_KEYWORDS, suggest
 
@@ -155,7 +154,7 @@ def syntax_diagnostic(
         return _unexpected_character(exc, file, lines)
     if isinstance(exc, UnexpectedEOF):
         n = len(lines)
-        span = construct(A.Span, file=file, line=n, column=1, end_line=n, end_column=1)
+        span = A.Span(file=file, line=n, column=1, end_line=n, end_column=1)
         return error("E001", "unexpected end of file", span)
     assert isinstance(exc, UnexpectedToken)
     return _unexpected_token(exc, file, lines, open_parens, at if at is not None else exc.token)
@@ -165,14 +164,12 @@ def _unexpected_character(exc: UnexpectedCharacters, file: str, lines: Sequence[
     """E002 for a character no token starts with; E003 for an unclosed string."""
     line, col = exc.line, exc.column
     ch = lines[line - 1][col - 1] if 1 <= line <= len(lines) and col <= len(lines[line - 1]) else ""
-    span = construct(A.Span, file=file, line=line, column=col, end_line=line, end_column=col + 1)
+    span = A.Span(file=file, line=line, column=col, end_line=line, end_column=col + 1)
     if ch == '"':
         if col >= 3 and lines[line - 1][col - 3 : col] == '"""':
             # An unclosed `"""` lexes as the empty string `""` and then a lone `"`:
             # point at the opening triple quote, not at its third character.
-            span = construct(
-                A.Span, file=file, line=line, column=col - 2, end_line=line, end_column=col + 1
-            )
+            span = A.Span(file=file, line=line, column=col - 2, end_line=line, end_column=col + 1)
             return error(
                 "E003",
                 'this """triple-quoted""" string is never closed',
@@ -208,12 +205,11 @@ def _unexpected_token(
     found = _token_text(tok)
     if open_parens and "RPAR" in expected and tok.type not in _EXPR_CONTINUE:
         lpar = open_parens[-1]
-        where = construct(
-            A.Span,
+        where = A.Span(
             file=file,
-            line=lpar.line,
-            column=lpar.column,
-            end_line=lpar.line,
+            line=lpar.line or 0,  # typed optional; the lexer always sets it
+            column=lpar.column or 0,
+            end_line=lpar.line or 0,
             end_column=(lpar.column or 0) + 1,
         )
         return error(
@@ -254,7 +250,7 @@ def _line_end_span(tok: Token, file: str, lines: Sequence[str]) -> A.Span:
         while line > 1 and not lines[line - 1].strip():
             line -= 1
         col = len(lines[line - 1].rstrip()) + 1 if lines else 1
-    return construct(A.Span, file=file, line=line, column=col, end_line=line, end_column=col + 1)
+    return A.Span(file=file, line=line, column=col, end_line=line, end_column=col + 1)
 
 
 _ACTIONS_ARE = "the actions are " + ", ".join(f"`{a}`" for a in ACTION_KEYWORDS[:-1])
@@ -330,9 +326,7 @@ def _tokspan(tok: Token, file: str) -> A.Span:
         text = str(tok)
         word = text.lstrip("\r\n \t")
         line, col = end_line, end_col - len(word)
-    return construct(
-        A.Span, file=file, line=line, column=col, end_line=end_line, end_column=end_col
-    )
+    return A.Span(file=file, line=line, column=col, end_line=end_line, end_column=end_col)
 
 
 __all__ = ["dangling_line_end", "syntax_diagnostic"]

@@ -32,7 +32,6 @@ import datetime as dt
 import re
 
 from .ast import Span
-from .construct import construct
 from .diagnostics import Diagnostic, error
 from .loader import parse_param_value
 from .names import STATE_NAMES, suggest
@@ -77,9 +76,7 @@ class _Bad(Exception):
 
 
 def _span(file: str, line: int, start: int, end: int) -> Span:
-    return construct(
-        Span, file=file, line=line, column=start + 1, end_line=line, end_column=end + 1
-    )
+    return Span(file=file, line=line, column=start + 1, end_line=line, end_column=end + 1)
 
 
 def _words(file: str, line_no: int, text: str) -> list[Located]:

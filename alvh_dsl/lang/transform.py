@@ -92,9 +92,8 @@ def span_of(first: Token | A.Node | A.Span, last: Token | A.Node | A.Span | None
     else:
         end = last if isinstance(last, A.Span) else last.span
         end_line, end_col = end.end_line, end.end_column
-    return construct(
-        A.Span, file=file, line=line, column=col, end_line=end_line, end_column=end_col
-    )
+    # A token's positions are typed optional; the lexer always sets them.
+    return A.Span(file, line, col, end_line, end_col)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------- intermediate line items

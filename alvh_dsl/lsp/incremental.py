@@ -53,6 +53,7 @@ _HEADS = (A.Param, A.Define, A.Include, A.Header, A.Description)
 _MAX_CHAR_BYTES = 4
 
 _new = object.__new__
+_tuple_new = tuple.__new__
 _SPAN = A.Span
 
 
@@ -113,8 +114,7 @@ def reparse(old_text: str, old: ParseResult, text: str, file: str) -> ParseResul
         for c in old.comments
         if c.line >= stop
     )
-    span = construct(
-        A.Span,
+    span = A.Span(
         file=file,
         line=1,
         column=1,
@@ -189,16 +189,8 @@ def _shift(node: A.Node, delta: int) -> A.Node:
     old = node.__dict__
     values = old.copy()
     for name in span_fields:
-        span = old[name]
-        moved = span.__dict__.copy()
-        moved["line"] += delta
-        moved["end_line"] += delta
-        copy = _new(_SPAN)
-        set_dict(copy, moved)
-        set_fields_set(copy, span.__pydantic_fields_set__)
-        set_extra(copy, None)
-        set_private(copy, None)
-        values[name] = copy
+        file, line, column, end_line, end_column = old[name]
+        values[name] = _tuple_new(_SPAN, (file, line + delta, column, end_line + delta, end_column))
     for name, many in child_fields:
         value = old[name]
         if value is not None:
