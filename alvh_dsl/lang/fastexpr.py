@@ -95,6 +95,7 @@ def make(cls: type[M], **fields: Any) -> M:
 
 
 _tuple_new = tuple.__new__
+_SPAN = A.Span  # the hot paths make spans inline, as make_span does
 
 
 def make_span(file: str, line: int, column: int, end_line: int, end_column: int) -> A.Span:
@@ -246,19 +247,21 @@ class ExprParser:
 
     def span(self, first: Where, last: Where) -> A.Span:
         """The span from the start of token position ``first`` to the end of ``last``."""
-        return make_span(self.file, first[0], first[1], last[2], last[3])
+        return _tuple_new(_SPAN, (self.file, first[0], first[1], last[2], last[3]))
 
     def cover(self, first: A.Node, last: A.Node | A.Span) -> A.Span:
         """The span from the start of ``first`` to the end of ``last``."""
         start = first.span
         end = last if isinstance(last, A.Span) else last.span
-        return make_span(self.file, start.line, start.column, end.end_line, end.end_column)
+        return _tuple_new(
+            _SPAN, (self.file, start.line, start.column, end.end_line, end.end_column)
+        )
 
     def from_token(self, tok: int, last: A.Node | A.Span) -> A.Span:
         """The span from the start of token ``tok`` to the end of ``last``."""
         where = self.where[tok]
         end = last if isinstance(last, A.Span) else last.span
-        return make_span(self.file, where[0], where[1], end.end_line, end.end_column)
+        return _tuple_new(_SPAN, (self.file, where[0], where[1], end.end_line, end.end_column))
 
     def expect(self, kind: str) -> int:
         """The index of the next token, which must be a ``kind``."""
@@ -303,7 +306,7 @@ class ExprParser:
                     raise Refused  # E009
                 w = self.where[i]
                 return make_number(
-                    make_span(self.file, w[0], w[1], w[2], w[3]), value, "bare", text
+                    _tuple_new(_SPAN, (self.file, w[0], w[1], w[2], w[3])), value, "bare", text
                 )
             digits, unit = text, "bare"
         elif kind == "PERCENT":
@@ -321,11 +324,11 @@ class ExprParser:
         written = digits.lstrip("0")
         if not written or written[0] == ".":
             written = "0" + written
-        return make_number(make_span(self.file, *self.where[i]), value, unit, written)
+        return make_number(_tuple_new(_SPAN, (self.file, *self.where[i])), value, unit, written)
 
     def name(self, i: int) -> A.Name:
         """The name of token ``i``."""
-        return make_name(make_span(self.file, *self.where[i]), self.values[i])
+        return make_name(_tuple_new(_SPAN, (self.file, *self.where[i])), self.values[i])
 
     def leaf(self, i: int) -> A.Name | A.Number:
         """A name or a literal, as the token is (Builder._leaf)."""
@@ -342,7 +345,7 @@ class ExprParser:
             self.i = i + 1
             w = self.where[i]
             left: A.ExprNode = make_name(
-                make_span(self.file, w[0], w[1], w[2], w[3]), self.values[i]
+                _tuple_new(_SPAN, (self.file, w[0], w[1], w[2], w[3])), self.values[i]
             )
         elif kind == "NUMBER" or kind == "UNIT_NUMBER":
             self.i = i + 1
@@ -403,12 +406,12 @@ class ExprParser:
                 w = self.where[j]
                 if k == "NAME" or k == "VIX":
                     right: A.ExprNode = make_name(
-                        make_span(self.file, w[0], w[1], w[2], w[3]), self.values[j]
+                        _tuple_new(_SPAN, (self.file, w[0], w[1], w[2], w[3])), self.values[j]
                     )
                 else:
                     right = self.number(j)
                 s = left.span
-                span = make_span(self.file, s.line, s.column, w[2], w[3])
+                span = _tuple_new(_SPAN, (self.file, s.line, s.column, w[2], w[3]))
                 node = make_binop(A.Compare, span, self.values[i], left, right)
                 return cast(A.ExprNode, self.tracked(node, left, right) if self.track else node)
             self.i = j

@@ -40,11 +40,11 @@ from .fastexpr import (
     Refused,
     make,
     make_rule,
-    make_span,
 )
 from .fastlex import Lexed, Where, lex
 from .transform import MAX_NUMBER, Clause, ClauseLine, Comment, LineItem, RuleHead
 
+_tuple_new, _SPAN = tuple.__new__, A.Span  # a span without the named tuple's __new__
 _CLAUSES = frozenset({"WHEN", "THEN", "UNLESS", "COOLDOWN"})
 _ACTIONS = frozenset({"OPEN", "ROLL", "CLOSE", "SHIFT", "BUY", "SELL", "ALERT"})
 _OPEN_OPTIONS = frozenset({"MONTH", "NEAR", "SHORT", "WINGS", "QUANTITY"})
@@ -157,7 +157,7 @@ class _Parser(ExprParser):
                         head.id_span,
                         head.title,
                         head.priority,
-                        make_span(self.file, *head.pos),
+                        A.Span(self.file, *head.pos),
                         self.clause_items(head.clauses),
                     )
                 )
@@ -168,7 +168,7 @@ class _Parser(ExprParser):
 
     def clause_items(self, clauses: list[_Clause]) -> list[Clause]:
         file = self.file
-        return [Clause(c.kind, make_span(file, *c.pos), c.expr, c.actions) for c in clauses]
+        return [Clause(c.kind, A.Span(file, *c.pos), c.expr, c.actions) for c in clauses]
 
     def rule(self, head: _Head, clauses: list[_Clause]) -> A.Rule | None:
         """The rule parse._RuleAcc builds from ``head`` and ``clauses``, if it is plain."""
@@ -194,7 +194,7 @@ class _Parser(ExprParser):
         pos = head.pos
         end = clauses[-1].pos if clauses else pos
         return make_rule(
-            make_span(self.file, pos[0], pos[1], end[2], end[3]),
+            _tuple_new(_SPAN, (self.file, pos[0], pos[1], end[2], end[3])),
             when,
             unless,
             tuple(actions),
@@ -327,7 +327,7 @@ class _Parser(ExprParser):
             _Head,
             (
                 self.values[name],
-                make_span(self.file, *name_where),
+                _tuple_new(_SPAN, (self.file, *name_where)),
                 title,
                 priority,
                 (w[0], w[1], name_where[2], name_where[3]),
