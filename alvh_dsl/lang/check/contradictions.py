@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
 
 from .. import ast as A
 from ..diagnostics import Diagnostic, Related, note, warning
@@ -141,31 +143,90 @@ def _when_facts(an: Analysis, rule: A.Rule) -> list[Fact]:
     return found
 
 
-def _bounds(an: Analysis, rule: A.Rule) -> _Bounds:
-    """A rule's ``when`` folded (:class:`_Bounds`), once per analysis."""
-    memo = an.memo("when bounds")
-    found: _Bounds | None = memo.get(id(rule))
+class Written:
+    """The source text under a span, or ``None`` for a file with no source.
+
+    The same written text is the same tokens, so the same expression or action, wherever
+    it stands (names mean the same in every rule of a program: one scope, one param value
+    each): a fact that depends only on a node and the program's names may be computed
+    once per distinct text. A large book repeats a few conditions and actions thousands
+    of times, and slicing a text costs a small part of reading the node.
+    """
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        self.sources = sources
+        self.files: dict[str, tuple[str, list[int]] | None] = {}
+
+    def __call__(self, span: A.Span) -> str | None:
+        file = span.file
+        if file in self.files:
+            found = self.files[file]
+        else:
+            source = self.sources.get(file)
+            found = self.files[file] = None if source is None else (source, _line_starts(source))
+        if found is None:
+            return None
+        source, starts = found
+        # lines counted in `\n` only and columns in characters, as every span is
+        start = starts[span.line - 1] + span.column - 1
+        return source[start : starts[span.end_line - 1] + span.end_column - 1]
+
+
+def _line_starts(source: str) -> list[int]:
+    """The offset of each line's start (one more past the last line's end)."""
+    return list(accumulate(map((1).__add__, map(len, source.split("\n"))), initial=0))
+
+
+def written(an: Analysis) -> Written:
+    """The analysis's one :class:`Written` (its line tables made once per file)."""
+    memo = an.memo("written")
+    found: Written | None = memo.get(0)
     if found is None:
-        found = memo[id(rule)] = _Bounds(_when_facts(an, rule))
+        found = memo[0] = Written(an.program.sources)
+    return found
+
+
+def when_bounds(an: Analysis, rule: A.Rule) -> Bounds:
+    """A rule's ``when`` folded (:class:`Bounds`), once per analysis and per distinct text
+    of a condition (:class:`Written`)."""
+    memo = an.memo("when bounds")
+    found: Bounds | None = memo.get(id(rule))
+    if found is None:
+        found = memo[id(rule)] = _fold(an, rule, written(an), an.memo("folds"))
+    return found
+
+
+def _fold(an: Analysis, rule: A.Rule, text_of: Written, folds: dict[Any, Bounds]) -> Bounds:
+    """:class:`Bounds` of ``rule``'s ``when``, shared by the rules whose condition reads the
+    same (``folds``: written text -> bounds)."""
+    if rule.when is None:
+        return Bounds([])
+    text = text_of(rule.when.span)
+    found = None if text is None else folds.get(text)
+    if found is None:
+        found = Bounds(_when_facts(an, rule))
+        if text is not None:
+            folds[text] = found
     return found
 
 
 def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
     """W201: a rule whose condition (with its ``unless``) can never be true."""
-    # the memos _when_facts and _bounds fill, read and filled here without their calls: a
-    # few calls are most of what a rule whose condition can be true costs here
-    facts_memo, bounds_memo = an.memo("when facts"), an.memo("when bounds")
+    # when_bounds written out: its call is most of what a rule whose condition can be
+    # true costs here, and most rules' is
+    bounds_memo, folds, text_of = an.memo("when bounds"), an.memo("folds"), written(an)
     for rule in an.program.rules:
         if rule.when is None:
             continue
         key = id(rule)
-        facts = facts_memo.get(key)
-        if facts is None:
-            facts = _when_facts(an, rule)
         bounds = bounds_memo.get(key)
         if bounds is None:
-            bounds = bounds_memo[key] = _Bounds(facts)
-        # most conditions can be true: the folded facts say so without a second reading
+            bounds = bounds_memo[key] = _fold(an, rule, text_of, folds)
+        # the folded facts say whether the condition alone can be true: then nothing is
+        # read again (most rules), else the rule's own facts say which two clash
+        if not bounds.alone and rule.unless is None:
+            continue
+        facts = _when_facts(an, rule)
         when_only = _contradiction(facts) if bounds.alone else None
         found = when_only
         if found is None and rule.unless is not None:
@@ -174,30 +235,36 @@ def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
             found = _contradiction(facts)
         if found is None:
             continue
-        a, b = found
-        help_text = None
-        related: list[Related] = []
-        if when_only is not None:
-            why = "its condition is never true"
-            if a is not None and b is not None and a is not b:
-                help_text = f"`{format_expr(a)}` and `{format_expr(b)}` cannot both hold"
-                related = [note(b.span, f"contradicts `{format_expr(b)}`")]
-        else:
-            # The condition and the *negated* `unless` contradict each other: the
-            # two comparisons found can both hold, so say what the conflict means.
-            why = "its `unless` always blocks it"
-            assert rule.unless is not None
-            help_text = (
-                f"whenever `{format_expr(rule.when)}` holds, so does `{format_expr(rule.unless)}`"
-            )
-            related = [note(rule.unless.span, "the `unless`")]
-        yield warning(
-            "W201",
-            f"rule `{rule.id}` can never fire: {why}",
-            (a or rule.when).span,
-            help=help_text,
-            related=related,
+        yield _w201(rule, found, when_only is not None)
+
+
+def _w201(rule: A.Rule, found: Clash, when_only: bool) -> Diagnostic:
+    """The W201 of ``rule``, whose facts (with its ``unless``, unless ``when_only``) clash."""
+    a, b = found
+    help_text = None
+    related: list[Related] = []
+    assert rule.when is not None
+    if when_only:
+        why = "its condition is never true"
+        if a is not None and b is not None and a is not b:
+            help_text = f"`{format_expr(a)}` and `{format_expr(b)}` cannot both hold"
+            related = [note(b.span, f"contradicts `{format_expr(b)}`")]
+    else:
+        # The condition and the *negated* `unless` contradict each other: the
+        # two comparisons found can both hold, so say what the conflict means.
+        why = "its `unless` always blocks it"
+        assert rule.unless is not None
+        help_text = (
+            f"whenever `{format_expr(rule.when)}` holds, so does `{format_expr(rule.unless)}`"
         )
+        related = [note(rule.unless.span, "the `unless`")]
+    return warning(
+        "W201",
+        f"rule `{rule.id}` can never fire: {why}",
+        (a or rule.when).span,
+        help=help_text,
+        related=related,
+    )
 
 
 # ----------------------------------------------------------------- conflicts
@@ -215,64 +282,28 @@ def _groups(an: Analysis) -> tuple[dict[tuple[int, str], list[_Triple]], set[tup
     orders by text within the rule)."""
     groups: dict[tuple[int, str], list[_Triple]] = {}
     twice: set[tuple[int, str]] = set()
-    printed = _Printed(an.program.sources)
-    const = an.const
+    const, text_of = an.const, written(an)
+    # written text -> (the targets, sorted, and the canonical text): see Written
+    read: dict[str | None, tuple[tuple[str, ...], str]] = {}
     for rule in an.program.rules:
         for action in rule.actions:
-            targets = consumed_targets(action, const)
-            if not targets:
-                continue
-            text = printed(action)
-            for target in sorted(targets) if len(targets) > 1 else targets:
+            text = text_of(action.span)
+            found = read.get(text) if text is not None else None
+            if found is None:
+                targets = consumed_targets(action, const)
+                found = (tuple(sorted(targets)), format_action(action)) if targets else ((), "")
+                if text is not None:
+                    read[text] = found
+            targets, printed = found
+            for target in targets:
                 key = (rule.priority, target)
                 entries = groups.get(key)
                 if entries is None:
                     entries = groups[key] = []
                 elif entries[-1][0] is rule:
                     twice.add(key)
-                entries.append((rule, action, text))
+                entries.append((rule, action, printed))
     return groups, twice
-
-
-class _Printed:
-    """:func:`format_action` of actions, once per distinct source text.
-
-    The same written text is the same tokens, so the same action and the same canonical
-    text, wherever it stands (an action's words mean the same in any rule; a name prints
-    as itself): a large book repeats a few actions thousands of times, and slicing its
-    text costs a tenth of printing the action. An action of a file with no source is
-    printed.
-    """
-
-    def __init__(self, sources: dict[str, str]) -> None:
-        self.sources = sources
-        self.starts: dict[str, list[int]] = {}  # file -> offset of each line's start
-        self.texts: dict[str, str] = {}  # source text -> canonical text
-
-    def __call__(self, action: A.ActionNode) -> str:
-        span = action.span
-        source = self.sources.get(span.file)
-        if source is None:
-            return format_action(action)
-        starts = self.starts.get(span.file)
-        if starts is None:
-            starts = self.starts[span.file] = _line_starts(source)
-        # lines counted in `\n` only and columns in characters, as every span is
-        start = starts[span.line - 1] + span.column - 1
-        written = source[start : starts[span.end_line - 1] + span.end_column - 1]
-        found = self.texts.get(written)
-        if found is None:
-            found = self.texts[written] = format_action(action)
-        return found
-
-
-def _line_starts(source: str) -> list[int]:
-    starts = [0]
-    at = source.find("\n")
-    while at >= 0:
-        starts.append(at + 1)
-        at = source.find("\n", at + 1)
-    return starts
 
 
 _MAX_PAIR_TESTS = 64
@@ -284,7 +315,7 @@ _NAMED = 5
 """Rules named in one W202; the rest are counted."""
 
 
-class _Bounds:
+class Bounds:
     """A rule's condition as :func:`_contradiction` reads it, folded once: the interval of
     each expression, the ``!=`` facts, and whether the condition alone is contradictory.
 
@@ -326,7 +357,7 @@ class _Bounds:
                     break
         self.alone = alone
 
-    def clash(self, other: _Bounds) -> bool:
+    def clash(self, other: Bounds) -> bool:
         """Whether ``_contradiction(facts of self + facts of other)`` finds a clash.
 
         The fold is order-free (the strictest bound wins, an exclusive one on a tie, and
@@ -337,23 +368,28 @@ class _Bounds:
         mine, theirs = self.intervals, other.intervals
         if len(theirs) < len(mine):
             mine, theirs = theirs, mine
+        neq = self.neq or other.neq
         merged: dict[str, tuple[float, float]] = {}
-        for key, (lo1, li1, hi1, hi_1) in mine.items():
+        for key, (lo, lo_incl, hi, hi_incl) in mine.items():
             b = theirs.get(key)
             if b is None:
                 continue
             lo2, li2, hi2, hi_2 = b
-            # the stricter bound; on a tie, inclusive only if both are
-            lo, lo_incl = max((lo1, not li1), (lo2, not li2))
-            hi, hi_incl = min((hi1, hi_1), (hi2, hi_2))
-            lo_incl = not lo_incl
+            # the stricter bound; on a tie, inclusive only if both are (the comparisons
+            # of max((lo, not incl), ...) and min((hi, incl), ...) of pairs, written out)
+            if lo2 > lo or (lo2 == lo and lo_incl and not li2):
+                lo, lo_incl = lo2, li2
+            if hi2 < hi or (hi2 == hi and hi_incl and not hi_2):
+                hi, hi_incl = hi2, hi_2
             if lo > hi or (lo == hi and not (lo_incl and hi_incl)):
                 return True
-            merged[key] = (lo, hi)
-        for key, value in (*self.neq, *other.neq):
-            both = merged.get(key)
-            if both is not None and both[0] == both[1] == value:
-                return True
+            if neq:
+                merged[key] = (lo, hi)
+        if neq:
+            for key, value in (*self.neq, *other.neq):
+                both = merged.get(key)
+                if both is not None and both[0] == both[1] == value:
+                    return True
         return False
 
 
@@ -369,52 +405,85 @@ def _rule_list(ids: list[str]) -> str:
     return f"{', '.join(named[:-1])} and {named[-1]}"
 
 
-def _window(seen: dict[str, list[int]], text: str) -> list[int]:
-    """The earlier entries one of ``text`` is compared with: the most recent of each other
-    text, in the order the texts first appeared, :data:`_MAX_PAIR_TESTS` in all."""
-    out: list[int] = []
-    for other_text, earlier in seen.items():
-        if other_text != text:
-            out.extend(earlier[-1 : -(_MAX_PAIR_TESTS - len(out)) - 1 : -1])
-            if len(out) >= _MAX_PAIR_TESTS:
-                break
-    return out
-
-
 def _components(
-    entries: list[tuple[A.Rule, A.ActionNode, str]], folded: list[_Bounds]
+    entries: list[tuple[A.Rule, A.ActionNode, str]], folded: list[Bounds]
 ) -> list[tuple[tuple[int, int], list[int]]]:
     """The components of the conflict graph of one (priority, target) with more than one
     entry: each one's first conflict ``(j, i)`` (``j`` earlier) and its entries, in order.
 
+    Entry ``i`` is compared with its window: the most recent earlier entries of each other
+    text, in the order the texts first appeared, :data:`_MAX_PAIR_TESTS` in all.
     Components are labelled sets (the smaller relabelled into the larger on a join), so
-    once an entry has joined a component, what of its window lies in that component too
-    costs one label comparison each: in a book whose rules conflict widely, one large
-    component, that is nearly all of it.
+    once an entry has joined a component, what of its window lies in that component is
+    skipped: each text's entries keep their labels beside them, so a run of the window
+    joined already costs one count in C (in a book whose rules conflict widely, one large
+    component, that is nearly all of it). The result is the graph's (its components, each
+    one's least conflict by ``(i, j)``), whatever the order its edges are met in.
     """
-    label = list(range(len(entries)))  # entry -> its component
-    members: dict[int, set[int]] = {}  # label -> entries, for components of two or more
-    first: dict[int, tuple[int, int]] = {}  # label -> its first conflict (j, i)
-    seen: dict[str, list[int]] = {}
-    for i, (rule, _action, text) in enumerate(entries):
-        mine, li = folded[i], i
-        for j in _window(seen, text):
-            lj = label[j]
-            # joined already (what of the window has joined i's component is skipped by
-            # its label, the usual case), or they cannot fire on the same day
-            if lj == li or entries[j][0] is rule or folded[j].clash(mine):
+    # Long: one loop over the window's runs, the labels' bookkeeping written out (no calls
+    # per entry of a window: this is the pass's inner loop)
+    texts: dict[str, int] = {}  # text -> its number, in order of first appearance
+    lists: list[list[int]] = []  # per text: its entries, in order
+    labels: list[list[int]] = []  # per text: the component of each of its entries
+    where: list[tuple[list[int], int]] = []  # entry -> (its text's labels, its place there)
+    for k, e in enumerate(entries):
+        t = texts.get(e[2])
+        if t is None:
+            t = texts[e[2]] = len(lists)
+            lists.append([])
+            labels.append([])
+        where.append((labels[t], len(lists[t])))
+        lists[t].append(k)
+        # a condition that is never true clashes with every other: its entry is never
+        # joined, its label (-1) no one's, skipped as what has joined already is
+        labels[t].append(-1 if folded[k].alone else k)
+    text_of = [texts[e[2]] for e in entries]
+    count = [0] * len(lists)  # per text: how many of its entries came before i
+    members: dict[int, list[int]] = {}  # label -> entries, for components of two or more
+    first: dict[int, tuple[int, int]] = {}  # label -> its first conflict (i, j)
+    for i, (rule, _action, _text) in enumerate(entries):
+        mine, li, t, room = folded[i], i, text_of[i], _MAX_PAIR_TESTS
+        for u, c in enumerate(count if not mine.alone else ()):
+            if not c:
+                break  # the texts after u appear after i
+            if u == t:
                 continue
-            pairs = [p for p in (first.pop(li, None), first.pop(lj, None)) if p]
-            big, small = members.pop(lj, None) or {lj}, members.pop(li, None) or {li}
-            if len(small) > len(big):
-                big, small, lj = small, big, li
-            for k in small:
-                label[k] = lj
-            big |= small
-            members[lj], li = big, lj
-            first[lj] = min([*pairs, (j, i)], key=lambda p: (p[1], p[0]))
-        seen.setdefault(text, []).append(i)
-    return [(pair, sorted(members[lj])) for lj, pair in first.items()]
+            lo = c - room if c > room else 0
+            room -= c - lo
+            labs = labels[u]
+            # joined already, all this run (i's own label, before it joins, is no one's)
+            if li == i or _joined(labs[lo:c], li) != c - lo:
+                entry_of, p = lists[u], c
+                while p > lo:
+                    p -= 1
+                    lj = labs[p]
+                    j = entry_of[p]
+                    # joined already, or they cannot fire on the same day
+                    if lj == li or lj < 0 or entries[j][0] is rule or folded[j].clash(mine):
+                        continue
+                    best = (i, j)
+                    for pair in (first.pop(li, None), first.pop(lj, None)):
+                        if pair is not None and pair < best:
+                            best = pair
+                    big, small = members.pop(lj, None) or [lj], members.pop(li, None) or [li]
+                    if len(small) > len(big):
+                        big, small, lj = small, big, li
+                    for k in small:
+                        relabel, at = where[k]
+                        relabel[at] = lj
+                    big += small
+                    members[lj], first[lj], li = big, best, lj
+                    if _joined(labs[lo:p], li) == p - lo:
+                        break  # the rest of the run joined already
+            if not room:
+                break
+        count[t] += 1
+    return [((j, i), sorted(members[lj])) for lj, (i, j) in first.items()]
+
+
+def _joined(run: list[int], label: int) -> int:
+    """How many of a run of labels are skipped for an entry labelled ``label``."""
+    return run.count(label) + run.count(-1)
 
 
 def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
@@ -439,12 +508,12 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     # they are written, and are read in that order: there the entries come sorted.
     single = len({rule.span.file for rule in an.program.rules}) <= 1
     by_key, twice = _groups(an)
-    bounds_of = an.memo("when bounds").get  # filled by W201 (or _bounds): no call a rule
+    bounds_of = an.memo("when bounds").get  # filled by W201 (or when_bounds): no call a rule
     for key, entries in by_key.items():
         if key in twice or not single:
             _sort_entries(entries, key in twice, an.order, single)
         target = key[1]
-        folded = [bounds_of(id(e[0])) or _bounds(an, e[0]) for e in entries]
+        folded = [bounds_of(id(e[0])) or when_bounds(an, e[0]) for e in entries]
         for (j, i), members in _components(entries, folded):
             # members are in entry order, which is source order: the rules as named
             ids = list(dict.fromkeys([entries[k][0].id for k in members]))
