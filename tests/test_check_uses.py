@@ -1,9 +1,11 @@
-"""The name and depth passes' one walk of each statement (issue 10 item 5).
+"""The shortcuts of the name, depth and action passes at 100,000 rules (issue 10 item 5).
 
 :func:`alvh_dsl.lang.check.names.statement_uses` reads a rule's fields directly rather
 than through the generic :func:`alvh_dsl.lang.ast.statement_exprs`, and reads leaves in
 their parent's loop; these tests hold it to a plain walk of every statement, for every
-kind of statement, action, expiry reference and expression.
+kind of statement, action, expiry reference and expression. ``check_actions`` checks an
+action whose arguments are leaves once per key (class, arguments given, their constant
+values): the tests below pin what the key must tell apart.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from alvh_dsl.api import check
 from alvh_dsl.lang import ast as A
 from alvh_dsl.lang.check.analysis import Analysis
 from alvh_dsl.lang.check.names import name_depths, statement_uses
@@ -80,7 +83,7 @@ def test_statement_uses_are_a_plain_walk_of_every_statement(program: Program) ->
     for stmt, (deepest, names) in zip(program.statements, uses, strict=True):
         want_deepest, want_names, want_depths = _reference(stmt)
         assert deepest == want_deepest
-        assert [id(n) for n in names] == [id(n) for n in want_names]  # the nodes themselves
+        assert names == [n.name for n in want_names]
         assert [(id(n), d) for n, d in name_depths(stmt)] == [
             (id(n), d) for n, d in zip(want_names, want_depths, strict=True)
         ]
@@ -106,4 +109,61 @@ def test_a_tree_deeper_than_the_recursion_limit_is_walked_all_the_same() -> None
     program = Program(root="t.alvh", statements=[define])
     ((deepest, names),) = statement_uses(Analysis(program))
     assert deepest == 5001
-    assert [n.name for n in names] == ["VIX"]
+    assert names == ["VIX"]
+
+
+def _action_findings(*actions: str, params: str = "") -> list[tuple[str, int]]:
+    rules = "".join(f"rule r{i}\n  when VIX > 1 then {a}\n" for i, a in enumerate(actions))
+    found = check("t.alvh", text=params + rules)
+    return [(d.code, d.span.line) for d in found if d.code in _ACTION_CODES]
+
+
+_ACTION_CODES = {"E208", "W203", *(f"E3{n:02}" for n in range(5, 12))}  # check_actions' codes
+
+
+@pytest.mark.parametrize(
+    ("actions", "params", "want"),
+    [
+        # The same action twice, both wrong: each reports at its own line.
+        (("close hedge month 12", "close hedge month 12"), "", [("E208", 2), ("E208", 4)]),
+        # The same constants through a param: its value decides, not the node's class.
+        (("close hedge month 2", "close hedge month m"), "param m = 12\n", [("E208", 5)]),
+        # The same constant as `near D days` (fine) and then `month N` (beyond 9).
+        (
+            (
+                "open iron condor near 20 days short delta 0.16 wings 50 points",
+                "open iron condor month 20 short delta 0.16 wings 50 points",
+            ),
+            "",
+            [("E208", 4)],
+        ),
+        # The same arguments but one missing (E305).
+        (
+            (
+                "open iron condor month 1 short delta 0.16 wings 50 points",
+                "open iron condor month 1 short delta 0.16",
+            ),
+            "",
+            [("E305", 4)],
+        ),
+        # The same class, another constant.
+        (("close hedge month 2", "close hedge month 12"), "", [("E208", 4)]),
+        # The same constants in another class's fields.
+        (("buy 12 VIX futures month 1", "close 100% of hedge month 12"), "", [("E208", 4)]),
+        (("close hedge month 1", "shift 25% hedge to month 1"), "", [("E310", 4)]),
+        # The same constants in the same order, one field over (the first has no quantity,
+        # the second no short delta).
+        (
+            (
+                "open iron condor month 1 short delta 0.16 wings 50 points",
+                "open iron condor month 1 wings 0.16 quantity 50",
+            ),
+            "",
+            [("E305", 4)],
+        ),
+    ],
+)
+def test_an_action_checked_once_per_key_reports_what_each_one_would(
+    actions: tuple[str, ...], params: str, want: list[tuple[str, int]]
+) -> None:
+    assert _action_findings(*actions, params=params) == want

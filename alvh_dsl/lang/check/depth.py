@@ -48,7 +48,7 @@ def check_expanded_depth(an: Analysis) -> Iterable[Diagnostic]:
                 below = depth_of(n.name)
                 if below is not None and d + below > worst:
                     worst = d + below
-        inherited = bool(over) and any(n.name in over for n in names)
+        inherited = bool(over) and any(name in over for name in names)
         if is_define:
             assert isinstance(stmt, A.Define)
             define_depth.setdefault(stmt.name, worst)

@@ -48,9 +48,11 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
     """E101–E107: every name is known, defined before use, defined once, not reserved."""
     program = an.program
     first: dict[str, A.Param | A.Define] = {}
+    rule_cls = A.Rule
     for stmt in program.statements:
-        if isinstance(stmt, A.Rule):  # most statements: the cheap isinstance first
-            if stmt.named and stmt.id in KEYWORDS:  # the one check a rule's name gets
+        if type(stmt) is rule_cls:  # most statements: its fields read once, from its dict
+            fields = stmt.__dict__
+            if fields["named"] and fields["id"] in KEYWORDS:  # the one check a rule's name gets
                 yield from _check_declared(stmt.id, stmt.id_span, "rule")
         elif isinstance(stmt, A.Param | A.Define):
             yield from _check_declared(stmt.name, stmt.name_span, stmt.kind)
@@ -67,23 +69,35 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
     defined_so_far: set[str] = set()
     broken = broken_declarations(program) if program.syntax_errors else frozenset()
     known: set[str] = set()  # built-in names met so far: most names, looked up once each
-    rule_cls = A.Rule
-    for stmt, (_, names) in zip(program.statements, statement_uses(an), strict=True):
-        for node in names:
-            name = node.name
-            if name in known or name in defined_so_far:
-                continue
-            if _is_builtin(name):
-                known.add(name)
-            elif name not in broken:  # its line's syntax error is the one to fix
-                yield from _check_name(an, node, stmt, defined_so_far)
+    for stmt, (_, texts) in zip(program.statements, statement_uses(an), strict=True):
+        if texts and not _all_known(texts, known, defined_so_far):
+            # A name that may need a diagnostic: the statement is read again with its nodes.
+            for node, _ in name_depths(stmt):
+                name = node.name
+                if name in known or name in defined_so_far:
+                    continue
+                if _is_builtin(name):
+                    known.add(name)
+                elif name not in broken:  # its line's syntax error is the one to fix
+                    yield from _check_name(an, node, stmt, defined_so_far)
         if type(stmt) is not rule_cls and isinstance(stmt, A.Param | A.Define):
             defined_so_far.add(stmt.name)
 
 
-Uses = tuple[int, list[A.Name]]
-"""One statement's expressions walked once: the depth of the deepest (0 for none) and every
-name they use, in source order."""
+def _all_known(texts: list[str], known: set[str], defined: set[str]) -> bool:
+    """Is every one of ``texts`` a built-in or defined name? Built-ins join ``known``."""
+    for name in texts:
+        if name in known or name in defined:
+            continue
+        if not _is_builtin(name):
+            return False
+        known.add(name)
+    return True
+
+
+Uses = tuple[int, list[str]]
+"""One statement's expressions walked once: the depth of the deepest (0 for none) and the
+text of every name they use, in source order."""
 
 
 def statement_uses(an: Analysis) -> list[Uses]:
@@ -91,9 +105,10 @@ def statement_uses(an: Analysis) -> list[Uses]:
 
     Walked once per analysis and shared: the name passes read the names, the depth pass
     (E407) the depths. Depths are measured as :meth:`Analysis.shape` does (a top-level
-    expression is 1 deep, each child one more); each name's own depth is left out, as
-    only the rare statement that could cross the depth limit needs it (see
-    :func:`name_depths`).
+    expression is 1 deep, each child one more). The names are their texts, read while
+    the walk has each node at hand: a pass reading ``node.name`` again for each of a large
+    book's names would fetch every node from memory a second time. The nodes themselves,
+    each with its depth, are :func:`name_depths`'s, for the rare statement that reports.
     """
     memo = an.memo("names.uses")
     found: list[Uses] | None = memo.get(id(an.program))
@@ -103,7 +118,7 @@ def statement_uses(an: Analysis) -> list[Uses]:
 
 
 def _uses(stmt: A.StatementNode) -> Uses:
-    names: list[A.Name] = []
+    names: list[str] = []
     if type(stmt) is not A.Rule:  # a rule's fields are read directly below: most statements
         exprs = A.statement_exprs(stmt)
     else:
@@ -114,10 +129,10 @@ def _uses(stmt: A.StatementNode) -> Uses:
         exprs = [e for e in (fields["when"], fields["unless"]) if e is not None]
         for action in fields["actions"]:
             values = action.__dict__
-            for field in _ACTION_FIELDS[type(action)]:
+            for field in ACTION_FIELDS[type(action)]:
                 value = values[field]
                 if value is not None:
-                    inner = _EXPIRY_FIELD.get(type(value))
+                    inner = EXPIRY_FIELDS.get(type(value))
                     exprs.append(value if inner is None else value.__dict__[inner])
         if fields["cooldown"] is not None:
             exprs.append(fields["cooldown"])
@@ -127,7 +142,7 @@ def _uses(stmt: A.StatementNode) -> Uses:
         for expr in exprs:
             cls = type(expr)
             if cls is _NAME:
-                add(expr)  # type: ignore[arg-type]  # mypy narrows on isinstance only
+                add(expr.__dict__["name"])
             elif cls is not _NUMBER:  # a leaf is 1 deep: most action arguments (`month 2`)
                 d = _walk(expr, 1, add)
                 if d > deepest:
@@ -140,7 +155,7 @@ def _uses(stmt: A.StatementNode) -> Uses:
     return deepest, names
 
 
-def _walk(node: A.ExprNode, d: int, add: Callable[[A.Name], None]) -> int:
+def _walk(node: A.ExprNode, d: int, add: Callable[[str], None]) -> int:
     """The depth of the deepest node under ``node`` (which is ``d`` deep); its names to
     ``add``, in source order. Leaves are read in their parent's loop, not in a call each."""
     deepest = d
@@ -148,7 +163,7 @@ def _walk(node: A.ExprNode, d: int, add: Callable[[A.Name], None]) -> int:
     for kid in A.children(node):
         cls = type(kid)
         if cls is _NAME:
-            add(kid)  # type: ignore[arg-type]  # a Name, by its exact class
+            add(kid.__dict__["name"])
             k = d
         elif cls is _NUMBER:
             k = d
@@ -160,13 +175,13 @@ def _walk(node: A.ExprNode, d: int, add: Callable[[A.Name], None]) -> int:
 
 
 def _uses_iteratively(exprs: list[A.ExprNode]) -> Uses:
-    names: list[A.Name] = []
+    names: list[str] = []
     deepest = 0
     for expr in exprs:
         for node, d in _depth_first(expr):
             deepest = max(deepest, d)
             if type(node) is _NAME:
-                names.append(node)
+                names.append(node.name)
     return deepest, names
 
 
@@ -191,13 +206,20 @@ def name_depths(stmt: A.StatementNode) -> list[tuple[A.Name, int]]:
 
 
 _NAME, _NUMBER = A.Name, A.Number
-_EXPIRY_FIELD: dict[type, str] = {A.ByMonth: "month", A.NearDays: "days"}
+EXPIRY_FIELDS: dict[type, str] = {A.ByMonth: "month", A.NearDays: "days"}
 """The expiry references, each with the field of the expression it stands for
 (:func:`alvh_dsl.lang.ast.expiry_expr`)."""
-_ACTION_FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(name for name, _ in A.child_fields(cls)) for cls in A.ACTION_TYPES
-}
-"""Each action class's fields that hold nodes (its arguments, an expiry reference), in order."""
+
+
+def _action_fields(cls: type[A.Node]) -> tuple[str, ...]:
+    fields = A.child_fields(cls)
+    assert not any(many for _, many in fields), cls  # each argument one node, or none
+    return tuple(name for name, _ in fields)
+
+
+ACTION_FIELDS: dict[type, tuple[str, ...]] = {cls: _action_fields(cls) for cls in A.ACTION_TYPES}
+"""Each action class's fields that hold nodes (its arguments, an expiry reference), in
+field order: what :func:`alvh_dsl.lang.ast.action_exprs` reads, by name."""
 
 
 _DECLARATION = re.compile(r"[ \t]*(?:param|define)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
@@ -319,7 +341,7 @@ def check_unused(an: Analysis) -> Iterable[Diagnostic]:
     for _, names in statement_uses(an):
         if not unused:
             break  # all used: the rest of the book cannot change that
-        unused.difference_update([node.name for node in names])
+        unused.difference_update(names)
     for stmt in declared:
         if stmt.name in unused:
             code = "W102" if isinstance(stmt, A.Param) else "W103"

@@ -14,6 +14,7 @@ from .. import ast as A
 from ..diagnostics import Diagnostic, error, note, warning
 from ..printer import format_expr
 from .analysis import Analysis
+from .names import ACTION_FIELDS, EXPIRY_FIELDS
 
 
 def check_rules(an: Analysis) -> Iterable[Diagnostic]:
@@ -65,11 +66,41 @@ MAX_DAYS = 3650
 
 def check_actions(an: Analysis) -> Iterable[Diagnostic]:
     """E305–E311, E208, W203: the arguments of every action make sense."""
+    # What an action reports is a function of its class, which arguments it has, their
+    # constant values and (for W203) their inner `of`s, and of nothing else but the spans
+    # and texts its diagnostics quote. An action whose arguments are leaves (`month 2`,
+    # `wings wide`: no `of` below) is therefore keyed by the first three: one with a
+    # key that reported nothing before reports nothing again, and is not checked twice.
+    clean: set[tuple[object, ...]] = set()
+    const = an.const
+    leaves = (A.Number, A.Name)
     for rule in an.program.rules:
         for action in rule.actions:
+            cls = type(action)
+            values = action.__dict__
+            key: list[object] = [cls]
+            for field in ACTION_FIELDS[cls]:
+                value = values[field]
+                if value is None:
+                    key.append(None)
+                    continue
+                ref = type(value)
+                inner = EXPIRY_FIELDS.get(ref)
+                expr = value if inner is None else value.__dict__[inner]
+                if type(expr) not in leaves:
+                    break  # an inner node: checked in full, every time
+                key.append((ref, const(expr)))
+            else:
+                found = tuple(key)
+                if found in clean:
+                    continue
+                reported = [*_check_action(an, action), *_percent_of_all(an, action)]
+                if not reported:
+                    clean.add(found)
+                yield from reported
+                continue
             yield from _check_action(an, action)
-            for expr in A.action_exprs(action):
-                yield from _percent_of_warnings(an, expr)
+            yield from _percent_of_all(an, action)
         if rule.cooldown is not None:
             v = an.const(rule.cooldown)
             if v is not None and v < 0:
@@ -82,6 +113,11 @@ def check_actions(an: Analysis) -> Iterable[Diagnostic]:
                     help="a cooldown is at most ten years; to fire once, test a state value "
                     "in `when` instead",
                 )
+
+
+def _percent_of_all(an: Analysis, action: A.ActionNode) -> Iterator[Diagnostic]:
+    for expr in A.action_exprs(action):
+        yield from _percent_of_warnings(an, expr)
 
 
 def _check_action(an: Analysis, action: A.ActionNode) -> Iterator[Diagnostic]:
