@@ -11,14 +11,27 @@ the diagnostics. Operators and comparisons are typed here; calls in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .. import ast as A
 from ..diagnostics import Diagnostic, error, warning
 from ..names import STATE_NAMES, UNIT_WORDS
 from ..printer import format_expr, format_number
 from .calls import call_type
-from .ty import ARG_UNITS, BOOL, ERROR, SCALARS, Ty, TypeTable, compatible, merge, unit_help
+from .ty import (
+    ARG_FIELDS,
+    ARG_UNITS,
+    BOOL,
+    ERROR,
+    NUMBER_TYS,
+    SCALARS,
+    Ty,
+    TypeTable,
+    compatible,
+    merge,
+    shared_ty,
+    unit_help,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..program import Program
@@ -44,8 +57,9 @@ class _Inferrer:
         # The table's dicts, bound once: they are read for every node.
         self.types = self.table.types
         self.consts = self.table.consts
-        # A name's type and value once final (a define's only from its definition on).
-        self.name_memo: dict[str, tuple[Ty, float | None]] = {}
+        # A name's type and value once final (a define's only from its definition on);
+        # the table answers a name's type from it (TypeTable.of).
+        self.name_memo = self.table.names
 
     def report(self, d: Diagnostic) -> None:
         self.table.diagnostics.append(d)
@@ -54,9 +68,11 @@ class _Inferrer:
         return self.consts.get(id(e))
 
     def run(self) -> TypeTable:
+        rule_cls = A.Rule
+        rule = self.rule
         for stmt in self.program.statements:
-            if type(stmt) is A.Rule:  # most statements; a failed isinstance costs ~10x a hit
-                self.rule(stmt)
+            if type(stmt) is rule_cls:  # most statements; a failed isinstance costs ~10x a hit
+                rule(stmt)
             elif isinstance(stmt, A.Define):
                 ty = self.infer(stmt.expr)
                 self.define_types.setdefault(stmt.name, ty)
@@ -66,7 +82,7 @@ class _Inferrer:
     # ------------------------------------------------------------ rules
     def condition(self, expr: A.ExprNode, clause: str) -> None:
         ty = self.infer(expr)
-        if ty.kind == "num":
+        if ty is not BOOL and ty.kind == "num":
             self.report(
                 error(
                     "E204",
@@ -78,23 +94,53 @@ class _Inferrer:
             )
 
     def rule(self, rule: A.Rule) -> None:
-        if rule.when is not None:
-            self.condition(rule.when, "when")
-        if rule.unless is not None:
-            self.condition(rule.unless, "unless")
-        for action in rule.actions:
-            self.action(action)
-        if rule.cooldown is not None:
-            self.arg(rule.cooldown, "cooldown", constant=True)
+        fields = rule.__dict__  # four reads of one rule: its dict once
+        when, unless, cooldown = fields["when"], fields["unless"], fields["cooldown"]
+        if when is not None:
+            self.condition(when, "when")
+        if unless is not None:
+            self.condition(unless, "unless")
+        consts, number_cls, roll_cls, specs = self.consts, _NUMBER, A.RollCondor, ARG_FIELDS
+        for action in fields["actions"]:
+            target: A.Node = action
+            if type(action) is roll_cls:  # its one argument is in its expiry
+                target = action.to
+            spec = specs.get(type(target))
+            if spec is None:  # the rare actions, or a subclass
+                self.action(action)
+                continue
+            args = target.__dict__
+            # What `arg` does, inlined for the commonest argument: a literal in a unit the
+            # role accepts (`month 2`, `50%`), which only leaves its value behind.
+            for name, role, allowed, constant in spec:
+                expr = args[name]
+                if expr is None:
+                    continue
+                if type(expr) is number_cls:
+                    unit, value = expr.unit, expr.value
+                    consts[id(expr)] = value / 100 if unit == "percent" else value
+                    if unit in allowed:
+                        continue
+                self.arg(expr, role, constant=constant)
+        if cooldown is not None:
+            self.arg(cooldown, "cooldown", constant=True)
 
     def arg(self, expr: A.ExprNode | None, role: str, *, constant: bool = False) -> None:
         """Type an action argument (if given) against the units its role accepts."""
         if expr is None:
             return
-        ty = self.infer(expr)
+        allowed, example = ARG_UNITS[role]
+        if type(expr) is _NUMBER:  # most arguments, `month 2`, `50%`: constant, no call
+            unit = expr.unit
+            value = expr.value
+            self.consts[id(expr)] = value / 100 if unit == "percent" else value
+            if unit in allowed:
+                return
+            ty = NUMBER_TYS.get(unit) or shared_ty("num", unit, True, True)
+        else:
+            ty = self.infer(expr)
         if ty.kind == "error":
             return
-        allowed, example = ARG_UNITS[role]
         if ty.kind == "bool":
             self.report(
                 error("E205", f"`{format_expr(expr)}` is true/false, not a number", expr.span)
@@ -124,19 +170,6 @@ class _Inferrer:
             self.arg(ref.days, "near")
 
     def action(self, a: A.ActionNode) -> None:
-        # The three commonest first, by the exact class (a failed isinstance is slow).
-        if type(a) is A.Close:
-            self.arg(a.fraction, "fraction")
-            self.arg(a.month, "month", constant=True)
-            return
-        if type(a) is A.RollCondor:
-            self.expiry(a.to)
-            return
-        if type(a) is A.ShiftHedge:
-            self.arg(a.fraction, "fraction")
-            self.arg(a.from_month, "month", constant=True)
-            self.arg(a.to_month, "month", constant=True)
-            return
         match a:
             case A.OpenCondor():
                 if a.expiry is not None:
@@ -169,34 +202,38 @@ class _Inferrer:
 
     # ------------------------------------------------------ expressions
     def infer(self, e: A.ExprNode) -> Ty:
-        key = id(e)
-        types = self.types
-        ty = types.get(key)
-        if ty is not None:
-            return ty
         # Dispatch on the exact class: a `match` tries isinstance case by case, and a
         # failed isinstance on a pydantic model costs ~10x a hit (100k-rule books). The two
-        # leaves, most nodes, are typed here without a call.
-        const: float | None
-        if type(e) is A.Name:
-            found = self.name_memo.get(e.name)
-            ty, const = found if found is not None else self._name(e)
-        elif type(e) is A.Number:
-            unit = e.unit
-            ty = _NUMBER_TYS.get(unit) or _ty("num", unit, True, True)
-            const = e.value / 100 if unit == "percent" else e.value
-        else:
-            method = _DISPATCH.get(type(e))
-            ty, const = method(self, e) if method is not None else self._infer(e)
-        types[key] = ty
-        if const is not None:  # most expressions are not constant: TypeTable.const's default
-            self.consts[key] = const
-        return ty
+        # leaves, most nodes, are typed here without a call and without a `types` entry
+        # (TypeTable.of answers for them); only their constant values are kept.
+        cls = type(e)
+        if cls is _NAME:
+            leaf: A.Name = e  # type: ignore[assignment]
+            found = self.name_memo.get(leaf.name)
+            ty, const = found if found is not None else self._name(leaf)
+            if const is not None:
+                self.consts[id(e)] = const
+            return ty
+        if cls is _NUMBER:
+            number: A.Number = e  # type: ignore[assignment]
+            unit, value = number.unit, number.value
+            self.consts[id(e)] = value / 100 if unit == "percent" else value
+            return NUMBER_TYS.get(unit) or shared_ty("num", unit, True, True)
+        # An inner node is typed once (a node reached twice reports once).
+        key = id(e)
+        types = self.types
+        known = types.get(key)
+        if known is not None:
+            return known
+        method = _DISPATCH.get(cls)
+        inferred = method(self, e) if method is not None else self._infer(e)
+        types[key] = inferred
+        return inferred
 
     def operand(self, e: A.ExprNode, what: str) -> Ty:
         """Infer an operand that must be a number."""
-        ty = self.types.get(id(e)) or self.infer(e)
-        if ty.kind == "bool":
+        ty = self.infer(e)
+        if ty is BOOL or ty.kind == "bool":
             self.report(
                 error(
                     "E205",
@@ -207,44 +244,96 @@ class _Inferrer:
             return ERROR
         return ty
 
-    def _number(self, e: A.Number) -> tuple[Ty, float | None]:
-        value = e.value / 100 if e.unit == "percent" else e.value
-        return _ty("num", e.unit, True, True), value
-
-    def _compare_node(self, e: A.Compare) -> tuple[Ty, float | None]:
-        op, left, right = e.op, e.left, e.right
-        lt, rt = self.infer(left), self.infer(right)
+    def _compare_node(self, e: A.Compare) -> Ty:
+        fields = e.__dict__
+        left, right = fields["left"], fields["right"]
+        lt = self.infer(left)
+        if type(right) is _NUMBER:  # `VIX > 22`, the commonest: `infer` inlined
+            ru, value = right.unit, right.value
+            self.consts[id(right)] = value / 100 if ru == "percent" else value
+            if lt.kind == "num" and (lt.unit == ru or (ru == "bare" and lt.unit != "percent")):
+                return BOOL
+            rt = NUMBER_TYS.get(ru) or shared_ty("num", ru, True, True)
+        else:
+            rt = self.infer(right)
         if lt.kind == "num" and rt.kind == "num":
-            lu, ru = lt.unit, rt.unit
-            if lu == ru or (ru == "bare" and lu != "percent"):  # `VIX > 22`: the commonest
-                return BOOL, None
+            lu, other = lt.unit, rt.unit
+            if lu == other or (other == "bare" and lu != "percent"):
+                return BOOL
             # Numbers of compatible units, not a percentage against a bare number: nothing
             # for _compare to report (E201, E205, W204), the usual case, e.g. `VIX > 22`.
-            if compatible(lu, ru) and not (lu != ru and {lu, ru} <= _W204_UNITS):
-                return BOOL, None
-        elif op in ("==", "!=") and lt.kind == "bool" and rt.kind == "bool":
-            return BOOL, None
-        self._compare(e, [left, right], _QUOTED[op])
-        return BOOL, None
+            if compatible(lu, other) and not (lu != other and {lu, other} <= _W204_UNITS):
+                return BOOL
+        elif fields["op"] in ("==", "!=") and lt.kind == "bool" and rt.kind == "bool":
+            return BOOL
+        self._compare(e, [left, right], _QUOTED[fields["op"]])
+        return BOOL
 
-    def _boolop(self, e: A.BoolOp) -> tuple[Ty, float | None]:
+    def _boolop(self, e: A.BoolOp) -> Ty:
+        infer = self.infer
+        op = None
         for o in e.operands:
-            self._bool(o, e.op)
-        return BOOL, None
+            ty = infer(o)
+            if ty is not BOOL and ty.kind == "num":  # rare: E204
+                op = op or e.op
+                self._not_bool(o, op, ty)
+        return BOOL
 
-    def _between(self, e: A.Between) -> tuple[Ty, float | None]:
-        self._compare(e, [e.value, e.low, e.high], "`between`")
-        return BOOL, None
+    def _between(self, e: A.Between) -> Ty:
+        fields = e.__dict__
+        value, low, high = fields["value"], fields["low"], fields["high"]
+        infer = self.infer
+        # Each operand typed in turn, stopping at one that is no number, so that what
+        # _compare then reports comes in the order it always did (operand by operand).
+        vt = infer(value)
+        if vt.kind == "num":
+            lt = infer(low)
+            if lt.kind == "num":
+                ht = infer(high)
+                # Nothing for _compare to report (E201, W204) when the bounds are in the
+                # value's unit, or bare beside a value that is no percentage or bare number:
+                # `VIX between 16 and 25`.
+                unit, lu, hu = vt.unit, lt.unit, ht.unit
+                if ht.kind == "num" and (
+                    (lu == unit and hu == unit)
+                    or (unit not in _W204_UNITS and lu in (unit, "bare") and hu in (unit, "bare"))
+                ):
+                    return BOOL
+        self._compare(e, [value, low, high], "`between`")
+        return BOOL
 
-    def _call(self, e: A.Call) -> tuple[Ty, float | None]:
-        return call_type(self, e), None
+    def _call(self, e: A.Call) -> Ty:
+        return call_type(self, e)
 
-    def _infer(self, e: A.ExprNode) -> tuple[Ty, float | None]:
+    def _neg(self, e: A.Neg) -> Ty:
+        ty = self.operand(e.operand, "with `-`")
+        v = self.table.const(e.operand)
+        if v is not None:
+            self.consts[id(e)] = -v
+        return ty
+
+    def _not(self, e: A.Not) -> Ty:
+        self._bool(e.operand, "not")
+        return BOOL
+
+    def _crosses(self, e: A.Crosses) -> Ty:
+        self._compare(e, [e.left, e.right], f"`crosses {e.direction}`")
+        self._crosses_history(e)
+        return BOOL
+
+    def _infer(self, e: A.ExprNode) -> Ty:
+        # The node classes infer does not tell by the exact class: none today, but a
+        # subclass would land here.
         match e:
             case A.Name():
-                return self._name(e)
+                ty, const = self._name(e)
+                if const is not None:
+                    self.consts[id(e)] = const
+                return ty
             case A.Number():
-                return self._number(e)
+                unit = e.unit
+                self.consts[id(e)] = e.value / 100 if unit == "percent" else e.value
+                return shared_ty("num", unit, True, True)
             case A.Compare():
                 return self._compare_node(e)
             case A.BoolOp():
@@ -254,18 +343,13 @@ class _Inferrer:
             case A.Call():
                 return self._call(e)
             case A.Neg():
-                ty = self.operand(e.operand, "with `-`")
-                v = self.table.const(e.operand)
-                return ty, (-v if v is not None else None)
+                return self._neg(e)
             case A.Not():
-                self._bool(e.operand, "not")
-                return BOOL, None
+                return self._not(e)
             case A.Between():
                 return self._between(e)
             case A.Crosses():
-                self._compare(e, [e.left, e.right], f"`crosses {e.direction}`")
-                self._crosses_history(e)
-                return BOOL, None
+                return self._crosses(e)
         A.unhandled(e)
 
     def _crosses_history(self, e: A.Crosses) -> None:
@@ -285,16 +369,20 @@ class _Inferrer:
                 )
 
     def _bool(self, e: A.ExprNode, op: str) -> None:
-        ty = self.types.get(id(e)) or self.infer(e)
+        ty = self.infer(e)
         if ty.kind == "num":
-            self.report(
-                error(
-                    "E204",
-                    f"`{op}` needs true/false, but `{format_expr(e)}` is {ty.describe()}",
-                    e.span,
-                    help="compare it with something, e.g. `VIX > 20`",
-                )
+            self._not_bool(e, op, ty)
+
+    def _not_bool(self, e: A.ExprNode, op: str, ty: Ty) -> None:
+        """E204: ``op`` (``and``, ``or``, ``not``) meets a number."""
+        self.report(
+            error(
+                "E204",
+                f"`{op}` needs true/false, but `{format_expr(e)}` is {ty.describe()}",
+                e.span,
+                help="compare it with something, e.g. `VIX > 20`",
             )
+        )
 
     def _name(self, e: A.Name) -> tuple[Ty, float | None]:
         name = e.name
@@ -304,6 +392,8 @@ class _Inferrer:
         found = self._name_type(name)
         if found[0] is not ERROR:  # unknown, or a define not yet reached: may change
             self.name_memo[name] = found
+        else:  # this node's type, which the name's own (TypeTable.of) may not be
+            self.types[id(e)] = ERROR
         return found
 
     def _name_type(self, name: str) -> tuple[Ty, float | None]:
@@ -368,15 +458,14 @@ class _Inferrer:
             )
 
     # -------------------------------------------------------- operators
-    def _binop(self, e: A.BinOp) -> tuple[Ty, float | None]:
+    def _binop(self, e: A.BinOp) -> Ty:
         op = e.op
         what = "with " + _QUOTED[op]
         lt = self.operand(e.left, what)
         rt = self.operand(e.right, what)
         consts = self.consts
-        value = _fold(op, consts.get(id(e.left)), consts.get(id(e.right)))
         if lt.kind == "error" or rt.kind == "error":
-            return ERROR, None
+            return ERROR
         if op in ("+", "-"):
             unit = self._additive(e, lt, rt)
         elif op == "of":
@@ -386,8 +475,11 @@ class _Inferrer:
         else:
             unit = self._quotient(e, lt, rt)
         if unit is None:
-            return ERROR, None
-        return _ty("num", unit, lt.series and rt.series, lt.const and rt.const), value
+            return ERROR
+        value = _fold(op, consts.get(id(e.left)), consts.get(id(e.right)))
+        if value is not None:  # most expressions are not constant: TypeTable.const's default
+            consts[id(e)] = value
+        return shared_ty("num", unit, lt.series and rt.series, lt.const and rt.const)
 
     def _additive(self, e: A.BinOp, lt: Ty, rt: Ty) -> str | None:
         if compatible(lt.unit, rt.unit):
@@ -487,28 +579,17 @@ class _Quoted(dict[str, str]):
 
 _QUOTED = _Quoted()
 
-_TYS: dict[tuple[str, str, bool, bool], Ty] = {}
+_NAME, _NUMBER = A.Name, A.Number
+"""The leaves, told apart by the exact class before any dispatch."""
 
-
-def _ty(kind: Literal["num", "bool", "error"], unit: str, series: bool, const: bool) -> Ty:
-    """A shared :class:`Ty`: types are values, and few distinct ones occur in a book."""
-    key = (kind, unit, series, const)
-    found = _TYS.get(key)
-    if found is None:
-        found = _TYS[key] = Ty(kind, unit, series, const)
-    return found
-
-
-_NUMBER_TYS: dict[str, Ty] = {u: _ty("num", u, True, True) for u in UNIT_WORDS}
-"""A literal's type, by its unit."""
-
-_DISPATCH: dict[type, Callable[[_Inferrer, Any], tuple[Ty, float | None]]] = {
-    # The common node types; the rest go through `_Inferrer._infer`.
-    A.Name: _Inferrer._name,
-    A.Number: _Inferrer._number,
+_DISPATCH: dict[type, Callable[[_Inferrer, Any], Ty]] = {
+    # The inner node types by the exact class; a subclass goes through `_Inferrer._infer`.
     A.Compare: _Inferrer._compare_node,
     A.BoolOp: _Inferrer._boolop,
     A.BinOp: _Inferrer._binop,
     A.Between: _Inferrer._between,
     A.Call: _Inferrer._call,
+    A.Neg: _Inferrer._neg,
+    A.Not: _Inferrer._not,
+    A.Crosses: _Inferrer._crosses,
 }

@@ -70,6 +70,25 @@ ARG_UNITS: dict[str, tuple[frozenset[str], str]] = {
 """The units each action argument (and a cooldown) accepts, and an example for the message."""
 
 
+def _spec(*args: tuple[str, str, bool]) -> tuple[tuple[str, str, frozenset[str], bool], ...]:
+    """Each argument field's role, the units the role accepts, and whether it is constant."""
+    return tuple((name, role, ARG_UNITS[role][0], constant) for name, role, constant in args)
+
+
+ARG_FIELDS: dict[type, tuple[tuple[str, str, frozenset[str], bool], ...]] = {
+    A.Close: _spec(("fraction", "fraction", False), ("month", "month", True)),
+    A.ByMonth: _spec(("month", "month", True)),
+    A.NearDays: _spec(("days", "near", False)),
+    A.ShiftHedge: _spec(
+        ("fraction", "fraction", False), ("from_month", "month", True), ("to_month", "month", True)
+    ),
+    A.Alert: (),
+}
+"""The commonest actions (and a roll's expiry) by the exact class: each argument's field,
+role, accepted units and whether it must be constant, in the order the inference types
+them (the other actions it types one by one)."""
+
+
 def unit_help(expr: A.ExprNode, unit: str) -> str:
     """The help line of a unit mismatch: what ``expr``'s unit is and how to write it."""
     examples = {
@@ -83,16 +102,51 @@ def unit_help(expr: A.ExprNode, unit: str) -> str:
     return f"`{format_expr(expr)}` is in {examples.get(unit, unit)}"
 
 
+_SHARED: dict[tuple[str, str, bool, bool], Ty] = {}
+
+
+def shared_ty(kind: Literal["num", "bool", "error"], unit: str, series: bool, const: bool) -> Ty:
+    """A shared :class:`Ty`: types are values, and few distinct ones occur in a book."""
+    key = (kind, unit, series, const)
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = Ty(kind, unit, series, const)
+    return found
+
+
+NUMBER_TYS: dict[str, Ty] = {u: shared_ty("num", u, True, True) for u in UNIT_WORDS}
+"""A literal's type, by its unit."""
+
+
 @dataclass
 class TypeTable:
-    """Types and constant values of every expression of a program, by node identity."""
+    """Types and constant values of every expression of a program, by node identity.
+
+    ``types`` holds the inner nodes (and the names typed as errors); a literal's type
+    is its unit's and a name's is in ``names`` (its type and value once final), so
+    :meth:`of` answers for the leaves, most nodes, without a dict entry apiece (a leaf
+    the inference never reached, under a call already reported, gets its own type rather
+    than ``error``; only the compiler reads types, of books without errors).
+    ``consts`` holds every constant expression, leaves included.
+    """
 
     types: dict[int, Ty] = field(default_factory=dict)
     consts: dict[int, float | None] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    names: dict[str, tuple[Ty, float | None]] = field(default_factory=dict)
 
     def of(self, expr: A.ExprNode) -> Ty:
-        return self.types.get(id(expr), ERROR)
+        found = self.types.get(id(expr))
+        if found is not None:
+            return found
+        cls = type(expr)
+        if cls is A.Number:
+            unit = expr.unit  # type: ignore[union-attr]
+            return NUMBER_TYS.get(unit) or shared_ty("num", unit, True, True)
+        if cls is A.Name:
+            name = self.names.get(expr.name)  # type: ignore[union-attr]
+            return name[0] if name is not None else ERROR
+        return ERROR
 
     def const(self, expr: A.ExprNode) -> float | None:
         return self.consts.get(id(expr))
