@@ -21,40 +21,54 @@ def check_rules(an: Analysis) -> Iterable[Diagnostic]:
     """E301–E303, W101: unique IDs, a condition and an action per rule; unnamed rules."""
     seen: dict[str, A.Rule] = {}
     for rule in an.program.rules:
-        if rule.id in seen:
-            other = seen[rule.id]
-            what = "an identical unnamed rule" if not rule.named else f"rule `{rule.id}`"
-            yield error(
-                "E301",
-                f"duplicate rule ID `{rule.id}`: {what} is already defined",
-                rule.id_span,
-                help="rule IDs must be unique across the book and its includes",
-                related=[note(other.id_span, "first defined here")],
-            )
+        fields = rule.__dict__  # one read of the rule's fields: most rules report nothing
+        rule_id = fields["id"]
+        if (
+            rule_id not in seen
+            and fields["named"]
+            and fields["when"] is not None
+            and fields["actions"]
+        ):
+            seen[rule_id] = rule
         else:
-            seen[rule.id] = rule
-        if rule.when is None:
-            yield error(
-                "E302",
-                f"rule `{rule.id}` has no `when` condition",
-                rule.id_span,
-                help="add a line `when CONDITION`",
-            )
-        if not rule.actions:
-            yield error(
-                "E303",
-                f"rule `{rule.id}` has no action",
-                rule.id_span if rule.named else rule.span,
-                help="add a line `then ACTION` (e.g. `then close condor`)",
-            )
-        if not rule.named:
-            yield warning(
-                "W101",
-                "unnamed rule",
-                rule.id_span,
-                help=f"its ID is derived from its text (`{rule.id}`); a `rule NAME` line above "
-                "it gives reports and cooldowns a stable name",
-            )
+            yield from _check_rule(rule, seen)
+
+
+def _check_rule(rule: A.Rule, seen: dict[str, A.Rule]) -> Iterator[Diagnostic]:
+    if rule.id in seen:
+        other = seen[rule.id]
+        what = "an identical unnamed rule" if not rule.named else f"rule `{rule.id}`"
+        yield error(
+            "E301",
+            f"duplicate rule ID `{rule.id}`: {what} is already defined",
+            rule.id_span,
+            help="rule IDs must be unique across the book and its includes",
+            related=[note(other.id_span, "first defined here")],
+        )
+    else:
+        seen[rule.id] = rule
+    if rule.when is None:
+        yield error(
+            "E302",
+            f"rule `{rule.id}` has no `when` condition",
+            rule.id_span,
+            help="add a line `when CONDITION`",
+        )
+    if not rule.actions:
+        yield error(
+            "E303",
+            f"rule `{rule.id}` has no action",
+            rule.id_span if rule.named else rule.span,
+            help="add a line `then ACTION` (e.g. `then close condor`)",
+        )
+    if not rule.named:
+        yield warning(
+            "W101",
+            "unnamed rule",
+            rule.id_span,
+            help=f"its ID is derived from its text (`{rule.id}`); a `rule NAME` line above "
+            "it gives reports and cooldowns a stable name",
+        )
 
 
 # Ten years: longer than any history a dry-run replays, and far from the calendar's
@@ -72,7 +86,7 @@ def check_actions(an: Analysis) -> Iterable[Diagnostic]:
     # `wings wide`: no `of` below) is therefore keyed by the first three: one with a
     # key that reported nothing before reports nothing again, and is not checked twice.
     clean: set[tuple[object, ...]] = set()
-    const = an.const
+    const = an.types.const  # an.const without its call through the analysis
     leaves = (A.Number, A.Name)
     for rule in an.program.rules:
         for action in rule.actions:
