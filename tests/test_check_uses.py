@@ -167,3 +167,17 @@ def test_an_action_checked_once_per_key_reports_what_each_one_would(
     actions: tuple[str, ...], params: str, want: list[tuple[str, int]]
 ) -> None:
     assert _action_findings(*actions, params=params) == want
+
+
+def test_names_before_and_after_the_last_declaration_report_as_they_did() -> None:
+    # check_names reads the statements past the last param or define only through the
+    # distinct names they use: a name nothing declares is still reported at every use.
+    book = (
+        "rule a\n  when calm then close condor\n"  # line 2: before its define (E102)
+        "define calm = VIX < 15\n"
+        "rule b\n  when calm and vix_level > 3 then close condor\n"  # line 5: unknown (E101)
+        "rule c\n  when VIX > 20 then close condor\n"
+        "rule d\n  when vix_level < 2 then close condor\n"  # line 9: unknown again
+    )
+    found = [(d.code, d.span.line) for d in check("t.alvh", text=book) if d.code[:3] == "E10"]
+    assert found == [("E102", 2), ("E101", 5), ("E101", 9)]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 
@@ -47,14 +48,17 @@ def check_header(an: Analysis) -> Iterable[Diagnostic]:
 def check_names(an: Analysis) -> Iterable[Diagnostic]:
     """E101–E107: every name is known, defined before use, defined once, not reserved."""
     program = an.program
+    statements = program.statements
     first: dict[str, A.Param | A.Define] = {}
     rule_cls = A.Rule
-    for stmt in program.statements:
+    last = -1  # the position of the last param or define
+    for i, stmt in enumerate(statements):
         if type(stmt) is rule_cls:  # most statements: its fields read once, from its dict
             fields = stmt.__dict__
             if fields["named"] and fields["id"] in KEYWORDS:  # the one check a rule's name gets
                 yield from _check_declared(stmt.id, stmt.id_span, "rule")
         elif isinstance(stmt, A.Param | A.Define):
+            last = i
             yield from _check_declared(stmt.name, stmt.name_span, stmt.kind)
             if stmt.name in first:
                 yield error(
@@ -69,19 +73,46 @@ def check_names(an: Analysis) -> Iterable[Diagnostic]:
     defined_so_far: set[str] = set()
     broken = broken_declarations(program) if program.syntax_errors else frozenset()
     known: set[str] = set()  # built-in names met so far: most names, looked up once each
-    for stmt, (_, texts) in zip(program.statements, statement_uses(an), strict=True):
-        if texts and not _all_known(texts, known, defined_so_far):
-            # A name that may need a diagnostic: the statement is read again with its nodes.
-            for node, _ in name_depths(stmt):
-                name = node.name
-                if name in known or name in defined_so_far:
-                    continue
-                if _is_builtin(name):
-                    known.add(name)
-                elif name not in broken:  # its line's syntax error is the one to fix
-                    yield from _check_name(an, node, stmt, defined_so_far)
+    uses = statement_uses(an)
+    for stmt, (_, texts) in zip(statements[: last + 1], uses, strict=False):
+        yield from _check_uses(an, stmt, texts, known, defined_so_far, broken)
         if type(stmt) is not rule_cls and isinstance(stmt, A.Param | A.Define):
             defined_so_far.add(stmt.name)
+    # Past the last declaration every declared name is defined, so a name there can only
+    # report if nothing declares it and it is not built in: the distinct names of the
+    # rest of the book (a few dozen in 100,000 rules) say which statements to read.
+    rest = uses[last + 1 :]
+    suspects = {
+        name
+        for name in set(itertools.chain.from_iterable(texts for _, texts in rest))
+        if name not in defined_so_far and name not in broken and not _is_builtin(name)
+    }
+    if suspects:
+        for stmt, (_, texts) in zip(statements[last + 1 :], rest, strict=True):
+            if not suspects.isdisjoint(texts):
+                yield from _check_uses(an, stmt, texts, known, defined_so_far, broken)
+
+
+def _check_uses(
+    an: Analysis,
+    stmt: A.StatementNode,
+    texts: list[str],
+    known: set[str],
+    defined: set[str],
+    broken: frozenset[str],
+) -> Iterator[Diagnostic]:
+    """E101–E103, E108 for the names ``stmt`` uses (``texts``), given what is defined."""
+    if not texts or _all_known(texts, known, defined):
+        return
+    # A name that may need a diagnostic: the statement is read again with its nodes.
+    for node, _ in name_depths(stmt):
+        name = node.name
+        if name in known or name in defined:
+            continue
+        if _is_builtin(name):
+            known.add(name)
+        elif name not in broken:  # its line's syntax error is the one to fix
+            yield from _check_name(an, node, stmt, defined)
 
 
 def _all_known(texts: list[str], known: set[str], defined: set[str]) -> bool:
