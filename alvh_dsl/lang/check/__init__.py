@@ -14,8 +14,9 @@ Passes, by module (see ``docs/diagnostics.md`` for every code):
   (the shared inference of :mod:`alvh_dsl.lang.types`)
 - :mod:`.rules`           rule IDs, missing clauses, unnamed rules; action options,
   ranges, months, counts, strikes
-- :mod:`.contradictions`  conditions that can never be true; same-priority rules
-  acting on the same target
+- :mod:`.contradictions`  conditions that can never be true (and the reading of each
+  rule's condition and actions that it shares with :mod:`.conflicts`)
+- :mod:`.conflicts`       same-priority rules acting on the same target
 - :mod:`.plausibility`    a book with no rules; sizes and budgets beyond the account
 """
 
@@ -25,7 +26,8 @@ from collections.abc import Iterable
 
 from ..diagnostics import Diagnostic, sort_key
 from .analysis import Analysis, Pass, check_types
-from .contradictions import check_conflicts, check_contradictions
+from .conflicts import check_conflicts
+from .contradictions import check_contradictions
 from .depth import check_expanded_depth
 from .names import check_header, check_names, check_unused
 from .plausibility import check_empty, check_plausibility

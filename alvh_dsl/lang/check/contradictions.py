@@ -1,4 +1,4 @@
-"""The passes that reason about conditions: contradictions and conflicting rules.
+"""Conditions read as facts: W201, contradictions, and what W202 reads of each rule.
 
 A condition is read as facts ``(expression, operator, constant)`` that must all
 hold for it to be true (defines expanded); facts about one expression bound it
@@ -6,16 +6,15 @@ to an interval, and an empty interval is a contradiction.
 
 - :func:`check_contradictions`  W201: a rule whose condition (with its ``unless``)
   can never be true;
-- :func:`check_conflicts`       W202: rules of the same priority acting on the
-  same target (see :mod:`alvh_dsl.lang.targets`) when both can fire together.
+- :class:`Reading`  each rule's folded condition and its actions' targets, read once for
+  W201 and for W202 (:mod:`alvh_dsl.lang.check.conflicts`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
 
 from .. import ast as A
 from ..diagnostics import Diagnostic, Related, note, warning
@@ -186,59 +185,135 @@ def written(an: Analysis) -> Written:
     return found
 
 
-def when_bounds(an: Analysis, rule: A.Rule) -> Bounds:
-    """A rule's ``when`` folded (:class:`Bounds`), once per analysis and per distinct text
-    of a condition (:class:`Written`)."""
-    memo = an.memo("when bounds")
-    found: Bounds | None = memo.get(id(rule))
-    if found is None:
-        found = memo[id(rule)] = _fold(an, rule, written(an), an.memo("folds"))
-    return found
+Entry = tuple[A.Rule, A.ActionNode, str, "Bounds"]
+"""An action on a target: its rule, the action, its canonical text, the rule's condition."""
 
 
-def _fold(an: Analysis, rule: A.Rule, text_of: Written, folds: dict[Any, Bounds]) -> Bounds:
-    """:class:`Bounds` of ``rule``'s ``when``, shared by the rules whose condition reads the
-    same (``folds``: written text -> bounds)."""
-    if rule.when is None:
-        return Bounds([])
-    text = text_of(rule.when.span)
-    found = None if text is None else folds.get(text)
+_Acts = tuple[str, list[tuple[tuple[int, str], list[Entry]]]]
+"""An action's canonical text, and each (priority, target) it acts on with its entries."""
+
+
+class Reading:
+    """What W201 and W202 read of every rule, in one pass over the book's rules (each
+    rule's nodes are read while they are at hand, once for both passes).
+
+    - ``suspects``: the rules W201 looks at again, each with whether its condition alone
+      is never true: those, and those with an ``unless``; every other rule's condition
+      can be true, and W201 says nothing of it;
+    - ``groups``: each (priority, target)'s entries (:data:`Entry`), in the order the
+      book's rules are read;
+    - ``twice``: the (priority, target)s one rule acts on twice (whose entries W202
+      orders by text within the rule).
+    """
+
+    __slots__ = ("groups", "suspects", "twice")
+
+    def __init__(self, an: Analysis) -> None:
+        # Long: one loop over the rules, what is read once per distinct text written out
+        # (no call a rule: this is the two passes' only visit of most rules)
+        self.suspects: list[tuple[A.Rule, bool]] = []
+        self.groups: dict[tuple[int, str], list[Entry]] = {}
+        self.twice: set[tuple[int, str]] = set()
+        suspects = self.suspects
+        text_of, const = written(an), an.const
+        folds: dict[str, Bounds] = {}  # written condition -> its bounds
+        # (priority, written action) -> its canonical text and its (priority, target)s,
+        # each with its entries: an action's targets and text depend on its text alone
+        acting: dict[tuple[int, str], _Acts] = {}
+        for rule in an.program.rules:
+            when = rule.when
+            if when is None:
+                bounds = _NO_CONDITION
+            else:
+                text = text_of(when.span)
+                found = folds.get(text) if text is not None else None
+                if found is None:
+                    found = Bounds(_when_facts(an, rule))
+                    if text is not None:
+                        folds[text] = found
+                bounds = found
+                if bounds.alone or rule.unless is not None:
+                    suspects.append((rule, bounds.alone))
+            for action in rule.actions:
+                text = text_of(action.span)
+                if text is None:
+                    acts = self._acts(rule.priority, action, const)
+                else:
+                    key = (rule.priority, text)
+                    cached = acting.get(key)
+                    if cached is None:
+                        cached = acting[key] = self._acts(rule.priority, action, const)
+                    acts = cached
+                printed, lists = acts
+                for on, entries in lists:
+                    if entries and entries[-1][0] is rule:
+                        self.twice.add(on)
+                    entries.append((rule, action, printed, bounds))
+
+    def _acts(
+        self, priority: int, action: A.ActionNode, const: Callable[[A.ExprNode], float | None]
+    ) -> _Acts:
+        """An action's canonical text and the entries of each (priority, target) it acts on
+        (made in the order the targets are first acted on, as the book is read)."""
+        targets = consumed_targets(action, const)
+        if not targets:
+            return "", []
+        lists = []
+        for target in sorted(targets):
+            key = (priority, target)
+            entries = self.groups.get(key)
+            if entries is None:
+                entries = self.groups[key] = []
+            lists.append((key, entries))
+        return format_action(action), lists
+
+
+def reading(an: Analysis) -> Reading:
+    """The analysis's :class:`Reading` of its rules, made by whichever pass asks first."""
+    memo = an.memo("reading")
+    found: Reading | None = memo.get(0)
     if found is None:
-        found = Bounds(_when_facts(an, rule))
-        if text is not None:
-            folds[text] = found
+        found = memo[0] = Reading(an)
     return found
 
 
 def check_contradictions(an: Analysis) -> Iterable[Diagnostic]:
     """W201: a rule whose condition (with its ``unless``) can never be true."""
-    # when_bounds written out: its call is most of what a rule whose condition can be
-    # true costs here, and most rules' is
-    bounds_memo, folds, text_of = an.memo("when bounds"), an.memo("folds"), written(an)
-    for rule in an.program.rules:
-        if rule.when is None:
-            continue
-        key = id(rule)
-        bounds = bounds_memo.get(key)
-        if bounds is None:
-            bounds = bounds_memo[key] = _fold(an, rule, text_of, folds)
-        # the folded facts say whether the condition alone can be true: then nothing is
-        # read again (most rules), else the rule's own facts say which two clash
-        if not bounds.alone and rule.unless is None:
-            continue
+    printed = _Printed(written(an))
+    # the folded conditions (Reading) say which rules' can be true: the rest, read again
+    for rule, alone in reading(an).suspects:
         facts = _when_facts(an, rule)
-        when_only = _contradiction(facts) if bounds.alone else None
+        when_only = _contradiction(facts) if alone else None
         found = when_only
         if found is None and rule.unless is not None:
             facts = [*facts]
             _atoms(an, rule.unless, True, facts)
             found = _contradiction(facts)
+        if found is not None:
+            yield _w201(rule, found, when_only is not None, printed)
+
+
+class _Printed:
+    """:func:`format_expr` of expressions, once per distinct written text (see
+    :class:`Written`); an expression of a file with no source is printed."""
+
+    def __init__(self, text_of: Written) -> None:
+        self.text_of = text_of
+        self.texts: dict[str, str] = {}
+
+    def __call__(self, expr: A.ExprNode) -> str:
+        text = self.text_of(expr.span)
+        if text is None:
+            return format_expr(expr)
+        found = self.texts.get(text)
         if found is None:
-            continue
-        yield _w201(rule, found, when_only is not None)
+            found = self.texts[text] = format_expr(expr)
+        return found
 
 
-def _w201(rule: A.Rule, found: Clash, when_only: bool) -> Diagnostic:
+def _w201(
+    rule: A.Rule, found: Clash, when_only: bool, printed: Callable[[A.ExprNode], str]
+) -> Diagnostic:
     """The W201 of ``rule``, whose facts (with its ``unless``, unless ``when_only``) clash."""
     a, b = found
     help_text = None
@@ -247,16 +322,14 @@ def _w201(rule: A.Rule, found: Clash, when_only: bool) -> Diagnostic:
     if when_only:
         why = "its condition is never true"
         if a is not None and b is not None and a is not b:
-            help_text = f"`{format_expr(a)}` and `{format_expr(b)}` cannot both hold"
-            related = [note(b.span, f"contradicts `{format_expr(b)}`")]
+            help_text = f"`{printed(a)}` and `{printed(b)}` cannot both hold"
+            related = [note(b.span, f"contradicts `{printed(b)}`")]
     else:
         # The condition and the *negated* `unless` contradict each other: the
         # two comparisons found can both hold, so say what the conflict means.
         why = "its `unless` always blocks it"
         assert rule.unless is not None
-        help_text = (
-            f"whenever `{format_expr(rule.when)}` holds, so does `{format_expr(rule.unless)}`"
-        )
+        help_text = f"whenever `{printed(rule.when)}` holds, so does `{printed(rule.unless)}`"
         related = [note(rule.unless.span, "the `unless`")]
     return warning(
         "W201",
@@ -267,60 +340,12 @@ def _w201(rule: A.Rule, found: Clash, when_only: bool) -> Diagnostic:
     )
 
 
-# ----------------------------------------------------------------- conflicts
-
-_Entry = tuple[A.Rule, A.ActionNode]
-
-
-_Triple = tuple[A.Rule, A.ActionNode, str]
-"""An entry of a (priority, target): the rule, its action, the action's canonical text."""
-
-
-def _groups(an: Analysis) -> tuple[dict[tuple[int, str], list[_Triple]], set[tuple[int, str]]]:
-    """Each (priority, target)'s actions, in the order the book's rules are read; and the
-    (priority, target)s one rule acts on twice (whose entries :func:`check_conflicts`
-    orders by text within the rule)."""
-    groups: dict[tuple[int, str], list[_Triple]] = {}
-    twice: set[tuple[int, str]] = set()
-    const, text_of = an.const, written(an)
-    # written text -> (the targets, sorted, and the canonical text): see Written
-    read: dict[str | None, tuple[tuple[str, ...], str]] = {}
-    for rule in an.program.rules:
-        for action in rule.actions:
-            text = text_of(action.span)
-            found = read.get(text) if text is not None else None
-            if found is None:
-                targets = consumed_targets(action, const)
-                found = (tuple(sorted(targets)), format_action(action)) if targets else ((), "")
-                if text is not None:
-                    read[text] = found
-            targets, printed = found
-            for target in targets:
-                key = (rule.priority, target)
-                entries = groups.get(key)
-                if entries is None:
-                    entries = groups[key] = []
-                elif entries[-1][0] is rule:
-                    twice.add(key)
-                entries.append((rule, action, printed))
-    return groups, twice
-
-
-_MAX_PAIR_TESTS = 64
-"""Earlier actions one action is looked at against, per (priority, target), the most recent
-of each other action text first: checking stays linear, and a book with fewer actions on
-one target than this is checked exactly."""
-
-_NAMED = 5
-"""Rules named in one W202; the rest are counted."""
-
-
 class Bounds:
     """A rule's condition as :func:`_contradiction` reads it, folded once: the interval of
     each expression, the ``!=`` facts, and whether the condition alone is contradictory.
 
     :meth:`clash` then tells whether two rules can fire together without re-reading the
-    facts of both: W202 asks it of up to :data:`_MAX_PAIR_TESTS` pairs per action.
+    facts of both: W202 asks it of a few pairs per action.
     """
 
     __slots__ = ("alone", "intervals", "neq")
@@ -394,181 +419,4 @@ class Bounds:
 
 
 _UNBOUNDED = (float("-inf"), True, float("inf"), True)
-
-
-def _rule_list(ids: list[str]) -> str:
-    named = [f"`{r}`" for r in ids[:_NAMED]]
-    if len(ids) > _NAMED:
-        return f"{', '.join(named)} and {len(ids) - _NAMED} more ({len(ids)} in all)"
-    if len(named) == 2:
-        return " and ".join(named)
-    return f"{', '.join(named[:-1])} and {named[-1]}"
-
-
-def _components(
-    entries: list[tuple[A.Rule, A.ActionNode, str]], folded: list[Bounds]
-) -> list[tuple[tuple[int, int], list[int]]]:
-    """The components of the conflict graph of one (priority, target) with more than one
-    entry: each one's first conflict ``(j, i)`` (``j`` earlier) and its entries, in order.
-
-    Entry ``i`` is compared with its window: the most recent earlier entries of each other
-    text, in the order the texts first appeared, :data:`_MAX_PAIR_TESTS` in all.
-    Components are labelled sets (the smaller relabelled into the larger on a join), so
-    once an entry has joined a component, what of its window lies in that component is
-    skipped: each text's entries keep their labels beside them, so a run of the window
-    joined already costs one count in C (in a book whose rules conflict widely, one large
-    component, that is nearly all of it). The result is the graph's (its components, each
-    one's least conflict by ``(i, j)``), whatever the order its edges are met in.
-    """
-    # Long: one loop over the window's runs, the labels' bookkeeping written out (no calls
-    # per entry of a window: this is the pass's inner loop)
-    texts: dict[str, int] = {}  # text -> its number, in order of first appearance
-    lists: list[list[int]] = []  # per text: its entries, in order
-    labels: list[list[int]] = []  # per text: the component of each of its entries
-    where: list[tuple[list[int], int]] = []  # entry -> (its text's labels, its place there)
-    for k, e in enumerate(entries):
-        t = texts.get(e[2])
-        if t is None:
-            t = texts[e[2]] = len(lists)
-            lists.append([])
-            labels.append([])
-        where.append((labels[t], len(lists[t])))
-        lists[t].append(k)
-        # a condition that is never true clashes with every other: its entry is never
-        # joined, its label (-1) no one's, skipped as what has joined already is
-        labels[t].append(-1 if folded[k].alone else k)
-    text_of = [texts[e[2]] for e in entries]
-    count = [0] * len(lists)  # per text: how many of its entries came before i
-    members: dict[int, list[int]] = {}  # label -> entries, for components of two or more
-    first: dict[int, tuple[int, int]] = {}  # label -> its first conflict (i, j)
-    for i, (rule, _action, _text) in enumerate(entries):
-        mine, li, t, room = folded[i], i, text_of[i], _MAX_PAIR_TESTS
-        for u, c in enumerate(count if not mine.alone else ()):
-            if not c:
-                break  # the texts after u appear after i
-            if u == t:
-                continue
-            lo = c - room if c > room else 0
-            room -= c - lo
-            labs = labels[u]
-            # joined already, all this run (i's own label, before it joins, is no one's)
-            if li == i or _joined(labs[lo:c], li) != c - lo:
-                entry_of, p = lists[u], c
-                while p > lo:
-                    p -= 1
-                    lj = labs[p]
-                    j = entry_of[p]
-                    # joined already, or they cannot fire on the same day
-                    if lj == li or lj < 0 or entries[j][0] is rule or folded[j].clash(mine):
-                        continue
-                    best = (i, j)
-                    for pair in (first.pop(li, None), first.pop(lj, None)):
-                        if pair is not None and pair < best:
-                            best = pair
-                    big, small = members.pop(lj, None) or [lj], members.pop(li, None) or [li]
-                    if len(small) > len(big):
-                        big, small, lj = small, big, li
-                    for k in small:
-                        relabel, at = where[k]
-                        relabel[at] = lj
-                    big += small
-                    members[lj], first[lj], li = big, best, lj
-                    if _joined(labs[lo:p], li) == p - lo:
-                        break  # the rest of the run joined already
-            if not room:
-                break
-        count[t] += 1
-    return [((j, i), sorted(members[lj])) for lj, (i, j) in first.items()]
-
-
-def _joined(run: list[int], label: int) -> int:
-    """How many of a run of labels are skipped for an entry labelled ``label``."""
-    return run.count(label) + run.count(-1)
-
-
-def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
-    """W202: rules of the same priority act differently on the same target.
-
-    Which runs first then depends only on file order. Rules whose conditions
-    cannot both be true (by the same analysis as W201) are not reported.
-
-    One warning per *group*: the rules of one (priority, target) linked by conflicts
-    (a conflicts with b, b with c: one group of three), at the group's first conflict,
-    naming the first :data:`_NAMED` rules and counting the rest, so the output grows
-    with the number of groups, not of pairs. Actions are grouped by (priority, target)
-    and, within a group, by their canonical text: identical actions never conflict, so a
-    book of thousands of rules that all `close condor` costs one comparison per rule, not
-    one per pair; each action is compared with at most :data:`_MAX_PAIR_TESTS` earlier
-    ones (the most recent), so a conflict further back may go unseen in a huge book.
-    """
-    # One group of candidate rules per component of the conflict graph of a (priority,
-    # target); a group is reported once even when it conflicts on several targets.
-    groups: list[tuple[_Entry, _Entry, list[str], str]] = []
-    # Entries in source order. The rules of one file stand in the program in the order
-    # they are written, and are read in that order: there the entries come sorted.
-    single = len({rule.span.file for rule in an.program.rules}) <= 1
-    by_key, twice = _groups(an)
-    bounds_of = an.memo("when bounds").get  # filled by W201 (or when_bounds): no call a rule
-    for key, entries in by_key.items():
-        if key in twice or not single:
-            _sort_entries(entries, key in twice, an.order, single)
-        target = key[1]
-        folded = [bounds_of(id(e[0])) or when_bounds(an, e[0]) for e in entries]
-        for (j, i), members in _components(entries, folded):
-            # members are in entry order, which is source order: the rules as named
-            ids = list(dict.fromkeys([entries[k][0].id for k in members]))
-            groups.append((entries[j][:2], entries[i][:2], ids, target))
-    reported: set[tuple[str, ...]] = set()
-    for first, second, ids, target in sorted(groups, key=lambda g: _order(g[0], g[1], g[3])):
-        if tuple(ids) in reported:
-            continue
-        reported.add(tuple(ids))
-        yield _warning(ids, first, second[1], target)
-
-
-def _sort_entries(entries: list[_Triple], twice: bool, order: dict[int, int], single: bool) -> None:
-    """Sort one (priority, target)'s entries into source order (in place), the actions of
-    one rule by the order their texts first appear in the group (``twice``), then as read.
-
-    Two stable sorts: by text, then by rule, is by rule, then text, then as read.
-    """
-    if twice:
-        rank: dict[str, int] = {}
-        for e in entries:
-            rank.setdefault(e[2], len(rank))
-        entries.sort(key=lambda e: rank[e[2]])
-    if single:  # the rules of one file stand in the program in the order written
-        entries.sort(key=lambda e: order[id(e[0])])
-    else:
-        entries.sort(key=lambda e: (e[0].span.file, e[0].span.line, e[0].span.column))
-
-
-def _warning(ids: list[str], first: _Entry, at: A.ActionNode, target: str) -> Diagnostic:
-    """The W202 of one group: at its first conflict (``at``, later than ``first``)."""
-    r1, a1 = first
-    noun = "the condor" if target == "condor" else f"the hedge in month {target[-1]}"
-    if len(ids) == 2:
-        verb = "both act"
-        help_text = (
-            f"give one a higher priority; as written `{ids[0]}` runs first "
-            "(file order) and supersedes the other"
-        )
-    else:
-        verb = "all act"
-        help_text = (
-            "give them different priorities; as written they run in file order "
-            f"(`{ids[0]}` first) and each supersedes the later ones"
-        )
-    return warning(
-        "W202",
-        f"rules {_rule_list(ids)} have the same priority ({r1.priority}) and {verb} on {noun}",
-        at.span,
-        help=help_text,
-        related=[note(a1.span, f"`{r1.id}` acts on it here")],
-    )
-
-
-def _order(first: _Entry, second: _Entry, target: str) -> tuple[int, int, int, int, str]:
-    """A group's first conflict in source order: the later action, then the earlier one."""
-    (_r1, a1), (_r2, a2) = first, second
-    return (a2.span.line, a2.span.column, a1.span.line, a1.span.column, target)
+_NO_CONDITION = Bounds([])
