@@ -210,6 +210,11 @@ def test_construct_keeps_models_frozen() -> None:
         span.line = 2  # type: ignore[misc]
 
 
+def test_construct_refuses_a_span_which_is_not_a_model() -> None:
+    with pytest.raises(TypeError, match="call it instead"):
+        construct(A.Span, file="f", line=1, column=1, end_line=1, end_column=2)  # type: ignore[type-var]
+
+
 def test_every_span_field_of_a_built_node_holds_a_span_tuple() -> None:
     """A span is not a model (construct() does not build one): every span the parser and
     construct() put in a node is the named tuple itself, never a model or a plain tuple."""

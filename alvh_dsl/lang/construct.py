@@ -18,7 +18,9 @@ side by side on every node of a 5,000-rule book (about 0.6–0.8× here), and
 (b) the parser built on it.
 
 Use it only for values already valid (the parser's shapes, the simulator's
-numbers); anything from outside goes through ``model_validate``.
+numbers); anything from outside goes through ``model_validate``. A
+:class:`~alvh_dsl.lang.ast.Span` is a named tuple, not a model (decision 91): it is
+made by calling it, and ``construct`` refuses it.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def construct(cls: type[M], **fields: object) -> M:
 
 def _plan(cls: type[BaseModel]) -> _Plan:
     """Defaults and default factories of ``cls``, after checking the fast path applies."""
+    if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+        raise TypeError(f"construct() builds pydantic models, not {cls!r}: call it instead")
     problem = _unsupported(cls)
     if problem:
         raise TypeError(f"construct() cannot build {cls.__name__}: it {problem}")
