@@ -158,3 +158,77 @@ def test_W202_reads_one_rules_two_actions_on_a_target_in_the_order_their_texts_a
     assert [(d.span.line, d.span.column, d.related[0].message) for d in found] == [
         (6, 48, "`r1` acts on it here")
     ]
+
+
+def test_W202_counts_a_never_true_condition_in_the_window_it_skips() -> None:
+    # An entry whose condition is never true (W201) joins nothing and is skipped unread,
+    # but it still takes its place in the window: r65's window is the 64 most recent
+    # closes, r1..r64, so r0 is out of it; with one close fewer in between, r0 is in it.
+    never = "VIX > 50 and VIX < 40"
+    for between, found in ((63, True), (64, False)):
+        rows = [("VIX > 30", _CLOSE), *[(never, _CLOSE)] * between, ("VIX > 35", _ROLL2)]
+        last = f"r{between + 1}"
+        expected = [
+            f"rules `r0` and `{last}` have the same priority (0) and both act on the condor"
+        ]
+        assert _w202(_rules(*rows)) == (expected if found else []), between
+
+
+_BY_PRIORITY = [
+    (1, "VIX > 30", _CLOSE),
+    (2, "VIX > 30", _CLOSE),
+    (1, "VIX > 35", _ROLL2),
+    (2, "VIX > 35", _ROLL2),
+]
+
+
+def test_W202_groups_one_written_action_by_each_rules_priority() -> None:
+    # The same written action at two priorities: its text is read once, its entries are
+    # each priority's own (two groups, not one of four rules).
+    book = "".join(
+        f"rule r{i} priority {p}\n  when {when} then {action}\n"
+        for i, (p, when, action) in enumerate(_BY_PRIORITY)
+    )
+    assert _w202(book) == [
+        "rules `r0` and `r2` have the same priority (1) and both act on the condor",
+        "rules `r1` and `r3` have the same priority (2) and both act on the condor",
+    ]
+
+
+def test_W201_reports_each_rule_of_a_repeated_never_true_condition_at_its_own_place() -> None:
+    # Rules written alike share one folded condition, but each W201 points at the rule's
+    # own comparisons (and a book with no source text is read node by node, the same).
+    book = _rules(("VIX > 30 and VIX < 20", _CLOSE), ("VIX > 30 and VIX < 20", _CLOSE))
+    found = [d for d in check("t.alvh", text=book) if d.code == "W201"]
+    assert [(d.span.line, d.span.column, d.related[0].span.line) for d in found] == [
+        (2, 8, 2),
+        (4, 8, 4),
+    ]
+    assert [d.help for d in found] == ["`VIX > 30` and `VIX < 20` cannot both hold"] * 2
+
+
+def test_W201_and_W202_read_a_book_without_its_source_text_as_with_it() -> None:
+    # Texts are read once per distinct written text; a book whose files' texts are not
+    # at hand (a Program built from parsed files alone) is read node by node, the same.
+    from alvh_dsl.lang.check import Analysis, run_checks
+    from alvh_dsl.lang.loader import load_program
+
+    book = _rules(
+        ("VIX > 30", _CLOSE),
+        ("VIX > 30 and VIX < 20", _ROLL2),
+        ("VIX > 35", _ROLL2),
+        ("VIX > 35", _ROLL2),
+    )
+    with_text = load_program("t.alvh", files={"t.alvh": book})
+    without = load_program("t.alvh", files={"t.alvh": book})
+    without.sources.clear()
+    codes = ("W201", "W202")
+    seen = [
+        [(d.code, d.message, d.span, d.help) for d in run_checks(Analysis(p)) if d.code in codes]
+        for p in (with_text, without)
+    ]
+    assert seen[0] == seen[1]
+    assert [message for _code, message, *_ in seen[0]] == [
+        "rule `r1` can never fire: its condition is never true",
+        "rules `r0`, `r2` and `r3` have the same priority (0) and all act on the condor",
+    ]

@@ -71,7 +71,7 @@ def _components(
     count = [0] * len(lists)  # per text: how many of its entries came before i
     members: dict[int, list[int]] = {}  # label -> entries, for components of two or more
     first: dict[int, tuple[int, int]] = {}  # label -> its first conflict (i, j)
-    for i, (rule, _action, _text, _bounds) in enumerate(entries):
+    for i, (rule, _action, _text, _bounds, _id) in enumerate(entries):
         mine, li, t, room = folded[i], i, text_of[i], _MAX_PAIR_TESTS
         for u, c in enumerate(count if not mine.alone else ()):
             if not c:
@@ -162,15 +162,15 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
     groups: list[tuple[_Pair, _Pair, list[str], str]] = []
     # Entries in source order. The rules of one file stand in the program in the order
     # they are written, and are read in that order: there the entries come sorted.
-    single = len({rule.span.file for rule in an.program.rules}) <= 1
     read = reading(an)
+    single = len(read.files) <= 1
     for key, entries in read.groups.items():
         if key in read.twice or not single:
             _sort_entries(entries, key in read.twice, an.order, single)
         target = key[1]
         for (j, i), members in _components(entries, [e[3] for e in entries]):
             # members are in entry order, which is source order: the rules as named
-            ids = list(dict.fromkeys([entries[k][0].id for k in members]))
+            ids = list(dict.fromkeys([entries[k][4] for k in members]))
             groups.append((entries[j][:2], entries[i][:2], ids, target))
     reported: set[tuple[str, ...]] = set()
     for first, second, ids, target in sorted(groups, key=lambda g: _order(g[0], g[1], g[3])):

@@ -185,8 +185,9 @@ def written(an: Analysis) -> Written:
     return found
 
 
-Entry = tuple[A.Rule, A.ActionNode, str, "Bounds"]
-"""An action on a target: its rule, the action, its canonical text, the rule's condition."""
+Entry = tuple[A.Rule, A.ActionNode, str, "Bounds", str]
+"""An action on a target: its rule, the action, its canonical text, the rule's condition
+and the rule's ID."""
 
 
 _Acts = tuple[str, list[tuple[tuple[int, str], list[Entry]]]]
@@ -203,10 +204,11 @@ class Reading:
     - ``groups``: each (priority, target)'s entries (:data:`Entry`), in the order the
       book's rules are read;
     - ``twice``: the (priority, target)s one rule acts on twice (whose entries W202
-      orders by text within the rule).
+      orders by text within the rule);
+    - ``files``: the files the rules stand in.
     """
 
-    __slots__ = ("groups", "suspects", "twice")
+    __slots__ = ("files", "groups", "suspects", "twice")
 
     def __init__(self, an: Analysis) -> None:
         # Long: one loop over the rules, what is read once per distinct text written out
@@ -214,13 +216,15 @@ class Reading:
         self.suspects: list[tuple[A.Rule, bool]] = []
         self.groups: dict[tuple[int, str], list[Entry]] = {}
         self.twice: set[tuple[int, str]] = set()
-        suspects = self.suspects
+        self.files: set[str] = set()
+        suspects, add_file = self.suspects, self.files.add
         text_of, const = written(an), an.const
         folds: dict[str, Bounds] = {}  # written condition -> its bounds
         # (priority, written action) -> its canonical text and its (priority, target)s,
         # each with its entries: an action's targets and text depend on its text alone
         acting: dict[tuple[int, str], _Acts] = {}
         for rule in an.program.rules:
+            add_file(rule.span.file)
             when = rule.when
             if when is None:
                 bounds = _NO_CONDITION
@@ -248,7 +252,7 @@ class Reading:
                 for on, entries in lists:
                     if entries and entries[-1][0] is rule:
                         self.twice.add(on)
-                    entries.append((rule, action, printed, bounds))
+                    entries.append((rule, action, printed, bounds, rule.id))
 
     def _acts(
         self, priority: int, action: A.ActionNode, const: Callable[[A.ExprNode], float | None]
