@@ -154,21 +154,32 @@ class Written:
 
     def __init__(self, sources: dict[str, str]) -> None:
         self.sources = sources
-        self.files: dict[str, tuple[str, list[int]] | None] = {}
+        self.files: dict[str, list[str] | None] = {}  # file -> its lines (split at `\n`)
+        self.starts: dict[str, list[int]] = {}  # file -> each line's offset, if ever needed
 
     def __call__(self, span: A.Span) -> str | None:
         file = span.file
-        if file in self.files:
-            found = self.files[file]
-        else:
+        lines = self.files.get(file)
+        if lines is None:
+            if file in self.files:
+                return None
             source = self.sources.get(file)
-            found = self.files[file] = None if source is None else (source, _line_starts(source))
-        if found is None:
-            return None
-        source, starts = found
-        # lines counted in `\n` only and columns in characters, as every span is
-        start = starts[span.line - 1] + span.column - 1
-        return source[start : starts[span.end_line - 1] + span.end_column - 1]
+            if source is None:
+                self.files[file] = None
+                return None
+            lines = self.files[file] = source.split("\n")
+        # lines counted in `\n` only and columns in characters, as every span is: a span
+        # within its line (most) is a slice of the line, without the line's offset
+        line, end_column = span.line, span.end_column
+        if line == span.end_line and line <= len(lines):
+            text = lines[line - 1]
+            if end_column <= len(text) + 1:
+                return text[span.column - 1 : end_column - 1]
+        starts = self.starts.get(file)
+        if starts is None:
+            starts = self.starts[file] = _line_starts(self.sources[file])
+        start = starts[line - 1] + span.column - 1
+        return self.sources[file][start : starts[span.end_line - 1] + end_column - 1]
 
 
 def _line_starts(source: str) -> list[int]:
