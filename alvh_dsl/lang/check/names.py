@@ -135,11 +135,11 @@ def statement_uses(an: Analysis) -> list[Uses]:
     """The :data:`Uses` of every statement of ``an``'s program, in statement order.
 
     Walked once per analysis and shared: the name passes read the names, the depth pass
-    (E407) the depths. Depths are measured as :meth:`Analysis.shape` does (a top-level
-    expression is 1 deep, each child one more). The names are their texts, read while
-    the walk has each node at hand: a pass reading ``node.name`` again for each of a large
-    book's names would fetch every node from memory a second time. The nodes themselves,
-    each with its depth, are :func:`name_depths`'s, for the rare statement that reports.
+    (E407) the depths: a top-level expression is 1 deep, each child one more. The names
+    are their texts, read while the walk has each node at hand: a pass reading
+    ``node.name`` again for each of a large book's names would fetch every node from
+    memory a second time. The nodes themselves, each with its depth, are
+    :func:`name_depths`'s, for the rare statement that reports (decision 92).
     """
     memo = an.memo("names.uses")
     found: list[Uses] | None = memo.get(id(an.program))
