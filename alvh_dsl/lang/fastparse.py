@@ -44,7 +44,7 @@ from .fastexpr import (
 from .fastlex import Lexed, Where, lex
 from .transform import MAX_NUMBER, Clause, ClauseLine, Comment, LineItem, RuleHead
 
-_tuple_new, _SPAN = tuple.__new__, A.Span  # a span without the named tuple's __new__
+_SPAN = A.Span  # made by _tuple below, without the named tuple's __new__
 _CLAUSES = frozenset({"WHEN", "THEN", "UNLESS", "COOLDOWN"})
 _ACTIONS = frozenset({"OPEN", "ROLL", "CLOSE", "SHIFT", "BUY", "SELL", "ALERT"})
 _OPEN_OPTIONS = frozenset({"MONTH", "NEAR", "SHORT", "WINGS", "QUANTITY"})
@@ -194,7 +194,7 @@ class _Parser(ExprParser):
         pos = head.pos
         end = clauses[-1].pos if clauses else pos
         return make_rule(
-            _tuple_new(_SPAN, (self.file, pos[0], pos[1], end[2], end[3])),
+            _tuple(_SPAN, (self.file, pos[0], pos[1], end[2], end[3])),
             when,
             unless,
             tuple(actions),
@@ -327,7 +327,7 @@ class _Parser(ExprParser):
             _Head,
             (
                 self.values[name],
-                _tuple_new(_SPAN, (self.file, *name_where)),
+                _tuple(_SPAN, (self.file, *name_where)),
                 title,
                 priority,
                 (w[0], w[1], name_where[2], name_where[3]),

@@ -20,21 +20,21 @@ from pydantic_core import CoreSchema, core_schema
 
 def span_schema(cls: type[Any]) -> CoreSchema:
     """The core schema of the named tuple ``cls`` (``Span``), as a model of its fields."""
-    hints: dict[str, Any] = {"file": core_schema.str_schema()}
     fields = {
-        name: core_schema.typed_dict_field(hints.get(name) or core_schema.int_schema())
+        name: core_schema.typed_dict_field(
+            core_schema.str_schema() if name == "file" else core_schema.int_schema()
+        )
         for name in cls._fields
     }
     as_dict = core_schema.typed_dict_schema(
         fields, cls=cls, extra_behavior="forbid", ref=f"{cls.__module__}.{cls.__qualname__}"
     )
-    names = tuple(cls._fields)
 
     def from_dict(value: dict[str, Any]) -> Any:
         return cls(**value)
 
-    def to_dict(span: tuple[Any, ...]) -> dict[str, Any]:
-        return dict(zip(names, span, strict=True))
+    def to_dict(span: Any) -> dict[str, Any]:
+        return span._asdict()  # type: ignore[no-any-return]
 
     from_json = core_schema.no_info_after_validator_function(from_dict, as_dict)
     return core_schema.json_or_python_schema(

@@ -35,9 +35,7 @@ def _rule_list(ids: list[str]) -> str:
     return f"{', '.join(named[:-1])} and {named[-1]}"
 
 
-def _components(
-    entries: list[Entry], folded: list[Bounds]
-) -> list[tuple[tuple[int, int], list[int]]]:
+def _components(entries: list[Entry]) -> list[tuple[tuple[int, int], list[int]]]:
     """The components of the conflict graph of one (priority, target) with more than one
     entry: each one's first conflict ``(j, i)`` (``j`` earlier) and its entries, in order.
 
@@ -52,6 +50,7 @@ def _components(
     """
     # Long: one loop over the window's runs, the labels' bookkeeping written out (no calls
     # per entry of a window: this is the pass's inner loop)
+    folded: list[Bounds] = [e[3] for e in entries]  # each entry's condition, as bounds
     texts: dict[str, int] = {}  # text -> its number, in order of first appearance
     lists: list[list[int]] = []  # per text: its entries, in order
     labels: list[list[int]] = []  # per text: the component of each of its entries
@@ -168,7 +167,7 @@ def check_conflicts(an: Analysis) -> Iterable[Diagnostic]:
         if key in read.twice or not single:
             _sort_entries(entries, key in read.twice, an.order, single)
         target = key[1]
-        for (j, i), members in _components(entries, [e[3] for e in entries]):
+        for (j, i), members in _components(entries):
             # members are in entry order, which is source order: the rules as named
             ids = list(dict.fromkeys([entries[k][4] for k in members]))
             groups.append((entries[j][:2], entries[i][:2], ids, target))

@@ -23,12 +23,12 @@ from .ty import (
     ARG_UNITS,
     BOOL,
     ERROR,
-    NUMBER_TYS,
     SCALARS,
     Ty,
     TypeTable,
     compatible,
     merge,
+    number_ty,
     shared_ty,
     unit_help,
 )
@@ -136,7 +136,7 @@ class _Inferrer:
             self.consts[id(expr)] = value / 100 if unit == "percent" else value
             if unit in allowed:
                 return
-            ty = NUMBER_TYS.get(unit) or shared_ty("num", unit, True, True)
+            ty = number_ty(unit)
         else:
             ty = self.infer(expr)
         if ty.kind == "error":
@@ -218,7 +218,7 @@ class _Inferrer:
             number: A.Number = e  # type: ignore[assignment]
             unit, value = number.unit, number.value
             self.consts[id(e)] = value / 100 if unit == "percent" else value
-            return NUMBER_TYS.get(unit) or shared_ty("num", unit, True, True)
+            return number_ty(unit)
         # An inner node is typed once (a node reached twice reports once).
         key = id(e)
         types = self.types
@@ -253,7 +253,7 @@ class _Inferrer:
             self.consts[id(right)] = value / 100 if ru == "percent" else value
             if lt.kind == "num" and (lt.unit == ru or (ru == "bare" and lt.unit != "percent")):
                 return BOOL
-            rt = NUMBER_TYS.get(ru) or shared_ty("num", ru, True, True)
+            rt = number_ty(ru)
         else:
             rt = self.infer(right)
         if lt.kind == "num" and rt.kind == "num":
@@ -333,7 +333,7 @@ class _Inferrer:
             case A.Number():
                 unit = e.unit
                 self.consts[id(e)] = e.value / 100 if unit == "percent" else e.value
-                return shared_ty("num", unit, True, True)
+                return number_ty(unit)
             case A.Compare():
                 return self._compare_node(e)
             case A.BoolOp():

@@ -118,6 +118,12 @@ NUMBER_TYS: dict[str, Ty] = {u: shared_ty("num", u, True, True) for u in UNIT_WO
 """A literal's type, by its unit."""
 
 
+def number_ty(unit: str) -> Ty:
+    """The type of a literal in ``unit`` (a unit no literal has, of a node built by hand,
+    gets its own)."""
+    return NUMBER_TYS.get(unit) or shared_ty("num", unit, True, True)
+
+
 @dataclass
 class TypeTable:
     """Types and constant values of every expression of a program, by node identity.
@@ -142,7 +148,7 @@ class TypeTable:
         cls = type(expr)
         if cls is A.Number:
             unit = expr.unit  # type: ignore[union-attr]
-            return NUMBER_TYS.get(unit) or shared_ty("num", unit, True, True)
+            return number_ty(unit)
         if cls is A.Name:
             name = self.names.get(expr.name)  # type: ignore[union-attr]
             return name[0] if name is not None else ERROR
