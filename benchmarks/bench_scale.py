@@ -19,6 +19,11 @@ off), in a fresh process a run, interleaved the same way: the CPU time of
 each size's new/old ratio of medians. On a shared machine, compare ratios, never the
 seconds of two sessions.
 
+``--passes [OLD_TREE]`` times, in a fresh process a run and interleaved the same way,
+the load (the parse, with includes) and each pass of
+:data:`alvh_dsl.lang.check.PASSES` on its own: the CPU seconds of each step, old and new
+side by side, medians, and their sum.
+
 The book is what makes W202 (same-priority conflicts) grow: rules of few priorities,
 about half acting on the condor and half on the hedge's months, with conditions on a
 few names so most pairs can fire together.
@@ -26,6 +31,7 @@ few names so most pairs can fire together.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import resource
@@ -153,15 +159,73 @@ def bench_parse(trees: dict[str, Path], sizes: list[int], reps: int) -> None:
                 print(f"parse, {n:7d} rules  new/old {medians['new'] / medians['old']:.3f}")
 
 
+# The load and every check pass in a fresh process, as alvh check runs them (the
+# collector off): CPU seconds of each, as JSON.
+_PASSES_ONE = """
+import gc, json, sys, time
+from alvh_dsl.lang.check import PASSES
+from alvh_dsl.lang.check.analysis import Analysis
+from alvh_dsl.lang.loader import load_program
+load_program("warm.alvh", "rule a\\n  when VIX > 1 then close condor\\n")
+gc.disable()
+t = time.process_time()
+program = load_program(sys.argv[1])
+out = {"load (parse)": time.process_time() - t}
+an = Analysis(program)
+for p in PASSES:
+    t = time.process_time()
+    list(p(an))
+    out[p.__name__] = time.process_time() - t
+print(json.dumps(out))
+"""
+
+
+def passes_only(tree: Path, book: Path) -> dict[str, float]:
+    """CPU seconds of the load and of each check pass of ``book``, in a fresh process
+    importing ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "ALVH_PARSER": ""}
+    cmd = [sys.executable, "-c", _PASSES_ONE, str(book)]
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=True)
+    times: dict[str, float] = json.loads(done.stdout)
+    return times
+
+
+def bench_passes(trees: dict[str, Path], sizes: list[int], reps: int) -> None:
+    """``--passes``: the load and each pass, old and new interleaved (module docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        books = {n: Path(tmp) / f"scale_{n}.alvh" for n in sizes}
+        for n, path in books.items():
+            path.write_text(generate(n), encoding="utf-8")
+        runs: dict[tuple[str, int], list[dict[str, float]]] = {}
+        for i in range(reps):
+            for n, path in books.items():
+                order = list(trees.items())
+                for side, tree in order if i % 2 else order[::-1]:
+                    runs.setdefault((side, n), []).append(passes_only(tree, path))
+        for n in sizes:
+            print(f"{n} rules, CPU s, medians of {reps}: " + "  ".join(trees))
+            steps = list(dict.fromkeys(k for side in trees for r in runs[(side, n)] for k in r))
+            for step in [*steps, "sum"]:
+                cells = []
+                for side in trees:
+                    values = [
+                        sum(r.values()) if step == "sum" else r.get(step, 0.0)
+                        for r in runs[(side, n)]
+                    ]
+                    cells.append(f"{statistics.median(values):7.2f}")
+                print(f"  {step:24s} {' '.join(cells)}")
+
+
 def main() -> None:
     args = sys.argv[1:]
     sizes = [int(s) for s in os.environ.get("SIZES", ",".join(map(str, SIZES))).split(",")]
-    if args[:1] == ["--parse"]:
-        trees = {"new": HERE}
-        if args[1:]:
-            trees = {"old": Path(args[1]).resolve(), "new": HERE}
-        bench_parse(trees, sizes, int(os.environ.get("REPS", "3")))
-        return
+    for flag, bench in (("--parse", bench_parse), ("--passes", bench_passes)):
+        if args[:1] == [flag]:
+            trees = {"new": HERE}
+            if args[1:]:
+                trees = {"old": Path(args[1]).resolve(), "new": HERE}
+            bench(trees, sizes, int(os.environ.get("REPS", "3")))
+            return
     if args[:1] == ["--write"]:
         out = Path(args[1])
         out.mkdir(parents=True, exist_ok=True)
