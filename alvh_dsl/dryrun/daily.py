@@ -4,9 +4,11 @@ The loop records each day's two marks (:class:`~alvh_dsl.dryrun.book_state.BookR
 before and after the actions), its trade count and each side's running cash;
 :meth:`DailyColumns.rows` turns them into ``RunResult.daily_rows`` once, at the end:
 each key's column in one comprehension, the cents of a column rounded together
-(:func:`cents_column`), the row dicts zipped from the columns. The rows are the ones a
-row built per day gave — the same keys in the same order, the same values with the same
-Python or NumPy types (tests/test_marks.py holds :func:`cents_column` to :func:`cents`).
+(:func:`cents_column`). The row dicts are zipped from the columns only when a reader asks
+for them (:class:`DailyRows`): the summary, the comparison, the notes and the run
+directory read the columns. The rows are the ones a row built per day gave — the same keys
+in the same order, the same values with the same Python or NumPy types
+(tests/test_marks.py holds :func:`cents_column` to :func:`cents`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .moves import scenario_column
+from .rows import DailyRows, column_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .book_state import BookRisk
     from .market_data import MarketData
 
-__all__ = ["DailyColumns", "cents", "cents_column"]
+__all__ = ["DailyColumns", "DailyRows", "cents", "cents_column", "column_of"]
 
 
 def cents(x: float) -> float:
@@ -106,7 +109,7 @@ class DailyColumns:
         self.condor_cash.append(condor_cash)
         self.hedge_cash.append(hedge_cash)
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self) -> DailyRows:
         """The day rows, one dict per recorded day: greeks as the rules saw them and after
         the actions (``_after``); positions, cash and equity at the end of the day; the
         day's trades; each side's P&L, the scenario P&L before and after the actions and
@@ -116,7 +119,7 @@ class DailyColumns:
         market, before, after = self.market, self.before, self.after
         n = len(before)
         if n == 0:
-            return []
+            return DailyRows({})
         b_risk = [b.risk for b in before]
         a_risk = [a.risk for a in after]
         equity = [a.equity for a in after]
@@ -168,16 +171,14 @@ class DailyColumns:
             # Every column is n long and names them all (checked once, not per row).
             assert len(names) == len(columns) and all(len(c) == n for c in columns)
             self.columns = dict(zip(names, columns, strict=True))
-            return [
-                dict(zip(names, values, strict=False)) for values in zip(*columns, strict=False)
-            ]
+            return DailyRows(self.columns)
         rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
         at = 0
         for row, month_row in zip(rows, by_month, strict=True):  # lengths differ: per row
             keys = (f"hedge_notional_m{k}" for k in range(1, len(month_row) + 1))
             row.update(zip(keys, flat[at : at + len(month_row)], strict=False))
             at += len(month_row)
-        return rows
+        return DailyRows.of(rows)
 
 
 def _greek_columns(marks: list[Any], risk: list[Any]) -> list[list[Any]]:

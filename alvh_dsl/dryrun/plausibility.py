@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..lang.check.plausibility import VIX_FUTURE_MULTIPLIER, VIX_SHOCK_POINTS
+from .daily import column_of
 
 IMPLAUSIBLE_EQUITY = 100  # |equity| beyond this many times the start is flagged in the notes
 
@@ -56,9 +57,9 @@ def implausible_notes(
 ) -> list[str]:
     """The notes for one run: trades beyond the day's equity, equity beyond 100× its start."""
     notes = []
-    equities = [float(row["equity"]) for row in daily_rows]
+    equities = [float(x) for x in column_of(daily_rows, "equity")]
     # Each day's equity before it: the day before's, the start's on the first day.
-    days = map(str, [row["date"] for row in daily_rows])
+    days = map(str, column_of(daily_rows, "date"))
     before = [starting_equity, *equities][: len(equities)]
     equity_before: dict[str, float] = dict(zip(days, before, strict=True))
     decisions: dict[str, list[Mapping[str, Any]]] = defaultdict(list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..lang.evaluate import Book
 from ..lang.state import State
 from .config import DryRunConfig
+from .rows import DailyRows
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -31,7 +33,7 @@ class RunResult:
 
     label: str
     book_name: str
-    daily_rows: list[dict[str, Any]]
+    daily_rows: Sequence[dict[str, Any]]
     decisions: list[dict[str, Any]]
     trades: list[dict[str, Any]]
     summary: dict[str, Any]
@@ -58,7 +60,10 @@ class RunResult:
     def daily(self) -> pd.DataFrame:
         import pandas as pd
 
-        frame = pd.DataFrame(self.daily_rows)
+        rows = self.daily_rows
+        kept = rows.columns if isinstance(rows, DailyRows) and len(rows) else None
+        # The kept columns give the frame the rows would (same values, so same dtypes).
+        frame = pd.DataFrame(kept if kept is not None else rows)
         if not frame.empty:
             frame["date"] = pd.to_datetime(frame["date"])
             frame = frame.set_index("date")

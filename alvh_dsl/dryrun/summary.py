@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from ..lang.evaluate import clean
 from .config import DryRunConfig
+from .daily import DailyRows, column_of
 from .moves import scenario_column
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,7 +37,7 @@ __all__ = [
 
 
 def summarise(
-    rows: list[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
     sim: Simulator,
     counts: dict[str, int],
     fired_by_rule: dict[str, int],
@@ -49,7 +50,7 @@ def summarise(
     start = config.starting_equity
 
     def column(key: str) -> Sequence[Any]:
-        return columns[key] if columns is not None else [r[key] for r in rows]
+        return columns[key] if columns is not None else column_of(rows, key)
 
     equity = np.array(column("equity"), dtype=np.float64)
     pnl = np.array(column("pnl"), dtype=np.float64)
@@ -139,11 +140,11 @@ def summarise(
 
 
 def near_expiry(
-    rows: list[dict[str, Any]], dte: int, front_dte: Sequence[float | None] | None = None
+    rows: Sequence[dict[str, Any]], dte: int, front_dte: Sequence[float | None] | None = None
 ) -> npt.NDArray[np.bool_]:
     """The days whose front condor, as the rules saw it, was at most ``dte`` days out
     (``front_dte``: the rows' column of it, when the caller has it)."""
-    days = front_dte if front_dte is not None else [r["front_dte"] for r in rows]
+    days = front_dte if front_dte is not None else column_of(rows, "front_dte")
     front = np.array([np.nan if d is None else d for d in days], dtype=np.float64)
     with np.errstate(invalid="ignore"):
         return np.asarray(front <= dte, dtype=np.bool_)
@@ -165,7 +166,7 @@ def condor_credit(trades: list[dict[str, Any]]) -> float:
 
 
 def scenario_matrix(
-    rows: list[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
     config: DryRunConfig,
     *,
     after: bool,
@@ -175,6 +176,8 @@ def scenario_matrix(
     (``columns``: the rows' values by key, when the caller has them)."""
     suffix = "_after" if after else ""
     names = [scenario_column(m) + suffix for m in config.risk.scenario_moves]
+    if columns is None and isinstance(rows, DailyRows) and len(rows):
+        columns = rows.columns
     if columns is not None and names:
         # [moves, days] of the same floats, laid out as the rows' matrix is.
         picked = np.array([columns[n] for n in names], dtype=np.float64)
@@ -185,7 +188,7 @@ def scenario_matrix(
 
 
 def _near_expiry_scenarios(
-    rows: list[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
     near: npt.NDArray[np.bool_],
     config: DryRunConfig,
     columns: Mapping[str, Sequence[Any]] | None = None,
@@ -223,8 +226,8 @@ def compare(
     a, b = book.summary, base.summary
     rows, base_rows = book.daily_rows, base.daily_rows
     near = near_expiry(rows, risk.near_expiry_dte)
-    dates = [r["date"] for r in rows]
-    clusters = np.array([r["front_expiry"] or "" for r in rows], dtype=object)
+    dates = list(column_of(rows, "date"))
+    clusters = np.array([e or "" for e in column_of(rows, "front_expiry")], dtype=object)
     moves = list(risk.scenario_moves)
     scen: dict[str, Any] = {}
     # The headline is the book as it stood when the day began (before its actions): the
@@ -238,8 +241,8 @@ def compare(
             headline_move=risk.headline_move, n_resamples=risk.bootstrap_resamples,
             seed=risk.bootstrap_seed, near_expiry_dte=risk.near_expiry_dte,
         )  # fmt: skip
-    short = np.array([r["eff_gamma_short"] for r in rows], dtype=np.float64)
-    base_short = np.array([r["eff_gamma_short"] for r in base_rows], dtype=np.float64)
+    short = np.array(column_of(rows, "eff_gamma_short"), dtype=np.float64)
+    base_short = np.array(column_of(base_rows, "eff_gamma_short"), dtype=np.float64)
     # Short gamma is a size, a loss in waiting: its negative reads like a P&L.
     gamma = (
         paired_bootstrap(
@@ -279,10 +282,10 @@ def windows(book: RunResult, base: RunResult | None, config: DryRunConfig) -> li
     named = [*DEFAULT_STRESS_WINDOWS] + [
         (w.name, w.start.isoformat(), w.end.isoformat()) for w in config.stress_windows
     ]
-    dates = [r["date"] for r in book.daily_rows]
-    equity = np.array([r["equity"] for r in book.daily_rows], dtype=np.float64)
+    dates = list(column_of(book.daily_rows, "date"))
+    equity = np.array(column_of(book.daily_rows, "equity"), dtype=np.float64)
     base_equity = (
-        np.array([r["equity"] for r in base.daily_rows], dtype=np.float64)
+        np.array(column_of(base.daily_rows, "equity"), dtype=np.float64)
         if base is not None
         else None
     )

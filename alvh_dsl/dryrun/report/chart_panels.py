@@ -8,10 +8,11 @@ matplotlib and NumPy are imported inside the functions.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..rows import DailyRows, column_of
 from .document import applied_actions
 from .text import NO_DATA, format_move
 
@@ -60,7 +61,7 @@ MAX_WEEKLY_BINS = 320
 
 #: While a figure is drawn (:func:`columns_cached`): (run's rows, key) → the column, so
 #: the panels' many reads of one run's columns each pass over the rows once.
-_CACHE: dict[tuple[int, str], tuple[list[dict[str, Any]], Any]] | None = None
+_CACHE: dict[tuple[int, str], tuple[Sequence[dict[str, Any]], Any]] | None = None
 
 
 @contextmanager
@@ -75,7 +76,7 @@ def columns_cached() -> Iterator[None]:
         _CACHE = outer
 
 
-def _cached(run: RunResult, key: str, make: Callable[[list[dict[str, Any]]], Any]) -> Any:
+def _cached(run: RunResult, key: str, make: Callable[[Sequence[dict[str, Any]]], Any]) -> Any:
     rows = run.daily_rows
     if _CACHE is None:
         return make(rows)
@@ -85,10 +86,10 @@ def _cached(run: RunResult, key: str, make: Callable[[list[dict[str, Any]]], Any
     return hit[1].copy()
 
 
-def _dates(rows: list[dict[str, Any]]) -> Any:
+def _dates(rows: Sequence[dict[str, Any]]) -> Any:
     import numpy as np
 
-    return np.array([r["date"] for r in rows], dtype="datetime64[D]")
+    return np.array(column_of(rows, "date"), dtype="datetime64[D]")
 
 
 def dates(run: RunResult) -> Any:
@@ -100,11 +101,15 @@ def column(run: RunResult, key: str) -> Any:
     """One daily column as floats (NaN where None or where the engine has no such key)."""
     import numpy as np
 
-    def make(rows: list[dict[str, Any]]) -> Any:
+    def make(rows: Sequence[dict[str, Any]]) -> Any:
         # NumPy turns None into NaN for a float array: the row's value or its absence.
+        kept = rows.columns if isinstance(rows, DailyRows) and len(rows) else None
+        if kept is not None:
+            values = kept.get(key)
+            return np.array(values if values is not None else [None] * len(rows), np.float64)
         return np.array([r.get(key) for r in rows], dtype=np.float64)
 
-    if _CACHE is not None and key in _FIGURE_COLUMNS:
+    if _CACHE is not None and key in _FIGURE_COLUMNS and not isinstance(run.daily_rows, DailyRows):
         _prefetch(run.daily_rows)
     return _cached(run, key, make)
 
@@ -117,7 +122,7 @@ _FIGURE_COLUMNS = frozenset(
 )  # fmt: skip
 
 
-def _prefetch(rows: list[dict[str, Any]]) -> None:
+def _prefetch(rows: Sequence[dict[str, Any]]) -> None:
     """Every :data:`_FIGURE_COLUMNS` column of ``rows`` into the cache, from one pass over
     the rows: ~5,000 dicts visited once each, not once per column (the rows are scattered
     in memory, so each pass mostly waits on it; ~2x less time). The arrays are those of
@@ -353,14 +358,15 @@ def marker_days(run: RunResult, kinds: tuple[str, ...]) -> list[int]:
     return sorted({index[a["date"]] for a in applied_actions(run, kinds) if a["date"] in index})
 
 
-def _day_index(rows: list[dict[str, Any]]) -> dict[Any, int]:
+def _day_index(rows: Sequence[dict[str, Any]]) -> dict[Any, int]:
     """Each day's index into ``rows``, made once per run while a figure is drawn (the
     four kinds of marker each read it)."""
     if _CACHE is None:
-        return {r["date"]: i for i, r in enumerate(rows)}
+        return {d: i for i, d in enumerate(column_of(rows, "date"))}
     hit = _CACHE.get((id(rows), "\0index"))
     if hit is None or hit[0] is not rows:
-        hit = _CACHE[(id(rows), "\0index")] = (rows, {r["date"]: i for i, r in enumerate(rows)})
+        index_of = {d: i for i, d in enumerate(column_of(rows, "date"))}
+        hit = _CACHE[(id(rows), "\0index")] = (rows, index_of)
     index: dict[Any, int] = hit[1]
     return index  # read only: not handed out
 
