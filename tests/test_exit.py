@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from alvh_dsl.cli.main import QUICK_EXIT, cli
+from alvh_dsl.cli.main import COLLECTOR_OFF, QUICK_EXIT, cli
 
 # An exit handler that says when it ran: `os._exit` skips it, an ordinary exit runs it.
 _SCRIPT = (
@@ -105,3 +105,32 @@ def test_other_commands_exit_the_ordinary_way() -> None:
         done = _alvh(*args, capture_output=True)
         assert done.returncode == 0, done.stderr
         assert "ATEXIT" in done.stderr, args
+
+
+# Prints, at exit, whether the collector was on while the command ran.
+_GC_SCRIPT = (
+    "import atexit, gc, sys\n"
+    "atexit.register(lambda: print('GC', gc.isenabled(), file=sys.stderr))\n"
+    "from alvh_dsl.cli.main import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize(("args", "on"), [(["dryrun", "--help"], False), (["--version"], True)])
+def test_the_console_scripts_dryrun_runs_with_the_collector_off(args: list[str], on: bool) -> None:
+    # One replay, then the process exits: collections only rescanned what it kept (decision
+    # 96). Every other command that exits the ordinary way keeps the collector.
+    assert "dryrun" in COLLECTOR_OFF and "lsp" not in COLLECTOR_OFF and "sweep" not in COLLECTOR_OFF
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_SCRIPT, *args], text=True, timeout=120, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"GC {on}" in done.stderr
+
+
+def test_in_process_cli_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert CliRunner().invoke(cli, ["dryrun", "--help"]).exit_code == 0
+    assert gc.isenabled()

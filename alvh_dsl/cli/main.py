@@ -111,6 +111,15 @@ book's nodes are acyclic: :func:`alvh_dsl.perf.paused_gc`), and what is left is 
 importing pydantic and building the AST's model classes, whose collections were a
 tenth of ``alvh check``'s start-up and found nothing to free (issue 11)."""
 
+COLLECTOR_OFF = QUICK_EXIT | {"dryrun"}
+"""Commands the console script runs with the cyclic garbage collector off for the whole
+process: :data:`QUICK_EXIT`'s, and ``dryrun``, which runs one replay and exits. Its
+imports (pandas, SciPy, PyArrow), its two day loops and the writing of its run directory
+allocate millions of objects that reference counting frees or that live to the end, and
+each collection rescanned the survivors: about a fifth of the default main job's CPU, for
+a few megabytes of cycles left to the process's exit (decision 96). Tests run :func:`cli`
+in-process, with the collector as they found it."""
+
 
 def main() -> None:
     """Console-script entry point.
@@ -120,8 +129,8 @@ def main() -> None:
     does) instead of tearing the heap down; the exit code is the command's.
     :func:`cli` itself, which tests run in-process, never does this (nor pauses the
     collector)."""
-    if _subcommand(sys.argv[1:]) in QUICK_EXIT:
-        gc.disable()  # for the rest of the process, which ends in os._exit
+    if _subcommand(sys.argv[1:]) in COLLECTOR_OFF:
+        gc.disable()  # for the rest of the process: it runs one command and ends
     try:
         cli(prog_name="alvh")  # standalone mode: always ends in SystemExit
     except SystemExit as exc:
