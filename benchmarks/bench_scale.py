@@ -218,6 +218,19 @@ def bench_passes(trees: dict[str, Path], sizes: list[int], reps: int) -> None:
 
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return
+    unknown = [
+        a for a in args[:1] if a.startswith("-") and a not in ("--parse", "--passes", "--write")
+    ]
+    if unknown or (
+        args[:1] != ["--write"]
+        and args
+        and not args[-1].startswith("-")
+        and not Path(args[-1]).is_dir()
+    ):
+        sys.exit("usage: bench_scale.py [--parse | --passes] [OLD_TREE] | --write DIR (see --help)")
     sizes = [int(s) for s in os.environ.get("SIZES", ",".join(map(str, SIZES))).split(",")]
     for flag, bench in (("--parse", bench_parse), ("--passes", bench_passes)):
         if args[:1] == [flag]:
