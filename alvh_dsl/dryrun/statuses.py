@@ -43,10 +43,10 @@ from .status_detail import (
     failed_json,
     false_renderer,
     false_templater,
-    miss_margin,
     number,
     rec_values,
 )
+from .status_near import NEAR_MISS_MARGIN, NearPlan, maybe_near, near_plan, near_record
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..lang.evaluate import Book, CompiledRule, Decision, Evaluation, TraceNode
@@ -66,12 +66,6 @@ __all__ = [
 
 STATUSES = ("fired", "superseded", "false", "unknown", "cooling", "blocked", "disabled")
 """The values of ``rule_status.parquet``'s ``status`` column."""
-
-NEAR_MISS_MARGIN = 0.10
-"""A failed threshold comparison is a near miss when its two sides are this close,
-relative to the larger of them (docs/dryrun.md, "Near misses")."""
-
-_ORDERING = frozenset({"<", "<=", ">", ">="})
 
 
 @dataclass(frozen=True)
@@ -308,6 +302,8 @@ class StatusRecorder:
         self._extra: dict[int, tuple[str, bool, str | None]] = {}
         # The same few details recur day after day (a reason, a cooldown's dates).
         self._texts: dict[Any, str] = {}
+        # Per (rule, near-miss conjunct): where it is, and its comparisons.
+        self._near: dict[tuple[str, str], NearPlan] = {}
 
     def record(
         self,
@@ -552,32 +548,35 @@ class StatusRecorder:
             nodes = _conjunct_nodes(d.trace, len(plan.conjuncts))
             conj = tuple(n.value for n in nodes)
             recs, units = _trace_recs(plan.comparisons, nodes)
-        elif conj is not None and obs is not None:
-            slots, sunits = self._slots.get(d.rule) or self._slots_of(plan)
-            recs, units = [obs[s] for s in slots], list(sunits)
-        else:
+            c = next((i for i, t in enumerate(plan.conjuncts) if t == d.near_miss), None)
+            if c is None or c >= len(conj) or conj[c] is not False:
+                return None
+            items = zip(plan.comparisons, recs, units, strict=True)
+            return near_record(d.near_miss, [x for x in items if x[0].conjunct == c])
+        if conj is None or obs is None:
             return None
-        c = next((i for i, t in enumerate(plan.conjuncts) if t == d.near_miss), None)
+        key = (d.rule, d.near_miss)
+        where = self._near.get(key)
+        if where is None:
+            where = self._near[key] = near_plan(plan, d.near_miss)
+        c, inside = where
         if c is None or c >= len(conj) or conj[c] is not False:
             return None
-        best: tuple[float, Comparison, Rec, tuple[str, ...]] | None = None
-        for cmp, rec, u in zip(plan.comparisons, recs, units, strict=True):
-            if cmp.conjunct != c or rec is None or rec[0] is not False:
+        slots, sunits = self._slots.get(d.rule) or self._slots_of(plan)
+        # Most candidates are far from their thresholds: ruled out on the raw values,
+        # without the rounding and the record (status_near's docstring).
+        maybe = False
+        for cmp, k, rules_out in inside:
+            rec = obs[slots[k]]
+            if rec is None or rec[0] is not False:
                 continue
-            if cmp.counts or (cmp.op not in _ORDERING and cmp.op != "between"):
+            if rules_out:
                 return None
-            margin = miss_margin(cmp, rec)
-            if margin is not None and (best is None or margin < best[0]):
-                best = (margin, cmp, rec, u)
-        if best is None or best[0] > NEAR_MISS_MARGIN:
+            if not maybe:
+                maybe = maybe_near(cmp.op, rec)
+        if not maybe:
             return None
-        margin, cmp, rec, u = best
-        return {
-            "conjunct": d.near_miss,
-            "comparison": cmp.text,
-            "margin": round(margin, 4),
-            "values": rec_values(cmp, rec, u),
-        }
+        return near_record(d.near_miss, [(cmp, obs[slots[k]], sunits[k]) for cmp, k, _ in inside])
 
     def table(self) -> dict[str, list[Any]]:
         """The rows as columns (what ``rule_status.parquet`` holds)."""
