@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from itertools import repeat
-from operator import is_
+from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from ..lang.state import Unknown
@@ -36,7 +36,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .status_detail import Rec
     from .statuses import ComparisonStats, RulePlan
 
-__all__ = ["Renderer", "Templater", "column_stats", "false_details", "fold_day"]
+__all__ = [
+    "Renderer",
+    "Templater",
+    "column_stats",
+    "columns",
+    "false_details",
+    "fold_day",
+    "picker",
+]
 
 Renderer = Callable[[Sequence[Any], Sequence["Rec | None"]], str]
 """``(conjuncts' values, the comparisons' Recs) -> the false detail's JSON``."""
@@ -45,6 +53,24 @@ Templater = Callable[[Sequence[bool], Sequence[int]], Template]
 """``(which conjuncts failed, each comparison's held class) -> its template``."""
 
 _NONE = type(None)
+
+
+def columns(rows: Sequence[Sequence[Any]], at: Sequence[int]) -> list[Sequence[Any]]:
+    """The columns ``at`` (positions, repeats allowed) of ``rows``, each as a sequence
+    over the rows: one pass over the rows, each read once."""
+    if not at:
+        return []
+    if len(at) == 1:
+        p = at[0]
+        return [[row[p] for row in rows]]
+    return list(zip(*map(itemgetter(*at), rows), strict=True))
+
+
+def picker(at: Sequence[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A function giving the items ``at`` (positions, in order) of a sequence."""
+    if len(at) > 1:
+        return itemgetter(*at)
+    return lambda seq: [seq[p] for p in at]
 
 
 def column_stats(

@@ -34,18 +34,17 @@ from ..lang import ast as A
 from ..lang.printer import format_expr
 from ..lang.state import Unknown
 from ..perf import paused_gc
-from .status_days import column_stats, false_details, fold_day
+from .status_days import fold_day
 from .status_detail import (
     Rec,
     action_detail,
     compact,
     failed,
     failed_json,
-    false_renderer,
-    false_templater,
     number,
     rec_values,
 )
+from .status_finish import finish_days
 from .status_near import NEAR_MISS_MARGIN, NearPlan, maybe_near, near_plan, near_record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -384,47 +383,10 @@ class StatusRecorder:
             self._finish()
 
     def _finish(self) -> None:
-        dates, conj_days, obs_days = self._dates, self._conj, self._obs
+        days = self._dates, self._conj, self._obs
         self._dates, self._conj, self._obs = [], [], []
-        width = len(self.order)
         extra, self._extra = self._extra, {}
-        details: list[str | None] = [None] * (len(dates) * width)
-        for k, rule in enumerate(self.order):
-            plan = self.plans[rule]
-            slots, units = self._slots[rule]
-            conj: list[Any] = [c[k] for c in conj_days]
-            obs = obs_days
-            kept: Sequence[int] = range(len(dates))
-            if None in conj:  # disabled on some days (as `conj` a day holds None)
-                kept = [i for i, c in enumerate(conj) if c is not None]
-                conj, obs = [conj[i] for i in kept], [obs_days[i] for i in kept]
-            cols = [[o[s] for o in obs] for s in slots]
-            column_stats(plan, cols, units, self.stats[rule])
-            false = [j for j, i in enumerate(kept) if i * width + k not in extra]
-            counts = self.counts[rule]
-            if false:
-                counts["false"] = counts.get("false", 0) + len(false)
-            if not (self.rows and false and plan.conjuncts):
-                continue
-            if len(false) < len(kept):
-                cols = [[col[j] for j in false] for col in cols]
-                conj = [conj[j] for j in false]
-            texts = false_details(
-                conj, cols, false_renderer(plan, units), false_templater(plan, units)
-            )
-            for j, text in zip(false, texts, strict=True):
-                details[kept[j] * width + k] = text
-        if not self.rows:
-            return
-        n = len(details)
-        status, applied = ["false"] * n, [False] * n
-        for row, (st, app, detail) in extra.items():
-            status[row], applied[row], details[row] = st, app, detail
-        self.dates += [d for d in dates for _ in range(width)]
-        self.rules += self.order * len(dates)
-        self.status += status
-        self.applied += applied
-        self.detail += details
+        finish_days(self, *days, extra)
 
     def _slots_of(
         self, plan: RulePlan, unless: bool = False
