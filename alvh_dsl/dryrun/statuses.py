@@ -301,6 +301,7 @@ class StatusRecorder:
         self._extra: dict[int, tuple[str, bool, str | None]] = {}
         # The same few details recur day after day (a reason, a cooldown's dates).
         self._texts: dict[Any, str] = {}
+        self._rows: dict[tuple[Any, ...], tuple[str, bool, str | None]] = {}
         # Per (rule, near-miss conjunct): where it is, and its comparisons.
         self._near: dict[tuple[str, str], NearPlan] = {}
 
@@ -349,6 +350,7 @@ class StatusRecorder:
             for plan in self.plans.values():
                 self._slots_of(plan)
         n = len(self._dates)
+        width = len(self.order)
         self._dates.append(date)
         self._conj.append(conj)
         self._obs.append(env.obs)
@@ -357,14 +359,26 @@ class StatusRecorder:
             if st == "fired" or (st == "not_met" and conj[k] is not None):
                 continue
             plan = self.plans[d.rule]
-            unless = None
             if st == "blocked":
                 uslots, uunits = self._slots_of(plan, unless=True)
                 unless = ([env.obs[s] for s in uslots], list(uunits))
-            last = last_fired.get(d.rule)
-            self._extra[n * len(self.order) + k] = self._row(
-                d, plan, conj[k] or (), [], [], (), last, unless
-            )
+                self._extra[n * width + k] = self._row(
+                    d, plan, conj[k] or (), [], [], (), last_fired.get(d.rule), unless
+                )
+                continue
+            # Unknown, cooling or disabled: the row is its reason's or cooldown's, the
+            # same on many days; made once, counted on every day.
+            last = last_fired.get(d.rule) if st == "cooling_down" else None
+            key = (d.rule, st, d.reason, last)
+            row = self._rows.get(key)
+            if row is None:
+                row = self._rows[key] = self._row(d, plan, conj[k] or (), [], [], (), last, None)
+            else:
+                counts = self.counts[d.rule]
+                counts[row[0]] = counts.get(row[0], 0) + 1
+                if st == "unknown" and d.reason:
+                    self.unknown_reasons[d.rule][d.reason] += 1
+            self._extra[n * width + k] = row
 
     def fired(self, k: int, d: Decision, actions: Sequence[Mapping[str, Any]]) -> None:
         """Record the fired rule ``d`` (``k``-th of the last :meth:`day`'s decisions) with
