@@ -116,6 +116,7 @@ class MarketData:
     _contracts: dict[np.datetime64, ContractDays] = field(default_factory=dict)
     _spx_expiries: dict[tuple[str, float], list[np.datetime64 | None]] = field(default_factory=dict)
     _vix_factor: FloatArray | None = None
+    _move_factors: tuple[FloatArray, FloatArray] | None = None
     # What fills compute from this market alone (positions' valuations, today's mids,
     # strike searches), kept for the runs that share it: a baseline opens the same condors
     # as its book, and a sweep's variants many of the same positions.
@@ -248,6 +249,14 @@ class MarketData:
             beta = np.where(m < 0, r.beta_down, r.beta_up)
             self._vix_factor = np.asarray(np.exp(-beta * m), dtype=np.float64)
         return self._vix_factor
+
+    def move_factors(self) -> tuple[FloatArray, FloatArray]:
+        """``1 + m`` and :meth:`vix_factor` shaped ``[1, 1, moves]`` (an SPX valuation's
+        last axis), made once (shared: not to be written to)."""
+        if self._move_factors is None:
+            spot = (1.0 + self.moves.moves)[None, None, :]
+            self._move_factors = (spot, self.vix_factor()[None, None, :])
+        return self._move_factors
 
     def memo(self, key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
         """``build()``, or what it returned for ``key`` before (``key`` must name every input

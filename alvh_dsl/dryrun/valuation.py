@@ -40,6 +40,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from ..market.live import bsm_grid_live, short_strikes_live
 from ..market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
@@ -47,9 +48,7 @@ from ..market.pricing import (
     black76_grid,
     black76_price,
     bsm,
-    bsm_grid,
     iv_from_vix,
-    strike_for_delta,
 )
 from .market_data import FloatArray, MarketData
 
@@ -115,8 +114,19 @@ class Valuation:
 
 def _rows(market: MarketData, start: int, expiry: np.datetime64) -> npt.NDArray[np.intp]:
     """Days from ``start`` up to the last one before ``expiry`` (settled that morning)."""
+    return np.arange(start, _end(market, start, expiry), dtype=np.intp)
+
+
+def _end(market: MarketData, start: int, expiry: np.datetime64) -> int:
+    """One past the last of :func:`_rows`."""
     end = int(np.searchsorted(market.dates, expiry, side="left"))
-    return np.arange(start, max(end, start + 1), dtype=np.intp)
+    return max(end, start + 1)
+
+
+_CONDOR_SIGN = np.array([1.0, -1.0, -1.0, 1.0])[:, None, None]  # + long, − short
+_CONDOR_CALL = np.array([False, False, True, True])[:, None, None]
+_CONDOR_CALL_SIGN = np.where(_CONDOR_CALL, 1.0, -1.0)  # bsm's sign of each leg: +1 a call
+_CONDOR_GREEKS = ("delta", "gamma", "theta", "vega")
 
 
 def value_condor(
@@ -126,34 +136,42 @@ def value_condor(
     strikes: tuple[float, float, float, float],
 ) -> Valuation:
     """A short iron condor (long put, short put, short call, long call), per unit."""
-    rows = _rows(market, start, expiry)
-    lp, sp, sc, lc = strikes
-    k = np.array([lp, sp, sc, lc], dtype=np.float64)[:, None, None]
-    is_call = np.array([False, False, True, True])[:, None, None]
-    sign = np.array([1.0, -1.0, -1.0, 1.0])[:, None, None]  # + long, − short
-    moves = market.moves
-    spot = market.spx[rows][None, :, None] * (1.0 + moves.moves)[None, None, :]
-    vix = market.vix[rows][None, :, None] * market.vix_factor()[None, None, :]
+    # The same numbers as bsm_grid's on these operands: its live steps on inputs shaped
+    # here once (live.bsm_grid_live), the rows a slice, the move factors made per market.
+    end = _end(market, start, expiry)
+    rows = slice(start, end)
+    k = np.array(strikes, dtype=np.float64)[:, None, None]
+    spot_factor, vix_factor = market.move_factors()
+    spot = market.spx[rows][None, :, None] * spot_factor
+    vix = market.vix[rows][None, :, None] * vix_factor
     t = ((expiry - market.dates[rows]).astype(np.float64) / 365.0)[None, :, None]
     r = market.rate[rows][None, :, None]
     q = market.dividend[rows][None, :, None]
     pricing = market.pricing
     vol = iv_from_vix(vix, k, spot, skew=pricing.skew, floor=pricing.vol_floor)
-    c = moves.zero
+    c = market.moves.zero
     # The price at every move, the greeks at the zero move only (all that is read of them).
-    grid, g = bsm_grid(spot, k, t, vol, r, q, call=is_call, at=c)
+    grid, g = bsm_grid_live(spot, k, t, vol, r, q, _CONDOR_CALL_SIGN, at=c)
+    sign = _CONDOR_SIGN
     value_points = (sign * grid).sum(axis=0)  # [days, moves]: long-minus-short
-    # Per unit, in points: the broker's convention for `condor.delta` and friends.
-    points = {n: _legs_sum(sign, getattr(g, n)) for n in ("delta", "gamma", "theta", "vega")}
+    # Per unit, in points: the broker's convention for `condor.delta` and friends. The
+    # four greeks' legs summed together, as _legs_sum sums each (terms [greeks, legs, days]).
+    terms = sign * np.stack([getattr(g, n) for n in _CONDOR_GREEKS])
+    summed = 0.0 + terms[:, 0, :, 0]
+    for leg in range(1, len(sign)):
+        summed = summed + terms[:, leg, :, 0]
     dollars = SPX_MULTIPLIER
+    in_dollars = summed * dollars
+    points = dict(zip(_CONDOR_GREEKS, summed, strict=True))
+    delta, gamma, theta, vega = in_dollars
     return Valuation(
         start=start,
         value=value_points[:, c] * dollars,
         mark=-value_points[:, c],
-        delta=points["delta"] * dollars,
-        gamma=points["gamma"] * dollars,
-        vega=points["vega"] * dollars,  # SPX vega per vol point ≈ per VIX point
-        theta=points["theta"] * dollars,
+        delta=delta,
+        gamma=gamma,
+        vega=vega,  # SPX vega per vol point ≈ per VIX point
+        theta=theta,
         points=points,
         grid=value_points * dollars,
         legs=g.price[:, :, 0].T,
@@ -260,14 +278,12 @@ def call_prices(
     return np.asarray(price, dtype=np.float64)
 
 
-_PUT_CALL = np.array([False, True])  # the short put's and the short call's strike searches
-
-
 def short_strikes(
     market: MarketData, day: int, expiry: np.datetime64, short_delta: float
 ) -> tuple[float, float]:
     """The short put's and short call's strikes nearest ``short_delta`` for ``expiry`` on
-    ``day`` (both searches in one :func:`~alvh_dsl.market.pricing.strike_for_delta` call),
+    ``day`` (:func:`~alvh_dsl.market.pricing.strike_for_delta`'s two searches, by
+    :func:`~alvh_dsl.market.live.short_strikes_live`),
     found once per market (:meth:`~alvh_dsl.dryrun.market_data.MarketData.memo`)."""
 
     def search() -> tuple[float, float]:
@@ -275,11 +291,7 @@ def short_strikes(
         p = market.pricing
         kw = {"skew": p.skew, "grid": p.strike_grid, "floor": p.vol_floor}
         args = (market.spx[day], dte / 365.0, market.vix[day], short_delta)
-        found = strike_for_delta(
-            *args, market.rate[day], market.dividend[day], call=_PUT_CALL, **kw
-        )
-        sp, sc = (float(k) for k in found)
-        return sp, sc
+        return short_strikes_live(*args, market.rate[day], market.dividend[day], **kw)
 
     return market.memo(("short strikes", day, expiry, short_delta), search)
 
