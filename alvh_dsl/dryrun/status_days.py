@@ -2,8 +2,9 @@
 
 An observed evaluation (:mod:`alvh_dsl.lang.observe`) leaves each comparison's values in
 its slot of ``Env.obs``; the statuses keep each day's ``obs`` list and conjuncts' values
-as they are (one append per day for the whole book) and :func:`finish_rule` reads them,
-once per rule and run, as columns:
+as they are (one append per day for the whole book) and
+:func:`~alvh_dsl.dryrun.status_finish.finish_days` reads them, once per run, into columns
+(:func:`columns`: each day's list read once), which this module reads per rule:
 
 - the rule's per-comparison statistics (days held / false / unknown, the range of each
   compared value) are counts and ``min``/``max`` over a column, where the day loop used
@@ -88,7 +89,8 @@ def column_stats(
             # fold itself, day by day (never the dry-run's case).
             _fold(col, ops, st)
             continue
-        res = [None if r is None else r[0] for r in col]
+        by_pos = _transposed(col)
+        res = by_pos[0] if by_pos is not None else [None if r is None else r[0] for r in col]
         types = list(map(type, res))
         unknown = types.count(_NONE) + types.count(Unknown)
         held = sum(map(is_, res, repeat(True)))
@@ -98,12 +100,13 @@ def column_stats(
         if unknown:
             known_types = zip(col, types, strict=True)
             col = [r for r, t in known_types if t is not _NONE and t is not Unknown]
+            by_pos = None
         if not col:
             continue
         known: list[Rec] = col  # type: ignore[assignment]  # no None left
         ranges = []
         for pos, (j, text, unit) in enumerate(ops):
-            raw = [r[j] for r in known]
+            raw = by_pos[j] if by_pos is not None else [r[j] for r in known]
             vals = _finite(raw)
             if not vals:
                 continue
@@ -124,7 +127,19 @@ def _ok(v: Any) -> bool:
     return (t is float and v - v == 0) or t is int
 
 
-def _finite(raw: list[Any]) -> list[float]:
+def _transposed(rows: Sequence[Sequence[Any] | None]) -> list[tuple[Any, ...]] | None:
+    """``rows`` as columns by position (``rows[i][p]`` is ``out[p][i]``), read in one
+    pass, when every row is a sequence of one length; else None (a day without a Rec)."""
+    try:
+        lengths = set(map(len, rows))  # type: ignore[arg-type]  # None: TypeError
+    except TypeError:
+        return None
+    if len(lengths) != 1:
+        return None
+    return list(zip(*rows, strict=True))
+
+
+def _finite(raw: Sequence[Any]) -> Sequence[float]:
     """The values of ``raw`` the ranges count (:func:`_ok`), ints as floats, in order."""
     kinds = set(map(type, raw))
     if kinds == {float}:
@@ -209,8 +224,17 @@ def false_details(
         return [render(c, day) for c, day in zip(conj, zip(*recs, strict=True), strict=True)]
     keys = list(zip(conj, *recs, strict=True))
     # Each position of the key as a column: the conjuncts', then each Rec's.
-    columns: list[list[Any]] = [[c[i] for c in conj] for i in range(len(conj[0]))]
+    # (Each read in one pass where every day has a tuple of one length.)
+    columns: list[Sequence[Any]] = []
+    by_conj = _transposed(conj)
+    columns += (
+        by_conj if by_conj is not None else [[c[i] for c in conj] for i in range(len(conj[0]))]
+    )
     for col in recs:
+        by_pos = _transposed(col)
+        if by_pos is not None:
+            columns += by_pos
+            continue
         width = max((len(r) for r in col if r is not None), default=0)
         columns += [[None if r is None else r[p] for r in col] for p in range(width)]
     typed = False
