@@ -157,7 +157,6 @@ class Marks:
         values = np.zeros((n, len(market.moves.moves)))
         by_month = np.zeros((n, months))
         hit = np.zeros((n, months), dtype=bool)
-        rows = np.arange(day, end, dtype=np.intp)
         for p in positions:
             v = p.valuation
             r = slice(day - v.start, end - v.start)
@@ -172,15 +171,15 @@ class Marks:
                 condor_value = condor_value + v.value[r] * q
                 continue
             hedge_value = hedge_value + v.value[r] * q
+            contract = market.contract(p.expiry)
             if p.kind == "future":
                 n_p = abs(q) * VIX_FUTURE_MULTIPLIER * v.mark[r]
             else:
-                n_p = abs(q) * VIX_OPTION_MULTIPLIER * market.futures_price(rows, p.expiry)
+                n_p = abs(q) * VIX_OPTION_MULTIPLIER * contract.price[day:end]
             notional = notional + n_p
             # The month it is in on each day: the first on the curve with its expiry.
-            match = market.curve.expiry[day:end] == p.expiry
-            found = np.flatnonzero(match.any(axis=1))
-            slot = match[found].argmax(axis=1)
+            found = np.flatnonzero(contract.on[day:end])
+            slot = contract.column[day:end][found]
             by_month[found, slot] += n_p[found]
             hit[found, slot] = True
         span.delta, span.gamma, span.vega, span.theta = delta, gamma, vega, theta

@@ -117,6 +117,7 @@ class MarketData:
     _spx_expiries: dict[tuple[str, float], list[np.datetime64 | None]] = field(default_factory=dict)
     _vix_factor: FloatArray | None = None
     _move_factors: tuple[FloatArray, FloatArray] | None = None
+    _curve_lists: tuple[list[Any], list[Any], list[Any]] | None = None
     # What fills compute from this market alone (positions' valuations, today's mids,
     # strike searches), kept for the runs that share it: a baseline opens the same condors
     # as its book, and a sweep's variants many of the same positions.
@@ -153,16 +154,19 @@ class MarketData:
 
     def _quotes(self, day: int) -> list[PlainQuote]:
         """The VIX futures months of ``day`` as plain data."""
-        curve = self.curve
-        # One row of each array as Python objects: floats, dates, bools.
-        rows = zip(
-            curve.price[day].tolist(),
-            curve.expiry[day].tolist(),
-            curve.modelled[day].tolist(),
-            strict=True,
-        )
+        lists = self._curve_lists
+        if lists is None:
+            # The curve as Python objects (floats, dates, bools) once, at the first day a
+            # book reads it: what each day's rows' ``tolist`` gave.
+            curve = self.curve
+            lists = self._curve_lists = (
+                curve.price.tolist(), curve.expiry.tolist(), curve.modelled.tolist()
+            )  # fmt: skip
+        prices, expiries, modelled = lists
+        isfinite = math.isfinite
+        rows = zip(prices[day], expiries[day], modelled[day], strict=True)
         return [
-            PlainQuote(k, price if math.isfinite(price) else None, expiry, modelled)
+            PlainQuote(k, price if isfinite(price) else None, expiry, modelled)
             for k, (price, expiry, modelled) in enumerate(rows, 1)
         ]
 
@@ -344,6 +348,10 @@ class ContractDays:
     dampening: FloatArray  # its month's weight in the VIX response
     option_vol: FloatArray  # Black-76 vol of its options
     month: list[int]  # its month (1 = month 1) by day, 0 when it is not on the curve
+    #: The curve's column holding it (the first with its expiry) and whether one does,
+    #: by day: ``(curve.expiry == expiry).argmax(axis=1)`` and ``.any(axis=1)``.
+    column: npt.NDArray[np.intp]
+    on: npt.NDArray[np.bool_]
 
     @classmethod
     def build(cls, market: MarketData, expiry: np.datetime64) -> ContractDays:
@@ -373,6 +381,8 @@ class ContractDays:
             dampening=r.futures[slot],
             option_vol=np.asarray(vol, dtype=np.float64),
             month=np.where(on, first + 1, 0).tolist(),
+            column=first,
+            on=on,
         )
 
 
