@@ -7,8 +7,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alvh_dsl.market.live import bsm_grid_live, short_strikes_live
-from alvh_dsl.market.pricing import bsm_grid, iv_from_vix, strike_for_delta
+from alvh_dsl.market.live import (
+    black76_price_live,
+    bsm_grid_live,
+    short_strikes_live,
+)
+from alvh_dsl.market.pricing import (
+    black76_price,
+    bsm_grid,
+    iv_from_vix,
+    strike_for_delta,
+)
 
 PUT_CALL = np.array([False, True])
 
@@ -130,3 +139,30 @@ def test_value_condor_is_the_bsm_grid_valuation() -> None:
                 summed = summed + terms[leg, :, 0]
             assert _bits(got.points[name], summed)
             assert _bits(getattr(got, name), summed * 100.0)
+
+
+def test_black76_price_live_is_black76_price() -> None:
+    rng = np.random.default_rng(5)
+    for i in range(20_000):
+        f = float(rng.uniform(9.0, 80.0) if i % 101 else rng.choice([np.nan, 0.0, -1.0]))
+        strikes = np.array(sorted(rng.uniform(5.0, 90.0, 2)))
+        if i % 997 == 0:
+            strikes[0] = -strikes[0]
+        t = float(rng.integers(0, 250)) / 365.0 if i % 89 else float(rng.choice([-0.1, np.nan]))
+        vol = float(rng.uniform(0.3, 2.0) if i % 67 else rng.choice([0.0, np.nan]))
+        r = float(rng.uniform(0.0, 0.06))
+        call = bool(i % 3)
+        try:
+            want = black76_price(
+                np.float64(f), strikes, t, np.float64(vol), np.float64(r), call=call
+            )
+        except ValueError as e:
+            with pytest.raises(ValueError, match=str(e)):
+                black76_price_live(
+                    np.float64(f), strikes, t, np.float64(vol), np.float64(r), call=call
+                )
+            continue
+        got = black76_price_live(
+            np.float64(f), strikes, t, np.float64(vol), np.float64(r), call=call
+        )
+        assert _bits(np.asarray(want, dtype=np.float64), np.asarray(got, dtype=np.float64))

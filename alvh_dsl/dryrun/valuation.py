@@ -40,13 +40,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..market.live import bsm_grid_live, short_strikes_live
+from ..market.live import black76_price_live, bsm_grid_live, short_strikes_live
 from ..market.pricing import (
     SPX_MULTIPLIER,
     VIX_FUTURE_MULTIPLIER,
     VIX_OPTION_MULTIPLIER,
     black76_grid,
-    black76_price,
     bsm,
     iv_from_vix,
 )
@@ -267,7 +266,7 @@ def call_prices(
     """Mid prices (points) of VIX calls at ``strikes`` on the future of ``expiry``."""
     contract = market.contract(expiry)
     t = max(float((expiry - market.dates[day]).astype(np.int64)), 0.0) / 365.0
-    price = black76_price(
+    price = black76_price_live(
         contract.price[day],
         np.array(strikes, dtype=np.float64),
         t,

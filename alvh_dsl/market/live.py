@@ -18,15 +18,17 @@ from .pricing import (
     FloatArray,
     GridGreeks,
     PriceGreeks,
+    _black76_live,
     _bsm_greeks,
     _bsm_live,
     _column,
     _reject_negative,
+    black76_price,
     bsm_grid,
     strike_for_delta,
 )
 
-__all__ = ["bsm_grid_live", "short_strikes_live"]
+__all__ = ["black76_price_live", "bsm_grid_live", "short_strikes_live"]
 
 
 def bsm_grid_live(
@@ -67,6 +69,8 @@ def bsm_grid_live(
 
 
 _PUT_CALL_SIGN = np.array([-1.0, 1.0])  # bsm's sign of a put and of a call
+_CALL_SIGN = np.array(1.0)  # what pricing._sign makes of call=True: a 0-d array
+_PUT_SIGN = np.array(-1.0)
 
 
 def short_strikes_live(
@@ -126,3 +130,23 @@ def short_strikes_live(
         else:
             picked.append(lo_k if gap_lo < gap_hi else hi_k)
     return picked[0], picked[1]
+
+
+def black76_price_live(
+    forward: float, strikes: FloatArray, t: float, vol: float, rate: float, *, call: bool
+) -> FloatArray:
+    """``black76_price(forward, strikes, t, vol, rate, call=call)`` for scalar inputs and a
+    1-d float64 array of strikes: its steps on the same numbers, without its conversions;
+    an input its checks would look at twice (negative, NaN, a dead option) goes through
+    ``black76_price`` itself."""
+    if not (forward >= 0 and vol >= 0) or (strikes < 0).any():
+        return black76_price(forward, strikes, t, vol, rate, call=call)
+    f, tt, v, r = (np.float64(x) for x in (forward, t, vol, rate))
+    sign = _CALL_SIGN if call else _PUT_SIGN
+    with np.errstate(all="ignore"):
+        tc = np.maximum(tt, 0.0)
+        sd = v * np.sqrt(tc)
+        if not sd > MIN_TOTAL_VOL:
+            return black76_price(forward, strikes, t, vol, rate, call=call)
+        price: FloatArray = _black76_live(f, strikes, tc, sd, r, sign)[-1]
+    return price
