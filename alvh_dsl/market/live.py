@@ -1,11 +1,13 @@
 """Pricing paths for callers whose inputs are already float64 arrays of known shapes.
 
-:func:`~alvh_dsl.market.pricing.bsm_grid` converts and validates its arguments and
-broadcasts its outputs on every call: a few dozen NumPy calls, each costing about a
-microsecond whatever the size of the array, which is most of what a small valuation
-costs beside its two normal CDFs. :func:`bsm_grid_live` runs the same steps on inputs a
-caller has already shaped, and gives the same numbers to the bit (the same element-wise
-operations on the same operands, in the same order): it is ``bsm_grid``'s live branch.
+The public functions of :mod:`alvh_dsl.market.pricing` convert and validate their
+arguments and broadcast their outputs on every call: a few dozen NumPy calls, each
+costing about a microsecond whatever the size of the array — most of what a strike
+search or two call mids cost, a part of a condor's valuation. The functions here run the
+same steps (:mod:`alvh_dsl.market.pricing_steps`) on inputs the dry-run has already
+shaped, and give the same numbers to the bit (the same element-wise operations on the
+same operands, in the same order); anything unusual (a dead option, a NaN or negative
+input, a skew for the strike search) goes through the general function itself.
 """
 
 from __future__ import annotations
@@ -18,15 +20,11 @@ from .pricing import (
     FloatArray,
     GridGreeks,
     PriceGreeks,
-    _black76_live,
-    _bsm_greeks,
-    _bsm_live,
-    _column,
-    _reject_negative,
     black76_price,
     bsm_grid,
     strike_for_delta,
 )
+from .pricing_steps import black76_live, bsm_greeks, bsm_live, column, reject_negative
 
 __all__ = ["black76_price_live", "bsm_grid_live", "short_strikes_live"]
 
@@ -47,16 +45,16 @@ def bsm_grid_live(
     the last axis): what the dry-run's condor valuation passes. ``sign`` is ``+1.0`` for
     a call, ``-1.0`` for a put. Negative inputs raise as in ``bsm_grid``; an expired or
     zero-vol option goes through ``bsm_grid`` itself."""
-    _reject_negative(spot=s, strike=k, vol=v)
+    reject_negative(spot=s, strike=k, vol=v)
     with np.errstate(all="ignore"):
         tc = np.maximum(t, 0.0)
         sqrt_t = np.sqrt(tc)
         sd = v * sqrt_t
         if not (sd > MIN_TOTAL_VOL).all():
             return bsm_grid(s, k, t, v, r, q, call=sign > 0, at=at)
-        df_q, sq, _, d1, n1, leg_s, leg_k, price = _bsm_live(s, k, tc, sd, r, q, sign)
-        cut = _column(at)
-        delta, gamma, vega, theta = _bsm_greeks(
+        df_q, sq, _, d1, n1, leg_s, leg_k, price = bsm_live(s, k, tc, sd, r, q, sign)
+        cut = column(at)
+        delta, gamma, vega, theta = bsm_greeks(
             *(cut(x) for x in (s, sd, v, r, q, sign, sqrt_t, df_q, sq, d1, n1, leg_s, leg_k))
         )
     # The price depends on every input, so it has the broadcast shape (bsm_grid's _full
@@ -148,5 +146,5 @@ def black76_price_live(
         sd = v * np.sqrt(tc)
         if not sd > MIN_TOTAL_VOL:
             return black76_price(forward, strikes, t, vol, rate, call=call)
-        price: FloatArray = _black76_live(f, strikes, tc, sd, r, sign)[-1]
+        price: FloatArray = black76_live(f, strikes, tc, sd, r, sign)[-1]
     return price

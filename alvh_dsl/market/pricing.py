@@ -22,14 +22,20 @@ Units and conventions (see ``docs/pricing.md``):
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr, ndtri
+
+from .pricing_steps import DAYS_PER_YEAR
+from .pricing_steps import black76_greeks as _black76_greeks
+from .pricing_steps import black76_live as _black76_live
+from .pricing_steps import bsm_greeks as _bsm_greeks
+from .pricing_steps import bsm_live as _bsm_live
+from .pricing_steps import column as _column
+from .pricing_steps import reject_negative as _reject_negative
 
 if TYPE_CHECKING:  # pragma: no cover
     from .history import History
@@ -60,8 +66,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Calendar days per year: ``t = DTE / 365``.
-DAYS_PER_YEAR = 365.0
 #: Dollars per index point for one SPX option contract.
 SPX_MULTIPLIER = 100.0
 #: Dollars per index point for one VIX option contract.
@@ -72,8 +76,6 @@ VIX_FUTURE_MULTIPLIER = 1000.0
 #: Total volatility ``vol * sqrt(t)`` at or below this counts as zero (the option is worth
 #: its discounted intrinsic value); it keeps 1 / (vol sqrt t) finite.
 MIN_TOTAL_VOL = 1e-12
-
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class PriceGreeks(NamedTuple):
@@ -156,13 +158,6 @@ def year_fraction(dte_days: npt.ArrayLike) -> FloatArray:
 
 def _arrays(*values: npt.ArrayLike) -> list[FloatArray]:
     return [np.asarray(v, dtype=np.float64) for v in values]
-
-
-def _reject_negative(**values: FloatArray) -> None:
-    # NaN compares False, so unknown inputs pass through to NaN outputs.
-    for name, value in values.items():
-        if (value < 0).any():
-            raise ValueError(f"{name} must not be negative")
 
 
 def _sign(call: npt.ArrayLike) -> FloatArray:
@@ -316,16 +311,6 @@ class GridGreeks(NamedTuple):
     at: PriceGreeks
 
 
-def _column(at: int) -> Callable[[FloatArray], FloatArray]:
-    """Index ``at`` of the last axis, kept as an axis of length 1; a size-1 (broadcast) last
-    axis or a 0-d array as it is."""
-
-    def cut(x: FloatArray) -> FloatArray:
-        return x[..., at : at + 1] if x.ndim and x.shape[-1] != 1 else x
-
-    return cut
-
-
 # bsm's own steps, in its order, split between the grid (the price) and one column.
 def bsm_grid(
     spot: npt.ArrayLike,
@@ -404,81 +389,6 @@ def black76_grid(
     return GridGreeks(
         price, PriceGreeks(*(_full(one, a) for a in (price_at, delta, gamma, vega, theta)))
     )
-
-
-# The live-option steps of each model, shared by the public function, its grid variant
-# and black76_price: one sequence of element-wise operations, so every path gives the
-# same numbers to the bit. n1 and n2 depend on every input, so the in-place updates of
-# the price keep the full broadcast shape.
-def _bsm_live(
-    s: FloatArray,
-    k: FloatArray,
-    tc: FloatArray,
-    sd: FloatArray,
-    r: FloatArray,
-    q: FloatArray,
-    sign: FloatArray,
-) -> tuple[FloatArray, ...]:
-    """``df_q, sq, kr, d1, n1, leg_s, leg_k, price`` of live BSM options."""
-    df_q = np.exp(-q * tc)
-    df_r = np.exp(-r * tc)
-    sq = s * df_q
-    kr = k * df_r
-    # ln(S e^{-qt} / K e^{-rt}) = ln(S/K) + (r - q) t
-    d1 = np.log(sq / kr) / sd + 0.5 * sd
-    d2 = d1 - sd
-    n1 = ndtr(sign * d1)
-    n2 = ndtr(sign * d2)
-    leg_s = sq * n1
-    leg_k = kr * n2
-    price = leg_s - leg_k
-    price *= sign
-    return df_q, sq, kr, d1, n1, leg_s, leg_k, price
-
-
-def _bsm_greeks(*a: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Delta, gamma, vega (per vol point) and theta (per day) of live BSM options, from
-    ``s, sd, v, r, q, sign, sqrt_t`` and what :func:`_bsm_live` gave."""
-    s, sd, v, r, q, sign, sqrt_t, df_q, sq, d1, n1, leg_s, leg_k = a
-    pdf = np.exp(-0.5 * d1 * d1)
-    delta = (sign * df_q) * n1
-    gamma = pdf * (df_q * _INV_SQRT_2PI / (s * sd))
-    vega = pdf * (sq * sqrt_t * (_INV_SQRT_2PI / 100.0))
-    theta = pdf * (sq * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t) - sign * (
-        r / DAYS_PER_YEAR * leg_k - q / DAYS_PER_YEAR * leg_s
-    )
-    return delta, gamma, vega, theta
-
-
-def _black76_live(
-    f: FloatArray, k: FloatArray, tc: FloatArray, sd: FloatArray, r: FloatArray, sign: FloatArray
-) -> tuple[FloatArray, ...]:
-    """``df, d1, n1, dfs, price`` of live Black-76 options."""
-    df = np.exp(-r * tc)
-    d1 = np.log(f / k) / sd + 0.5 * sd
-    d2 = d1 - sd
-    n1 = ndtr(sign * d1)
-    n2 = ndtr(sign * d2)
-    dfs = sign * df
-    price = f * n1
-    price -= k * n2
-    price *= dfs
-    return df, d1, n1, dfs, price
-
-
-def _black76_greeks(*a: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Delta, gamma, vega (per vol point) and theta (per day) of live Black-76 options,
-    from ``f, sd, v, r``, ``sqrt_t`` and what :func:`_black76_live` gave."""
-    f, sd, v, r, df, sqrt_t, d1, n1, dfs, price = a
-    pdf = np.exp(-0.5 * d1 * d1)
-    delta = dfs * n1
-    gamma = pdf * (df * _INV_SQRT_2PI / (f * sd))
-    vega = pdf * (df * f * sqrt_t * (_INV_SQRT_2PI / 100.0))
-    theta = (
-        pdf * (df * f * v * (-0.5 * _INV_SQRT_2PI / DAYS_PER_YEAR) / sqrt_t)
-        + (r / DAYS_PER_YEAR) * price
-    )
-    return delta, gamma, vega, theta
 
 
 def _merge(
