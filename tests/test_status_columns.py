@@ -1,5 +1,5 @@
 """The end-of-run pass's column helpers (``status_days.columns``, ``picker``,
-``_transposed``) give what the per-column comprehensions they replace gave."""
+``transposed``) give what the per-column comprehensions they replace gave."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from alvh_dsl.dryrun.status_days import _transposed, columns, picker
+from alvh_dsl.dryrun.status_days import columns, picker, transposed
 
 
 @pytest.mark.parametrize("at", [[], [2], [0, 2], [1, 1, 0], [3, 0, 3, 1]])
@@ -33,7 +33,7 @@ def test_picker_gives_the_items_in_order(at: list[int]) -> None:
     ],
 )
 def test_transposed_only_rows_of_one_length(rows: list[Any]) -> None:
-    out = _transposed(rows)
+    out = transposed(rows)
     if not rows or None in rows or len({len(r) for r in rows}) > 1:
         assert out is None
     else:

@@ -45,6 +45,7 @@ __all__ = [
     "false_details",
     "fold_day",
     "picker",
+    "transposed",
 ]
 
 Renderer = Callable[[Sequence[Any], Sequence["Rec | None"]], str]
@@ -89,7 +90,7 @@ def column_stats(
             # fold itself, day by day (never the dry-run's case).
             _fold(col, ops, st)
             continue
-        by_pos = _transposed(col)
+        by_pos = transposed(col)
         res = by_pos[0] if by_pos is not None else [None if r is None else r[0] for r in col]
         types = list(map(type, res))
         unknown = types.count(_NONE) + types.count(Unknown)
@@ -127,7 +128,7 @@ def _ok(v: Any) -> bool:
     return (t is float and v - v == 0) or t is int
 
 
-def _transposed(rows: Sequence[Sequence[Any] | None]) -> list[tuple[Any, ...]] | None:
+def transposed(rows: Sequence[Sequence[Any] | None]) -> list[tuple[Any, ...]] | None:
     """``rows`` as columns by position (``rows[i][p]`` is ``out[p][i]``), read in one
     pass, when every row is a sequence of one length; else None (a day without a Rec)."""
     try:
@@ -226,12 +227,12 @@ def false_details(
     # Each position of the key as a column: the conjuncts', then each Rec's.
     # (Each read in one pass where every day has a tuple of one length.)
     columns: list[Sequence[Any]] = []
-    by_conj = _transposed(conj)
+    by_conj = transposed(conj)
     columns += (
         by_conj if by_conj is not None else [[c[i] for c in conj] for i in range(len(conj[0]))]
     )
     for col in recs:
-        by_pos = _transposed(col)
+        by_pos = transposed(col)
         if by_pos is not None:
             columns += by_pos
             continue
