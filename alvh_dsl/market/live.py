@@ -13,7 +13,6 @@ input, a skew for the strike search) goes through the general function itself.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from .pricing import (
     MIN_TOTAL_VOL,
@@ -25,6 +24,7 @@ from .pricing import (
     strike_for_delta,
 )
 from .pricing_steps import black76_live, bsm_greeks, bsm_live, column, reject_negative
+from .special import ndtr, ndtri
 
 __all__ = ["black76_price_live", "bsm_grid_live", "short_strikes_live"]
 

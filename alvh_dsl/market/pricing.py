@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr, ndtri
 
 from .pricing_steps import DAYS_PER_YEAR
 from .pricing_steps import black76_greeks as _black76_greeks
@@ -36,6 +35,7 @@ from .pricing_steps import bsm_greeks as _bsm_greeks
 from .pricing_steps import bsm_live as _bsm_live
 from .pricing_steps import column as _column
 from .pricing_steps import reject_negative as _reject_negative
+from .special import ndtr, ndtri
 
 if TYPE_CHECKING:  # pragma: no cover
     from .history import History

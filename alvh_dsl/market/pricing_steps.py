@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr
+
+from .special import ndtr
 
 __all__ = [
     "DAYS_PER_YEAR",

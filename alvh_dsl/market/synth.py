@@ -59,10 +59,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.special import ndtr
 
 from .calendars import nth_expiries, to_days, trading_days
 from .history import History, Provenance, Source
+from .special import ndtr
 from .validation import FUTURES_MONTHS
 
 __all__ = [
