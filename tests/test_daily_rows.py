@@ -72,7 +72,7 @@ def test_pickles_and_keeps_a_short_repr(make: object) -> None:
     assert repr(r) == "<DailyRows: 3 day(s)>"
 
 
-def test_a_run_keeps_its_rows_as_columns() -> None:
+def test_a_run_keeps_its_rows_as_columns_and_a_one_line_repr() -> None:
     pytest.importorskip("numpy")
     from alvh_dsl.api import dryrun
 
@@ -82,4 +82,9 @@ def test_a_run_keeps_its_rows_as_columns() -> None:
     values = zip(*daily.columns.values(), strict=True)
     built = [dict(zip(daily.columns, v, strict=True)) for v in values]
     assert daily == built and list(daily[0]) == list(daily.columns)
-    assert f"daily_rows=<DailyRows: {len(built)} day(s)>" in repr(result.run)
+    assert repr(daily) == f"<DailyRows: {len(built)} day(s)>"
+    run = result.run
+    assert repr(run) == (
+        f"RunResult('book', 'ALVH core', {len(built)} days, {len(run.decisions)} decisions, "
+        f"{len(run.trades)} trades, P&L {run.summary['total_pnl']:,.2f})"
+    )

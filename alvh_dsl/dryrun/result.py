@@ -48,6 +48,16 @@ class RunResult:
     #: data terms (:func:`~alvh_dsl.dryrun.coverage.rule_coverage`).
     coverage: list[dict[str, Any]] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        # The generated repr printed every decision and trade (megabytes for a 20-year
+        # run, `result.run` typed in a notebook): what the run is, in one line.
+        s = self.summary
+        return (
+            f"RunResult({self.label!r}, {self.book_name!r}, {len(self.daily_rows)} days, "
+            f"{len(self.decisions)} decisions, {len(self.trades)} trades, "
+            f"P&L {s.get('total_pnl', 0.0) or 0.0:,.2f})"
+        )
+
     @property
     def statuses(self) -> pd.DataFrame:
         """One row per day and rule: ``date``, ``rule``, ``status``, ``applied``,
