@@ -113,6 +113,12 @@ def measure(quick: bool) -> list[Row]:
     ))  # fmt: skip
     rows.append(sweep_row(quick))
     rows.append(sweep_cpu_row(quick))
+    u = a["unaudited"]["cpu"]
+    rows.append(Row(
+        f"engine without its audit trail (audit=False, a sweep's variant) / NumPy, in process "
+        f"({u * 1e3:.0f} vs {a['numpy']['cpu'] * 1e3:.1f} ms CPU; not the target's figure)",
+        f"{u / a['numpy']['cpu']:.1f}x", "none", None, "python benchmarks/bench_dryrun.py   # (a)",
+    ))  # fmt: skip
     b = bench_dryrun.whole_processes(3 if quick else 7)
     rows.append(Row(
         f"engine / NumPy rolled condor, whole processes ({b['alvh dryrun']['cpu']:.2f} vs "
