@@ -60,6 +60,7 @@ def test_columns_are_read_without_the_rows() -> None:
 def test_empty_and_prebuilt_rows() -> None:
     empty = DailyRows({})
     assert len(empty) == 0 and empty == [] and column_of(empty, "equity") == []
+    assert empty.columns is None  # no days: readers take the rows' path
     built = DailyRows.of([dict(d) for d in AS_LIST])
     assert built.columns is None and built == AS_LIST and built.column("equity")[1] == 2.5
 

@@ -261,13 +261,14 @@ def test_the_rows_from_columns_equal_the_rows_built_day_by_day(market: Any) -> N
     for g, w in zip(got, want, strict=True):
         assert {k: exact(v) for k, v in g.items()} == {k: exact(v) for k, v in w.items()}
     assert any(r["hedge_notional_m2"] for r in got) and any(r["condors"] for r in got)
-    # The summary read off the columns is the one read off the rows.
+    # The summary read off the columns (DailyRows) is the one read off a list of the rows.
     config, counts = DryRunConfig(), dict.fromkeys(COUNTS, 0)
-    by_rows = summarise(got, sim, counts, {}, config)
-    assert json.dumps(summarise(got, sim, counts, {}, config, days.columns)) == json.dumps(by_rows)
+    assert got.columns is not None
+    by_rows = summarise(list(got), sim, counts, {}, config)
+    assert json.dumps(summarise(got, sim, counts, {}, config)) == json.dumps(by_rows)
     for after in (False, True):
-        want_m = scenario_matrix(got, config, after=after)
-        got_m = scenario_matrix(got, config, after=after, columns=days.columns)
+        want_m = scenario_matrix(list(got), config, after=after)
+        got_m = scenario_matrix(got, config, after=after)
         assert got_m.flags.c_contiguous and np.array_equal(got_m, want_m)
     assert by_rows["near_expiry_days"] > 0
 

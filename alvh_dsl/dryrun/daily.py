@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .moves import scenario_column
-from .rows import DailyRows, column_of
+from .rows import DailyRows
 
 if TYPE_CHECKING:  # pragma: no cover
     from .book_state import BookRisk
     from .market_data import MarketData
 
-__all__ = ["DailyColumns", "DailyRows", "cents", "cents_column", "column_of"]
+__all__ = ["DailyColumns", "cents", "cents_column"]
 
 
 def cents(x: float) -> float:
@@ -95,8 +95,6 @@ class DailyColumns:
         self.trades: list[int] = []
         self.condor_cash: list[float] = []
         self.hedge_cash: list[float] = []
-        #: Each key's column of the rows, in the rows' order, once :meth:`rows` has run.
-        self.columns: dict[str, Sequence[Any]] = {}
 
     def add(
         self, before: BookRisk, after: BookRisk, trades: int, condor_cash: float, hedge_cash: float
@@ -170,8 +168,7 @@ class DailyColumns:
             columns += [flat[k::months] for k in range(months)] if months else []
             # Every column is n long and names them all (checked once, not per row).
             assert len(names) == len(columns) and all(len(c) == n for c in columns)
-            self.columns = dict(zip(names, columns, strict=True))
-            return DailyRows(self.columns)
+            return DailyRows(dict(zip(names, columns, strict=True)))
         rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
         at = 0
         for row, month_row in zip(rows, by_month, strict=True):  # lengths differ: per row

@@ -126,7 +126,7 @@ def run_book(
             if progress is not None:
                 progress(day)
         rows = days.rows()  # some 170,000 values: the collector paused still
-    summary = summarise(rows, sim, counts, fired_by_rule, config, days.columns or None)
+    summary = summarise(rows, sim, counts, fired_by_rule, config)
     if statuses is None:
         return RunResult(
             label, book.name, rows, decisions, sim.trades, summary, states,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..lang.check.plausibility import VIX_FUTURE_MULTIPLIER, VIX_SHOCK_POINTS
-from .daily import column_of
+from .rows import column_of
 
 IMPLAUSIBLE_EQUITY = 100  # |equity| beyond this many times the start is flagged in the notes
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..lang.evaluate import Book
 from ..lang.state import State
 from .config import DryRunConfig
-from .rows import DailyRows
+from .rows import columns_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -70,10 +70,9 @@ class RunResult:
     def daily(self) -> pd.DataFrame:
         import pandas as pd
 
-        rows = self.daily_rows
-        kept = rows.columns if isinstance(rows, DailyRows) and len(rows) else None
+        kept = columns_of(self.daily_rows)
         # The kept columns give the frame the rows would (same values, so same dtypes).
-        frame = pd.DataFrame(kept if kept is not None else rows)
+        frame = pd.DataFrame(kept if kept is not None else self.daily_rows)
         if not frame.empty:
             frame["date"] = pd.to_datetime(frame["date"])
             frame = frame.set_index("date")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, overload
 
-__all__ = ["DailyRows", "column_of"]
+__all__ = ["DailyRows", "column_of", "columns_of"]
 
 
 class DailyRows(Sequence[dict[str, Any]]):
@@ -25,7 +25,8 @@ class DailyRows(Sequence[dict[str, Any]]):
     __slots__ = ("_built", "_columns", "_n", "_names", "_rows")
 
     def __init__(self, columns: dict[str, Sequence[Any]]) -> None:
-        self._columns: dict[str, Sequence[Any]] | None = columns
+        # No days, no columns: readers then take the rows' path, which gives [] for any key.
+        self._columns: dict[str, Sequence[Any]] | None = columns or None
         self._names = list(columns)
         self._n = len(next(iter(columns.values()))) if columns else 0
         self._rows: list[dict[str, Any] | None] = [None] * self._n
@@ -35,7 +36,6 @@ class DailyRows(Sequence[dict[str, Any]]):
     def of(cls, rows: list[dict[str, Any]]) -> DailyRows:
         """Rows already built (a run whose days hold different keys): no columns."""
         out = cls({})
-        out._columns = None
         out._n = len(rows)
         out._rows = list(rows)
         out._built = len(rows)
@@ -43,14 +43,14 @@ class DailyRows(Sequence[dict[str, Any]]):
 
     @property
     def columns(self) -> dict[str, Sequence[Any]] | None:
-        """Each key's values over the days, in the rows' key order; None when the days
-        do not all hold the same keys. Read only."""
+        """Each key's values over the days, in the rows' key order; None when there are no
+        days or the days do not all hold the same keys. Read only."""
         return self._columns
 
     def column(self, key: str) -> Sequence[Any]:
         """``[row[key] for row in self]``, without building the rows when the columns are
         kept (``KeyError`` when no row holds ``key``, as the rows would raise)."""
-        if self._columns is not None and self._n:
+        if self._columns is not None:
             return self._columns[key]
         return [r[key] for r in self]
 
@@ -109,6 +109,11 @@ class DailyRows(Sequence[dict[str, Any]]):
         if self._columns is None:
             return (DailyRows.of, (self._all(),))
         return (DailyRows, (self._columns,))
+
+
+def columns_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, Sequence[Any]] | None:
+    """The kept columns of :class:`DailyRows` (see :attr:`DailyRows.columns`), else None."""
+    return rows.columns if isinstance(rows, DailyRows) else None
 
 
 def column_of(rows: Sequence[Mapping[str, Any]], key: str) -> Sequence[Any]:

@@ -10,7 +10,7 @@ same days, the stress windows. Both are plain JSON data; the statistics themselv
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +19,8 @@ import numpy.typing as npt
 
 from ..lang.evaluate import clean
 from .config import DryRunConfig
-from .daily import DailyRows, column_of
 from .moves import scenario_column
+from .rows import column_of, columns_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result import RunResult
@@ -42,27 +42,23 @@ def summarise(
     counts: dict[str, int],
     fired_by_rule: dict[str, int],
     config: DryRunConfig,
-    columns: Mapping[str, Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The summary figures of one run. ``columns``: the rows' values by key, when the
-    caller has them (the loop: ``DailyColumns.columns``), read instead of the rows."""
+    """The summary figures of one run (a run's :class:`~alvh_dsl.dryrun.rows.DailyRows`
+    are read by column)."""
     # Long: one flat table of figures, each a line; splitting it would scatter the keys.
     start = config.starting_equity
 
-    def column(key: str) -> Sequence[Any]:
-        return columns[key] if columns is not None else column_of(rows, key)
-
-    equity = np.array(column("equity"), dtype=np.float64)
-    pnl = np.array(column("pnl"), dtype=np.float64)
+    equity = np.array(column_of(rows, "equity"), dtype=np.float64)
+    pnl = np.array(column_of(rows, "pnl"), dtype=np.float64)
     peak = np.maximum.accumulate(np.concatenate([[start], equity]))[1:]
     drawdown = peak - equity
     worst = int(np.argmin(pnl)) if len(pnl) else 0
     dd_at = int(np.argmax(drawdown)) if len(drawdown) else 0
-    short = np.array(column("eff_gamma_short"), dtype=np.float64)
-    short_after = np.array(column("eff_gamma_short_after"), dtype=np.float64)
-    long_ = np.array(column("eff_gamma_long"), dtype=np.float64)
-    gamma = np.array([abs(g) for g in column("gamma")], dtype=np.float64)
-    near = near_expiry(rows, config.risk.near_expiry_dte, column("front_dte"))
+    short = np.array(column_of(rows, "eff_gamma_short"), dtype=np.float64)
+    short_after = np.array(column_of(rows, "eff_gamma_short_after"), dtype=np.float64)
+    long_ = np.array(column_of(rows, "eff_gamma_long"), dtype=np.float64)
+    gamma = np.array([abs(g) for g in column_of(rows, "gamma")], dtype=np.float64)
+    near = near_expiry(rows, config.risk.near_expiry_dte)
     hedge_pnl = sum(t["cash_flow"] for t in sim.trades if t["instrument"].startswith("VIX")) + (
         rows[-1]["hedge_value"] if rows else 0.0
     )
@@ -85,7 +81,7 @@ def summarise(
     def per_year(value: float) -> float | None:
         return clean(round(value / years, 2)) if years > 0 else None
 
-    scenario = _near_expiry_scenarios(rows, near, config, columns)
+    scenario = _near_expiry_scenarios(rows, near, config)
 
     return {
         "start": rows[0]["date"] if rows else None,
@@ -139,12 +135,9 @@ def summarise(
     }
 
 
-def near_expiry(
-    rows: Sequence[dict[str, Any]], dte: int, front_dte: Sequence[float | None] | None = None
-) -> npt.NDArray[np.bool_]:
-    """The days whose front condor, as the rules saw it, was at most ``dte`` days out
-    (``front_dte``: the rows' column of it, when the caller has it)."""
-    days = front_dte if front_dte is not None else column_of(rows, "front_dte")
+def near_expiry(rows: Sequence[dict[str, Any]], dte: int) -> npt.NDArray[np.bool_]:
+    """The days whose front condor, as the rules saw it, was at most ``dte`` days out."""
+    days = column_of(rows, "front_dte")
     front = np.array([np.nan if d is None else d for d in days], dtype=np.float64)
     with np.errstate(invalid="ignore"):
         return np.asarray(front <= dte, dtype=np.bool_)
@@ -170,14 +163,12 @@ def scenario_matrix(
     config: DryRunConfig,
     *,
     after: bool,
-    columns: Mapping[str, Sequence[Any]] | None = None,
 ) -> Any:
     """[days, moves] $ scenario P&L of the daily rows, before or after the day's actions
-    (``columns``: the rows' values by key, when the caller has them)."""
+    (a run's :class:`~alvh_dsl.dryrun.rows.DailyRows` are read by column)."""
     suffix = "_after" if after else ""
     names = [scenario_column(m) + suffix for m in config.risk.scenario_moves]
-    if columns is None and isinstance(rows, DailyRows) and len(rows):
-        columns = rows.columns
+    columns = columns_of(rows)
     if columns is not None and names:
         # [moves, days] of the same floats, laid out as the rows' matrix is.
         picked = np.array([columns[n] for n in names], dtype=np.float64)
@@ -191,13 +182,12 @@ def _near_expiry_scenarios(
     rows: Sequence[dict[str, Any]],
     near: npt.NDArray[np.bool_],
     config: DryRunConfig,
-    columns: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Worst, mean, expected loss and CVaR 5 % of the scenario P&L (before actions) over
     near-expiry days."""
     from .statistics import cvar
 
-    pnl = scenario_matrix(rows, config, after=False, columns=columns)[near]
+    pnl = scenario_matrix(rows, config, after=False)[near]
     out = []
     for k, move in enumerate(config.risk.scenario_moves):
         col = pnl[:, k]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..rows import DailyRows, column_of
+from ..rows import column_of, columns_of
 from .document import applied_actions
 from .text import NO_DATA, format_move
 
@@ -103,13 +103,13 @@ def column(run: RunResult, key: str) -> Any:
 
     def make(rows: Sequence[dict[str, Any]]) -> Any:
         # NumPy turns None into NaN for a float array: the row's value or its absence.
-        kept = rows.columns if isinstance(rows, DailyRows) and len(rows) else None
+        kept = columns_of(rows)
         if kept is not None:
             values = kept.get(key)
             return np.array(values if values is not None else [None] * len(rows), np.float64)
         return np.array([r.get(key) for r in rows], dtype=np.float64)
 
-    if _CACHE is not None and key in _FIGURE_COLUMNS and not isinstance(run.daily_rows, DailyRows):
+    if _CACHE is not None and key in _FIGURE_COLUMNS and columns_of(run.daily_rows) is None:
         _prefetch(run.daily_rows)
     return _cached(run, key, make)
 
