@@ -372,12 +372,10 @@ class StatusRecorder:
             key = (d.rule, st, d.reason, last)
             row = self._rows.get(key)
             if row is None:
-                row = self._rows[key] = self._row(d, plan, conj[k] or (), [], [], (), last, None)
-            else:
-                counts = self.counts[d.rule]
-                counts[row[0]] = counts.get(row[0], 0) + 1
-                if st == "unknown" and d.reason:
-                    self.unknown_reasons[d.rule][d.reason] += 1
+                row = self._rows[key] = self._make_row(
+                    d, plan, conj[k] or (), [], [], (), last, None
+                )
+            self._count(d, row)
             self._extra[n * width + k] = row
 
     def fired(self, k: int, d: Decision, actions: Sequence[Mapping[str, Any]]) -> None:
@@ -427,6 +425,32 @@ class StatusRecorder:
         unless: tuple[Sequence[Rec | None], Sequence[tuple[str, ...]]] | None,
     ) -> tuple[str, bool, str | None]:
         """One row's status, ``applied`` and detail; its counts and reasons counted."""
+        row = self._make_row(d, plan, conj, recs, units, actions, last_fired, unless)
+        self._count(d, row)
+        return row
+
+    def _count(self, d: Decision, row: tuple[str, bool, str | None]) -> None:
+        """Count one day's ``row`` of ``d``'s rule: its status, applied, unknown reason."""
+        status, applied, _ = row
+        counts = self.counts[d.rule]
+        counts[status] = counts.get(status, 0) + 1
+        if applied:
+            counts["applied"] = counts.get("applied", 0) + 1
+        if d.status == "unknown" and d.reason:
+            self.unknown_reasons[d.rule][d.reason] += 1
+
+    def _make_row(
+        self,
+        d: Decision,
+        plan: RulePlan,
+        conj: Sequence[Any],
+        recs: Sequence[Rec | None],
+        units: Sequence[tuple[str, ...]],
+        actions: Sequence[Mapping[str, Any]],
+        last_fired: dt.date | None,
+        unless: tuple[Sequence[Rec | None], Sequence[tuple[str, ...]]] | None,
+    ) -> tuple[str, bool, str | None]:
+        """One row's status, ``applied`` and detail (nothing counted: :meth:`_count`)."""
         # Long: one branch per status, each building that status's detail; kept together
         # so the row's columns are appended in one place.
         detail: Any = None
@@ -460,8 +484,6 @@ class StatusRecorder:
         elif st == "unknown":
             status = "unknown"
             detail = self._text(("reason", d.reason), lambda: {"reason": d.reason})
-            if d.reason:
-                self.unknown_reasons[d.rule][d.reason] += 1
         elif st == "cooling_down":
             status = "cooling"
             if last_fired is not None and plan.cooldown_days is not None:
@@ -487,10 +509,6 @@ class StatusRecorder:
                 ]
         if rows and detail is not None and type(detail) is not str:
             detail = compact(detail)
-        counts = self.counts[d.rule]
-        counts[status] = counts.get(status, 0) + 1
-        if applied:
-            counts["applied"] = counts.get("applied", 0) + 1
         return status, applied, detail
 
     def _text(self, key: Any, detail: Callable[[], dict[str, Any]]) -> str:
