@@ -153,12 +153,9 @@ def value_condor(
     grid, g = bsm_grid_live(spot, k, t, vol, r, q, _CONDOR_CALL_SIGN, at=c)
     sign = _CONDOR_SIGN
     value_points = (sign * grid).sum(axis=0)  # [days, moves]: long-minus-short
-    # Per unit, in points: the broker's convention for `condor.delta` and friends. The
-    # four greeks' legs summed together, as _legs_sum sums each (terms [greeks, legs, days]).
-    terms = sign * np.stack([getattr(g, n) for n in _CONDOR_GREEKS])
-    summed = 0.0 + terms[:, 0, :, 0]
-    for leg in range(1, len(sign)):
-        summed = summed + terms[:, leg, :, 0]
+    # Per unit, in points: the broker's convention for `condor.delta` and friends; the
+    # four greeks' legs summed in one pass ([greeks, legs, days, 1]).
+    summed = _legs_sum(sign, np.stack([getattr(g, n) for n in _CONDOR_GREEKS]))
     dollars = SPX_MULTIPLIER
     in_dollars = summed * dollars
     points = dict(zip(_CONDOR_GREEKS, summed, strict=True))
@@ -178,13 +175,14 @@ def value_condor(
 
 
 def _legs_sum(sign: FloatArray, column: FloatArray) -> FloatArray:
-    """``(sign · column).sum(axis=0)[:, 0]`` of a ``[legs, days, 1]`` column, added as NumPy
-    adds over the first axis of ``[legs, days, moves]``: from 0.0, leg after leg (written
-    out, because a sum over a contiguous axis — a one-day column — pairs terms instead)."""
+    """``(sign · column).sum(axis=-3)[..., 0]`` of a ``[..., legs, days, 1]`` column (leading
+    axes: several greeks at once), added as NumPy adds over the legs axis of ``[legs, days,
+    moves]``: from 0.0, leg after leg (written out, because a sum over a contiguous axis —
+    a one-day column — pairs terms instead)."""
     terms = sign * column
-    out = 0.0 + terms[0, :, 0]
-    for leg in range(1, len(terms)):
-        out = out + terms[leg, :, 0]
+    out = 0.0 + terms[..., 0, :, 0]
+    for leg in range(1, terms.shape[-3]):
+        out = out + terms[..., leg, :, 0]
     return out
 
 
