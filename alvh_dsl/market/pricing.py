@@ -28,13 +28,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from . import pricing_steps as steps
 from .pricing_steps import DAYS_PER_YEAR
-from .pricing_steps import black76_greeks as _black76_greeks
-from .pricing_steps import black76_live as _black76_live
-from .pricing_steps import bsm_greeks as _bsm_greeks
-from .pricing_steps import bsm_live as _bsm_live
-from .pricing_steps import column as _column
-from .pricing_steps import reject_negative as _reject_negative
 from .special import ndtr, ndtri
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,15 +189,15 @@ def bsm(
     factors are then computed once per day rather than once per leg and day.
     """
     s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
-    _reject_negative(spot=s, strike=k, vol=v)
+    steps.reject_negative(spot=s, strike=k, vol=v)
     sign = _sign(call)
     shape = np.broadcast(s, k, tt, v, r, q, sign).shape
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
         sd = v * sqrt_t
-        df_q, sq, kr, d1, n1, leg_s, leg_k, price = _bsm_live(s, k, tc, sd, r, q, sign)
-        delta, gamma, vega, theta = _bsm_greeks(
+        df_q, sq, kr, d1, n1, leg_s, leg_k, price = steps.bsm_live(s, k, tc, sd, r, q, sign)
+        delta, gamma, vega, theta = steps.bsm_greeks(
             s, sd, v, r, q, sign, sqrt_t, df_q, sq, d1, n1, leg_s, leg_k
         )
         live = sd > MIN_TOTAL_VOL
@@ -227,7 +222,7 @@ def bsm_delta(
     """:func:`bsm`'s delta alone, to the bit (live options: only the steps the delta reads,
     in bsm's order; else bsm itself): a strike search reads nothing else of its candidates."""
     s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
-    _reject_negative(spot=s, strike=k, vol=v)
+    steps.reject_negative(spot=s, strike=k, vol=v)
     sign = _sign(call)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
@@ -256,15 +251,17 @@ def black76(
     calendar day. Arguments broadcast like :func:`bsm`.
     """
     f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
-    _reject_negative(forward=f, strike=k, vol=v)
+    steps.reject_negative(forward=f, strike=k, vol=v)
     sign = _sign(call)
     shape = np.broadcast(f, k, tt, v, r, sign).shape
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
         sd = v * sqrt_t
-        df, d1, n1, dfs, price = _black76_live(f, k, tc, sd, r, sign)
-        delta, gamma, vega, theta = _black76_greeks(f, sd, v, r, df, sqrt_t, d1, n1, dfs, price)
+        df, d1, n1, dfs, price = steps.black76_live(f, k, tc, sd, r, sign)
+        delta, gamma, vega, theta = steps.black76_greeks(
+            f, sd, v, r, df, sqrt_t, d1, n1, dfs, price
+        )
         live = sd > MIN_TOTAL_VOL
         alive = (price, delta, _full(shape, gamma), _full(shape, vega), theta)
         if live.all():
@@ -291,14 +288,14 @@ def black76_price(
     """:func:`black76`'s price alone (the same numbers to the bit: its steps, in its order,
     without the greeks), for the fills that price a few options at a time."""
     f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
-    _reject_negative(forward=f, strike=k, vol=v)
+    steps.reject_negative(forward=f, strike=k, vol=v)
     sign = _sign(call)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sd = v * np.sqrt(tc)
         if not (sd > MIN_TOTAL_VOL).all():
             return black76(f, k, tt, v, r, call=call).price
-        price = _black76_live(f, k, tc, sd, r, sign)[-1]
+        price = steps.black76_live(f, k, tc, sd, r, sign)[-1]
     shape = np.broadcast(f, k, tt, v, r, sign).shape
     return _full(shape, price)
 
@@ -330,10 +327,10 @@ def bsm_grid(
     alike); when an option is expired or has zero vol it is :func:`bsm` itself, cut.
     """
     s, k, tt, v, r, q = _arrays(spot, strike, t, vol, rate, dividend)
-    _reject_negative(spot=s, strike=k, vol=v)
+    steps.reject_negative(spot=s, strike=k, vol=v)
     sign = _sign(call)
     shape = np.broadcast(s, k, tt, v, r, q, sign).shape
-    cut = _column(at)
+    cut = steps.column(at)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
@@ -341,9 +338,9 @@ def bsm_grid(
         if not (sd > MIN_TOTAL_VOL).all():
             whole = bsm(s, k, tt, v, r, q, call=call)
             return GridGreeks(whole.price, PriceGreeks(*(cut(a) for a in whole)))
-        df_q, sq, _, d1, n1, leg_s, leg_k, price = _bsm_live(s, k, tc, sd, r, q, sign)
+        df_q, sq, _, d1, n1, leg_s, leg_k, price = steps.bsm_live(s, k, tc, sd, r, q, sign)
         # The greeks at one column: bsm's expressions on that column of each operand.
-        delta, gamma, vega, theta = _bsm_greeks(
+        delta, gamma, vega, theta = steps.bsm_greeks(
             *(cut(x) for x in (s, sd, v, r, q, sign, sqrt_t, df_q, sq, d1, n1, leg_s, leg_k))
         )
     one = (*shape[:-1], 1) if shape else shape
@@ -368,10 +365,10 @@ def black76_grid(
     ``at`` of the last axis: the same numbers to the bit, as :func:`bsm_grid` is to
     :func:`bsm`."""
     f, k, tt, v, r = _arrays(forward, strike, t, vol, rate)
-    _reject_negative(forward=f, strike=k, vol=v)
+    steps.reject_negative(forward=f, strike=k, vol=v)
     sign = _sign(call)
     shape = np.broadcast(f, k, tt, v, r, sign).shape
-    cut = _column(at)
+    cut = steps.column(at)
     with np.errstate(all="ignore"):
         tc = np.maximum(tt, 0.0)
         sqrt_t = np.sqrt(tc)
@@ -379,10 +376,10 @@ def black76_grid(
         if not (sd > MIN_TOTAL_VOL).all():
             whole = black76(f, k, tt, v, r, call=call)
             return GridGreeks(whole.price, PriceGreeks(*(cut(a) for a in whole)))
-        df, d1, n1, dfs, price = _black76_live(f, k, tc, sd, r, sign)
+        df, d1, n1, dfs, price = steps.black76_live(f, k, tc, sd, r, sign)
         price = _full(shape, price)
         price_at = cut(price)
-        delta, gamma, vega, theta = _black76_greeks(
+        delta, gamma, vega, theta = steps.black76_greeks(
             *(cut(x) for x in (f, sd, v, r, df, sqrt_t, d1, n1, dfs, price))
         )
     one = (*shape[:-1], 1) if shape else shape
