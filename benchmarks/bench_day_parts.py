@@ -12,7 +12,9 @@ three of its parts is summed around their calls: the fills (``_fired_record``), 
 rules' evaluation (``Book.evaluate``) and the rule statuses (``StatusRecorder``'s
 ``record``, ``observed``, ``day``, ``fired``, ``near_miss`` and ``table``, whichever the
 tree has). The wrappers cost
-the same on both sides; the whole loop is timed with them in place.
+the same on both sides; the whole loop is timed with them in place. Last, ``run_dryrun``:
+the whole engine call of bench_dryrun.py (a) (no baseline; its market built, the loop,
+the run's summary, statuses and coverage), once, after the loop, in the same process.
 
 Books: ``benchmarks/books/rolled_condor.alvh`` over 2007–2017 (the engine/NumPy ratio's)
 and ``rulebooks/alvh_core.alvh`` over 2004–2017 (a sweep variant's). Without
@@ -39,6 +41,8 @@ CASES = {
     "core book, 2004-2017": ("rulebooks/alvh_core.alvh", "2004-01-01", "2017-12-31"),
 }
 PARTS = ("loop", "fills", "evaluation", "statuses")
+# The whole engine call of bench_dryrun.py (a): the market built, the loop, the run's end.
+WHOLE = "run_dryrun"
 
 
 def _child(case: str) -> dict[str, float]:
@@ -51,7 +55,7 @@ def _child(case: str) -> dict[str, float]:
     from alvh_dsl.api import dryrun_history, load
     from alvh_dsl.dryrun import loop, statuses
     from alvh_dsl.dryrun.config import DryRunConfig
-    from alvh_dsl.dryrun.engine import build_market
+    from alvh_dsl.dryrun.engine import build_market, run_dryrun
     from alvh_dsl.dryrun.market_data import series_source
     from alvh_dsl.lang.evaluate import Book
 
@@ -87,8 +91,12 @@ def _child(case: str) -> dict[str, float]:
     t = time.process_time()
     loop.run_book(book, market, series_source(market), config)
     spent["loop"] = time.process_time() - t
-    spent["days"] = float(len(market))
-    return spent
+    parts = dict(spent)
+    t = time.process_time()
+    run_dryrun(book, history, config, baseline=None)
+    parts[WHOLE] = time.process_time() - t
+    parts["days"] = float(len(market))
+    return parts
 
 
 def _run(tree: Path, case: str) -> dict[str, float]:
@@ -121,7 +129,7 @@ def main() -> None:
                 got[side].append(_run(old if side == "old" else ROOT, case))
         days = got["new"][0]["days"]
         print(f"{case} ({days:,.0f} days)")
-        for part in PARTS:
+        for part in (*PARTS, WHOLE):
             o = statistics.median(x[part] for x in got["old"])
             n = statistics.median(x[part] for x in got["new"])
             print(f"  {part:<11} old {o * 1e3:8.1f} ms ({o / days * 1e6:6.1f} us/day)   "

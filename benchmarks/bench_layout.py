@@ -4,7 +4,11 @@ Run: ``python benchmarks/bench_layout.py OLD_TREE [NEW_TREE]`` (NEW_TREE default
 to this checkout). Each tree is imported through ``PYTHONPATH``, so both run in the
 same environment, with the same interpreter, on the same inputs, one command after
 the other: a user's whole wait (start-up, imports, work, output written).
-Used to check that a change of layout changes no figure (issue 7).
+Used to check that a change of layout changes no figure (issue 7). Each command's wall
+time and CPU time (the child's user + system, from ``getrusage``: what a loaded machine
+disturbs least) are reported, medians of pairs whose order alternates (old new, new old).
+``ONLY=TEXT`` runs only the commands whose label contains TEXT (``ONLY="dryrun core"``:
+the main job).
 
 With ``SHARED`` real history beside the checkout, one more command replays the same book file
 (the OLD tree's ``rulebooks/alvh_core.alvh``, which both trees accept) over the real 2004–2023
@@ -15,6 +19,7 @@ user, the same book on the same days (the new tree computes more figures from th
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,13 +43,19 @@ COMMANDS = {
 }
 
 
-def run(tree: Path, args: list[str], out: Path) -> float:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run(tree: Path, args: list[str], out: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one command of ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
     argv = [a.replace("{out}", str(out)) for a in args]
-    start = time.perf_counter()
+    cpu, start = _children_cpu(), time.perf_counter()
     subprocess.run([*cmd, *argv], cwd=tree, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -58,21 +69,27 @@ def main() -> None:
             "dryrun", str(old / "rulebooks" / "alvh_core.alvh"), "--history", str(real),
             "--gaps", "keep", "--out", "{out}",
         ]  # fmt: skip
+    only = os.environ.get("ONLY", "")
+    commands = {k: v for k, v in commands.items() if only in k}
     with tempfile.TemporaryDirectory() as tmp:
         for label, args in commands.items():
             n = reps if "dryrun" not in label else max(3, reps // 2)
-            times: dict[str, list[float]] = {"old": [], "new": []}
+            times: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
             for i in range(n + 1):  # the first pair warms the disk cache and is dropped
-                for side, tree in (("old", old), ("new", new)):
+                pair = (("old", old), ("new", new))
+                for side, tree in pair if i % 2 else pair[::-1]:
                     out = Path(tmp) / f"{side}{i}"
                     t = run(tree, args, out)
                     if i:
                         times[side].append(t)
                     shutil.rmtree(out, ignore_errors=True)
-            a, b = statistics.median(times["old"]), statistics.median(times["new"])
+            (a, ac), (b, bc) = (
+                tuple(map(statistics.median, zip(*times[s], strict=True))) for s in ("old", "new")
+            )
             print(
-                f"{label:38s} old {a * 1000:8.0f} ms   new {b * 1000:8.0f} ms   "
-                f"new/old {b / a:5.2f}  (medians of {n} interleaved pairs)"
+                f"{label:38s} old {a * 1000:8.0f} ms ({ac:6.2f} s CPU)   new {b * 1000:8.0f} ms "
+                f"({bc:6.2f} s CPU)   new/old {b / a:5.2f} wall, {bc / ac:5.2f} CPU  "
+                f"(medians of {n} interleaved pairs)"
             )
 
 
