@@ -372,8 +372,8 @@ class StatusRecorder:
             key = (d.rule, st, d.reason, last)
             row = self._rows.get(key)
             if row is None:
-                row = self._rows[key] = self._make_row(
-                    d, plan, conj[k] or (), [], [], (), last, None
+                row = self._rows[key] = self._row(
+                    d, plan, conj[k] or (), [], [], (), last, None, count=False
                 )
             self._count(d, row)
             self._extra[n * width + k] = row
@@ -413,22 +413,6 @@ class StatusRecorder:
             self._slots[plan.rule] = out
         return out
 
-    def _row(
-        self,
-        d: Decision,
-        plan: RulePlan,
-        conj: Sequence[Any],
-        recs: Sequence[Rec | None],
-        units: Sequence[tuple[str, ...]],
-        actions: Sequence[Mapping[str, Any]],
-        last_fired: dt.date | None,
-        unless: tuple[Sequence[Rec | None], Sequence[tuple[str, ...]]] | None,
-    ) -> tuple[str, bool, str | None]:
-        """One row's status, ``applied`` and detail; its counts and reasons counted."""
-        row = self._make_row(d, plan, conj, recs, units, actions, last_fired, unless)
-        self._count(d, row)
-        return row
-
     def _count(self, d: Decision, row: tuple[str, bool, str | None]) -> None:
         """Count one day's ``row`` of ``d``'s rule: its status, applied, unknown reason."""
         status, applied, _ = row
@@ -439,7 +423,7 @@ class StatusRecorder:
         if d.status == "unknown" and d.reason:
             self.unknown_reasons[d.rule][d.reason] += 1
 
-    def _make_row(
+    def _row(
         self,
         d: Decision,
         plan: RulePlan,
@@ -449,8 +433,11 @@ class StatusRecorder:
         actions: Sequence[Mapping[str, Any]],
         last_fired: dt.date | None,
         unless: tuple[Sequence[Rec | None], Sequence[tuple[str, ...]]] | None,
+        *,
+        count: bool = True,
     ) -> tuple[str, bool, str | None]:
-        """One row's status, ``applied`` and detail (nothing counted: :meth:`_count`)."""
+        """One row's status, ``applied`` and detail; counted (:meth:`_count`) unless
+        ``count`` is false (a row kept to be reused, counted on each day it stands for)."""
         # Long: one branch per status, each building that status's detail; kept together
         # so the row's columns are appended in one place.
         detail: Any = None
@@ -509,7 +496,10 @@ class StatusRecorder:
                 ]
         if rows and detail is not None and type(detail) is not str:
             detail = compact(detail)
-        return status, applied, detail
+        row = status, applied, detail
+        if count:
+            self._count(d, row)
+        return row
 
     def _text(self, key: Any, detail: Callable[[], dict[str, Any]]) -> str:
         """A recurring detail's JSON text, written once per run."""
