@@ -3,16 +3,22 @@ types, as the per-row expressions they replace."""
 
 from __future__ import annotations
 
+import gc
 import math
+import weakref
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from alvh_dsl.api import dryrun_history
+from alvh_dsl.api import dryrun_history, load
 from alvh_dsl.dryrun.config import DryRunConfig
 from alvh_dsl.dryrun.engine import build_market
-from alvh_dsl.dryrun.market_data import MarketData
+from alvh_dsl.dryrun.loop import run_book
+from alvh_dsl.dryrun.market_data import MarketData, _Quotes, series_source
+
+BOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "alvh_core.alvh"
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +42,34 @@ def test_quotes_are_the_rows_tolist(market: MarketData) -> None:
     kept = curve.price[5, 3]
     curve.price[5, 3] = np.nan  # an unknown month reads as None
     try:
+        quotes = _Quotes(curve)  # fresh: the market's own converted the curve before
         for day in range(len(market)):
-            got = [(q.month, q.price, q.expiry, q.modelled) for q in market._quotes(day)]
+            got = [(q.month, q.price, q.expiry, q.modelled) for q in quotes.day(day)]
             want = _row_quotes(market, day)
             assert got == want
             assert [tuple(map(type, g)) for g in got] == [tuple(map(type, w)) for w in want]
     finally:
         curve.price[5, 3] = kept
-        market._curve_lists = None
+
+
+def test_a_run_market_is_freed_without_the_cyclic_collector() -> None:
+    """A market whose days were read (the rules' lazy futures quotes included) and a run
+    on it hold no reference cycle: dropping them frees them at once, the collector off."""
+    history = dryrun_history(None, start="2015-01-01", end="2015-06-30")
+    config = DryRunConfig()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        market = build_market(history, config)  # type: ignore[arg-type]
+        assert market.plain_market(3).futures[0].month == 1
+        result = run_book(load(BOOK), market, series_source(market), config)
+        assert result.daily_rows
+        gone = weakref.ref(market)
+        del market, result
+        assert gone() is None
+    finally:
+        if was:
+            gc.enable()
 
 
 def test_contract_column_and_on_are_the_match(market: MarketData) -> None:

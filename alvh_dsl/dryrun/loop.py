@@ -79,7 +79,7 @@ def run_book(
     rules_state = RulesState(sim).on
     expiring = _FirstExpiry(market)
     # Tens of thousands of small, acyclic trace records live until the end of the run.
-    with paused_gc():
+    with paused_gc(promote=True):
         wanted = set(capture)
         for day in range(len(market)):
             trades_today = len(sim.trades)  # settlements count as the day's trades

@@ -117,7 +117,7 @@ class MarketData:
     _spx_expiries: dict[tuple[str, float], list[np.datetime64 | None]] = field(default_factory=dict)
     _vix_factor: FloatArray | None = None
     _move_factors: tuple[FloatArray, FloatArray] | None = None
-    _curve_lists: tuple[list[Any], list[Any], list[Any]] | None = None
+    _quotes: _Quotes | None = None
     # What fills compute from this market alone (positions' valuations, today's mids,
     # strike searches), kept for the runs that share it: a baseline opens the same condors
     # as its book, and a sweep's variants many of the same positions.
@@ -143,32 +143,19 @@ class MarketData:
         futures quotes are made when first read (:meth:`_quotes`)."""
         markets = self._markets
         if not markets:
-            isfinite, quotes = math.isfinite, self._quotes
+            isfinite = math.isfinite
+            # The days' quotes come from an object holding the curve, not this market: a
+            # bound method of the market here made every run's market a reference cycle
+            # (market → its days → partial → market), freed by the cyclic collector
+            # instead of as soon as the run lets go of it.
+            quotes = self._quotes = _Quotes(self.curve)
             markets.extend(
-                PlainMarket(spx, vix, vvix if isfinite(vvix) else None, partial(quotes, k))
+                PlainMarket(spx, vix, vvix if isfinite(vvix) else None, partial(quotes.day, k))
                 for k, (spx, vix, vvix) in enumerate(
                     zip(self.spx.tolist(), self.vix.tolist(), self.vvix.tolist(), strict=True)
                 )
             )
         return markets[day]
-
-    def _quotes(self, day: int) -> list[PlainQuote]:
-        """The VIX futures months of ``day`` as plain data."""
-        lists = self._curve_lists
-        if lists is None:
-            # The curve as Python objects (floats, dates, bools) once, at the first day a
-            # book reads it: what each day's rows' ``tolist`` gave.
-            curve = self.curve
-            lists = self._curve_lists = (
-                curve.price.tolist(), curve.expiry.tolist(), curve.modelled.tolist()
-            )  # fmt: skip
-        prices, expiries, modelled = lists
-        isfinite = math.isfinite
-        rows = zip(prices[day], expiries[day], modelled[day], strict=True)
-        return [
-            PlainQuote(k, price if isfinite(price) else None, expiry, modelled)
-            for k, (price, expiry, modelled) in enumerate(rows, 1)
-        ]
 
     @classmethod
     def build(
@@ -384,6 +371,33 @@ class ContractDays:
             column=first,
             on=on,
         )
+
+
+class _Quotes:
+    """The VIX futures months of each day as plain data (:meth:`MarketData.plain_market`'s
+    lazy quotes), from the curve's rows converted to Python objects once."""
+
+    def __init__(self, curve: TermStructure) -> None:
+        self.curve = curve
+        self._lists: tuple[list[Any], list[Any], list[Any]] | None = None
+
+    def day(self, day: int) -> list[PlainQuote]:
+        """The VIX futures months of ``day``."""
+        lists = self._lists
+        if lists is None:
+            # The curve as Python objects (floats, dates, bools) once, at the first day a
+            # book reads it: what each day's rows' ``tolist`` gave.
+            curve = self.curve
+            lists = self._lists = (
+                curve.price.tolist(), curve.expiry.tolist(), curve.modelled.tolist()
+            )  # fmt: skip
+        prices, expiries, modelled = lists
+        isfinite = math.isfinite
+        rows = zip(prices[day], expiries[day], modelled[day], strict=True)
+        return [
+            PlainQuote(k, price if isfinite(price) else None, expiry, modelled)
+            for k, (price, expiry, modelled) in enumerate(rows, 1)
+        ]
 
 
 def series_source(market: MarketData) -> SeriesSource:

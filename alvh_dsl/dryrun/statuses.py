@@ -391,7 +391,7 @@ class StatusRecorder:
             return
         # Tens of thousands of new lists and strings, none cyclic, beside the run's
         # millions of objects: a collection on the way would rescan them all.
-        with paused_gc():
+        with paused_gc(promote=True):
             self._finish()
 
     def _finish(self) -> None:
