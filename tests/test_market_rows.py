@@ -16,7 +16,7 @@ from alvh_dsl.api import dryrun_history, load
 from alvh_dsl.dryrun.config import DryRunConfig
 from alvh_dsl.dryrun.engine import build_market
 from alvh_dsl.dryrun.loop import run_book
-from alvh_dsl.dryrun.market_data import MarketData, _Quotes, series_source
+from alvh_dsl.dryrun.market_data import ContractDays, MarketData, _Quotes, series_source
 
 BOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "alvh_core.alvh"
 
@@ -82,3 +82,47 @@ def test_contract_column_and_on_are_the_match(market: MarketData) -> None:
         assert np.array_equal(np.flatnonzero(contract.on), found)
         assert np.array_equal(contract.column[found], match[found].argmax(axis=1))
         assert contract.column.dtype == match[found].argmax(axis=1).dtype
+
+
+def _full(market: MarketData, expiry: np.datetime64) -> ContractDays:
+    """ContractDays.build comparing every day (as when the curve is not in order)."""
+    kept = market._curve_in_order
+    object.__setattr__(market, "_curve_in_order", False)
+    try:
+        return ContractDays.build(market, expiry)
+    finally:
+        object.__setattr__(market, "_curve_in_order", kept)
+
+
+def test_contract_days_of_the_window_are_those_of_every_day(market: MarketData) -> None:
+    _same_contract_days(market)
+
+
+def test_contract_days_of_the_window_on_the_real_history(shared_dir: Path) -> None:
+    history = dryrun_history(shared_dir / "data" / "history_2004_2023.csv", gaps="keep")
+    _same_contract_days(build_market(history, DryRunConfig()))  # type: ignore[arg-type]
+
+
+def _same_contract_days(market: MarketData) -> None:
+    assert market.curve_in_order()
+    listed = sorted(set(market.curve.expiry.ravel().tolist()))
+    day = np.timedelta64(1, "D")
+    expiries = [np.datetime64(e, "D") for e in listed]
+    # Off the curve too: before its first month, after its last, between two expiries.
+    expiries += [expiries[0] - 40 * day, expiries[-1] + 40 * day, expiries[3] + day]
+    for expiry in expiries:
+        got, want = ContractDays.build(market, expiry), _full(market, expiry)
+        for name in ("slot", "price", "dampening", "option_vol", "column", "on"):
+            a, b = getattr(got, name), getattr(want, name)
+            assert a.dtype == b.dtype, name
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), (name, expiry)
+        assert got.month == want.month
+
+
+def test_a_curve_out_of_order_compares_every_day() -> None:
+    history = dryrun_history(None, start="2015-01-01", end="2015-12-31")
+    market = build_market(history, DryRunConfig())  # type: ignore[arg-type]
+    expiry = np.datetime64(market.curve.expiry[100, 2], "D")
+    market.curve.expiry[50, 0] = market.curve.expiry[50, 1]  # two months expiring together
+    assert not market.curve_in_order()
+    assert ContractDays.build(market, expiry).on[100]

@@ -118,6 +118,7 @@ class MarketData:
     _vix_factor: FloatArray | None = None
     _move_factors: tuple[FloatArray, FloatArray] | None = None
     _quotes: _Quotes | None = None
+    _curve_in_order: bool | None = None
     # What fills compute from this market alone (positions' valuations, today's mids,
     # strike searches), kept for the runs that share it: a baseline opens the same condors
     # as its book, and a sweep's variants many of the same positions.
@@ -276,6 +277,22 @@ class MarketData:
             found = self._contracts[expiry] = ContractDays.build(self, expiry)
         return found
 
+    def curve_in_order(self) -> bool:
+        """Whether each day's futures months expire in order and the first and last
+        months' expiries never go back from one day to the next (checked once): what lets
+        :meth:`ContractDays.build` compare only the days a contract can be on the curve."""
+        if self._curve_in_order is None:
+            e = self.curve.expiry
+            zero = np.timedelta64(0, "D")
+            self._curve_in_order = bool(
+                len(e)
+                and not np.isnat(e).any()
+                and (np.diff(e, axis=1) > zero).all()
+                and (np.diff(e[:, 0]) >= zero).all()
+                and (np.diff(e[:, -1]) >= zero).all()
+            )
+        return self._curve_in_order
+
     def spx_expiry(self, day: int, rule: str, value: float) -> np.datetime64:
         """The SPX monthly expiry of ``rule`` (``"month"``: the ``value``-th; ``"near"``: the
         one nearest ``value`` days) seen from ``day``: as
@@ -344,19 +361,37 @@ class ContractDays:
     def build(cls, market: MarketData, expiry: np.datetime64) -> ContractDays:
         curve = market.curve
         days, months = curve.expiry.shape
-        before = curve.expiry < expiry
+        # A contract is on the curve only between the first day whose last month is it and
+        # the last day whose first month is it: where each day's months are in order and
+        # both ends move forward, only those days are compared (a few hundred of the
+        # history's thousands); before them every month expires earlier (the count of
+        # earlier months is `months`), after them none does (0), and none matches.
+        lo, hi = (0, days) if not market.curve_in_order() else (
+            int(np.searchsorted(curve.expiry[:, -1], expiry, side="left")),
+            int(np.searchsorted(curve.expiry[:, 0], expiry, side="right")),
+        )  # fmt: skip
+        hi = max(hi, lo)
+        window = curve.expiry[lo:hi]
+        before = window < expiry
         # The months before it, counted column by column (a sum over the short axis of
         # every row costs more than the comparisons): the integers of `.sum(axis=1)`.
-        slots = before[:, 0].astype(np.intp)
+        slots = np.empty(days, dtype=np.intp)
+        slots[:lo] = months
+        slots[hi:] = 0
+        inside = slots[lo:hi]
+        inside[:] = before[:, 0]
         for k in range(1, months):
-            slots += before[:, k]
+            inside += before[:, k]
         slot: npt.NDArray[np.intp] = np.clip(slots, 0, months - 1).astype(np.intp)
-        match = curve.expiry == expiry
+        match = window == expiry
         # A contract is in one month of a day's curve: its price is that month's.
-        first = match.argmax(axis=1)
-        every = np.arange(days)
-        on = match[every, first]
-        price = np.where(on, curve.price[every, first], np.nan)
+        first = np.zeros(days, dtype=np.intp)
+        first[lo:hi] = match.argmax(axis=1)
+        on = np.zeros(days, dtype=np.bool_)
+        every = np.arange(hi - lo)
+        on[lo:hi] = match[every, first[lo:hi]]
+        price = np.full(days, np.nan)
+        price[lo:hi] = np.where(on[lo:hi], curve.price[lo:hi][every, first[lo:hi]], np.nan)
         r = market.responses
         vvix = market.vvix
         vol = np.where(
