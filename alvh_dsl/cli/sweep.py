@@ -168,9 +168,10 @@ def sweep(
     Exit codes: 0 ok, 1 invalid book, history or config, 2 usage error.
     """
     # Long: eighteen options to check and pass on; the work is alvh_dsl.api.sweep's.
+    from ..errors import DataError
     from ..sweep.grid import load_sweep_file
-    from ..sweep.run import INSTALL_SWEEP
-    from ..sweep.tasks import VariantError
+    from ..sweep.run import INSTALL_SWEEP, SchedulerUnreachable, WindowError
+    from ..sweep.tasks import SweepDirectoryError, VariantError
 
     if rank not in _figures():
         raise click.BadParameter(f"one of: {', '.join(_figures())}", param_hint="--rank")
@@ -216,15 +217,15 @@ def sweep(
         if exc.name != "distributed":
             raise
         fail(f"{INSTALL_SWEEP}; or --workers 0 to run in this process", 2)
-    except ValueError as exc:
-        from ..errors import AlvhError, DataError
-
-        if isinstance(exc, DataError) and any("gap" in d.message for d in exc.diagnostics):
+    except WindowError as exc:
+        raise click.UsageError(str(exc)) from None
+    except (SchedulerUnreachable, SweepDirectoryError) as exc:
+        fail(str(exc), 2)
+    except DataError as exc:
+        if any("gap" in d.message for d in exc.diagnostics):
             exc.hint = "--gaps ffill carries the previous value forward, --gaps keep leaves "
             exc.hint += "optional columns missing (as in alvh dryrun)"
-        if isinstance(exc, AlvhError):
-            raise
-        raise click.BadParameter(str(exc), param_hint="--from/--to/--split") from None
+        raise
     report = frame.attrs["sweep"]
     if fmt == "json":
         from ..dryrun.report.files import dumps

@@ -36,9 +36,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..lang.program import Program
     from ..market.history import History
 
-__all__ = ["INSTALL_SWEEP", "CommandContext", "SweepResult", "execute", "run_sweep"]
+__all__ = [
+    "INSTALL_SWEEP",
+    "CommandContext",
+    "SchedulerUnreachable",
+    "SweepResult",
+    "WindowError",
+    "execute",
+    "run_sweep",
+]
 
 Progress = Callable[[int, int], None]
+
+#: How long to try to reach an existing scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT = "10s"
 
 #: What to do when Dask is missing (``workers=0`` runs without it).
 INSTALL_SWEEP = "a sweep runs on Dask distributed: pip install 'alvh-dsl[sweep]'"
@@ -89,6 +100,23 @@ class SweepResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+class WindowError(ValueError):
+    """A ``--from``/``--to``/``--split``/``--folds`` that leaves a part of the sweep
+    without a trading day (or gives both ``--split`` and ``--folds``)."""
+
+
+class SchedulerUnreachable(ConnectionError):
+    """``--scheduler`` (or ``DASK_SCHEDULER_ADDRESS``) names no scheduler this process
+    can reach: a wrong address, nothing listening, or not a Dask scheduler."""
+
+
+def _window(history: History, start: dt.date | None, end: dt.date | None) -> History:
+    try:
+        return history if start is None and end is None else history.between(start, end)
+    except ValueError as exc:  # History.between: no rows in the window
+        raise WindowError(f"--from/--to: {exc}") from None
+
+
 def _windows(
     history: History,
     start: dt.date | None,
@@ -98,14 +126,19 @@ def _windows(
 ) -> dict[str, tuple[dt.date | None, dt.date | None]]:
     if folds is not None:
         if split is not None:
-            raise ValueError("give either --split or --folds, not both")
+            raise WindowError("give either --split or --folds, not both")
         return _segments(history, start, end, folds)
+    days = _window(history, start, end)
     if split is None:
         return {"all": (start, end)}
-    first = start or history.start.date()
-    last = end or history.end.date()
+    # The window's first and last trading days, not --from/--to as written: a split on
+    # the first trading day (or a --from on a weekend before it) leaves no in-sample day.
+    first, last = days.start.date(), days.end.date()
     if not first < split <= last:
-        raise ValueError(f"--split {split} is not inside the window {first} .. {last}")
+        raise WindowError(
+            f"--split {split}: the window's trading days are {first} .. {last}; the split "
+            f"must be after the first and at most the last, so that both parts have days"
+        )
     return {"in": (start, split - dt.timedelta(days=1)), "out": (split, end)}
 
 
@@ -115,11 +148,13 @@ def _segments(
     """``folds`` consecutive parts ``f1``..``fK`` of the window, as equal in trading days as
     they can be: walk-forward, each part is the next one's in-sample."""
     if folds < 2:
-        raise ValueError(f"--folds {folds}: walk-forward needs at least 2 parts")
-    days = history if start is None and end is None else history.between(start, end)
-    dates = [d.date() for d in days.dates]
+        raise WindowError(f"--folds {folds}: walk-forward needs at least 2 parts")
+    dates = [d.date() for d in _window(history, start, end).dates]
     if len(dates) < 2 * folds:
-        raise ValueError(f"--folds {folds}: {len(dates)} trading days are too few")
+        raise WindowError(
+            f"--folds {folds}: the window has {len(dates)} trading day(s); {folds} parts "
+            f"need at least {2 * folds} (two days each), so at most {len(dates) // 2} parts"
+        )
     out: dict[str, tuple[dt.date | None, dt.date | None]] = {}
     for k in range(folds):
         lo, hi = k * len(dates) // folds, (k + 1) * len(dates) // folds - 1
@@ -157,6 +192,7 @@ def run_sweep(
     from ..dryrun.hedging import baseline_params
     from ..lang.evaluate import reads_history
 
+    _check_fixed(program, grid, context)
     windows = _windows(history, start, end, split, folds)
     parts = list(windows)
     # As alvh dryrun --from/--to cuts it (alvh_dsl.api.dryrun_history), so the commands agree.
@@ -182,7 +218,7 @@ def run_sweep(
             )  # fmt: skip
             tasks.append(replace(task, baseline_key=baseline_key(task, seen)))
             commands[(i, part)] = context.command(overrides, a, b)
-    cache = ResultCache(out)
+    cache = ResultCache(out)  # made now: an unwritable --out fails before any run
     texts, computed = execute(
         tasks, {hkeys[p]: h for p, h in histories.items()}, cache=cache, client=client,
         scheduler=scheduler, workers=workers, progress=progress,
@@ -217,6 +253,23 @@ def run_sweep(
         frame=frame, report=report, parts=parts, axes=[a.name for a in grid.axes],
         computed=computed, cached=len(tasks) - computed, meta=meta,
     )  # fmt: skip
+
+
+def _check_fixed(program: Program, grid: Grid, context: CommandContext) -> None:
+    """A param both fixed (``--param``) and swept (``--grid``) is a mistake: which value
+    the user meant is not ours to guess (the grid's would silently win)."""
+    from ..lang.diagnostics import error
+    from .grid import GridError
+
+    both = [a.name for a in grid.axes if a.name in context.params]
+    if both:
+        problems = [
+            error("E503", f"`--param {name}={context.params[name]}` and `--grid {name}=...`: "
+                  f"a param is either fixed or swept", None,
+                  help=f"drop the --param, or sweep {name} over the values wanted")
+            for name in both
+        ]  # fmt: skip
+        raise GridError(problems, program.sources, subject=program.root)
 
 
 def execute(
@@ -290,7 +343,14 @@ def _client(scheduler: str | None, workers: int | None) -> Any:
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if address:
-        return Client(address)  # type: ignore[no-untyped-call]
+        try:
+            return Client(address, timeout=CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+        except Exception as exc:  # OSError, ValueError (no port), TimeoutError, garbage
+            name = "--scheduler" if scheduler else "DASK_SCHEDULER_ADDRESS"
+            raise SchedulerUnreachable(
+                f"{name} {address}: no Dask scheduler reached ({type(exc).__name__}: {exc}); "
+                f"start one with `dask scheduler`, or leave {name} out for a local cluster"
+            ) from None
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,  # the engine is pure Python: threads would share one GIL

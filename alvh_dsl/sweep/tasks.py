@@ -45,6 +45,7 @@ __all__ = [
     "CACHE_FORMAT",
     "MARKETS",
     "ResultCache",
+    "SweepDirectoryError",
     "Task",
     "VariantError",
     "baseline_key",
@@ -246,23 +247,63 @@ def _shareable(run: RunResult) -> RunResult:
     return replace(run, decisions=[], rule_status={}, coverage=[], states={}, summary=summary)
 
 
+class SweepDirectoryError(OSError):
+    """The sweep directory (``--out``), its ``cache/`` or an output file in it cannot be
+    written: a file where the directory should be, no permission, a full disk."""
+
+
+def unwritable(path: str | os.PathLike[str], exc: OSError) -> SweepDirectoryError:
+    """The error for ``path`` failing with ``exc``, in words (not a traceback)."""
+    reason = exc.strerror or str(exc)
+    return SweepDirectoryError(f"cannot write {os.fspath(path)}: {reason}; choose another --out")
+
+
+def _figures_text(text: str) -> bool:
+    """Whether ``text`` is a task's figures as :func:`run_task` writes them: a JSON object
+    of exactly the row's figures, each a number or null (rolls and days whole numbers)."""
+    from .table import FIGURES
+
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(doc, dict) or set(doc) != set(FIGURES):
+        return False
+    return all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+               for v in doc.values())  # fmt: skip
+
+
 class ResultCache:
-    """``DIR/cache/KEY.json``: each task's figures, written atomically as they arrive."""
+    """``DIR/cache/KEY.json``: each task's figures, written atomically as they arrive.
+
+    The directory is made when the cache is (so an unwritable ``--out`` fails before
+    any run, not after the first); a file that is not a task's figures (edited,
+    truncated by a full disk, another tool's) is a miss: the task runs again and its
+    figures replace it, never garbage in the table."""
 
     def __init__(self, directory: str | os.PathLike[str] | None) -> None:
         self.directory = Path(directory) / "cache" if directory is not None else None
+        if self.directory is not None:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise unwritable(self.directory, exc) from None
 
     def get(self, key: str) -> str | None:
         if self.directory is None:
             return None
         path = self.directory / f"{key}.json"
         try:
-            return path.read_text(encoding="utf-8")
-        except OSError:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             return None
+        return text if _figures_text(text) else None
 
     def put(self, key: str, text: str) -> None:
         if self.directory is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.directory / f"{key}.json", text)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.directory / f"{key}.json", text)
+        except OSError as exc:
+            raise unwritable(self.directory / f"{key}.json", exc) from None
