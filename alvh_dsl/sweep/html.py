@@ -13,7 +13,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from .table import FIGURES
+from .table import FIGURES, LOWER_IS_BETTER
 
 if TYPE_CHECKING:  # pragma: no cover
     from .run import SweepResult
@@ -41,7 +41,9 @@ function table(){
   const t=document.getElementById('rows');let sortKey=null,desc=false;
   function draw(){
     let rows=D.rows.slice();
-    if(sortKey!==null){rows.sort((a,b)=>{const x=a[sortKey],y=b[sortKey];
+    // A param sorts in grid order (5d before 10d; a range ascending), not as text.
+    const at=D.axes.includes(sortKey)?v=>D.values[sortKey].indexOf(v):v=>v;
+    if(sortKey!==null){rows.sort((a,b)=>{const x=at(a[sortKey]),y=at(b[sortKey]);
       if(x===y)return a.variant-b.variant;if(x===null)return 1;if(y===null)return -1;
       return (x<y?-1:1)*(desc?-1:1);});}
     let h='<tr>'+D.columns.map(c=>'<th data-c="'+c+'">'+c+
@@ -77,7 +79,8 @@ function heat(){
     for(const vy of ys){h+='<tr><th>'+esc(vy)+'</th>';
       for(const vx of xs){const m=mean[vx+'\u0000'+vy];
         if(m===undefined){h+='<td></td>';continue;}
-        const t=hi>lo?(m-lo)/(hi-lo):0.5;
+        // Green is the better end: the low end of a figure where smaller is better.
+        let t=hi>lo?(m-lo)/(hi-lo):0.5;if(D.lower.includes(fig))t=1-t;
         h+='<td style="background:hsl('+(t*120)+',60%,75%)">'+fmt(m)+'</td>';}
       h+='</tr>';}
     document.getElementById('heat').innerHTML=h;
@@ -156,6 +159,7 @@ def sweep_html(result: SweepResult) -> str:
         "axes": result.axes,
         "values": {a: list(result.meta["axes"][a]) for a in result.axes},
         "figures": figures,
+        "lower": [c for c in figures if any(c == p + f for p in prefixes for f in LOWER_IS_BETTER)],
     }
     payload = json.dumps(data, sort_keys=True).replace("</", "<\\/")
     meta = result.meta
