@@ -4,6 +4,7 @@ fixed and swept, a corrupt cache, an unwritable --out, a scheduler nobody runs
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -132,3 +133,29 @@ def test_a_scheduler_nobody_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 def test_window_error_is_a_value_error() -> None:
     # The API's callers who caught ValueError still do.
     assert issubclass(WindowError, ValueError)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("gaps", ["keep", "ffill"])
+def test_a_loaded_history_gets_its_file_in_the_command(
+    shared_dir: Path, gaps: str, tmp_path: Path
+) -> None:
+    # alvh_dsl.sweep(book, grid, History): each command named no --history, so it
+    # replayed the synthetic history, not the one swept.
+    import shlex
+
+    from alvh_dsl.api import dryrun_history
+    from alvh_dsl.sweep.table import figures
+
+    path = str(shared_dir / "data" / "history_2004_2017.csv")
+    history = dryrun_history(path, gaps=gaps)  # type: ignore[arg-type]
+    frame = alvh_dsl.sweep(CORE, {"hedge_budget": ["1%"]}, history, start="2010-11-01",
+                           end="2010-12-31", workers=0)  # fmt: skip
+    words = shlex.split(frame["command"][0])
+    assert words[words.index("--history") + 1] == path
+    assert words[words.index("--gaps") + 1] == gaps
+    assert frame.attrs["sweep"]["meta"]["history"] == path
+    # The command, run as printed, gives the row.
+    run = CliRunner().invoke(cli, [*words[1:], "--out", str(tmp_path / "run"), "--format", "json"])
+    assert run.exit_code == 0, run.output
+    assert figures(json.loads(run.output))["pnl"] == frame["pnl"][0]

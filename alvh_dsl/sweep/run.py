@@ -193,6 +193,7 @@ def run_sweep(
     from ..lang.evaluate import reads_history
 
     _check_fixed(program, grid, context)
+    context = _named_history(context, history)
     windows = _windows(history, start, end, split, folds)
     parts = list(windows)
     # As alvh dryrun --from/--to cuts it (alvh_dsl.api.dryrun_history), so the commands agree.
@@ -253,6 +254,26 @@ def run_sweep(
         frame=frame, report=report, parts=parts, axes=[a.name for a in grid.axes],
         computed=computed, cached=len(tasks) - computed, meta=meta,
     )  # fmt: skip
+
+
+def _named_history(context: CommandContext, history: History) -> CommandContext:
+    """A history given loaded (``alvh_dsl.sweep(book, grid, History)``) has no path in
+    ``context``; without one each command would replay the synthetic history. Its file
+    is the provenance's single source, and the gap policy it was loaded with is read off
+    the loader's notes (``forward-filled ...``, ``kept ... as missing``)."""
+    if context.history is not None or history.synthetic:
+        return context
+    sources = [s for s in history.provenance.sources if s.role == "history"]
+    if len(sources) != 1:
+        return context
+    gaps = context.gaps
+    if gaps is None:
+        notes = history.provenance.notes
+        if any(n.startswith("forward-filled") and "gap" in n for n in notes):
+            gaps = "ffill"
+        elif any(n.startswith("kept") and "gap" in n for n in notes):
+            gaps = "keep"
+    return replace(context, history=sources[0].path, gaps=gaps)
 
 
 def _check_fixed(program: Program, grid: Grid, context: CommandContext) -> None:
