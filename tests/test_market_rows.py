@@ -16,7 +16,7 @@ from alvh_dsl.api import dryrun_history, load
 from alvh_dsl.dryrun.config import DryRunConfig
 from alvh_dsl.dryrun.engine import build_market
 from alvh_dsl.dryrun.loop import run_book
-from alvh_dsl.dryrun.market_data import ContractDays, MarketData, _Quotes, series_source
+from alvh_dsl.dryrun.market_data import ContractDays, DayQuotes, MarketData, series_source
 
 BOOK = Path(__file__).resolve().parents[1] / "rulebooks" / "alvh_core.alvh"
 
@@ -42,7 +42,7 @@ def test_quotes_are_the_rows_tolist(market: MarketData) -> None:
     kept = curve.price[5, 3]
     curve.price[5, 3] = np.nan  # an unknown month reads as None
     try:
-        quotes = _Quotes(curve)  # fresh: the market's own converted the curve before
+        quotes = DayQuotes(curve)  # fresh: the market's own converted the curve before
         for day in range(len(market)):
             got = [(q.month, q.price, q.expiry, q.modelled) for q in quotes.day(day)]
             want = _row_quotes(market, day)

@@ -31,7 +31,7 @@ from ..series import SeriesSource
 from .config import RiskSection
 from .moves import FloatArray, MoveSet
 
-__all__ = ["ContractDays", "FloatArray", "MarketData", "Responses", "series_source"]
+__all__ = ["ContractDays", "DayQuotes", "FloatArray", "MarketData", "Responses", "series_source"]
 
 _T = TypeVar("_T")
 
@@ -117,7 +117,7 @@ class MarketData:
     _spx_expiries: dict[tuple[str, float], list[np.datetime64 | None]] = field(default_factory=dict)
     _vix_factor: FloatArray | None = None
     _move_factors: tuple[FloatArray, FloatArray] | None = None
-    _quotes: _Quotes | None = None
+    _quotes: DayQuotes | None = None
     _curve_in_order: bool | None = None
     # What fills compute from this market alone (positions' valuations, today's mids,
     # strike searches), kept for the runs that share it: a baseline opens the same condors
@@ -149,7 +149,7 @@ class MarketData:
             # bound method of the market here made every run's market a reference cycle
             # (market → its days → partial → market), freed by the cyclic collector
             # instead of as soon as the run lets go of it.
-            quotes = self._quotes = _Quotes(self.curve)
+            quotes = self._quotes = DayQuotes(self.curve)
             markets.extend(
                 PlainMarket(spx, vix, vvix if isfinite(vvix) else None, partial(quotes.day, k))
                 for k, (spx, vix, vvix) in enumerate(
@@ -408,7 +408,7 @@ class ContractDays:
         )
 
 
-class _Quotes:
+class DayQuotes:
     """The VIX futures months of each day as plain data (:meth:`MarketData.plain_market`'s
     lazy quotes), from the curve's rows converted to Python objects once."""
 
