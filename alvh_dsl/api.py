@@ -440,7 +440,9 @@ def sweep(
     ``NAME=VALUES`` strings as ``--grid`` takes them (units checked: E501-E503 raise
     :class:`~alvh_dsl.sweep.grid.GridError`); ``sample``/``seed`` draw that many variants.
     ``book``, ``history``, ``config``, ``baseline``, ``params``, ``gaps``, ``start`` and
-    ``end`` are as :func:`dryrun` takes them (``config`` may be a TOML path). ``split``
+    ``end`` are as :func:`dryrun` takes them (``config`` may be a TOML path; a
+    :class:`DryRunConfig` object other than the default has no file for the variants'
+    commands to name, which say ``--config CONFIG.toml`` for it). ``split``
     ranks on the days before it and shows every figure after it too; ``folds`` (instead)
     cuts the window into that many walk-forward parts; ``rank`` names the
     figure (:data:`~alvh_dsl.sweep.table.FIGURES`). ``out`` caches each run there and
@@ -468,7 +470,7 @@ def sweep(
         book=main.program.root,
         history=os.fspath(history) if isinstance(history, str | os.PathLike) else None,
         gaps=gaps,
-        config=os.fspath(config) if isinstance(config, str | os.PathLike) else None,
+        config=_config_word(config),
         baseline=label,
         params={k: str(v) for k, v in (params or {}).items()},
     )
@@ -488,6 +490,24 @@ def sweep(
         "cached": result.cached,
     }  # fmt: skip
     return frame
+
+
+#: What a variant's command says for ``--config`` when the sweep's config was given as a
+#: DryRunConfig object other than the default: it has no file to name, and a command
+#: without ``--config`` would silently replay the defaults instead.
+CONFIG_PLACEHOLDER = "CONFIG.toml"
+
+
+def _config_word(config: DryRunConfig | str | os.PathLike[str] | None) -> str | None:
+    """``--config``'s value in the variants' commands (:data:`CONFIG_PLACEHOLDER` for a
+    config object other than the default)."""
+    from .dryrun.config import DryRunConfig
+
+    if isinstance(config, str | os.PathLike):
+        return os.fspath(config)
+    if isinstance(config, DryRunConfig) and config != DryRunConfig():
+        return CONFIG_PLACEHOLDER
+    return None
 
 
 def _day(value: str | dt.date | None) -> dt.date | None:

@@ -159,3 +159,20 @@ def test_a_loaded_history_gets_its_file_in_the_command(
     run = CliRunner().invoke(cli, [*words[1:], "--out", str(tmp_path / "run"), "--format", "json"])
     assert run.exit_code == 0, run.output
     assert figures(json.loads(run.output))["pnl"] == frame["pnl"][0]
+
+
+def test_a_config_object_is_named_in_the_command_not_dropped() -> None:
+    # A DryRunConfig passed as an object has no file; the commands left --config out, so
+    # they replayed the default config, not the one swept.
+    import shlex
+
+    from alvh_dsl.api import CONFIG_PLACEHOLDER
+    from alvh_dsl.dryrun.config import DryRunConfig
+
+    config = DryRunConfig.model_validate({"starting_equity": 500_000})
+    window = {"start": "2010-01-04", "end": "2010-02-26", "workers": 0}
+    frame = alvh_dsl.sweep(CORE, {"hedge_budget": ["1%"]}, None, config, **window)
+    words = shlex.split(frame["command"][0])
+    assert words[words.index("--config") + 1] == CONFIG_PLACEHOLDER
+    default = alvh_dsl.sweep(CORE, {"hedge_budget": ["1%"]}, None, DryRunConfig(), **window)
+    assert "--config" not in shlex.split(default["command"][0])
