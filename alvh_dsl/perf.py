@@ -22,10 +22,11 @@ def paused_gc(*, promote: bool = False) -> Iterator[None]:
     when it ends (``gc.freeze()`` then ``gc.unfreeze()``: two list moves), instead of
     waiting in the youngest for the first collection after the block, which would scan
     every one of those objects (and the next would scan the survivors again): for a
-    dry-run of the core book, 50–200 ms spent finding nothing, since what the run keeps
-    is its result. Cyclic garbage the block made is then found by the next full
-    collection rather than the next young one; the blocks that pass it make none (the
-    market a run builds holds no cycle: tests/test_market_rows.py).
+    dry-run of the core book whose result is kept, some 150 ms spent finding nothing
+    (``python benchmarks/bench_pieces.py OLD_TREE``, its (1)). Cyclic garbage the block
+    made is then found by the next full collection rather than the next young one; the
+    blocks that pass it make none (the market a run builds holds no cycle:
+    tests/test_market_rows.py).
     """
     was_enabled = gc.isenabled()
     gc.disable()

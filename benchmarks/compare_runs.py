@@ -1,7 +1,8 @@
 """Run directories of this checkout against another tree's, file by file.
 
-Run: ``python benchmarks/compare_runs.py OLD_TREE [--out DIR]``. ``OLD_TREE`` is a source
-tree of the project, e.g. ``git archive COMMIT | tar -x -C OLD_TREE``.
+Run: ``python benchmarks/compare_runs.py OLD_TREE [--new NEW_TREE] [--out DIR]``. Each tree
+is a source tree of the project, e.g. ``git archive COMMIT | tar -x -C OLD_TREE``; the new
+side is this checkout unless ``--new`` names another (the books are this checkout's).
 
 Each book of ``rulebooks/``, ``tests/books/`` and ``benchmarks/books/rolled_condor.alvh``
 is dry-run by both trees over 2008–2012 of the real history (``--gaps keep``), and the
@@ -96,6 +97,7 @@ def _same_frame(a: Path, b: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old_tree", type=Path)
+    parser.add_argument("--new", type=Path, default=ROOT, help="the new side (default: here)")
     parser.add_argument("--out", type=Path, help="keep the run directories here")
     ns = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="alvh-compare-") as tmp:
@@ -106,7 +108,7 @@ def main() -> None:
             slug = name.replace("/", "-").replace(" ", "-")
             with ThreadPoolExecutor(2) as pool:  # the two trees side by side
                 old = pool.submit(run, ns.old_tree, args, base / f"old-{slug}", cwd)
-                new = pool.submit(run, ROOT, args, base / f"new-{slug}", cwd)
+                new = pool.submit(run, ns.new, args, base / f"new-{slug}", cwd)
                 said = (old.result(), new.result())
             found = differences(base / f"old-{slug}", base / f"new-{slug}")
             if said[0] != said[1]:

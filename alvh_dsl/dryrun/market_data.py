@@ -117,7 +117,6 @@ class MarketData:
     _spx_expiries: dict[tuple[str, float], list[np.datetime64 | None]] = field(default_factory=dict)
     _vix_factor: FloatArray | None = None
     _move_factors: tuple[FloatArray, FloatArray] | None = None
-    _quotes: DayQuotes | None = None
     _curve_in_order: bool | None = None
     # What fills compute from this market alone (positions' valuations, today's mids,
     # strike searches), kept for the runs that share it: a baseline opens the same condors
@@ -141,7 +140,7 @@ class MarketData:
         """The market the rules see on ``day``: closes and the VIX futures months as plain
         data (:class:`~alvh_dsl.lang.plain.PlainMarket`), built for every day at the first
         call and shared by the runs of this market (a book and its baseline); a day's
-        futures quotes are made when first read (:meth:`_quotes`)."""
+        futures quotes are made when first read (:class:`DayQuotes`)."""
         markets = self._markets
         if not markets:
             isfinite = math.isfinite
@@ -149,7 +148,7 @@ class MarketData:
             # bound method of the market here made every run's market a reference cycle
             # (market → its days → partial → market), freed by the cyclic collector
             # instead of as soon as the run lets go of it.
-            quotes = self._quotes = DayQuotes(self.curve)
+            quotes = DayQuotes(self.curve)
             markets.extend(
                 PlainMarket(spx, vix, vvix if isfinite(vvix) else None, partial(quotes.day, k))
                 for k, (spx, vix, vvix) in enumerate(
@@ -385,13 +384,15 @@ class ContractDays:
         slot: npt.NDArray[np.intp] = np.clip(slots, 0, months - 1).astype(np.intp)
         match = window == expiry
         # A contract is in one month of a day's curve: its price is that month's.
-        first = np.zeros(days, dtype=np.intp)
-        first[lo:hi] = match.argmax(axis=1)
-        on = np.zeros(days, dtype=np.bool_)
+        column = match.argmax(axis=1)
         every = np.arange(hi - lo)
-        on[lo:hi] = match[every, first[lo:hi]]
+        found = match[every, column]
+        first = np.zeros(days, dtype=np.intp)
+        first[lo:hi] = column
+        on = np.zeros(days, dtype=np.bool_)
+        on[lo:hi] = found
         price = np.full(days, np.nan)
-        price[lo:hi] = np.where(on[lo:hi], curve.price[lo:hi][every, first[lo:hi]], np.nan)
+        price[lo:hi] = np.where(found, curve.price[lo:hi][every, column], np.nan)
         r = market.responses
         vvix = market.vvix
         vol = np.where(

@@ -271,8 +271,8 @@ def daily_parquet(run: RunResult) -> bytes:
     sink = pa.BufferOutputStream()
     # Dictionary pages for the columns whose values repeat (the date, the front expiry,
     # the counts) only: a day's marks and greeks are almost all distinct, and encoding
-    # them twice (a dictionary, then plain once it overflows) took most of the write,
-    # for a larger file (20 synthetic years: 19 -> 7.5 ms, 1.64 -> 1.41 MB).
+    # them twice (a dictionary, then plain once it overflows) cost time for a larger
+    # file (benchmarks/bench_pieces.py (3): 0.85x the time, 1.64 -> 1.41 MB for 20 years).
     repeating = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
     pq.write_table(table, sink, compression="snappy", use_dictionary=repeating)
     data: bytes = sink.getvalue().to_pybytes()
