@@ -146,24 +146,18 @@ def main() -> None:
         os._exit(code)
 
 
-BLAS_THREADS = ("OPENBLAS_NUM_THREADS",)
-"""What :func:`single_threaded_blas` sets to ``1`` unless the user set it (decision 101)."""
-
-
 def single_threaded_blas() -> None:
     """Ask OpenBLAS (NumPy's and SciPy's) for one thread, unless the environment already
     says otherwise or NumPy is loaded (then it is too late to ask).
 
     OpenBLAS starts a pool of threads when its library loads, and they spin before they
-    sleep: ~0.1 s of CPU on a second core at each of ``import numpy`` and SciPy's load,
-    about a twentieth of the default main job's CPU, for work it never hands them (its
-    matrix products are a few thousand numbers). A command runs one process that owns
+    sleep: CPU on a second core at ``import numpy`` and again at SciPy's load, for work it
+    never hands them (its matrix products are a few thousand numbers; the figures:
+    ``python benchmarks/bench_blas.py``). A command runs one process that owns
     its cores; the API leaves the process's environment alone, and Dask's nanny already
     sets the same variable in its workers."""
-    if "numpy" in sys.modules:
-        return
-    for name in BLAS_THREADS:
-        os.environ.setdefault(name, "1")
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _subcommand(args: list[str]) -> str | None:
