@@ -45,6 +45,7 @@ __all__ = [
     "Calibration",
     "Fit",
     "calibrate",
+    "spot_vol_betas",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -252,6 +253,13 @@ def _spot_vol(history: History, pairs: BoolArray) -> tuple[Fit, Fit]:
         _regression(ret[down], dvix[down], "down days", -1.0, defaults.beta_down),
         _regression(ret[up], dvix[up], "up days", -1.0, defaults.beta_up),
     )
+
+
+def spot_vol_betas(history: History) -> tuple[Fit, Fit]:
+    """``beta_down`` and ``beta_up`` of :func:`calibrate` alone (the same fits, to the bit):
+    for code that needs only how VIX answers an SPX move, not the futures months."""
+    days = history.dates.to_numpy().astype("datetime64[D]")
+    return _spot_vol(history, _consecutive(days))
 
 
 def _same_contract(history: History, days: npt.NDArray[np.datetime64]) -> BoolArray:

@@ -19,6 +19,7 @@ from alvh_dsl.market.calibration import (
     Calibration,
     Fit,
     calibrate,
+    spot_vol_betas,
 )
 from alvh_dsl.market.history import History, load_history
 
@@ -73,6 +74,16 @@ def test_betas_are_recovered_with_sample_sizes_and_errors() -> None:
     assert abs(up.value - 3.0) < 3 * up.se  # type: ignore[operator]
     assert 0.0 < down.se < 0.5 and 0.0 < up.se < 0.5  # type: ignore[operator]
     assert down.n + up.n == 2999 and down.sample == "down days"
+
+
+@pytest.mark.parametrize("rows", [10, 3000])
+def test_spot_vol_betas_are_calibrates_own(rows: int) -> None:
+    # The betas alone (benchmarks/numpy_condor.py's risk columns): the same fits, to the
+    # bit, fitted or defaulted alike, with futures columns present or not.
+    for frame in (_frame(rows), _with_futures(_frame(rows))):
+        cal = calibrate(_history(frame))
+        assert spot_vol_betas(_history(frame)) == (cal.beta_down, cal.beta_up)
+    assert spot_vol_betas(_history(_frame(3000, seed=5))) != (cal.beta_down, cal.beta_up)
 
 
 def test_beta_standard_errors_cover_under_heteroskedastic_noise() -> None:
