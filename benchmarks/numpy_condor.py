@@ -1,22 +1,30 @@
 """The plain rolled condor simulated by hand in NumPy: the reference the engine is timed against.
 
 Run: ``python benchmarks/numpy_condor.py [--history FILE --gaps keep] [--from DATE] [--to DATE]
-[--out DIR]``. It simulates benchmarks/books/rolled_condor.alvh — open an SPX iron condor
-when flat (the monthly expiry nearest 45 days, 16-delta shorts, 50-point wings), roll it
-to month 2 keeping delta at 7 days to expiry, nothing else — over a history (default: the
-built-in synthetic one), and writes ``DIR/daily.csv`` (date, cash, condor value, equity,
-P&L) and ``DIR/trades.csv``. Its daily equity and P&L equal, to the cent, those of
+[--risk] [--out DIR]``. It simulates benchmarks/books/rolled_condor.alvh — open an SPX iron
+condor when flat (the monthly expiry nearest 45 days, 16-delta shorts, 50-point wings),
+roll it to month 2 keeping delta at 7 days to expiry, nothing else — over a history
+(default: the built-in synthetic one), and writes ``DIR/daily.csv`` (date, cash, condor
+value, equity, P&L), ``DIR/trades.csv`` and, with ``--risk``, ``DIR/risk.npz`` (the book's
+greeks, effective gamma and scenario P&L, as the rules saw it and after the day's
+actions). Its daily
+equity and P&L equal, to the cent, those of
 
     alvh dryrun benchmarks/books/rolled_condor.alvh --history FILE --gaps keep --baseline none
 
-(``tests/test_numpy_reference.py`` checks it on the synthetic history and on 2007–2017 of
-the real one), so timing one against the other compares the rules engine and its
-bookkeeping (states, traces, statuses, the risk grid, the summary) with straight array
-code doing the same arithmetic (benchmarks/bench_dryrun.py, issue 11).
+and its risk columns that run's ``daily.parquet`` to the bit (effective gamma within two
+units in the last place on a few days: ``(h·S)²`` is NumPy's product here, Python's
+``pow`` there, one unit apart on some days). ``tests/test_numpy_reference.py`` checks
+both on the synthetic history and on 2007–2017 of the real one. So timing one against
+the other compares the rules engine and its bookkeeping (states, traces, statuses, the
+summary) with straight array code doing the same arithmetic (benchmarks/bench_dryrun.py,
+issue 11, decision 102); and the risk columns, the figures the dry-run's headline rests
+on, are computed a second time, from docs/dryrun.md, with none of :mod:`alvh_dsl.dryrun`.
 
 What it shares with the engine, on purpose: the pricing functions of
-:mod:`alvh_dsl.market.pricing` (BSM, the strike for a delta, the rate and dividend inputs)
-and the expiry calendar of :mod:`alvh_dsl.market.calendars` — the point is to compare the
+:mod:`alvh_dsl.market.pricing` (BSM, the strike for a delta, the rate and dividend inputs),
+the spot–vol fit of :mod:`alvh_dsl.market.calibration` (β on down and up days) and the
+expiry calendar of :mod:`alvh_dsl.market.calendars` — the point is to compare the
 engine with array code, not to re-derive BSM. Nothing of :mod:`alvh_dsl.dryrun` is used:
 strike selection, fills (mid ± slippage, never below zero), commissions, the per-leg
 cent rounding of cash flows, marks and settlement (the open on the expiry day, the last
@@ -28,7 +36,8 @@ would open or roll to, the strikes, mids, fills and credit of a condor opened on
 — in one call over all days. Which condor is open on which day then needs only those
 arrays and the calendar: a Python loop over events (an open, a roll, a settlement; about
 one a month), not days. Every condor's marks, for all the days it is held, are one more
-pricing call for the whole run; cash is a cumulative sum of the legs' cash flows.
+pricing call for the whole run; cash is a cumulative sum of the legs' cash flows; with
+``risk``, one pricing call over [legs, held days, SPX moves] gives every risk column.
 """
 
 from __future__ import annotations
@@ -50,11 +59,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from alvh_dsl.market.calendars import expiries, nearest_expiries, nth_expiries  # noqa: E402
+from alvh_dsl.market.calibration import spot_vol_betas  # noqa: E402
 from alvh_dsl.market.history import History, load_history  # noqa: E402
 from alvh_dsl.market.pricing import (  # noqa: E402
     SPX_MULTIPLIER,
     PricingConfig,
     bsm,
+    bsm_grid,
     iv_from_vix,
     market_inputs,
     strike_for_delta,
@@ -81,6 +92,10 @@ class Terms:
     slippage: float = 0.05  # points per contract and leg
     commission: float = 0.65  # $ per contract and leg
     pricing: PricingConfig = field(default_factory=PricingConfig)
+    # The dry-run's default [risk] section (docs/dryrun.md): what simulate(risk=True) values.
+    scenario_moves: tuple[float, ...] = (-0.10, -0.07, -0.05, -0.03, 0.03, 0.05)
+    gamma_step: float = 0.001  # h: the one-sided stencils' step, a fraction of SPX
+    grid: tuple[float, float, float] = (-0.05, 0.05, 0.01)  # the gamma profile: low, high, step
 
 
 @dataclass
@@ -97,6 +112,9 @@ class Run:
     opens: int
     rolls: int
     settled: int
+    # simulate(risk=True): each day's risk columns of daily.parquet, as the rules saw the
+    # book (``delta`` …) and after the day's actions (``delta_after`` …); None otherwise.
+    risk: dict[str, FloatArray] | None = None
 
 
 class _Market:
@@ -231,15 +249,17 @@ def _schedule(m: _Market) -> tuple[list[_Life], list[tuple[int, str, _Life]]]:
     return lives, events
 
 
-def simulate(history: History, terms: Terms | None = None) -> Run:
-    """The rolled condor over every day of ``history``: daily equity and the trades."""
+def simulate(history: History, terms: Terms | None = None, *, risk: bool = False) -> Run:
+    """The rolled condor over every day of ``history``: daily equity and the trades; with
+    ``risk``, also each day's greeks, effective gamma and scenario P&L (:func:`_risk`)."""
     terms = terms or Terms()
     m = _Market(history, terms)
     n, q = len(m.dates), terms.quantity
     lives, events = _schedule(m)
     if not lives:  # never opened: all cash
         flat = np.full(n, terms.starting_equity)
-        return Run(m.dates, flat, np.zeros(n), flat, np.zeros(n), [], 0, 0, 0)
+        columns = _flat_risk(terms, n) if risk else None
+        return Run(m.dates, flat, np.zeros(n), flat, np.zeros(n), [], 0, 0, 0, columns)
     # Every condor's marks over the days it is held (and its roll day, for the close) in
     # one pricing call: rows, expiries and strikes concatenated.
     spans = [np.arange(c.opened, c.ended + c.rolled, dtype=np.intp) for c in lives]
@@ -261,6 +281,9 @@ def simulate(history: History, terms: Terms | None = None) -> Run:
     trade_day = np.array([d for d, *_ in trades], dtype=np.intp)
     cash = cash_after[np.searchsorted(trade_day, np.arange(n), side="right")]
     equity = cash + value
+    columns = None
+    if risk:
+        columns = _risk(m, history, lives, rows, owner, expiry, strikes, first_row)
     return Run(
         dates=m.dates,
         cash=cash,
@@ -271,7 +294,113 @@ def simulate(history: History, terms: Terms | None = None) -> Run:
         opens=sum(1 for _, kind, c in events if kind == "open" and c.entries is m.open),
         rolls=sum(1 for _, kind, _c in events if kind == "close"),
         settled=sum(1 for _, kind, _c in events if kind == "settle"),
+        risk=columns,
     )
+
+
+def _moves(terms: Terms) -> tuple[list[float], dict[str, list[int]]]:
+    """Every SPX move the risk columns read, once each, and where each figure finds its
+    moves: ``down`` / ``up`` (0, ∓h, ∓2h, ∓3h), ``scenario`` (in the terms' order),
+    ``profile`` (m − h, m, m + h for each non-zero move m of the profile grid)."""
+    h = terms.gamma_step
+    low, high, step = terms.grid
+    grid = [k * step for k in range(round(low / step), round(high / step) + 1)]
+    where: dict[float, int] = {}
+
+    def at(move: float) -> int:
+        return where.setdefault(round(move, 12), len(where))  # 3·h and 0.003: one move
+
+    found = {
+        "down": [at(-k * h) for k in range(4)],
+        "up": [at(k * h) for k in range(4)],
+        "scenario": [at(mv) for mv in terms.scenario_moves],
+        "profile": [i for mv in grid if abs(mv) > h / 2 for i in (at(mv - h), at(mv), at(mv + h))],
+    }
+    return list(where), found
+
+
+def _risk_names(terms: Terms) -> list[str]:
+    """The risk columns of one side of the day, daily.parquet's names (``_after`` added
+    for the book after the day's actions)."""
+    scenario = [f"scen_{'dn' if mv < 0 else 'up'}{abs(mv) * 100:g}" for mv in terms.scenario_moves]
+    return [
+        "delta", "gamma", "vega", "theta", "eff_gamma_down", "eff_gamma_up",
+        "eff_gamma_short", "eff_gamma_long", "eff_gamma_profile_min", *scenario,
+    ]  # fmt: skip
+
+
+def _flat_risk(terms: Terms, n: int) -> dict[str, FloatArray]:
+    names = _risk_names(terms)
+    return {name + side: np.zeros(n) for side in ("", "_after") for name in names}
+
+
+def _risk(
+    m: _Market,
+    history: History,
+    lives: list[_Life],
+    rows: npt.NDArray[np.intp],
+    owner: npt.NDArray[np.intp],
+    expiry: npt.NDArray[np.datetime64],
+    strikes: FloatArray,
+    first_row: npt.NDArray[np.intp],
+) -> dict[str, FloatArray]:
+    """Each day's greeks, effective gamma and scenario P&L, written out from docs/dryrun.md
+    ("Scenario P&L", "Effective gamma"): every held row of every condor revalued in full
+    at each SPX move — SPX to ``S·(1 + m)``, VIX to ``VIX·exp(−β·m)`` (β fitted from the
+    history on down and up days), the legs' vols from the new VIX with the skew — in one
+    pricing call over [legs, rows, moves]; the one-sided second-order stencils Γ↓, Γ↑
+    (coefficients 2, −5, 4, −1, over (h·S)²), the profile's centred stencils, the scenario
+    P&L against the value now; the greeks of the legs at the move 0. Each day reads the
+    row of the condor held as the rules saw it (after the settlements, before the day's
+    actions) and of the one held at the end of the day; a flat book reads zeros."""
+    terms, p = m.terms, m.pricing
+    moves, at = _moves(terms)
+    zero = moves.index(0.0)
+    beta_down, beta_up = (fit.value for fit in spot_vol_betas(history))
+    mv = np.array(moves, dtype=np.float64)
+    vix_factor = np.exp(-np.where(mv < 0, beta_down, beta_up) * mv)
+    spot = m.spx[rows][None, :, None] * (1.0 + mv)
+    vix = m.vix[rows][None, :, None] * vix_factor
+    k = strikes[:, :, None]
+    t = ((expiry - m.dates[rows]).astype(np.float64) / 365.0)[None, :, None]
+    vol = iv_from_vix(vix, k, spot, skew=p.skew, floor=p.vol_floor)
+    r, q = m.rate[rows][None, :, None], m.dividend[rows][None, :, None]
+    grid, g = bsm_grid(spot, k, t, vol, r, q, call=IS_CALL[:, None, None], at=zero)
+    dollars = SPX_MULTIPLIER * terms.quantity
+    values = (SIGN_COLUMN[:, :, None] * grid).sum(axis=0) * dollars  # [rows, moves], $
+    hs2 = (terms.gamma_step * m.spx[rows]) ** 2
+    d, u = values[:, at["down"]], values[:, at["up"]]
+    down = (2.0 * d[:, 0] - 5.0 * d[:, 1] + 4.0 * d[:, 2] - d[:, 3]) / hs2
+    up = (2.0 * u[:, 0] - 5.0 * u[:, 1] + 4.0 * u[:, 2] - u[:, 3]) / hs2
+    lowest = np.minimum(down, up)
+    if at["profile"]:
+        pts = values[:, at["profile"]].reshape(len(rows), -1, 3)
+        centred = (pts[:, :, 0] - 2.0 * pts[:, :, 1] + pts[:, :, 2]) / hs2[:, None]
+        lowest = np.minimum(lowest, centred.min(axis=1))
+    per_row = [
+        *((SIGN_COLUMN * getattr(g, name)[:, :, 0]).sum(axis=0) * dollars
+          for name in ("delta", "gamma", "vega", "theta")),
+        down, up, np.maximum(0.0, -np.minimum(down, up)), np.maximum(0.0, np.maximum(down, up)),
+        lowest, *(values[:, at["scenario"]] - values[:, [zero]]).T,
+    ]  # fmt: skip
+    # Which row each day reads: -1 (flat) or an index into rows.
+    n = len(m.dates)
+    ended = np.array([c.ended for c in lives], dtype=np.intp)[owner]
+    held = rows < ended  # the roll day's row is the old condor's, read before the roll only
+    after = np.full(n, -1, dtype=np.intp)
+    after[rows[held]] = np.flatnonzero(held)
+    before = after.copy()
+    for c in lives:
+        before[c.opened] = -1  # opened today: not held before the day's actions
+    for i, c in enumerate(lives):
+        if c.rolled:
+            before[c.ended] = first_row[i] + c.ended - c.opened
+    out: dict[str, FloatArray] = {}
+    for side, pick in (("", before), ("_after", after)):
+        flat = pick < 0
+        for name, column in zip(_risk_names(terms), per_row, strict=True):
+            out[name + side] = np.where(flat, 0.0, column[np.maximum(pick, 0)])
+    return out
 
 
 def _trades(
@@ -326,13 +455,16 @@ def load(path: str | None, gaps: str | None, start: str | None, end: str | None)
 
 
 def write(run: Run, out: Path) -> None:
-    """``daily.csv`` (cents, as daily.parquet rounds them) and ``trades.csv``."""
+    """``daily.csv`` (cents, as daily.parquet rounds them), ``trades.csv`` and, with the
+    risk columns, ``risk.npz`` (the columns by name, in full: the cheapest honest format)."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "daily.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["date", "cash", "condor_value", "equity", "pnl"])
         for row in zip(run.dates, run.cash, run.condor_value, run.equity, run.pnl, strict=True):
             w.writerow([str(row[0]), *(f"{round(float(x), 2):.2f}" for x in row[1:])])
+    if run.risk is not None:
+        np.savez(out / "risk.npz", date=run.dates, **run.risk)
     with (out / "trades.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["date", "action", "strike", "quantity", "mid", "fill", "cash_flow"])
@@ -345,10 +477,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gaps", choices=("error", "ffill", "keep"))
     parser.add_argument("--from", dest="start")
     parser.add_argument("--to", dest="end")
+    parser.add_argument("--risk", action="store_true",
+                        help="also the daily greeks, effective gamma and scenario P&L")  # fmt: skip
     parser.add_argument("--out", default="runs/numpy_condor", help="output directory")
     args = parser.parse_args(argv)
     t0 = time.process_time()
-    run = simulate(load(args.history, args.gaps, args.start, args.end))
+    run = simulate(load(args.history, args.gaps, args.start, args.end), risk=args.risk)
     write(run, Path(args.out))
     print(
         f"{len(run.dates)} days {run.dates[0]} .. {run.dates[-1]}: P&L "
