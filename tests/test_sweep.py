@@ -17,6 +17,7 @@ from click.testing import CliRunner
 import alvh_dsl
 from alvh_dsl.api import load_checked
 from alvh_dsl.cli.main import cli
+from alvh_dsl.sweep import table
 from alvh_dsl.sweep.grid import GridError, load_sweep_file, parse_grid
 from alvh_dsl.sweep.table import FIGURES, figures, rank_and_frontier
 
@@ -225,10 +226,35 @@ def test_split_ranks_in_sample_and_reports_out_of_sample(tmp_path: Path) -> None
     expected_rank = 1 + int((frame["out_pnl"] > best["out_pnl"]).sum())
     assert report["best_out_of_sample_rank"] == expected_rank
     assert "3 variant(s) tried" in report["text"] and "Out of sample" in report["text"]
+
+    # The P&L in dollars as a desk writes them, not in exponent form.
+    def dollars(x: float) -> str:
+        return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
+
+    assert f"({dollars(best['in_pnl'])})" in report["text"]
+    assert f"gives {dollars(best['out_pnl'])}," in report["text"] and "e+0" not in report["text"]
     assert "--to 2010-02-28" in best["in_command"] and "--from 2010-03-01" in best["out_command"]
     assert {c for c in frame.columns if c.startswith("out_")} >= {f"out_{f}" for f in FIGURES}
     page = (tmp_path / "sweep.html").read_text()
     assert report["text"].split(";")[0] in page
+
+
+@pytest.mark.parametrize(
+    ("value", "figure", "text"),
+    [
+        (29070.46, "pnl", "$29,070"),
+        (-1234.4, "max_drawdown", "-$1,234"),
+        (12.345, "cagr_pct", "12.35 %"),
+        (0.4213, "crash_loss_reduction", "42.1 %"),
+        (-0.05, "crash_loss_reduction_low", "-5.0 %"),
+        (123456.0, "rolls", "123,456"),
+        (2.5, "", "2.5"),
+        (0.000123, "", "0.000123"),
+        (None, "pnl", "n/a"),
+    ],
+)
+def test_report_figures_read_as_a_desk_writes_them(value: Any, figure: str, text: str) -> None:
+    assert table._fmt(value, figure) == text
 
 
 def test_walk_forward_folds(tmp_path: Path) -> None:

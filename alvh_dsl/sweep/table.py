@@ -204,8 +204,22 @@ def _median(values: Sequence[Any]) -> float | None:
     return clean[mid] if len(clean) % 2 else (clean[mid - 1] + clean[mid]) / 2
 
 
-def _fmt(value: Any) -> str:
-    return "n/a" if value is None else f"{value:,.4g}"
+def _fmt(value: Any, figure: str = "") -> str:
+    """``value`` as a desk reads ``figure``: dollars to the dollar with thousands
+    separators, percentages and shares as percent, anything else to 4 significant digits
+    (never in exponent form: 29,070, not 2.907e+04)."""
+    if value is None:
+        return "n/a"
+    what = FIGURES.get(figure, "")
+    if what.endswith(", $"):
+        return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    if what.endswith(", %"):
+        return f"{value:,.2f} %"
+    if figure.startswith("crash_loss_reduction"):  # a share: 1 - book / baseline
+        return f"{value * 100:,.1f} %"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 def _report_text(r: dict[str, Any]) -> str:
@@ -215,16 +229,17 @@ def _report_text(r: dict[str, Any]) -> str:
     if r["best_variant"] is None:
         return tried + "."
     where = "in sample" if r["ranked_on"] == "in" else "over the whole window"
+    rank = r["rank_by"]
     text = (
         f"{tried}; the best by {r['rank_by']} {where} is variant {r['best_variant']} "
-        f"({_fmt(r['best_in_sample'])})."
+        f"({_fmt(r['best_in_sample'], rank)})."
     )
     if "best_out_of_sample" in r:
         text += (
-            f" Out of sample it gives {_fmt(r['best_out_of_sample'])}, rank "
+            f" Out of sample it gives {_fmt(r['best_out_of_sample'], rank)}, rank "
             f"{r['best_out_of_sample_rank']} of {r['variants_tried']} there (median of all "
-            f"variants: {_fmt(r['out_of_sample_median'])} out of sample, "
-            f"{_fmt(r['in_sample_median'])} in sample)."
+            f"variants: {_fmt(r['out_of_sample_median'], rank)} out of sample, "
+            f"{_fmt(r['in_sample_median'], rank)} in sample)."
         )
         text += (
             " The best of many variants in sample is expected to do worse out of sample: "
