@@ -60,6 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bench_env  # noqa: E402
+
 SHARED = Path(os.environ.get("ALVH_SHARED", ROOT.parent / "shared"))
 REAL = SHARED / "data" / "history_2004_2023.csv"
 CONDOR = ROOT / "benchmarks" / "books" / "rolled_condor.alvh"
@@ -108,9 +110,10 @@ def children_cpu() -> float:
 
 def this_checkout() -> dict[str, str]:
     """The environment of a child process that imports this checkout's ``alvh_dsl`` (first
-    on ``PYTHONPATH``): the venv's editable install may point at another tree."""
+    on ``PYTHONPATH``): the venv's editable install may point at another tree. From
+    bytecode, as an install runs (:mod:`bench_env`, decision 103)."""
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path}
+    return bench_env.child_env(PYTHONPATH=path)
 
 
 def run_process(cmd: list[str]) -> None:
@@ -230,6 +233,8 @@ def breakdown() -> dict[str, float]:
     """(c)'s CPU seconds per step, measured in a fresh process (``--breakdown-child``) so
     that imports and the synthetic history cost what they cost the command."""
     run_process([sys.executable, "-c", "pass"])  # warm the interpreter's files
+    with tempfile.TemporaryDirectory(prefix="alvh-bench-") as tmp:  # and the bytecode
+        run_process([*alvh_command(), "dryrun", str(CORE), "--out", f"{tmp}/core"])
     _, interpreter = timed_process([sys.executable, "-c", "pass"])
     done = subprocess.run(
         [sys.executable, __file__, "--breakdown-child"], capture_output=True, text=True,

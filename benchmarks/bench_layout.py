@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_env
+
 HERE = Path(__file__).resolve().parents[1]
 COMMANDS = {
     "alvh --version": ["--version"],
@@ -50,7 +52,7 @@ def _children_cpu() -> float:
 
 def run(tree: Path, args: list[str], out: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one command of ``tree``."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = bench_env.child_env(PYTHONPATH=str(tree))  # from bytecode, as installs run
     cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
     argv = [a.replace("{out}", str(out)) for a in args]
     cpu, start = _children_cpu(), time.perf_counter()

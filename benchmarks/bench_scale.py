@@ -42,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_env
+
 HERE = Path(__file__).resolve().parents[1]
 SIZES = [10_000, 20_000, 50_000, 100_000]
 
@@ -93,7 +95,7 @@ def generate(n: int, seed: int = 10) -> str:
 def run(tree: Path, book: Path, parser: str = "fast") -> tuple[float, float, int]:
     """Wall seconds, CPU seconds and bytes printed of one ``alvh check BOOK``, parsed by
     the hand-written parser (``fast``, the default path) or by Lark alone (``lark``)."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "ALVH_PARSER": "" if parser == "fast" else parser}
+    env = bench_env.child_env(PYTHONPATH=str(tree), ALVH_PARSER="" if parser == "fast" else parser)
     cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()", "check", str(book)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()

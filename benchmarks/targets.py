@@ -68,10 +68,14 @@ def sweep_wall(variants: int) -> tuple[float, float, str]:
     seconds per variant once both workers are busy (from the last completion back to the
     first, the cluster's start and each worker's first market build left out); and the
     command that reproduces it (bench_sweep.py's grid, book and options)."""
+    import bench_env
     import bench_sweep
 
     import alvh_dsl
 
+    # The workers import the project from bytecode, as an install's do (bench_env).
+    bench_env.use_in_children()
+    bench_env.warm(bench_sweep.WORKER_MODULES)
     done_at: list[float] = []
 
     def progress(done: int, total: int) -> None:
