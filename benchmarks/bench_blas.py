@@ -9,12 +9,9 @@ rulebooks/alvh_core.alvh``; medians of wall and of the child's CPU.
 
 from __future__ import annotations
 
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import bench_env
@@ -32,16 +29,8 @@ def run(code: str, threads: str) -> tuple[float, float]:
     ``OPENBLAS_NUM_THREADS=threads``."""
     with tempfile.TemporaryDirectory(prefix="alvh-bench-") as tmp:
         args = ["dryrun", str(CORE), "--out", f"{tmp}/core"] if code == MAIN_JOB else []
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", code, *args], check=True, capture_output=True, cwd=tmp,
-            env=bench_env.child_env(PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS=threads),
-        )  # fmt: skip
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return wall, cpu
+        env = bench_env.child_env(PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS=threads)
+        return bench_env.timed([sys.executable, "-c", code, *args], env, tmp)
 
 
 def main() -> None:

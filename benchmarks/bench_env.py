@@ -29,7 +29,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["child_env", "use_in_children", "warm"]
+__all__ = ["child_env", "timed", "use_in_children", "warm"]
 
 _VARIABLE = "PYTHONDONTWRITEBYTECODE"
 
@@ -57,19 +57,23 @@ def warm(modules: str, env: Mapping[str, str] | None = None) -> None:
     )  # fmt: skip
 
 
+def timed(cmd: list[str], env: Mapping[str, str], cwd: str) -> tuple[float, float]:
+    """Wall and CPU seconds (the child's rusage, user + system) of one whole command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, cwd=cwd, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
 def _main_job(env: Mapping[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds (the child's rusage) of the default main job run with ``env``."""
+    """:func:`timed` of the default main job run with ``env``."""
     root = Path(__file__).resolve().parents[1]
     cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()", "dryrun"]
     with tempfile.TemporaryDirectory(prefix="alvh-bench-") as tmp:
-        args = [str(root / "rulebooks" / "alvh_core.alvh"), "--out", f"{tmp}/core"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run([*cmd, *args], check=True, capture_output=True, cwd=tmp, env=env)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return wall, cpu
+        book = str(root / "rulebooks" / "alvh_core.alvh")
+        return timed([*cmd, book, "--out", f"{tmp}/core"], env, tmp)
 
 
 def main() -> None:
