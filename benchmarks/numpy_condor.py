@@ -489,6 +489,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{run.equity[-1] - Terms().starting_equity:,.2f}, {run.opens} open(s), "
         f"{run.rolls} roll(s), {run.settled} settled; {time.process_time() - t0:.3f} s CPU "
         f"(load, simulate, write); {args.out}/daily.csv"
+        + (f", {args.out}/risk.npz" if args.risk else "")
     )
 
 
