@@ -134,8 +134,8 @@ def measure(quick: bool) -> list[Row]:
     ))  # fmt: skip
     b = bench_dryrun.whole_processes(3 if quick else 7)
     rows.append(Row(
-        f"engine / NumPy rolled condor, whole processes ({b['alvh dryrun']['cpu']:.2f} vs "
-        f"{b['numpy_condor.py']['cpu']:.2f} s CPU)",
+        f"engine / NumPy rolled condor, the same daily figures, whole processes "
+        f"({b['alvh dryrun']['cpu']:.2f} vs {b['numpy_condor.py']['cpu']:.2f} s CPU)",
         f"{b['ratio']:.1f}x", "none", None, "python benchmarks/bench_dryrun.py   # (b)",
     ))  # fmt: skip
     s = bench_language.bench_startup(5 if quick else 15)
