@@ -45,7 +45,6 @@ import io
 import json
 import os
 import pstats
-import resource
 import statistics
 import subprocess
 import sys
@@ -103,11 +102,6 @@ def interleaved(sides: dict[str, Callable[[], Any]], rounds: int) -> dict[str, d
     }
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def this_checkout() -> dict[str, str]:
     """The environment of a child process that imports this checkout's ``alvh_dsl`` (first
     on ``PYTHONPATH``): the venv's editable install may point at another tree. From
@@ -116,17 +110,15 @@ def this_checkout() -> dict[str, str]:
     return bench_env.child_env(PYTHONPATH=path)
 
 
-def run_process(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=this_checkout())
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-2000:]}")
-
-
 def timed_process(cmd: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (the child's rusage, user + system) of one whole command."""
-    c0, w0 = children_cpu(), time.perf_counter()
-    run_process(cmd)
-    return time.perf_counter() - w0, children_cpu() - c0
+    """Wall and CPU seconds (the child's rusage, user + system) of one whole command of
+    this checkout (:func:`bench_env.timed`)."""
+    return bench_env.timed(cmd, this_checkout(), ROOT)
+
+
+def run_process(cmd: list[str]) -> None:
+    """:func:`timed_process`, untimed: a warm-up."""
+    timed_process(cmd)
 
 
 def alvh_command() -> list[str]:

@@ -5,11 +5,11 @@ pip compiles an installed package's modules, and Python caches a checkout's in
 site-packages when pip installed them. With ``PYTHONDONTWRITEBYTECODE`` set — this
 environment, many containers and CI images — a checkout's modules are never cached, so
 every timed command compiled the ~90 ``alvh_dsl`` modules the main job imports from
-source again: ~0.5 s of CPU that no installed ``alvh`` pays. The benchmarks' children
-run without the variable, so that Python caches the checkout's bytecode as it does by
-default (``__pycache__`` is in .gitignore) and each benchmark's untimed warm-up runs
-compile it. (``bench_language.py`` (a), decision 86, does the same with a private
-cache of its own.)
+source again: CPU that no installed ``alvh`` pays (what it comes to: run this module).
+The benchmarks' children run without the variable, so that Python caches the
+checkout's bytecode as it does by default (``__pycache__`` is in .gitignore) and each
+benchmark's untimed warm-up runs compile it. (``bench_language.py`` (a), decision 86,
+does the same with a private cache of its own.)
 
 Run: ``python benchmarks/bench_env.py [PAIRS]`` measures what this changes: the default
 main job as a whole command, from source (the variable set, as a checkout in such an
@@ -57,13 +57,16 @@ def warm(modules: str, env: Mapping[str, str] | None = None) -> None:
     )  # fmt: skip
 
 
-def timed(cmd: list[str], env: Mapping[str, str], cwd: str) -> tuple[float, float]:
-    """Wall and CPU seconds (the child's rusage, user + system) of one whole command."""
+def timed(cmd: list[str], env: Mapping[str, str], cwd: str | Path) -> tuple[float, float]:
+    """Wall and CPU seconds (the child's rusage, user + system) of one whole command; a
+    command that fails raises, with the end of what it wrote to stderr."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, cwd=cwd, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr[-2000:]}")
     return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 

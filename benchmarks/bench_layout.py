@@ -19,13 +19,10 @@ user, the same book on the same days (the new tree computes more figures from th
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import bench_env
@@ -45,19 +42,12 @@ COMMANDS = {
 }
 
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def run(tree: Path, args: list[str], out: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one command of ``tree``."""
     env = bench_env.child_env(PYTHONPATH=str(tree))  # from bytecode, as installs run
     cmd = [sys.executable, "-c", "from alvh_dsl.cli import main; main()"]
     argv = [a.replace("{out}", str(out)) for a in args]
-    cpu, start = _children_cpu(), time.perf_counter()
-    subprocess.run([*cmd, *argv], cwd=tree, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start, _children_cpu() - cpu
+    return bench_env.timed([*cmd, *argv], env, tree)
 
 
 def main() -> None:

@@ -7,8 +7,7 @@ roll it to month 2 keeping delta at 7 days to expiry, nothing else — over a hi
 (default: the built-in synthetic one), and writes ``DIR/daily.csv`` (date, cash, condor
 value, equity, P&L), ``DIR/trades.csv`` and, with ``--risk``, ``DIR/risk.npz`` (the book's
 greeks, effective gamma and scenario P&L, as the rules saw it and after the day's
-actions). Its daily
-equity and P&L equal, to the cent, those of
+actions). Its daily equity and P&L equal, to the cent, those of
 
     alvh dryrun benchmarks/books/rolled_condor.alvh --history FILE --gaps keep --baseline none
 

@@ -231,7 +231,7 @@ def _report_text(r: dict[str, Any]) -> str:
     where = "in sample" if r["ranked_on"] == "in" else "over the whole window"
     rank = r["rank_by"]
     text = (
-        f"{tried}; the best by {r['rank_by']} {where} is variant {r['best_variant']} "
+        f"{tried}; the best by {rank} {where} is variant {r['best_variant']} "
         f"({_fmt(r['best_in_sample'], rank)})."
     )
     if "best_out_of_sample" in r:
