@@ -93,9 +93,11 @@ def assert_lockstep_matches(book: Path, history: History, grid: dict[str, list[s
     return sweep
 
 
-def test_synthetic_variants_decision_for_decision() -> None:
+def test_synthetic_variants_decision_for_decision(monkeypatch: pytest.MonkeyPatch) -> None:
     """Twelve variants — the roll (0 days: every condor settles), the short delta and the
-    entry DTE (distinct market tables) — over five synthetic years."""
+    entry DTE (distinct market tables) — over five synthetic years; the valuation priced
+    in many small chunks, whose seams must not show."""
+    monkeypatch.setattr(lockstep, "CHUNK", 1_000)
     history = default_history().between(None, "2009-12-31")
     grid = {"roll_dte": ["0d", "3d", "7d"], "short_delta": ["0.16", "0.45"],
             "entry_dte": ["30d", "45d"]}  # fmt: skip
