@@ -2,8 +2,9 @@
 variant axis — vectorbt's parameter broadcasting, for a rules language.
 
 Run: ``python benchmarks/lockstep.py [--history FILE --gaps keep] [--from DATE] [--to DATE]
-[--grid NAME=V1,V2,...]...`` (default: benchmarks/books/rolled_condor.alvh over the built-in
-synthetic history, roll_dte × short_delta, 4 × 4 variants). Timed against the scalar
+[--grid NAME=V1,V2,...]... [--quiet]`` (default: benchmarks/books/rolled_condor.alvh over
+the built-in synthetic history, roll_dte × short_delta, 4 × 4 variants; ``--quiet``: the
+timing line only, not a line per variant). Timed against the scalar
 engine by benchmarks/bench_lockstep.py; cross-checked against it, variant by variant and
 decision for decision, by tests/test_lockstep.py.
 
@@ -546,6 +547,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--from", dest="start")
     parser.add_argument("--to", dest="end")
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...")
+    parser.add_argument("--quiet", action="store_true", help="the timing line only")
     args = parser.parse_args(argv)
     grid = dict(DEFAULT_GRID) if not args.grid else {}
     for item in args.grid:
@@ -556,7 +558,7 @@ def main(argv: list[str] | None = None) -> None:
     sweep = run(load_books(Path(args.book), vs), history)
     print(f"{len(vs)} variant(s) × {len(sweep.dates)} days in lock step; CPU: "
           + ", ".join(f"{k} {v:.3f} s" for k, v in sweep.seconds.items()))  # fmt: skip
-    for v, eq, fired in zip(vs, sweep.equity, sweep.fired, strict=True):
+    for v, eq, fired in zip(vs, sweep.equity, sweep.fired, strict=True) if not args.quiet else ():
         label = " ".join(f"{k}={x}" for k, x in v.items())
         print(f"  {label:32} P&L {eq[-1] - 250_000.0:>12,.2f}  "
               f"{len(fired)} decision(s) fired")  # fmt: skip
