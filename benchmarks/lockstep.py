@@ -248,6 +248,9 @@ def compile_rules(books: Sequence[Book]) -> tuple[list[Rule], list[MarketKey], s
     wings = comp.constant(op.wings, 0.0, "the wings")
     qty = comp.constant(op.quantity, 1.0, "the quantity")
     month = comp.constant(months[0], 2.0, "the roll month") if months else np.full(len(books), 2.0)
+    for values, what in ((near, "entry DTE"), (qty, "quantity"), (month, "roll month")):
+        if not np.array_equal(values, np.round(values)):
+            raise Unsupported(f"a fractional {what}")  # numpy_condor's tables take whole ones
     keys = [
         MarketKey(int(near[k]), float(delta[k]), float(wings[k]), int(qty[k]), int(month[k]))
         for k in range(len(books))
@@ -479,9 +482,9 @@ def _value(
     flow[c] = sign[c] * fill[c] * SPX_MULTIPLIER * q - comm
     s = kind == SETTLE
     if s.any():
-        at = np.flatnonzero(ev_kind == SETTLE)
+        settled = np.flatnonzero(ev_kind == SETTLE)
         price = {
-            int(i): m.settlement_price(int(ev_day[i]), expiry[ev_life[i]]) for i in at
+            int(i): m.settlement_price(int(ev_day[i]), expiry[ev_life[i]]) for i in settled
         }  # one per settled condor: the history's rule for late settlements
         spot = np.array([price[int(i)] for i in e[s]])
         is_call = nc.IS_CALL[leg[s]]

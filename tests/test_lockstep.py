@@ -193,15 +193,25 @@ def test_three_valued_conditions_as_the_language_decides(expr: str, tmp_path: Pa
         assert ours == decided, (expr, STATES[i])
 
 
-def test_what_the_sketch_does_not_evaluate_is_refused(tmp_path: Path) -> None:
-    for when in ("VIX > 20", "SMA(SPX, 20) > SPX"):
-        path = tmp_path / "u.alvh"
-        path.write_text(
-            f'rulebook "u" version "1"\nrule r "r"\n  when {when}\n'
-            "  then open iron condor near 45 days short delta 0.16 wings 50 points\n"
-        )
-        with pytest.raises(lockstep.Unsupported):
-            lockstep.compile_rules([load(path)])
+OPEN = "open iron condor near 45 days short delta 0.16 wings 50 points"
+
+
+@pytest.mark.parametrize(
+    ("when", "then", "refusal"),
+    [
+        ("VIX > 20", OPEN, "VIX"),
+        ("SMA(SPX, 20) > SPX", OPEN, "call"),
+        ("condor.count == 0", OPEN.replace("45 days", "45.5 days"), "fractional entry DTE"),
+        ("condor.count == 0", "close condor", "the action `close`"),
+    ],
+)
+def test_what_the_sketch_does_not_evaluate_is_refused(
+    when: str, then: str, refusal: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "u.alvh"
+    path.write_text(f'rulebook "u" version "1"\nrule r "r"\n  when {when}\n  then {then}\n')
+    with pytest.raises(lockstep.Unsupported, match=refusal):
+        lockstep.compile_rules([load(path)])
 
 
 def test_cents_round_as_python_does() -> None:
