@@ -57,31 +57,32 @@ def terms(v: dict[str, str]) -> nc.Terms:
     return nc.Terms(roll_dte=int(v["roll_dte"].rstrip("d")), short_delta=float(v["short_delta"]))
 
 
-def check(sweep: lockstep.Sweep, refs: list[nc.Run], engines: list[Any]) -> None:
+def check(sweep: lockstep.Sweep, refs: list[nc.Run], engines: list[Any] | None) -> None:
     """Every variant: the same daily equity to the cent and the same trade cash flows on
-    all three sides."""
-    for k, (ref, eng) in enumerate(zip(refs, engines, strict=True)):
+    every side (the engine's left out when ``engines`` is None)."""
+    for k, ref in enumerate(refs):
         ours = np.round(sweep.equity[k], 2)
+        flows = [t[-1] for t in sweep.trades.of(k)]
         assert np.array_equal(ours, np.round(ref.equity, 2)), f"variant {k}: NumPy differs"
+        assert flows == [t[-1] for t in ref.trades], f"variant {k}: NumPy's trades differ"
+        if engines is None:
+            continue
+        eng = engines[k]
         assert np.array_equal(ours, np.round(eng.daily["equity"].to_numpy(), 2)), (
             f"variant {k}: engine differs"
         )
-        flows = [t[-1] for t in sweep.trades.of(k)]
-        assert flows == [t[-1] for t in ref.trades], f"variant {k}: NumPy's trades differ"
         assert flows == [round(float(c), 2) for c in eng.trades["cash_flow"]], (
             f"variant {k}: the engine's trades differ"
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds")
-    parser.add_argument("--variants", type=int, default=64)
-    args = parser.parse_args()
-    rounds = 3 if args.quick else 5
+def measure(k: int, rounds: int, engine: bool = True) -> dict[str, Any]:
+    """About ``k`` variants: the sides' CPU medians (seconds), checked equal first;
+    ``engine=False`` leaves the engine's side out (benchmarks/targets.py's row)."""
     real = bench_dryrun.REAL
     history = nc.load(str(real) if real.is_file() else None, "keep", *bench_dryrun.WINDOW)
-    vs = lockstep.variants(grid(args.variants))
+    axes = grid(k)
+    vs = lockstep.variants(axes)
     books = lockstep.load_books(lockstep.BOOK, vs)
     all_terms = [terms(v) for v in vs]
 
@@ -94,15 +95,29 @@ def main() -> None:
     def engine_each() -> list[Any]:
         return [run_dryrun(b, history, baseline=None, audit=False) for b in books]
 
-    check(lock(), numpy_each(), engine_each())
-    times = bench_dryrun.interleaved(
-        {"lock": lock, "numpy": numpy_each, "engine": engine_each}, rounds
-    )
-    kk, days = len(vs), len(history)
-    lk, npy, eng = (times[s]["cpu"] for s in ("lock", "numpy", "engine"))
-    axes = " × ".join(f"{len(x)} {n}" for n, x in grid(args.variants).items())
-    print(f"{kk} variants of {lockstep.BOOK.name} ({axes}), {bench_dryrun.history_label()}, "
-          f"{days} days; CPU medians of {rounds} interleaved rounds")  # fmt: skip
+    sides: dict[str, Any] = {"lock": lock, "numpy": numpy_each}
+    if engine:
+        sides["engine"] = engine_each
+    check(lock(), numpy_each(), engine_each() if engine else None)
+    times = bench_dryrun.interleaved(sides, rounds)
+    return {
+        "variants": len(vs),
+        "axes": " × ".join(f"{len(x)} {n}" for n, x in axes.items()),
+        "days": len(history),
+        "rounds": rounds,
+        **{side: times[side]["cpu"] for side in sides},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--variants", type=int, default=64)
+    args = parser.parse_args()
+    m = measure(args.variants, 3 if args.quick else 5)
+    kk, lk, npy, eng = m["variants"], m["lock"], m["numpy"], m["engine"]
+    print(f"{kk} variants of {lockstep.BOOK.name} ({m['axes']}), {bench_dryrun.history_label()}, "
+          f"{m['days']} days; CPU medians of {m['rounds']} interleaved rounds")  # fmt: skip
     rows = [
         ("lock step, all variants at once", lk, ""),
         ("NumPy reference, one variant at a time", npy,

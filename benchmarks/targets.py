@@ -23,9 +23,11 @@ Measures, with the functions of benchmarks/bench_dryrun.py and benchmarks/bench_
    wall time cannot give;
 
 and beside them, the ratios issue 11 quoted without a target of their own there: the same
-engine/NumPy comparison as whole processes, and bench_language's ``alvh check`` start-up
-and evaluate-vs-hand-written ratios (their issue 2 targets). Then one table: measure,
-value, target, met / not met, the command that reproduces it.
+engine/NumPy comparison as whole processes, the moonshot (benchmarks/bench_lockstep.py:
+K variants in lock step against the NumPy reference one variant at a time, 16 with
+``--quick``, else 64; the engine's side left out here), and bench_language's ``alvh
+check`` start-up and evaluate-vs-hand-written ratios (their issue 2 targets). Then one
+table: measure, value, target, met / not met, the command that reproduces it.
 
 Wall times on a shared machine measure the other tenants too; the load average is
 printed first. The sweep is skipped (and says so) without ../shared.
@@ -47,6 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_dryrun  # noqa: E402
 import bench_language  # noqa: E402
+import bench_lockstep  # noqa: E402
 
 SWEEP_HISTORY = bench_dryrun.SHARED / "data" / "history_2004_2017.csv"
 SWEEP_TARGET_VARIANTS = 1000
@@ -143,6 +146,14 @@ def measure(quick: bool) -> list[Row]:
         "`alvh check rulebooks/` / `python -c 'import lark, pydantic'` (wall)",
         f"{s['ratio']:.2f}x", "<= 2x", s["ratio"] <= 2.0,
         "python benchmarks/bench_language.py   # (a)",
+    ))  # fmt: skip
+    k = bench_lockstep.measure(16 if quick else 64, 3 if quick else 5, engine=False)
+    rows.append(Row(
+        f"moonshot: {k['variants']} variants in lock step / the NumPy reference one variant "
+        f"at a time, the same equity and trades ({k['lock']:.3f} vs {k['numpy']:.3f} s CPU; "
+        "rolled condor, 2007-2017)",
+        f"{k['numpy'] / k['lock']:.1f}x", "none", None,
+        f"python benchmarks/bench_lockstep.py --variants {k['variants']}",
     ))  # fmt: skip
     e = bench_language.bench_evaluate(100 if quick else 1000, 5 if quick else 9)
     rows.append(Row(
