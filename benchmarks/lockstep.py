@@ -31,13 +31,14 @@ concatenated), its cash a cumulative sum of the legs' cash flows. The fills, mar
 settlement and cent rounding are numpy_condor's, which equal the engine's to the cent
 (tests/test_numpy_reference.py).
 
-The sketch's limits, refused with :class:`Unsupported` naming what it met: the state
-names ``condor.count`` and ``condor.DTE``; params, defines, numbers, arithmetic,
-comparisons, ``between``, ``and`` / ``or`` / ``not``; the actions ``open iron condor
-near D short delta X wings W [quantity Q]`` and ``roll condor to month N keeping
-delta``; no cooldowns, indicators or hedges. It computes what a sweep's row needs of
-the P&L — daily equity, trades, the decisions that fired — not the daily risk columns
-(greeks, effective gamma, scenario P&L) the engine also writes.
+What the sketch evaluates (anything else it refuses with :class:`Unsupported`, naming
+what it met): the state names ``condor.count`` and ``condor.DTE`` (or ``DTE``), and the
+market's ``SPX``, ``VIX`` and ``VVIX`` (one value a day for every variant); params,
+defines, numbers, arithmetic, comparisons, ``between``, ``and`` / ``or`` / ``not``; the
+actions ``open iron condor near D short delta X wings W [quantity Q]`` and ``roll condor
+to month N keeping delta``; no cooldowns, indicators or hedges. It computes what a
+sweep's row needs of the P&L — daily equity, trades, the decisions that fired — not the
+daily risk columns (greeks, effective gamma, scenario P&L) the engine also writes.
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ Num = Callable[[State], FloatArray]
 Cond = Callable[[State], Tri]
 
 BOOK = HERE / "books" / "rolled_condor.alvh"
-STATE_NAMES = ("condor.count", "condor.DTE")
+STATE_NAMES = ("condor.count", "condor.DTE", "DTE")  # `DTE` is `condor.DTE`'s short name
+# Market names: one value a day, the same for every variant (a scalar that broadcasts);
+# the history's close, NaN (unknown) where the history has none.
+MARKET_NAMES = {"SPX": "spx", "VIX": "vix", "VVIX": "vvix"}
 
 
 class Unsupported(Exception):
@@ -113,7 +117,7 @@ class Compiler:
                 return lambda s: values
             case A.Name(name=name) if name in self.defines:
                 return self.num(self.defines[name].expr)
-            case A.Name(name=name) if name in STATE_NAMES:
+            case A.Name(name=name) if name in STATE_NAMES or name in MARKET_NAMES:
                 self.reads.add(name)
                 return lambda s: s[name]
             case A.Neg(operand=operand):
@@ -376,7 +380,13 @@ def run(books: Sequence[Book], history: History, starting_equity: float = 250_00
     life = np.full(kk, -1, dtype=np.intp)
     fired: list[list[tuple[str, str, bool]]] = [[] for _ in range(kk)]
     nan = np.full(kk, np.nan)
-    wants_dte = "condor.DTE" in reads
+    dte_names = [name for name in ("condor.DTE", "DTE") if name in reads]
+    frame = history.frame
+    market = {
+        name: frame[col].to_numpy(dtype=np.float64) if col in frame else np.full(n, np.nan)
+        for name, col in MARKET_NAMES.items()
+        if name in reads
+    }
     for day in range(n):
         today = day_no[day]
         # Settlements first: a condor whose expiry is today or passed in a gap.
@@ -385,8 +395,11 @@ def run(books: Sequence[Book], history: History, starting_equity: float = 250_00
             rec.events.append((k, day, SETTLE, int(life[k])))
             held[k], life[k] = False, -1
         state: dict[str, FloatArray] = {"condor.count": held.astype(np.float64)}
-        if wants_dte:
-            state["condor.DTE"] = np.where(held, (expiry - today).astype(np.float64), nan)
+        if dte_names:
+            dte = np.where(held, (expiry - today).astype(np.float64), nan)
+            state.update(dict.fromkeys(dte_names, dte))
+        for name, values in market.items():
+            state[name] = values[day]  # a scalar: it broadcasts against [K] arrays
         # One evaluation: every rule on the same state, then the actions in rule order,
         # a target acted on by an earlier rule superseding a later rule's action.
         fires = []

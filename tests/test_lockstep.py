@@ -68,6 +68,27 @@ rule roll_forward "Roll near expiry" priority 10
 """
 
 
+# Market names in conditions: one value a day for every variant, a param band on VIX, and
+# VVIX unknown before 2007 on the real history (its series starts late), so that an `or`
+# whose other terms are false stays unknown and does not fire.
+MARKET_BOOK = """\
+rulebook "Lock-step market" version "1.0"
+
+param roll_dte = 7 days
+param vix_low  = 14
+param vix_high = 35
+
+rule open_condor "Open in a VIX band"
+  when condor.count == 0 and VIX between vix_low and vix_high
+  then open iron condor near 45 days short delta 0.16 wings 50 points
+
+rule roll_forward "Roll when VVIX or VIX is high" priority 10
+  when DTE <= roll_dte and (VVIX > 90 or VIX > 20 or SPX < 1000)
+  then roll condor to month 2 keeping delta
+"""
+MARKET_GRID = {"roll_dte": ["3d", "7d"], "vix_low": ["12", "16"], "vix_high": ["22", "35"]}
+
+
 def assert_lockstep_matches(book: Path, history: History, grid: dict[str, list[str]]) -> Any:
     """Every variant of ``grid`` in lock step against its own audited engine run."""
     variants = lockstep.variants(grid)
@@ -122,6 +143,24 @@ def test_conditions_unless_and_unfilled_rolls(tmp_path: Path) -> None:
     assert unfilled[("1", "0.16")] > 0  # a roll to month 1 fires unfilled
     assert unfilled[("2", "0.16")] == 0  # to month 2 it trades
     assert unfilled[("2", "0.005")] > 100  # opens without a credit
+
+
+def test_market_names_in_conditions(tmp_path: Path) -> None:
+    book = tmp_path / "market.alvh"
+    book.write_text(MARKET_BOOK)
+    sweep = assert_lockstep_matches(
+        book, default_history().between(None, "2009-12-31"), MARKET_GRID
+    )
+    assert len({len(f) for f in sweep.fired}) > 2  # the band changes what fires
+
+
+def test_market_names_unknown_before_a_series_starts(shared_dir: Path, tmp_path: Path) -> None:
+    book = tmp_path / "market.alvh"
+    book.write_text(MARKET_BOOK)
+    history = load_history(shared_dir / "data" / "history_2004_2023.csv", gaps="keep")
+    history = history.between(None, "2009-12-31")
+    assert history.frame["vvix"].isna().sum() > 400  # 2004–06 (473 rows): no VVIX yet
+    assert_lockstep_matches(book, history, MARKET_GRID)
 
 
 def test_real_history_2007_2017(shared_dir: Path) -> None:
@@ -199,7 +238,8 @@ OPEN = "open iron condor near 45 days short delta 0.16 wings 50 points"
 @pytest.mark.parametrize(
     ("when", "then", "refusal"),
     [
-        ("VIX > 20", OPEN, "VIX"),
+        ("condor.pnl > 100", OPEN, "condor.pnl"),
+        ("VIX.M1 > VIX.M2", OPEN, "VIX.M1"),
         ("SMA(SPX, 20) > SPX", OPEN, "call"),
         ("condor.count == 0", OPEN.replace("45 days", "45.5 days"), "fractional entry DTE"),
         ("condor.count == 0", "close condor", "the action `close`"),
