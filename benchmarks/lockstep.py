@@ -26,8 +26,8 @@ an open (or a roll) on each day would get — its expiry, strikes, mids, fills, 
 depends only on the market and on the action's params, so it is computed once per
 distinct (entry DTE, short delta, wings, quantity, roll month) over all days, by
 benchmarks/numpy_condor.py's vectorised tables; and every variant's marks, over every
-day it holds a condor, are one pricing call for the whole sweep (rows of all variants
-concatenated), its cash a cumulative sum of the legs' cash flows. The fills, marks,
+day it holds a condor, are priced together with all the other variants' (their rows
+concatenated, in chunks), its cash a cumulative sum of the legs' cash flows. The fills, marks,
 settlement and cent rounding are numpy_condor's, which equal the engine's to the cent
 (tests/test_numpy_reference.py).
 
@@ -180,10 +180,8 @@ class Compiler:
                 return boolop
         raise Unsupported(f"`{e.kind}` as a condition")
 
-    def constant(self, e: A.Expr | None, default: float, what: str) -> FloatArray:
+    def constant(self, e: A.Expr, what: str) -> FloatArray:
         """An action's argument: one value per variant, read from no state."""
-        if e is None:
-            return np.full(len(self.books), default)
         before = set(self.reads)
         values = np.broadcast_to(self.num(e)({}), (len(self.books),)).astype(np.float64)
         if self.reads != before:
@@ -247,11 +245,14 @@ def compile_rules(books: Sequence[Book]) -> tuple[list[Rule], list[MarketKey], s
         raise Unsupported("one open and at most one roll action")
     op = opens[0]
     assert isinstance(op.expiry, A.NearDays)
-    near = comp.constant(op.expiry.days, 0.0, "the entry DTE")
-    delta = comp.constant(op.short_delta, 0.16, "the short delta")
-    wings = comp.constant(op.wings, 0.0, "the wings")
-    qty = comp.constant(op.quantity, 1.0, "the quantity")
-    month = comp.constant(months[0], 2.0, "the roll month") if months else np.full(len(books), 2.0)
+    # A loaded book has both (the checker's E305); the quantity defaults to one contract.
+    assert op.short_delta is not None and op.wings is not None
+    ones = np.ones(len(books))
+    near = comp.constant(op.expiry.days, "the entry DTE")
+    delta = comp.constant(op.short_delta, "the short delta")
+    wings = comp.constant(op.wings, "the wings")
+    qty = comp.constant(op.quantity, "the quantity") if op.quantity is not None else ones
+    month = comp.constant(months[0], "the roll month") if months else 2 * ones
     for values, what in ((near, "entry DTE"), (qty, "quantity"), (month, "roll month")):
         if not np.array_equal(values, np.round(values)):
             raise Unsupported(f"a fractional {what}")  # numpy_condor's tables take whole ones
@@ -323,6 +324,10 @@ class _Tables:
         )
 
 
+SETTLE, CLOSE, OPEN = 0, 1, 2
+CHUNK = 16_384  # rows per pricing call in the valuation
+
+
 @dataclass
 class _Book:
     """The lock step's records: every condor's life and every event, as growing lists."""
@@ -342,12 +347,8 @@ class _Book:
         self.opened.append(day)
         self.ended.append(-1)
         self.rolled.append(False)
-        self.events.append((k, day, 2, life))
+        self.events.append((k, day, OPEN, life))
         return life
-
-
-SETTLE, CLOSE, OPEN = 0, 1, 2
-CHUNK = 16_384  # rows per pricing call in the valuation
 
 
 def run(books: Sequence[Book], history: History, starting_equity: float = 250_000.0) -> Sweep:
@@ -363,12 +364,13 @@ def run(books: Sequence[Book], history: History, starting_equity: float = 250_00
             quantity=key.quantity, roll_month=key.roll_month, starting_equity=starting_equity,
         )  # fmt: skip
         markets[key] = nc._Market(history, terms)
-    order = list(markets)
+    index = {key: i for i, key in enumerate(markets)}
     # Tables 2i and 2i + 1: market i's open and roll; per variant, its two.
     tables = _Tables.stack([e for m in markets.values() for e in (m.open, m.roll)])
-    open_table = np.array([2 * order.index(key) for key in keys], dtype=np.intp)
+    table_qty = np.repeat([m.terms.quantity for m in markets.values()], 2).astype(np.float64)
+    open_table = np.array([2 * index[key] for key in keys], dtype=np.intp)
     roll_table = open_table + 1
-    first = markets[order[0]]
+    first = next(iter(markets.values()))
     t1 = time.process_time()
 
     dates = first.dates
@@ -432,20 +434,27 @@ def run(books: Sequence[Book], history: History, starting_equity: float = 250_00
     for k in np.flatnonzero(life >= 0).tolist():
         rec.ended[life[k]] = n
     t2 = time.process_time()
-    equity, trades = _value(first, tables, rec, kk, n, starting_equity)
+    equity, trades = _value(first, tables, table_qty, rec, kk, n, starting_equity)
     t3 = time.process_time()
     seconds = {"market tables": t1 - t0, "lock step": t2 - t1, "valuation": t3 - t2}
     return Sweep(dates, equity, trades, fired, seconds)
 
 
 def _value(
-    m: nc._Market, tables: _Tables, rec: _Book, kk: int, n: int, starting_equity: float
+    m: nc._Market,
+    tables: _Tables,
+    table_qty: FloatArray,
+    rec: _Book,
+    kk: int,
+    n: int,
+    starting_equity: float,
 ) -> tuple[FloatArray, Trades]:
-    """Every variant's marks in one pricing call (all variants' held rows concatenated),
-    every trade leg of every variant as arrays, then each variant's cash and equity:
-    numpy_condor.simulate's arithmetic, operation for operation."""
-    terms = m.terms
-    q, slip, comm = terms.quantity, terms.slippage, terms.commission * terms.quantity
+    """Every variant's marks priced together (all variants' held rows concatenated, in
+    chunks), every trade leg of every variant as arrays, then each variant's cash and
+    equity: numpy_condor.simulate's arithmetic, operation for operation. ``m`` gives the
+    history's arrays and the costs every variant shares; ``table_qty`` each table's
+    quantity (a variant's own, through the tables it opens from)."""
+    slip, commission = m.terms.slippage, m.terms.commission
     equity = np.full((kk, n), starting_equity)
     dtypes = (np.intp, np.intp, "U6", float, np.int64, float, float, float)
     empty = Trades(*(np.empty(0, dtype=t) for t in dtypes))
@@ -462,8 +471,8 @@ def _value(
     rows = opened[owner] + (np.arange(len(owner)) - first_row[owner])
     strikes = tables.strikes[table, :, opened]  # [lives, 4]
     expiry = tables.expiry[table, opened].astype("datetime64[D]")
-    # In chunks: the same element-wise arithmetic, on arrays that stay in cache (one call
-    # over all rows of 256 variants builds ~20 temporaries of 20 MB each).
+    # In chunks: the same element-wise arithmetic, on temporaries that stay small (one
+    # call over all the rows of 256 variants builds temporaries of tens of MB).
     mids = np.empty((4, len(rows)))
     for lo in range(0, len(rows), CHUNK):
         at = slice(lo, lo + CHUNK)
@@ -472,7 +481,8 @@ def _value(
     unit_value = (((signed[0] + signed[1]) + signed[2]) + signed[3]) * SPX_MULTIPLIER
     held = rows < ended[owner]  # not the roll day
     value = np.zeros((kk, n))
-    value[variant[owner][held], rows[held]] = unit_value[held] * q
+    life_q = table_qty[table]  # each condor's quantity
+    value[variant[owner][held], rows[held]] = unit_value[held] * life_q[owner][held]
 
     # The legs, four per event, in booking order within each variant.
     ev = np.array(sorted(rec.events, key=lambda e: e[0]), dtype=np.intp).reshape(-1, 4)
@@ -482,17 +492,19 @@ def _value(
     e = np.repeat(np.arange(len(ev)), 4)
     leg = np.tile(np.arange(4), len(ev))
     lf, day, kind = ev_life[e], ev_day[e], ev_kind[e]
+    q = life_q[lf]
+    comm = commission * q
     strike = strikes[lf, leg]
     mid, fill, flow = np.empty(legs), np.empty(legs), np.empty(legs)
-    qty = np.where(kind == OPEN, sign * q, -sign * q)
+    qty = (np.where(kind == OPEN, sign, -sign) * q).astype(np.int64)
     o = kind == OPEN
     mid[o] = tables.mids[table[lf[o]], leg[o], day[o]]
     fill[o] = tables.fills[table[lf[o]], leg[o], day[o]]
-    flow[o] = -sign[o] * fill[o] * SPX_MULTIPLIER * q - comm
+    flow[o] = -sign[o] * fill[o] * SPX_MULTIPLIER * q[o] - comm[o]
     c = kind == CLOSE
     mid[c] = mids[leg[c], first_row[lf[c]] + day[c] - opened[lf[c]]]
     fill[c] = np.maximum(mid[c] - sign[c] * slip, 0.0)
-    flow[c] = sign[c] * fill[c] * SPX_MULTIPLIER * q - comm
+    flow[c] = sign[c] * fill[c] * SPX_MULTIPLIER * q[c] - comm[c]
     s = kind == SETTLE
     if s.any():
         settled = np.flatnonzero(ev_kind == SETTLE)
@@ -505,7 +517,7 @@ def _value(
             is_call, np.maximum(spot - strike[s], 0.0), np.maximum(strike[s] - spot, 0.0)
         )
         mid[s] = fill[s] = intrinsic
-        flow[s] = sign[s] * intrinsic * SPX_MULTIPLIER * q
+        flow[s] = sign[s] * intrinsic * SPX_MULTIPLIER * q[s]
     flow = _cents(flow)
     action = np.where(kind == SETTLE, "settle", "roll")
     action[o & (table[lf] % 2 == 0)] = "open"  # opened from an open table, not a roll's

@@ -68,25 +68,28 @@ rule roll_forward "Roll near expiry" priority 10
 """
 
 
-# Market names in conditions: one value a day for every variant, a param band on VIX, and
-# VVIX unknown before 2007 on the real history (its series starts late): `not (VVIX >
-# 200)` is then unknown, not true, and the roll fires only where VIX or SPX decide it.
+# Market names in conditions: one value a day for every variant, and a param band on VIX;
+# the quantity a param too (variants whose market tables differ in it alone); and VVIX
+# unknown before 2007 on the real history (its series starts late): `not (VVIX > 200)` is
+# then unknown, not true, and the roll fires only where VIX or SPX decide it.
 MARKET_BOOK = """\
 rulebook "Lock-step market" version "1.0"
 
-param roll_dte = 7 days
-param vix_low  = 14
-param vix_high = 35
+param roll_dte  = 7 days
+param vix_low   = 14
+param vix_high  = 35
+param contracts = 1
 
 rule open_condor "Open in a VIX band"
   when condor.count == 0 and VIX between vix_low and vix_high
-  then open iron condor near 45 days short delta 0.16 wings 50 points
+  then open iron condor near 45 days short delta 0.16 wings 50 points quantity contracts
 
 rule roll_forward "Roll unless VVIX is extreme, or when VIX is high" priority 10
   when DTE <= roll_dte and (not (VVIX > 200) or VIX > 20 or SPX < 1000)
   then roll condor to month 2 keeping delta
 """
-MARKET_GRID = {"roll_dte": ["3d", "7d"], "vix_low": ["12", "16"], "vix_high": ["22", "35"]}
+MARKET_GRID = {"roll_dte": ["3d", "7d"], "vix_low": ["12", "16"], "vix_high": ["22", "35"],
+               "contracts": ["1", "3"]}  # fmt: skip
 
 
 def assert_lockstep_matches(book: Path, history: History, grid: dict[str, list[str]]) -> Any:
@@ -256,7 +259,7 @@ def test_what_the_sketch_does_not_evaluate_is_refused(
 
 def test_cents_round_as_python_does() -> None:
     """The vectorised rounding of the legs' cash flows is Python's ``round(v, 2)``, also on
-    half cents, where NumPy's own ``round`` differs (about 4 % of these values)."""
+    half cents, where NumPy's own ``round`` differs on some of them."""
     rng = np.random.default_rng(7)
     x = rng.uniform(-1e5, 1e5, 200_000)
     x = np.concatenate([x, np.round(x, 3) + 0.005, (np.arange(-50_000, 50_000) + 0.5) / 100])
